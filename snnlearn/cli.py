@@ -1,0 +1,134 @@
+"""The ``snnlearn`` command: list, run, check (and the commands later modules register).
+
+Bad input never shows a traceback: it exits with status 2 and one line ``error: <field>: ...``,
+before anything is simulated or written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+
+from .errors import ConfigError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one ``error:`` line (exit 2)."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        raise ConfigError(self.prog, message)
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quick", action="store_true", help="reduced run (for tests and a first look)")
+    p.add_argument("--seed", type=int, default=1, help="seed of every random draw (default 1)")
+    p.add_argument("--out", help="run folder (default results/NAME/<time>-s<seed>-<id>)")
+    p.add_argument("--backend", help="runtime (Cython/NumPy) or standalone (compiled C++)")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a model or experiment parameter by dotted name (repeatable)")
+    p.add_argument("--model", help="run on this model file instead of the experiment's own")
+    p.add_argument("--resume", metavar="DIR", help="continue an unfinished run from its last checkpoint")
+
+
+def cmd_list(args) -> int:
+    from .experiment import available_experiments, available_models, describe, load_experiment, models_dir
+    from .spec import load_model_dict
+
+    print("experiments:")
+    for name in available_experiments():
+        print(f"  {name:22s} {describe(load_experiment(name))}")
+    print("models:")
+    for name in available_models():
+        raw = load_model_dict(models_dir() / f"{name}.toml", "model")
+        print(f"  {name:22s} {raw.get('reference', '')}")
+    return 0
+
+
+def _experiment_help(name: str) -> int:
+    from .experiment import load_experiment
+
+    module = load_experiment(name)
+    print(f"usage: snnlearn run {name} [--quick] [--seed N] [--out DIR] [--backend runtime|standalone]"
+          " [--set KEY=VALUE ...] [--model FILE] [--resume DIR]\n")
+    print((module.__doc__ or "").strip())
+    print("\nparameters (--set KEY=VALUE):")
+    print(json.dumps(getattr(module, "PARAMS", {}), indent=2, default=str))
+    if getattr(module, "MODEL", None):
+        print(f"\nmodel: models/{module.MODEL}.toml (its keys are set the same way, e.g. groups.NAME.n=10)")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .experiment import run_experiment
+
+    run_experiment(args.name, seed=args.seed, quick=args.quick, backend=args.backend, sets=args.sets,
+                   model_file=args.model, out=args.out, resume=args.resume)
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .overrides import apply_to_model, parse_assignments
+    from .spec import load_model_dict, parse_model
+
+    raw = load_model_dict(args.file, "FILE")
+    for key, value in parse_assignments(args.sets):
+        raw = apply_to_model(raw, key, value)
+    print(parse_model(raw, source=args.file).summary())
+    return 0
+
+
+#: Subcommands added by other modules: name -> (configure parser, handler).
+EXTRA_COMMANDS: dict[str, tuple[Callable, Callable]] = {}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="snnlearn", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("list", help="list experiments and model files").set_defaults(func=cmd_list)
+    run = sub.add_parser("run", help="run experiments/NAME.py", add_help=False)
+    run.add_argument("name")
+    run.add_argument("-h", "--help", action="store_true")
+    _add_run_options(run)
+    run.set_defaults(func=cmd_run)
+    check = sub.add_parser("check", help="validate a model file and print what it builds")
+    check.add_argument("file")
+    check.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    check.set_defaults(func=cmd_check)
+    for name, (configure, handler) in _extra_commands().items():
+        p = sub.add_parser(name, help=(handler.__doc__ or "").strip().splitlines()[0])
+        configure(p)
+        p.set_defaults(func=handler)
+    return parser
+
+
+def _extra_commands() -> dict[str, tuple[Callable, Callable]]:
+    import importlib
+
+    for module in ("snnlearn.bench", "snnlearn.sweep"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+    return EXTRA_COMMANDS
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+        if getattr(args, "help", False):
+            return _experiment_help(args.name)
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,241 @@
+"""Running Brian2 networks: runtime (Cython, falling back to NumPy) or compiled ``cpp_standalone``.
+
+The unit of work is a *chunk*: a fixed-duration run that starts from the network's initial
+state, overwritten by carried variables (weights, adaptive thresholds) and per-chunk inputs
+(a ``TimedArray`` of stimuli), with its own random seed derived from the run's seed and the
+chunk's index. Both backends give chunks the same meaning:
+
+- standalone: the network is generated and compiled once (``device.build(run=False)``), and
+  each chunk re-runs the binary with ``device.run(run_args=...)``; the per-chunk seed reaches
+  the compiled program through an environment variable read by code inserted before the run,
+  so a chunk is reproducible without recompiling;
+- runtime: the initial state is stored once and restored before each chunk
+  (``Network.restore``), then carried variables and inputs are set and the chunk is run.
+
+Because a chunk depends only on (carried state, inputs, seed, index), a checkpoint of the
+carried state after chunk k lets a killed run resume and reproduce an uninterrupted run.
+See ``docs/engine.md`` for the measurements behind these choices.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import sys
+import time
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import brian2
+import numpy as np
+from brian2 import Network, TimedArray, device, prefs, set_device
+
+from .errors import ConfigError
+
+SEED_ENV = "SNNLEARN_CHUNK_SEED"
+
+
+def compiler_available() -> bool:
+    """True when a C++ compiler is on the PATH (needed by Cython and standalone)."""
+    return shutil.which(os.environ.get("CXX", "g++")) is not None or shutil.which("c++") is not None
+
+
+def resolve_backend(name: str, explicit: bool) -> str:
+    """Fall back from standalone to runtime (one warning) when no compiler is there.
+
+    When standalone was asked for explicitly, that is an error instead.
+    """
+    if name == "standalone" and not compiler_available():
+        if explicit:
+            raise ConfigError("--backend", "standalone needs a C++ compiler and none was found (g++/c++)",
+                              "install one or use --backend runtime")
+        warnings.warn("no C++ compiler found: running on the runtime backend (NumPy) instead of "
+                      "standalone", RuntimeWarning, stacklevel=2)
+        return "runtime"
+    return name
+
+
+def codegen_target() -> str:
+    """Cython when it and a compiler are available, else NumPy (``SNNLEARN_CODEGEN`` overrides)."""
+    forced = os.environ.get("SNNLEARN_CODEGEN")
+    if forced:
+        return forced
+    try:
+        import Cython  # noqa: F401
+    except ImportError:
+        return "numpy"
+    return "cython" if compiler_available() else "numpy"
+
+
+def chunk_seed(seed: int, index: int) -> int:
+    """The seed of chunk ``index`` of a run seeded with ``seed`` (stable across processes)."""
+    digest = hashlib.sha256(f"{seed}:{index}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") % (2**31 - 1)
+
+
+def default_build_root() -> Path:
+    return Path(os.environ.get("SNNLEARN_BUILD_DIR", Path.home() / ".cache" / "snnlearn" / "standalone"))
+
+
+@contextlib.contextmanager
+def backend_session(backend: str, seed: int, *, key: str = "network") -> Iterator[Path | None]:
+    """Select the Brian2 device for building and running one network, then reset it.
+
+    ``key`` names the standalone build folder (one per network layout, reused across runs so
+    that ``make`` recompiles nothing that did not change); concurrent runs with the same key
+    get separate folders. Yields that folder (None for runtime).
+    """
+    brian2.seed(seed)
+    if backend == "runtime":
+        set_device("runtime")
+        prefs.codegen.target = codegen_target()
+        try:
+            yield None
+        finally:
+            prefs.codegen.target = "auto"
+        return
+    with _locked_build_dir(key) as directory:
+        set_device("cpp_standalone", build_on_run=False, directory=str(directory))
+        prefs.devices.cpp_standalone.openmp_threads = 0
+        try:
+            brian2.seed(seed)
+            yield directory
+        finally:
+            device.reinit()
+            device.activate()
+            set_device("runtime")
+
+
+@contextlib.contextmanager
+def _locked_build_dir(key: str) -> Iterator[Path]:
+    root = default_build_root()
+    root.mkdir(parents=True, exist_ok=True)
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)
+    for attempt in range(64):
+        directory = root / (safe if attempt == 0 else f"{safe}.{attempt}")
+        directory.mkdir(exist_ok=True)
+        handle = open(directory / ".lock", "w")  # noqa: SIM115 - held for the whole session
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        try:
+            yield directory
+        finally:
+            handle.close()
+        return
+    raise RuntimeError(f"no free standalone build folder for {key} under {root}")
+
+
+class ChunkRunner:
+    """Runs one network chunk after chunk, carrying chosen variables between chunks.
+
+    Parameters
+    ----------
+    network: the ``brian2.Network`` (built inside :func:`backend_session`).
+    duration: the simulated length of every chunk.
+    backend: ``"runtime"`` or ``"standalone"``.
+    seed: the run's seed; chunk k runs with :func:`chunk_seed` (seed, k).
+    carry: ``(object, variable name)`` pairs whose end-of-chunk values start the next chunk.
+    build_dir: the standalone build folder (from :func:`backend_session`).
+    """
+
+    def __init__(self, network: Network, duration, *, backend: str, seed: int,
+                 carry: Sequence[tuple[Any, str]] = (), build_dir: Path | None = None) -> None:
+        self.network = network
+        self.duration = duration
+        self.backend = backend
+        self.seed = seed
+        self.carry = list(carry)
+        self.build_dir = build_dir
+        self.state: dict[str, Any] = {}
+        self.compile_seconds = 0.0
+        self._compiled = False
+        if backend == "standalone":
+            if build_dir is None:
+                raise ValueError("standalone needs the build folder of backend_session")
+            device.insert_code("main", _RESEED_CODE)
+        else:
+            network.store("snnlearn_chunk_start")
+
+    @staticmethod
+    def key(obj: Any, var: str) -> str:
+        return f"{obj.name}.{var}"
+
+    def compile(self) -> float:
+        """Generate and compile the standalone program (once); returns seconds spent."""
+        if self.backend != "standalone" or self._compiled:
+            return 0.0
+        started = time.perf_counter()
+        self.network.run(self.duration, namespace={})
+        device.build(directory=str(self.build_dir), compile=True, run=False, with_output=False)
+        self._compiled = True
+        self.compile_seconds = time.perf_counter() - started
+        return self.compile_seconds
+
+    def run(self, index: int, inputs: Mapping[Any, Any] | None = None) -> None:
+        """Run chunk ``index`` with ``inputs``: {TimedArray: values, (obj, var): values}."""
+        inputs = dict(inputs or {})
+        seed = chunk_seed(self.seed, index)
+        carried = {(obj, var): self.state[self.key(obj, var)] for obj, var in self.carry
+                   if self.key(obj, var) in self.state}
+        if self.backend == "standalone":
+            self.compile()
+            run_args = {}
+            for key, value in {**carried, **inputs}.items():
+                run_args[key if isinstance(key, TimedArray) else getattr(key[0], key[1])] = value
+            device.run_environment_variables[SEED_ENV] = str(seed)
+            device.run(directory=str(self.build_dir), run_args=run_args, with_output=False)
+        else:
+            self.network.restore("snnlearn_chunk_start")
+            brian2.seed(seed)
+            for key, value in {**carried, **inputs}.items():
+                if isinstance(key, TimedArray):
+                    key.values[...] = np.asarray(value, dtype=float).reshape(key.values.shape)
+                else:
+                    getattr(key[0], key[1])[:] = value
+            self.network.run(self.duration, namespace={})
+        for obj, var in self.carry:
+            self.state[self.key(obj, var)] = getattr(obj, var)[:].copy()
+        bad = [k for k, v in self.state.items() if not np.all(np.isfinite(np.asarray(v)))]
+        if bad:
+            raise FloatingPointError(
+                f"{bad[0]} became NaN or infinite in chunk {index}: the time step is probably too "
+                "large for a time constant, or a learning rate too high")
+
+
+_RESEED_CODE = f"""
+{{
+    const char* snnlearn_seed = std::getenv("{SEED_ENV}");
+    if (snnlearn_seed != NULL) {{
+        const unsigned long value = std::strtoul(snnlearn_seed, NULL, 10);
+        for (size_t _i = 0; _i < brian::_random_generators.size(); _i++)
+            brian::_random_generators[_i].seed(value + _i);
+    }}
+}}
+"""
+
+
+class Progress:
+    """Prints a progress line to stderr at most every ``every`` seconds (for long runs)."""
+
+    def __init__(self, total: int, label: str, every: float = 5.0) -> None:
+        self.total, self.label, self.every = total, label, every
+        self.started = time.perf_counter()
+        self.last = self.started
+
+    def update(self, done: int, extra: str = "") -> None:
+        now = time.perf_counter()
+        if now - self.last < self.every and done < self.total:
+            return
+        self.last = now
+        elapsed = now - self.started
+        eta = elapsed / done * (self.total - done) if done else float("nan")
+        print(f"  {self.label}: {done}/{self.total}  {elapsed:6.1f} s elapsed, ~{eta:5.0f} s left {extra}",
+              file=sys.stderr, flush=True)

@@ -1,0 +1,238 @@
+"""What an experiment is, and how one is found, checked and run.
+
+An experiment is a script ``experiments/NAME.py`` with:
+
+- a module docstring: first line a one-line description, then the paper, the figure it
+  reproduces and the number it should reach;
+- ``PARAMS``: a (nested) dict of its parameters and defaults, overridable with ``--set``;
+- ``QUICK`` (optional): overrides of ``PARAMS`` for ``--quick``, a reduced run for tests;
+- ``MODEL`` (optional): the model file it runs, a name in ``models/`` (``--model FILE`` swaps it);
+- ``BACKEND`` (optional): ``"runtime"`` or ``"standalone"``, its default Brian2 backend;
+- ``check(ctx)`` (optional): cross-field checks that raise ``ConfigError`` before anything runs;
+- ``run(ctx) -> dict``: does the work through the :class:`RunContext` and returns its metrics.
+
+The framework validates every input first, only then creates the run folder, and finally writes
+``metrics.json`` (metrics plus experiment, seed, backend, quick, wall time, parameters and
+versions) atomically. ``if __name__ == "__main__": script_main(__file__)`` at the end of a script
+makes ``python experiments/NAME.py --help`` work like ``snnlearn run NAME --help``.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .errors import ConfigError, one_of
+from .overrides import apply_to_model, apply_to_params, is_model_key, parse_assignments
+from .results import (
+    METRICS_FILE,
+    atomic_save_npz,
+    atomic_write_bytes,
+    atomic_write_json,
+    claim_dir,
+    is_complete,
+    new_run_dir,
+)
+
+BACKENDS = ("runtime", "standalone")
+
+
+def project_root() -> Path:
+    """The folder holding ``experiments/`` and ``models/`` (``SNNLEARN_HOME`` or the checkout)."""
+    env = os.environ.get("SNNLEARN_HOME")
+    return Path(env) if env else Path(__file__).resolve().parent.parent
+
+
+def experiments_dir() -> Path:
+    return project_root() / "experiments"
+
+
+def models_dir() -> Path:
+    return project_root() / "models"
+
+
+def available_experiments() -> list[str]:
+    return sorted(p.stem for p in experiments_dir().glob("*.py") if not p.name.startswith("_"))
+
+
+def available_models() -> list[str]:
+    return sorted(p.stem for p in models_dir().glob("*.toml"))
+
+
+def load_experiment(name: str) -> ModuleType:
+    """Import ``experiments/NAME.py``; an unknown name is a ConfigError listing the known ones."""
+    path = experiments_dir() / f"{name}.py"
+    if not path.is_file():
+        raise ConfigError("experiment", f"unknown experiment {name!r}", one_of(available_experiments()))
+    module_name = f"snnlearn_experiments.{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def describe(module: ModuleType) -> str:
+    """The one-line description of an experiment (first line of its docstring)."""
+    return (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
+
+
+def versions() -> dict[str, str]:
+    import brian2
+    import scipy
+
+    return {"python": platform.python_version(), "snnlearn": __version__,
+            "brian2": brian2.__version__, "numpy": np.__version__, "scipy": scipy.__version__}
+
+
+@dataclass
+class RunContext:
+    """Everything an experiment's ``run`` needs: options, parameters, model, output and RNG."""
+
+    name: str
+    seed: int
+    quick: bool
+    backend: str
+    out_dir: Path
+    params: dict[str, Any]
+    model: Any = None  # snnlearn.spec.ModelSpec when the experiment has a MODEL
+    resume: bool = False
+    backend_explicit: bool = False
+    rng: np.random.Generator = field(init=False)
+    started: float = field(default_factory=time.perf_counter)
+
+    def __post_init__(self) -> None:
+        self.rng = np.random.default_rng(self.seed)
+
+    def path(self, name: str) -> Path:
+        return self.out_dir / name
+
+    def savefig(self, fig, name: str) -> Path:
+        """Save a matplotlib figure as PNG atomically and close it."""
+        import io
+
+        import matplotlib.pyplot as plt
+
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        return atomic_write_bytes(self.path(name), buffer.getvalue())
+
+    def save_arrays(self, name: str, **arrays: Any) -> Path:
+        return atomic_save_npz(self.path(name), **arrays)
+
+    def save_json(self, name: str, data: Mapping[str, Any]) -> Path:
+        return atomic_write_json(self.path(name), data)
+
+    def log(self, message: str) -> None:
+        elapsed = time.perf_counter() - self.started
+        print(f"[{self.name} {elapsed:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def resolve_params(module: ModuleType, quick: bool, assignments: Sequence[tuple[str, Any]]) -> dict:
+    params = copy.deepcopy(getattr(module, "PARAMS", {}))
+    if quick:
+        for key, value in getattr(module, "QUICK", {}).items():
+            params = apply_to_params(params, key, value)
+    for key, value in assignments:
+        if not is_model_key(key):
+            params = apply_to_params(params, key, value)
+    return params
+
+
+def resolve_model(module: ModuleType, model_file: str | None, assignments) -> Any:
+    model_name = getattr(module, "MODEL", None)
+    model_keys = [(k, v) for k, v in assignments if is_model_key(k)]
+    if model_file is None and model_name is None:
+        if model_keys:
+            raise ConfigError(model_keys[0][0], "this experiment has no model file", "set one of its parameters")
+        return None
+    from .spec import load_model_dict, parse_model
+
+    path = Path(model_file) if model_file else models_dir() / f"{model_name}.toml"
+    raw = load_model_dict(path, "--model" if model_file else "model")
+    for key, value in model_keys:
+        raw = apply_to_model(raw, key, value)
+    return parse_model(raw, source=path)
+
+
+def prepare(name: str, *, seed: int = 1, quick: bool = False, backend: str | None = None,
+            sets: Sequence[str] = (), model_file: str | None = None) -> tuple[ModuleType, dict, Any, str]:
+    """Check every input of a run (nothing is written): returns module, params, model, backend."""
+    module = load_experiment(name)
+    if backend is not None and backend not in BACKENDS:
+        raise ConfigError("--backend", f"unknown backend {backend!r}", one_of(BACKENDS))
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError("--seed", f"got {seed!r}", "expected an integer >= 0")
+    assignments = parse_assignments(sets)
+    params = resolve_params(module, quick, assignments)
+    model = resolve_model(module, model_file, assignments)
+    chosen = backend or getattr(module, "BACKEND", "runtime")
+    return module, params, model, chosen
+
+
+def run_experiment(name: str, *, seed: int = 1, quick: bool = False, backend: str | None = None,
+                   sets: Sequence[str] = (), model_file: str | None = None, out: str | Path | None = None,
+                   resume: str | Path | None = None, results_root: str | Path = "results") -> Path:
+    """Validate, create the run folder, run the experiment and write ``metrics.json``.
+
+    Returns the run folder. ``resume`` continues an unfinished run folder (its checkpoints).
+    """
+    module, params, model, chosen = prepare(name, seed=seed, quick=quick, backend=backend,
+                                            sets=sets, model_file=model_file)
+    from .engine import resolve_backend
+
+    chosen = resolve_backend(chosen, explicit=backend is not None)
+    ctx = RunContext(name=name, seed=seed, quick=quick, backend=chosen, out_dir=Path("."),
+                     params=params, model=model, resume=resume is not None,
+                     backend_explicit=backend is not None)
+    check: Callable[[RunContext], None] | None = getattr(module, "check", None)
+    if check is not None:
+        check(ctx)
+    if resume is not None:
+        ctx.out_dir = Path(resume)
+        if not ctx.out_dir.is_dir():
+            raise ConfigError("--resume", f"{resume} is not a run folder", "give the folder of an unfinished run")
+        if is_complete(ctx.out_dir):
+            raise ConfigError("--resume", f"{resume} already finished ({METRICS_FILE} exists)",
+                              "give the folder of an unfinished run")
+    elif out is not None:
+        try:
+            ctx.out_dir = claim_dir(Path(out))
+        except (FileExistsError, NotADirectoryError):
+            raise ConfigError("--out", f"{out} exists and is not empty", "give a new or empty folder") from None
+    else:
+        ctx.out_dir = new_run_dir(Path(results_root), name, seed)
+    ctx.save_json("params.json", {"experiment": name, "seed": seed, "quick": quick, "backend": chosen,
+                                  "params": params, "model": model.raw if model is not None else None})
+    ctx.log(f"writing to {ctx.out_dir} (backend {chosen}, seed {seed}{', quick' if quick else ''})")
+    metrics = module.run(ctx)
+    record = {"experiment": name, "seed": seed, "backend": chosen, "quick": quick,
+              "wall_time_s": round(time.perf_counter() - ctx.started, 3), **metrics,
+              "params": params, "model": model.raw if model is not None else None,
+              "model_file": str(model.source) if model is not None else None,
+              "versions": versions()}
+    atomic_write_json(ctx.path(METRICS_FILE), record)
+    ctx.log(f"done in {record['wall_time_s']:.1f} s: {ctx.out_dir / METRICS_FILE}")
+    return ctx.out_dir
+
+
+def script_main(path: str) -> None:
+    """Entry point for ``python experiments/NAME.py [options]``."""
+    from .cli import main
+
+    raise SystemExit(main(["run", Path(path).stem, *sys.argv[1:]]))
