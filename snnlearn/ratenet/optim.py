@@ -1,0 +1,57 @@
+"""Optimisers over a parameter dict: minibatch SGD (with momentum) and Adam (Kingma & Ba 2015).
+
+``step(params, grads)`` updates ``params`` in place, for the names present in ``grads``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+
+import numpy as np
+
+from ..errors import ConfigError, one_of
+
+Array = np.ndarray
+
+
+class SGD:
+    """``v = momentum v - lr g``; ``p += v`` (plain SGD when momentum is 0)."""
+
+    def __init__(self, lr: float = 0.1, momentum: float = 0.0) -> None:
+        self.lr, self.momentum = lr, momentum
+        self.velocity: dict[str, Array] = {}
+
+    def step(self, params: MutableMapping[str, Array], grads: Mapping[str, Array]) -> None:
+        for name, g in grads.items():
+            v = self.momentum * self.velocity.get(name, 0.0) - self.lr * g
+            self.velocity[name] = v
+            params[name] += v
+
+
+class Adam:
+    """Adam with bias-corrected first and second moment estimates."""
+
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8) -> None:
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.m: dict[str, Array] = {}
+        self.v: dict[str, Array] = {}
+        self.t = 0
+
+    def step(self, params: MutableMapping[str, Array], grads: Mapping[str, Array]) -> None:
+        self.t += 1
+        for name, g in grads.items():
+            self.m[name] = self.beta1 * self.m.get(name, 0.0) + (1 - self.beta1) * g
+            self.v[name] = self.beta2 * self.v.get(name, 0.0) + (1 - self.beta2) * g * g
+            m_hat = self.m[name] / (1 - self.beta1**self.t)
+            v_hat = self.v[name] / (1 - self.beta2**self.t)
+            params[name] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+
+
+def make_optimizer(name: str, lr: float, **options) -> SGD | Adam:
+    if name not in OPTIMIZERS:
+        raise ConfigError("optimizer", f"unknown optimizer {name!r}", one_of(OPTIMIZERS))
+    return OPTIMIZERS[name](lr=lr, **options)
