@@ -6,24 +6,8 @@ import numpy as np
 import pytest
 
 from snnlearn.ratenet import Architecture, Backprop, forward, init_params, make_loss
+from snnlearn.ratenet.diagnostics import finite_difference_gradients
 from snnlearn.ratenet.network import backward_errors
-
-
-def finite_difference(fn, params, eps=1e-6):
-    """Central differences of the scalar ``fn(params)`` for every entry of every parameter."""
-    grads = {}
-    for name, value in params.items():
-        g = np.zeros_like(value)
-        for idx in np.ndindex(value.shape):
-            old = value[idx]
-            value[idx] = old + eps
-            plus = fn(params)
-            value[idx] = old - eps
-            minus = fn(params)
-            value[idx] = old
-            g[idx] = (plus - minus) / (2 * eps)
-        grads[name] = g
-    return grads
 
 
 def check_network(arch, loss_name, seed=0):
@@ -39,7 +23,7 @@ def check_network(arch, loss_name, seed=0):
     cache = forward(arch, params, x)
     _, dout = loss.evaluate(cache.output, y)
     analytic = Backprop().gradients(arch, params, cache, dout)
-    numeric = finite_difference(value, params)
+    numeric = finite_difference_gradients(value, params)
     assert set(analytic) == set(params)
     for name in params:
         np.testing.assert_allclose(analytic[name], numeric[name], rtol=1e-5, atol=1e-8,
@@ -72,7 +56,7 @@ def test_input_error_is_the_input_jacobian():
     x = rng.normal(size=(1, 3))
     cache = forward(arch, params, x)
     e, _ = backward_errors(arch, params, cache, arch.n_layers, np.ones((1, 2)))
-    numeric = finite_difference(lambda p: forward(arch, params, p["x"]).output.sum(),
+    numeric = finite_difference_gradients(lambda p: forward(arch, params, p["x"]).output.sum(),
                                 {"x": x.copy()})
     np.testing.assert_allclose(e[0], numeric["x"], rtol=1e-6)
 

@@ -15,6 +15,13 @@ All quantities are plain floats (float64 arrays); parameters are a ``dict`` of n
 """
 
 from .activations import ACTIVATION_NAMES, Activation, make_activation
+from .diagnostics import (
+    finite_difference_gradients,
+    jacobian_importance,
+    layer_grad_norms,
+    peak_allocated_bytes,
+    top_k_layers,
+)
 from .learners import LEARNERS, Backprop, ChainLearner, Learner, make_learner
 from .losses import LOSSES, Loss, make_loss
 from .network import (
@@ -29,14 +36,25 @@ from .network import (
     weight_gradients,
 )
 from .optim import SGD, Adam, make_optimizer
+from .recurrent import (
+    RecurrentArchitecture,
+    RecurrentCache,
+    init_recurrent_params,
+    recurrent_backward,
+    recurrent_forward,
+)
 from .train import History, evaluate, load_data, loss_and_gradients, train
 
 __all__ = [
     "ACTIVATION_NAMES", "Activation", "make_activation",
+    "finite_difference_gradients", "jacobian_importance", "layer_grad_norms",
+    "peak_allocated_bytes", "top_k_layers",
     "LEARNERS", "Backprop", "ChainLearner", "Learner", "make_learner",
     "LOSSES", "Loss", "make_loss",
     "SKIP_MODES", "Architecture", "ForwardCache", "Params", "backward", "backward_errors",
     "forward", "init_params", "weight_gradients",
     "SGD", "Adam", "make_optimizer",
+    "RecurrentArchitecture", "RecurrentCache", "init_recurrent_params", "recurrent_backward",
+    "recurrent_forward",
     "History", "evaluate", "load_data", "loss_and_gradients", "train",
 ]
