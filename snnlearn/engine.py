@@ -27,7 +27,7 @@ import shutil
 import sys
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +191,10 @@ class ChunkRunner:
             for key, value in {**carried, **inputs}.items():
                 run_args[key if isinstance(key, TimedArray) else getattr(key[0], key[1])] = value
             device.run_environment_variables[SEED_ENV] = str(seed)
-            device.run(directory=str(self.build_dir), run_args=run_args, with_output=False)
+            try:
+                device.run(directory=str(self.build_dir), run_args=run_args, with_output=False)
+            finally:
+                os.environ.pop(SEED_ENV, None)
         else:
             self.network.restore("snnlearn_chunk_start")
             brian2.seed(seed)
@@ -239,3 +242,47 @@ class Progress:
         eta = elapsed / done * (self.total - done) if done else float("nan")
         print(f"  {self.label}: {done}/{self.total}  {elapsed:6.1f} s elapsed, ~{eta:5.0f} s left {extra}",
               file=sys.stderr, flush=True)
+
+
+def run_chunks(runner: ChunkRunner, n_chunks: int, record: Callable[[int], Mapping[str, Any]], *,
+               checkpoint: Path | None = None, label: str = "chunks",
+               inputs: Callable[[int], Mapping[Any, Any]] | None = None) -> dict[str, list[np.ndarray]]:
+    """Run chunks ``0..n_chunks-1``, collecting ``record(k)`` after each, with checkpoints.
+
+    After each chunk the carried state, the records so far and the next chunk's index are
+    written atomically to ``checkpoint``; if that file exists when this is called, the run
+    continues from it, and (chunks being deterministic in state, inputs and seed) the result
+    equals an uninterrupted run. Returns ``{name: [value of chunk 0, value of chunk 1, ...]}``.
+    """
+    from .results import atomic_save_npz, load_npz
+
+    records: dict[str, list[np.ndarray]] = {}
+    start = 0
+    if checkpoint is not None and Path(checkpoint).is_file():
+        saved = load_npz(checkpoint)
+        start = int(saved.pop("next_chunk"))
+        for obj, var in runner.carry:
+            key = runner.key(obj, var)
+            runner.state[key] = saved.pop(f"state:{key}") * _unit_of(obj, var)
+        for key, value in saved.items():
+            name, index = key.removeprefix("record:").rsplit(":", 1)
+            records.setdefault(name, []).append((int(index), value))
+        records = {k: [v for _, v in sorted(pairs, key=lambda p: p[0])] for k, pairs in records.items()}
+        print(f"  {label}: resuming at chunk {start}/{n_chunks} from {checkpoint}", file=sys.stderr)
+    progress = Progress(n_chunks, label)
+    for k in range(start, n_chunks):
+        runner.run(k, inputs(k) if inputs else None)
+        for name, value in record(k).items():
+            records.setdefault(name, []).append(np.asarray(value))
+        if checkpoint is not None:
+            arrays = {f"state:{key}": np.asarray(value) for key, value in runner.state.items()}
+            arrays.update({f"record:{name}:{i}": v for name, vs in records.items() for i, v in enumerate(vs)})
+            atomic_save_npz(checkpoint, next_chunk=np.array(k + 1), **arrays)
+        progress.update(k + 1)
+    return records
+
+
+def _unit_of(obj: Any, var: str):
+    from brian2.units.fundamentalunits import Quantity
+
+    return Quantity(1.0, dim=getattr(obj, var).dim)

@@ -5,7 +5,8 @@ An experiment is a script ``experiments/NAME.py`` with:
 - a module docstring: first line a one-line description, then the paper, the figure it
   reproduces and the number it should reach;
 - ``PARAMS``: a (nested) dict of its parameters and defaults, overridable with ``--set``;
-- ``QUICK`` (optional): overrides of ``PARAMS`` for ``--quick``, a reduced run for tests;
+- ``QUICK`` (optional): ``{dotted key: value}`` overrides (of ``PARAMS`` or of the model) for
+  ``--quick``, a reduced run for tests; ``--set`` still overrides them;
 - ``MODEL`` (optional): the model file it runs, a name in ``models/`` (``--model FILE`` swaps it);
 - ``BACKEND`` (optional): ``"runtime"`` or ``"standalone"``, its default Brian2 backend;
 - ``check(ctx)`` (optional): cross-field checks that raise ``ConfigError`` before anything runs;
@@ -143,11 +144,8 @@ class RunContext:
         print(f"[{self.name} {elapsed:7.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-def resolve_params(module: ModuleType, quick: bool, assignments: Sequence[tuple[str, Any]]) -> dict:
+def resolve_params(module: ModuleType, assignments: Sequence[tuple[str, Any]]) -> dict:
     params = copy.deepcopy(getattr(module, "PARAMS", {}))
-    if quick:
-        for key, value in getattr(module, "QUICK", {}).items():
-            params = apply_to_params(params, key, value)
     for key, value in assignments:
         if not is_model_key(key):
             params = apply_to_params(params, key, value)
@@ -179,7 +177,9 @@ def prepare(name: str, *, seed: int = 1, quick: bool = False, backend: str | Non
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ConfigError("--seed", f"got {seed!r}", "expected an integer >= 0")
     assignments = parse_assignments(sets)
-    params = resolve_params(module, quick, assignments)
+    if quick:  # --quick first, so that --set still overrides it
+        assignments = list(getattr(module, "QUICK", {}).items()) + assignments
+    params = resolve_params(module, assignments)
     model = resolve_model(module, model_file, assignments)
     chosen = backend or getattr(module, "BACKEND", "runtime")
     return module, params, model, chosen
@@ -227,6 +227,8 @@ def run_experiment(name: str, *, seed: int = 1, quick: bool = False, backend: st
               "model_file": str(model.source) if model is not None else None,
               "versions": versions()}
     atomic_write_json(ctx.path(METRICS_FILE), record)
+    for checkpoint in ctx.out_dir.glob("checkpoint*.npz"):  # the run is complete: nothing to resume
+        checkpoint.unlink()
     ctx.log(f"done in {record['wall_time_s']:.1f} s: {ctx.out_dir / METRICS_FILE}")
     return ctx.out_dir
 

@@ -106,7 +106,10 @@ def coerce(value: Any, default: Any, field: str) -> Any:
 def param(default: Any, doc: str = "", *, positive: bool = False, nonnegative: bool = False,
           choices: tuple[str, ...] | None = None) -> Any:
     """Declare a parameter field: its default, a one-line meaning and its constraints."""
-    meta = {"doc": doc, "positive": positive, "nonnegative": nonnegative, "choices": choices}
+    meta = {"doc": doc, "positive": positive, "nonnegative": nonnegative, "choices": choices,
+            "default": default}
+    if isinstance(default, Quantity):  # unhashable, so dataclasses need a factory
+        return dataclasses.field(default_factory=lambda: default, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -131,7 +134,7 @@ class Params:
             if f.name not in values:
                 continue
             name = f"{field}.{f.name}"
-            value = coerce(values[f.name], f.default, name)
+            value = coerce(values[f.name], f.metadata.get("default", f.default), name)
             _check_constraints(value, f.metadata, name)
             kwargs[f.name] = value
         instance = cls(**kwargs)
@@ -155,7 +158,8 @@ class Params:
     @classmethod
     def describe(cls) -> list[tuple[str, str, str]]:
         """(name, default, meaning) for each parameter: the rows of a documentation table."""
-        return [(f.name, str(f.default), f.metadata.get("doc", "")) for f in dataclasses.fields(cls)]
+        return [(f.name, str(f.metadata.get("default", f.default)), f.metadata.get("doc", ""))
+                for f in dataclasses.fields(cls)]
 
 
 def _check_constraints(value: Any, meta: Mapping[str, Any], field: str) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity
 
 METRICS_FILE = "metrics.json"
 
@@ -48,6 +49,8 @@ def to_jsonable(value: Any) -> Any:
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
+    if isinstance(value, Quantity):  # a Brian2 quantity prints with its unit: "20. ms"
+        return str(value) if value.dim is not DIMENSIONLESS else to_jsonable(np.asarray(value))
     if isinstance(value, np.ndarray):
         return to_jsonable(value.tolist())
     if isinstance(value, Path):
@@ -58,7 +61,7 @@ def to_jsonable(value: Any) -> Any:
         return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
     if isinstance(value, str | int | float | bool) or value is None:
         return value
-    return str(value)  # Brian2 quantities and anything else print with their units
+    return str(value)
 
 
 def atomic_write_json(path: Path, data: Mapping[str, Any]) -> Path:

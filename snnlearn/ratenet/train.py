@@ -70,10 +70,12 @@ class History:
 
 def train(arch: Architecture, params: MutableMapping[str, Array], learner: Learner, optimizer,
           loss: Loss, data: Dataset, *, epochs: int, batch_size: int, rng: np.random.Generator,
-          eval_every: int = 1, log: Callable[[str], None] | None = None) -> History:
+          eval_every: int = 1, log: Callable[[str], None] | None = None,
+          on_eval: Callable[[int], None] | None = None) -> History:
     """Train ``params`` in place by minibatches; returns the learning curves.
 
-    ``optimizer`` is anything with ``step(params, grads)`` (see :mod:`.optim`).
+    ``optimizer`` is anything with ``step(params, grads)`` (see :mod:`.optim`); ``on_eval(epoch)``
+    is called at every evaluation (epoch 0 before training), e.g. to record more measurements.
     """
     if loss.needs_linear_output and arch.output_activation != "linear":
         raise ConfigError("output_activation", f"{loss.name} takes logits",
@@ -101,4 +103,6 @@ def train(arch: Architecture, params: MutableMapping[str, Array], learner: Learn
             epoch_norms = []
             if log is not None:
                 log(f"epoch {epoch}: train loss {train_loss:.4f}, test accuracy {accuracy:.4f}")
+            if on_eval is not None:
+                on_eval(epoch)
     return history

@@ -1,0 +1,132 @@
+"""Song, Miller & Abbott (2000): STDP competition makes weights bimodal and balances the output rate.
+
+One conductance-based LIF neuron with 1000 excitatory Poisson inputs (additive STDP with hard
+bounds, A-/A+ = 1.05, tau 20 ms) and 200 fixed inhibitory inputs (models/song2000.toml).
+
+Reproduces Song, Miller & Abbott (2000) Nat Neurosci 3:919, Fig. 2 (the weight distribution
+becomes bimodal: most weights end near 0 or near g_max) and Fig. 3 (after learning the output
+rate is roughly independent of the input rate). Metrics:
+
+- ``weight_bimodality``: fraction of weights below 0.1 g_max or above 0.9 g_max at the end of
+  training at the first input rate (the paper's bimodal result; >= 0.8 in the full run);
+- ``output_rate_hz``: output rate over the last ``rate_window`` of that training;
+- ``output_rate_by_input_rate`` (after learning) and ``output_rate_initial_by_input_rate``
+  (first chunk, before the weights have moved) for each input rate.
+
+Figures: raster of the last seconds, weight distribution over time, final weight histogram,
+weight traces of sampled synapses, output rate over time, output rate against input rate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from brian2 import Hz, second
+
+from snnlearn import plots
+from snnlearn.analysis import bimodality, rate_over_time
+from snnlearn.build import build_network
+from snnlearn.engine import ChunkRunner, backend_session, run_chunks
+from snnlearn.errors import ConfigError
+from snnlearn.experiment import RunContext, script_main
+
+MODEL = "song2000"
+BACKEND = "standalone"
+PARAMS = {
+    "duration": 2000 * second,   # training time at each input rate
+    "chunk": 20 * second,        # simulated time per compiled run (weights carried across)
+    "input_rates": [10.0, 20.0, 40.0],  # Hz; the first is the main run (Fig. 2), all give Fig. 3
+    "rate_window": 200 * second,  # output rate measured over the last part of training
+    "raster_seconds": 2.0,
+    "sample_synapses": 12,
+}
+QUICK = {
+    "duration": 120 * second,
+    "chunk": 10 * second,
+    "rate_window": 30 * second,
+    "input_rates": [10.0, 40.0],
+    # four times the paper's learning rates so that a short run already shows the drift
+    "synapses.feedforward.rule.a_plus": 0.02,
+    "synapses.feedforward.rule.a_minus": 0.021,
+}
+
+
+def check(ctx: RunContext) -> None:
+    p = ctx.params
+    if "feedforward" not in ctx.model.synapses or ctx.model.synapses["feedforward"].rule is None:
+        raise ConfigError("synapses.feedforward.rule", "missing", "this experiment needs plastic synapses named feedforward")
+    if not 0 * second < p["chunk"] <= p["duration"]:
+        raise ConfigError("chunk", f"{p['chunk']} is out of range", f"expected 0 s < chunk <= duration ({p['duration']})")
+    if not 0 * second < p["rate_window"] <= p["duration"]:
+        raise ConfigError("rate_window", f"{p['rate_window']} is out of range", "expected 0 s < rate_window <= duration")
+    if not p["input_rates"] or min(p["input_rates"]) <= 0:
+        raise ConfigError("input_rates", f"got {p['input_rates']}", "expected a non-empty list of rates > 0 (Hz)")
+
+
+def run(ctx: RunContext) -> dict:
+    p, spec = ctx.params, ctx.model
+    chunk_s = float(p["chunk"] / second)
+    n_chunks = int(round(float(p["duration"] / p["chunk"])))
+    w_max = spec.synapses["feedforward"].rule.w_max
+    window_chunks = max(1, int(round(float(p["rate_window"] / p["chunk"]))))
+    with backend_session(ctx.backend, ctx.seed, key=f"song2000-{spec.groups['inputs'].n}") as build_dir:
+        net = build_network(spec, record_spikes=["inputs", "out"])
+        inputs, synapses = net.groups["inputs"], net.synapses["feedforward"]
+        in_spikes, out = net.spikes["inputs"], net.spikes["out"]
+        runner = ChunkRunner(net.network, p["chunk"], backend=ctx.backend, seed=ctx.seed,
+                             carry=[(synapses, "w")], build_dir=build_dir)
+        ctx.log(f"compiled in {runner.compile():.1f} s" if ctx.backend == "standalone" else "runtime backend")
+
+        def record(k: int) -> dict:
+            return {"w": runner.state["feedforward.w"], "out_spikes": out.num_spikes,
+                    "out_t": np.asarray(out.t[:] / second) if k == n_chunks - 1 else np.empty(0)}
+
+        runs = {}
+        for r, rate in enumerate(p["input_rates"]):
+            runner.state.clear()  # every input rate learns from the same initial weights
+            runs[rate] = run_chunks(runner, n_chunks, record, checkpoint=ctx.path(f"checkpoint_{r}.npz"),
+                                    label=f"{rate:g} Hz input", inputs=lambda k, rate=rate: {(inputs, "rates"): rate * Hz})
+            if r == 0:
+                raster = {name: (mon.i[:].copy(), np.asarray(mon.t[:] / second))
+                          for name, mon in (("inputs", in_spikes), ("out", out))}
+    main = runs[p["input_rates"][0]]
+    weights = np.stack(main["w"])
+    rates = {rate: np.asarray(rec["out_spikes"], dtype=float) / chunk_s for rate, rec in runs.items()}
+    times = chunk_s * np.arange(1, n_chunks + 1)
+    final_w = weights[-1]
+    ctx.save_arrays("weights.npz", times_s=times, weights=weights, **{f"rate_{k:g}Hz": v for k, v in rates.items()})
+
+    last_start = (n_chunks - 1) * chunk_s
+    t_from = max(0.0, chunk_s - p["raster_seconds"])
+    ctx.savefig(plots.raster({name: (i[t >= t_from], t[t >= t_from] + last_start) for name, (i, t) in raster.items()},
+                             title=f"last {p['raster_seconds']:g} s of training"), "raster.png")
+    ctx.savefig(plots.weight_histogram_over_time(times, weights, w_max), "weight_histogram_over_time.png")
+    ctx.savefig(plots.weight_histogram(final_w, w_max, title=f"final weights (bimodality {bimodality(final_w, w_max):.2f})"),
+                "weight_histogram_final.png")
+    sample = ctx.rng.choice(weights.shape[1], size=min(p["sample_synapses"], weights.shape[1]), replace=False)
+    ctx.savefig(plots.weight_traces(times, weights[:, sample],
+                                    bands={"mean": weights.mean(axis=1)}), "weight_traces.png")
+    ctx.savefig(plots.curves(times, {f"{k:g} Hz input": v for k, v in rates.items()}, "time (s)",
+                             "output rate (Hz)", "output rate during learning"), "output_rate.png")
+    by_rate = {f"{k:g}": float(v[-window_chunks:].mean()) for k, v in rates.items()}
+    initial = {f"{k:g}": float(v[0]) for k, v in rates.items()}
+    ctx.savefig(plots.curves([float(k) for k in by_rate], {"after learning": list(by_rate.values()),
+                                                           "first chunk": list(initial.values())},
+                             "input rate (Hz)", "output rate (Hz)", "Song et al. Fig. 3", marker="o"),
+                "output_vs_input_rate.png")
+    _, late_rate = rate_over_time(main["out_t"][-1], 1, chunk_s, chunk_s)
+    return {
+        "weight_bimodality": bimodality(final_w, w_max),
+        "weight_bimodality_by_input_rate": {f"{k:g}": bimodality(rec["w"][-1], w_max) for k, rec in runs.items()},
+        "weight_mean_final": float(final_w.mean()),
+        "fraction_near_max": float(np.mean(final_w > 0.9 * w_max)),
+        "output_rate_hz": by_rate[f"{p['input_rates'][0]:g}"],
+        "output_rate_last_chunk_hz": float(late_rate[0]),
+        "output_rate_by_input_rate": by_rate,
+        "output_rate_initial_by_input_rate": initial,
+        "simulated_seconds": float(n_chunks * chunk_s * len(p["input_rates"])),
+        "compile_seconds": runner.compile_seconds,
+    }
+
+
+if __name__ == "__main__":
+    script_main(__file__)

@@ -1,0 +1,99 @@
+"""From a checked :class:`~snnlearn.spec.ModelSpec` to a ``brian2.Network``.
+
+Every Brian2 object gets the spec's name, the model's time step and an explicit namespace (its
+parameters, plus anything the experiment adds, such as a ``TimedArray`` of stimuli), so that a
+network behaves the same whatever Python code builds or runs it. A synapse's Brian2 model is
+composed here: ``w : 1`` + the rule's traces; ``on_pre`` = the synaptic effect + the rule's
+presynaptic statements; ``on_post`` = the rule's postsynaptic statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from brian2 import (
+    Network,
+    NeuronGroup,
+    PoissonGroup,
+    SpikeGeneratorGroup,
+    SpikeMonitor,
+    Synapses,
+    ms,
+)
+
+from .rules.base import lines
+from .spec import GroupSpec, ModelSpec, SynapseSpec
+
+
+@dataclass
+class BuiltNetwork:
+    """A network and its parts, by the names used in the model file."""
+
+    spec: ModelSpec
+    network: Network
+    groups: dict[str, Any] = field(default_factory=dict)
+    synapses: dict[str, Synapses] = field(default_factory=dict)
+    spikes: dict[str, SpikeMonitor] = field(default_factory=dict)
+
+    def add(self, *objects: Any) -> None:
+        """Add experiment-made objects (controllers, monitors) to the network."""
+        self.network.add(*objects)
+
+
+def synapse_equations(syn: SynapseSpec) -> dict[str, str]:
+    """The composed Brian2 ``model``, ``on_pre`` and ``on_post`` of one synapse spec."""
+    rule = syn.rule
+    return {
+        "model": lines("w : 1", rule.model() if rule else ""),
+        "on_pre": lines(syn.effect, rule.on_pre() if rule else ""),
+        "on_post": rule.on_post() if rule else "",
+    }
+
+
+def _make_group(g: GroupSpec, dt, namespace: Mapping[str, Any], rate: Any | None):
+    if g.kind == "poisson":
+        return PoissonGroup(g.n, rates=rate if rate is not None else g.rate, name=g.name, dt=dt,
+                            namespace=dict(namespace))
+    if g.kind == "spikes":
+        return SpikeGeneratorGroup(g.n, [], [] * ms, name=g.name, dt=dt)
+    neuron = g.neuron
+    group = NeuronGroup(g.n, neuron.equations(), threshold=neuron.threshold, reset=neuron.reset,
+                        refractory=neuron.refractory, method=neuron.method, name=g.name, dt=dt,
+                        namespace={**neuron.namespace(), **namespace})
+    for var, value in {**neuron.initial(), **g.init}.items():
+        setattr(group, var, value)
+    return group
+
+
+def build_network(spec: ModelSpec, *, record_spikes: Iterable[str] | bool = True,
+                  rates: Mapping[str, Any] | None = None,
+                  namespace: Mapping[str, Any] | None = None) -> BuiltNetwork:
+    """Build every group and synapse of ``spec`` into a ``Network``.
+
+    ``record_spikes``: group names to attach a ``SpikeMonitor`` to (True: all).
+    ``rates``: per Poisson group, a rate expression replacing the file's constant
+    (e.g. ``"stimulus(t, i)"`` with ``stimulus`` a ``TimedArray`` passed in ``namespace``).
+    ``namespace``: extra names visible to every object's equations.
+    """
+    namespace = dict(namespace or {})
+    rates = dict(rates or {})
+    built = BuiltNetwork(spec, Network())
+    for g in spec.groups.values():
+        built.groups[g.name] = _make_group(g, spec.dt, namespace, rates.get(g.name))
+    for s in spec.synapses.values():
+        eqs = synapse_equations(s)
+        syn = Synapses(built.groups[s.pre], built.groups[s.post], model=eqs["model"], on_pre=eqs["on_pre"],
+                       on_post=eqs["on_post"] or None, name=s.name, dt=spec.dt, method="exact",
+                       namespace={**(s.rule.namespace() if s.rule else {}), **s.params, **namespace})
+        syn.connect(**s.connect)
+        syn.w = s.w_init
+        if s.delay is not None:
+            syn.delay = s.delay
+        built.synapses[s.name] = syn
+    wanted = list(spec.groups) if record_spikes is True else list(record_spikes or [])
+    for name in wanted:
+        built.spikes[name] = SpikeMonitor(built.groups[name], name=f"{name}_spikes")
+    built.network.add(*built.groups.values(), *built.synapses.values(), *built.spikes.values())
+    return built

@@ -1,0 +1,94 @@
+"""The figures people look at: rasters, weight distributions over time, weight traces, rates.
+
+Every function returns a matplotlib ``Figure`` (Agg backend, no screen needed) that the caller
+saves with ``RunContext.savefig``; none of them computes anything a test should check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def raster(groups: Mapping[str, tuple[np.ndarray, np.ndarray]], title: str = "",
+           t_range: tuple[float, float] | None = None) -> Figure:
+    """One raster panel per group: ``{name: (neuron indices, spike times in s)}``."""
+    fig, axes = plt.subplots(len(groups), 1, sharex=True, squeeze=False,
+                             figsize=(8, 1.2 + 1.6 * len(groups)),
+                             gridspec_kw={"height_ratios": [min(4, 1 + np.max(i, initial=0) / 100)
+                                                            for i, _ in groups.values()]})
+    for ax, (name, (indices, times)) in zip(axes[:, 0], groups.items(), strict=True):
+        ax.plot(times, indices, "|", markersize=2 if len(indices) > 2000 else 4, color="k")
+        ax.set_ylabel(f"{name}\nneuron")
+    if t_range:
+        axes[-1, 0].set_xlim(*t_range)
+    axes[-1, 0].set_xlabel("time (s)")
+    axes[0, 0].set_title(title)
+    return fig
+
+
+def weight_histogram_over_time(times_s: Sequence[float], snapshots: np.ndarray, w_max: float,
+                               bins: int = 40, title: str = "") -> Figure:
+    """Heat map of the weight distribution (rows: weight bins) against time."""
+    edges = np.linspace(0.0, w_max, bins + 1)
+    hist = np.stack([np.histogram(s, bins=edges)[0] / max(1, s.size) for s in snapshots], axis=1)
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    t = np.asarray(times_s)
+    mesh = ax.pcolormesh(t, 0.5 * (edges[1:] + edges[:-1]), hist, shading="nearest", cmap="magma")
+    fig.colorbar(mesh, ax=ax, label="fraction of synapses")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("weight")
+    ax.set_title(title or "weight distribution over time")
+    return fig
+
+
+def weight_histogram(w: np.ndarray, w_max: float, bins: int = 40, title: str = "") -> Figure:
+    """Histogram of one weight snapshot."""
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.hist(np.asarray(w), bins=np.linspace(0, w_max, bins + 1), color="0.3")
+    ax.set_xlabel("weight")
+    ax.set_ylabel("synapses")
+    ax.set_title(title or "final weights")
+    return fig
+
+
+def weight_traces(times_s: Sequence[float], traces: np.ndarray, labels: Sequence[str] | None = None,
+                  title: str = "", bands: Mapping[str, np.ndarray] | None = None) -> Figure:
+    """Weights of sampled synapses against time (``traces``: time x synapse), optional bands."""
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    for name, values in (bands or {}).items():
+        ax.plot(times_s, values, lw=2, label=name)
+    ax.plot(times_s, traces, lw=0.8, alpha=0.7)
+    if labels is not None:
+        ax.legend(list(bands or {}) + list(labels), fontsize=7, ncol=2)
+    elif bands:
+        ax.legend(fontsize=7)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("weight")
+    ax.set_title(title or "weights of sampled synapses")
+    return fig
+
+
+def curves(x: Mapping[str, Sequence[float]] | Sequence[float], ys: Mapping[str, Sequence[float]],
+           xlabel: str, ylabel: str, title: str = "", logx: bool = False, logy: bool = False,
+           marker: str = "") -> Figure:
+    """Several named curves on one axis (learning curves, rate over time, variance vs size)."""
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    for name, y in ys.items():
+        xs = x[name] if isinstance(x, Mapping) else x
+        ax.plot(xs, y, marker=marker, label=name)
+    ax.set_xscale("log" if logx else "linear")
+    ax.set_yscale("log" if logy else "linear")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if len(ys) > 1:
+        ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig

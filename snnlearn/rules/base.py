@@ -1,0 +1,56 @@
+"""What a plasticity rule is: parameters with units that yield Brian2 synapse statements.
+
+A rule is written once and works on any ``Synapses`` of any model file. It yields
+
+- ``model()``: extra synapse equations (traces, eligibility); the weight ``w : 1`` is declared
+  by the builder, so a rule never repeats it;
+- ``on_pre()`` / ``on_post()``: statements run at a presynaptic / postsynaptic spike;
+- ``namespace()``: its parameters under the names the statements use.
+
+The synaptic *effect* on the target neuron (``g_e_post += w``) belongs to the synapse in the
+model file and is composed in front of ``on_pre`` by the builder: the rule never hard-codes it.
+A rule may also ask for per-neuron state on the postsynaptic group (``post_model()``) and for
+statements run regularly (``regular_operations()``), e.g. weight normalisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..params import Params
+
+
+@dataclass(frozen=True)
+class Rule(Params):
+    """Base class: subclasses declare parameters (with units) and the four statement blocks."""
+
+    name: ClassVar[str] = ""
+    #: The paper(s) the rule follows, shown by ``snnlearn rules``.
+    reference: ClassVar[str] = ""
+
+    def model(self) -> str:
+        return ""
+
+    def on_pre(self) -> str:
+        return ""
+
+    def on_post(self) -> str:
+        return ""
+
+    def w_bounds(self) -> tuple[float, float]:
+        """(lowest, highest) weight the rule allows."""
+        return (0.0, float(getattr(self, "w_max", float("inf"))))
+
+
+def lines(*statements: str) -> str:
+    """Join non-empty statements into one Brian2 code block."""
+    return "\n".join(s.strip() for s in statements if s and s.strip())
+
+
+def trace_update(name: str, interaction: str) -> str:
+    """Spike update of a trace: add 1 (all-to-all) or reset to 1 (nearest spike)."""
+    return f"{name} += 1" if interaction == "all_to_all" else f"{name} = 1"
+
+
+INTERACTIONS = ("all_to_all", "nearest")

@@ -1,0 +1,272 @@
+"""Model files: TOML read, every field checked, quantities turned into Brian2 units.
+
+A model file declares groups (Poisson inputs, spike-generator inputs, neurons) and synapses
+(pre, post, connection rule, synaptic effect, optional plasticity rule), with the paper it comes
+from. :func:`parse_model` returns a :class:`ModelSpec` or raises ``ConfigError`` naming the field
+(``groups.out.params.tau_m``), the problem and what is allowed; nothing is built before that.
+See ``models/song2000.toml`` for an annotated example.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from brian2 import Hz, ms, second
+from brian2.units.fundamentalunits import Quantity
+
+from .errors import ConfigError, one_of
+from .neurons import NeuronModel, make_neuron
+from .params import coerce, parse_quantity
+from .rules import Rule, make_rule
+
+TOP_KEYS = ("name", "reference", "description", "simulation", "groups", "synapses")
+GROUP_KINDS = ("neurons", "poisson", "spikes")
+GROUP_KEYS = {
+    "neurons": ("kind", "n", "neuron", "params", "init"),
+    "poisson": ("kind", "n", "rate"),
+    "spikes": ("kind", "n"),
+}
+SYNAPSE_KEYS = ("pre", "post", "connect", "effect", "w_init", "delay", "params", "rule")
+CONNECT_NAMES = ("all", "one_to_one", "all_but_self")
+MAX_N = 10_000_000
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_EFFECT_TARGET = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)_post\s*(?:[-+*/]?=)")
+_RESERVED = {"t", "dt", "i", "j", "N", "lastspike", "not_refractory", "xi", "rand", "randn"}
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    name: str
+    kind: str
+    n: int
+    neuron: NeuronModel | None = None
+    rate: Quantity | None = None
+    init: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SynapseSpec:
+    name: str
+    pre: str
+    post: str
+    connect: dict[str, Any]
+    effect: str
+    w_init: Any = 0.0
+    delay: Quantity | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    rule: Rule | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A checked model file."""
+
+    name: str
+    reference: str
+    description: str
+    dt: Quantity
+    groups: dict[str, GroupSpec]
+    synapses: dict[str, SynapseSpec]
+    raw: dict[str, Any]
+    source: Path | None = None
+
+    def summary(self) -> str:
+        """What the model builds, one line per group and synapse (``snnlearn check``)."""
+        out = [f"model {self.name}: {self.reference}", f"  dt = {self.dt}"]
+        for g in self.groups.values():
+            what = g.neuron.name if g.neuron else (f"rate {g.rate}" if g.kind == "poisson" else "spike times")
+            out.append(f"  group {g.name}: {g.n} x {g.kind} ({what})")
+        for s in self.synapses.values():
+            rule = f", rule {s.rule.name}" if s.rule else ", static"
+            out.append(f"  synapses {s.name}: {s.pre} -> {s.post}, connect {s.connect}, "
+                       f"effect '{s.effect}'{rule}")
+        return "\n".join(out)
+
+
+def load_model_dict(path: str | Path, field_name: str = "model") -> dict[str, Any]:
+    """Read a TOML model file; a missing or malformed file is a ConfigError."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(field_name, f"file {path} not found", "give the path of a .toml model file")
+    try:
+        return tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(field_name, f"{path} is not valid TOML ({exc})", "fix the file's syntax") from None
+
+
+def _table(raw: Any, field_name: str, allowed: tuple[str, ...] | None = None) -> dict[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(field_name, f"got {raw!r}", "expected a table")
+    if allowed is not None:
+        for key in raw:
+            if key not in allowed:
+                raise ConfigError(f"{field_name}.{key}", "unknown key", one_of(allowed))
+    return dict(raw)
+
+
+def _string(raw: Mapping, key: str, field_name: str, default: str | None = None) -> str:
+    if key not in raw:
+        if default is None:
+            raise ConfigError(f"{field_name}.{key}", "missing", "expected a string")
+        return default
+    return coerce(raw[key], "", f"{field_name}.{key}")
+
+
+def _identifier(name: str, field_name: str) -> str:
+    if not _IDENTIFIER.match(name) or keyword.iskeyword(name) or name in _RESERVED:
+        raise ConfigError(field_name, f"{name!r} is not a usable name",
+                          "expected letters, digits and _ starting with a letter (not a Brian2 name)")
+    return name
+
+
+def _size(raw: Mapping, field_name: str) -> int:
+    if "n" not in raw:
+        raise ConfigError(f"{field_name}.n", "missing", "expected a positive integer")
+    n = coerce(raw["n"], 0, f"{field_name}.n")
+    if not 0 < n <= MAX_N:
+        raise ConfigError(f"{field_name}.n", f"{n} is out of range", f"expected 1 <= n <= {MAX_N}")
+    return n
+
+
+def parse_group(name: str, raw: Any) -> GroupSpec:
+    where = f"groups.{name}"
+    _identifier(name, where)
+    raw = _table(raw, where)
+    kind = _string(raw, "kind", where, "neurons" if "neuron" in raw else "")
+    if kind not in GROUP_KINDS:
+        raise ConfigError(f"{where}.kind", f"unknown kind {kind!r}" if kind else "missing", one_of(GROUP_KINDS))
+    _table(raw, where, GROUP_KEYS[kind])
+    n = _size(raw, where)
+    if kind == "poisson":
+        rate = parse_quantity(raw.get("rate", "0 Hz"), 1 * Hz, f"{where}.rate")
+        if rate < 0 * Hz:
+            raise ConfigError(f"{where}.rate", f"{rate} is negative", "expected a rate >= 0 Hz")
+        return GroupSpec(name, kind, n, rate=rate)
+    if kind == "spikes":
+        return GroupSpec(name, kind, n)
+    neuron = make_neuron(_string(raw, "neuron", where), _table(raw.get("params", {}), f"{where}.params"),
+                         f"{where}.neuron")
+    init = _table(raw.get("init", {}), f"{where}.init")
+    return GroupSpec(name, kind, n, neuron=neuron, init=init)
+
+
+def _connect(raw: Any, field_name: str) -> dict[str, Any]:
+    if isinstance(raw, str):
+        if raw not in CONNECT_NAMES:
+            raise ConfigError(field_name, f"unknown connection rule {raw!r}",
+                              one_of(CONNECT_NAMES) + ", or a table { p = 0.1, condition = \"i != j\" }")
+        return {"all": {}, "one_to_one": {"j": "i"}, "all_but_self": {"condition": "i != j"}}[raw]
+    table = _table(raw, field_name, ("p", "condition"))
+    out: dict[str, Any] = {}
+    if "p" in table:
+        p = coerce(table["p"], 0.0, f"{field_name}.p")
+        if not 0 <= p <= 1:
+            raise ConfigError(f"{field_name}.p", f"{p} is not a probability", "expected 0 <= p <= 1")
+        out["p"] = p
+    if "condition" in table:
+        out["condition"] = coerce(table["condition"], "", f"{field_name}.condition")
+    return out
+
+
+def _namespace(raw: Any, field_name: str) -> dict[str, Any]:
+    out = {}
+    for key, value in _table(raw, field_name).items():
+        _identifier(key, f"{field_name}.{key}")
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ConfigError(f"{field_name}.{key}", f"got {value!r}", "expected a number or a quantity string")
+        if isinstance(value, str):
+            value = parse_quantity(value, _guess_like(value, f"{field_name}.{key}"), f"{field_name}.{key}")
+        elif not math.isfinite(value):
+            raise ConfigError(f"{field_name}.{key}", f"{value!r} is not finite", "expected a finite number")
+        out[key] = value
+    return out
+
+
+def _guess_like(text: str, field_name: str) -> Quantity:
+    """A quantity of the dimensions written in ``text`` (so any unit is accepted)."""
+    from .params import _QUANTITY, _UNIT_NAMES
+
+    match = _QUANTITY.match(text)
+    if not match:
+        raise ConfigError(field_name, f"cannot read {text!r}", "expected a number with a unit, e.g. \"5 ms\"")
+    unit_expr = match.group(2)
+    if not unit_expr:
+        return Quantity(1.0)
+    try:
+        return eval(unit_expr, {"__builtins__": {}}, _UNIT_NAMES)  # noqa: S307 - names are units only
+    except Exception:
+        raise ConfigError(field_name, f"unknown unit {unit_expr!r}", "expected a Brian2 unit (ms, mV, Hz, nS...)") from None
+
+
+def parse_synapse(name: str, raw: Any, groups: Mapping[str, GroupSpec]) -> SynapseSpec:
+    where = f"synapses.{name}"
+    _identifier(name, where)
+    raw = _table(raw, where, SYNAPSE_KEYS)
+    ends = {}
+    for end in ("pre", "post"):
+        ref = _string(raw, end, where)
+        if ref not in groups:
+            raise ConfigError(f"{where}.{end}", f"no group named {ref!r}", one_of(groups))
+        ends[end] = groups[ref]
+    post = ends["post"]
+    if post.neuron is None:
+        raise ConfigError(f"{where}.post", f"group {post.name!r} is a {post.kind} input and cannot receive synapses",
+                          "expected a group of neurons")
+    effect = _string(raw, "effect", where)
+    targets = _EFFECT_TARGET.findall(effect)
+    if not targets:
+        raise ConfigError(f"{where}.effect", f"{effect!r} changes no postsynaptic variable",
+                          "expected e.g. \"g_e_post += w\"")
+    for target in targets:
+        if target not in post.neuron.input_variables:
+            raise ConfigError(f"{where}.effect", f"{target}_post is not an input of {post.neuron.name}",
+                              one_of(f"{v}_post" for v in post.neuron.input_variables))
+    rule = make_rule(raw["rule"], f"{where}.rule") if "rule" in raw else None
+    params = _namespace(raw.get("params", {}), f"{where}.params")
+    if rule is not None:
+        clash = set(params) & set(rule.field_names())
+        if clash:
+            raise ConfigError(f"{where}.params.{sorted(clash)[0]}", "is also a parameter of the rule",
+                              "give it one name")
+    w_init = raw.get("w_init", 0.0)
+    if isinstance(w_init, bool) or not isinstance(w_init, int | float | str):
+        raise ConfigError(f"{where}.w_init", f"got {w_init!r}", "expected a number or an expression like \"rand()\"")
+    if isinstance(w_init, int | float):
+        low, high = rule.w_bounds() if rule else (-math.inf, math.inf)
+        if not (math.isfinite(w_init) and low <= w_init <= high):
+            raise ConfigError(f"{where}.w_init", f"{w_init} is outside the rule's bounds", f"expected {low} <= w <= {high}")
+    delay = parse_quantity(raw["delay"], 1 * ms, f"{where}.delay") if "delay" in raw else None
+    if delay is not None and delay < 0 * ms:
+        raise ConfigError(f"{where}.delay", f"{delay} is negative", "expected a delay >= 0 ms")
+    return SynapseSpec(name, ends["pre"].name, post.name, _connect(raw.get("connect", "all"), f"{where}.connect"),
+                       effect, w_init, delay, params, rule)
+
+
+def parse_model(raw: Mapping[str, Any], source: str | Path | None = None) -> ModelSpec:
+    """Check a model-file dict and build its :class:`ModelSpec`."""
+    raw = _table(raw, "model", TOP_KEYS)
+    name = _string(raw, "name", "model" if "name" not in raw else "")
+    reference = _string(raw, "reference", "", "")
+    description = _string(raw, "description", "", "")
+    simulation = _table(raw.get("simulation", {}), "simulation", ("dt",))
+    dt = parse_quantity(simulation.get("dt", "0.1 ms"), 1 * ms, "simulation.dt")
+    if not 0 * second < dt <= 10 * ms:
+        raise ConfigError("simulation.dt", f"{dt} is out of range", "expected 0 ms < dt <= 10 ms")
+    if "groups" not in raw:
+        raise ConfigError("groups", "missing", "expected at least one [groups.NAME] table")
+    groups = {g: parse_group(g, v) for g, v in _table(raw["groups"], "groups").items()}
+    if not groups:
+        raise ConfigError("groups", "empty", "expected at least one [groups.NAME] table")
+    synapses = {s: parse_synapse(s, v, groups) for s, v in _table(raw.get("synapses", {}), "synapses").items()}
+    for s in synapses:
+        if s in groups:
+            raise ConfigError(f"synapses.{s}", f"name {s!r} is also a group", "give groups and synapses distinct names")
+    return ModelSpec(name, reference, description, dt, groups, synapses, dict(raw),
+                     Path(source) if source else None)
