@@ -52,14 +52,34 @@ def synapse_equations(syn: SynapseSpec) -> dict[str, str]:
     }
 
 
-def _make_group(g: GroupSpec, dt, namespace: Mapping[str, Any], rate: Any | None):
+def normalization_variable(synapse_name: str) -> str:
+    """Name of the postsynaptic variable that holds a normalised synapse's incoming weight sum."""
+    return f"wsum_{synapse_name}"
+
+
+def _attach_normalization(syn: Synapses, post, spec: SynapseSpec) -> None:
+    """Rescale each neuron's incoming weights to ``total`` every ``period``, inside the simulation.
+
+    Three regular operations at the start of a period: zero the sums, add every weight into its
+    postsynaptic neuron's sum, rescale. They run only once per period (a ``(summed)`` variable
+    would cost every time step) and need no Python between steps, so standalone runs them too.
+    """
+    norm, wsum = spec.normalize, normalization_variable(spec.name)
+    kwargs = {"dt": norm.period, "when": "start"}
+    post.run_regularly(f"{wsum} = 0", order=-3, name=f"{spec.name}_norm_reset", **kwargs)
+    syn.run_regularly(f"{wsum}_post += w", order=-2, name=f"{spec.name}_norm_sum", **kwargs)
+    syn.run_regularly(f"w = w * {norm.total!r} / {wsum}_post * int({wsum}_post > 0) + w * int({wsum}_post <= 0)",
+                      order=-1, name=f"{spec.name}_norm_scale", **kwargs)
+
+
+def _make_group(g: GroupSpec, dt, namespace: Mapping[str, Any], rate: Any | None, extra_equations: str = ""):
     if g.kind == "poisson":
         return PoissonGroup(g.n, rates=rate if rate is not None else g.rate, name=g.name, dt=dt,
                             namespace=dict(namespace))
     if g.kind == "spikes":
         return SpikeGeneratorGroup(g.n, [], [] * ms, name=g.name, dt=dt)
     neuron = g.neuron
-    group = NeuronGroup(g.n, neuron.equations(), threshold=neuron.threshold, reset=neuron.reset,
+    group = NeuronGroup(g.n, neuron.equations() + extra_equations, threshold=neuron.threshold, reset=neuron.reset,
                         refractory=neuron.refractory, method=neuron.method, name=g.name, dt=dt,
                         namespace={**neuron.namespace(), **namespace})
     for var, value in {**neuron.initial(), **g.init}.items():
@@ -81,7 +101,9 @@ def build_network(spec: ModelSpec, *, record_spikes: Iterable[str] | bool = True
     rates = dict(rates or {})
     built = BuiltNetwork(spec, Network())
     for g in spec.groups.values():
-        built.groups[g.name] = _make_group(g, spec.dt, namespace, rates.get(g.name))
+        sums = "".join(f"\n{normalization_variable(s.name)} : 1" for s in spec.synapses.values()
+                       if s.normalize and s.post == g.name)
+        built.groups[g.name] = _make_group(g, spec.dt, namespace, rates.get(g.name), sums)
     for s in spec.synapses.values():
         eqs = synapse_equations(s)
         syn = Synapses(built.groups[s.pre], built.groups[s.post], model=eqs["model"], on_pre=eqs["on_pre"],
@@ -91,6 +113,10 @@ def build_network(spec: ModelSpec, *, record_spikes: Iterable[str] | bool = True
         syn.w = s.w_init
         if s.delay is not None:
             syn.delay = s.delay
+        if s.normalize:
+            _attach_normalization(syn, built.groups[s.post], s)
+        if s.rule:
+            s.rule.attach(syn, built)
         built.synapses[s.name] = syn
     wanted = list(spec.groups) if record_spikes is True else list(record_spikes or [])
     for name in wanted:

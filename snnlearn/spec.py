@@ -23,7 +23,7 @@ from brian2.units.fundamentalunits import Quantity
 
 from .errors import ConfigError, one_of
 from .neurons import NeuronModel, make_neuron
-from .params import coerce, parse_quantity
+from .params import Params, coerce, param, parse_quantity
 from .rules import Rule, make_rule
 
 TOP_KEYS = ("name", "reference", "description", "simulation", "groups", "synapses")
@@ -33,7 +33,7 @@ GROUP_KEYS = {
     "poisson": ("kind", "n", "rate"),
     "spikes": ("kind", "n"),
 }
-SYNAPSE_KEYS = ("pre", "post", "connect", "effect", "w_init", "delay", "params", "rule")
+SYNAPSE_KEYS = ("pre", "post", "connect", "effect", "w_init", "delay", "params", "rule", "normalize")
 CONNECT_NAMES = ("all", "one_to_one", "all_but_self")
 MAX_N = 10_000_000
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -62,6 +62,16 @@ class SynapseSpec:
     delay: Quantity | None = None
     params: dict[str, Any] = field(default_factory=dict)
     rule: Rule | None = None
+    normalize: Normalization | None = None
+
+
+@dataclass(frozen=True)
+class Normalization(Params):
+    """Synaptic scaling: every ``period``, each postsynaptic neuron's incoming weights are
+    rescaled to sum to ``total`` (Diehl & Cook 2015 normalise to 78 before every example)."""
+
+    total: float = param(78.0, "sum of each neuron's incoming weights", positive=True)
+    period: object = param(500 * ms, "time between normalisations", positive=True)
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,8 @@ class ModelSpec:
             out.append(f"  group {g.name}: {g.n} x {g.kind} ({what})")
         for s in self.synapses.values():
             rule = f", rule {s.rule.name}" if s.rule else ", static"
+            if s.normalize:
+                rule += f", incoming sums normalised to {s.normalize.total:g} every {s.normalize.period}"
             out.append(f"  synapses {s.name}: {s.pre} -> {s.post}, connect {s.connect}, "
                        f"effect '{s.effect}'{rule}")
         return "\n".join(out)
@@ -245,8 +257,10 @@ def parse_synapse(name: str, raw: Any, groups: Mapping[str, GroupSpec]) -> Synap
     delay = parse_quantity(raw["delay"], 1 * ms, f"{where}.delay") if "delay" in raw else None
     if delay is not None and delay < 0 * ms:
         raise ConfigError(f"{where}.delay", f"{delay} is negative", "expected a delay >= 0 ms")
+    normalize = (Normalization.from_mapping(_table(raw["normalize"], f"{where}.normalize"), f"{where}.normalize")
+                 if "normalize" in raw else None)
     return SynapseSpec(name, ends["pre"].name, post.name, _connect(raw.get("connect", "all"), f"{where}.connect"),
-                       effect, w_init, delay, params, rule)
+                       effect, w_init, delay, params, rule, normalize)
 
 
 def parse_model(raw: Mapping[str, Any], source: str | Path | None = None) -> ModelSpec:

@@ -9,14 +9,15 @@ A rule is written once and works on any ``Synapses`` of any model file. It yield
 
 The synaptic *effect* on the target neuron (``g_e_post += w``) belongs to the synapse in the
 model file and is composed in front of ``on_pre`` by the builder: the rule never hard-codes it.
-A rule may also ask for per-neuron state on the postsynaptic group (``post_model()``) and for
-statements run regularly (``regular_operations()``), e.g. weight normalisation.
+A rule that needs more (a shared dopamine signal, regular weight updates) adds Brian2 objects in
+``attach()``; everything must be Brian2 code (``run_regularly``, synapse statements), never a
+Python ``network_operation``, so that it also runs on the standalone device.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ..params import Params
 
@@ -37,6 +38,10 @@ class Rule(Params):
 
     def on_post(self) -> str:
         return ""
+
+    def attach(self, synapses: Any, built: Any) -> None:
+        """Hook called once the synapses exist: add regular operations or controller groups
+        (``built.add(...)``) that the rule needs. Default: nothing."""
 
     def w_bounds(self) -> tuple[float, float]:
         """(lowest, highest) weight the rule allows."""
