@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import hashlib
 import os
 import shutil
@@ -90,6 +91,10 @@ def backend_session(backend: str, seed: int, *, key: str = "network") -> Iterato
     that ``make`` recompiles nothing that did not change); concurrent runs with the same key
     get separate folders. Yields that folder (None for runtime).
     """
+    # Objects of an earlier network in this process keep their names until collected; collect
+    # them so that this network's generated code has the same names (and compiled objects can be
+    # reused from the build folder).
+    gc.collect()
     brian2.seed(seed)
     if backend == "runtime":
         set_device("runtime")
@@ -101,7 +106,9 @@ def backend_session(backend: str, seed: int, *, key: str = "network") -> Iterato
         return
     with _locked_build_dir(key) as directory:
         set_device("cpp_standalone", build_on_run=False, directory=str(directory))
-        prefs.devices.cpp_standalone.openmp_threads = 0
+        prefs.devices.cpp_standalone.openmp_threads = 0  # OpenMP was slower on 2 cores
+        # Brian2's default is an unbounded ``make -j``: dozens of compilers at once on a small machine
+        prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 2}"]
         try:
             brian2.seed(seed)
             yield directory

@@ -94,7 +94,7 @@ class LIFConductance(NeuronModel):
 
     name: ClassVar[str] = "lif_conductance"
     input_variables: ClassVar[tuple[str, ...]] = ("g_e", "g_i", "v")
-    method: ClassVar[str] = "euler"
+    method: ClassVar[str] = "exponential_euler"  # exact for v while the conductances are constant
     tau_m: object = param(20 * ms, "membrane time constant", positive=True)
     v_rest: object = param(-70 * mV, "resting (leak reversal) potential")
     v_reset: object = param(-60 * mV, "reset potential")
@@ -129,9 +129,19 @@ class AdaptiveLIF(LIFConductance):
     """
 
     name: ClassVar[str] = "adaptive_lif"
+    # defaults: the excitatory neurons of Diehl & Cook (2015)
+    tau_m: object = param(100 * ms, "membrane time constant", positive=True)
+    v_rest: object = param(-65 * mV, "resting (leak reversal) potential")
+    v_reset: object = param(-65 * mV, "reset potential")
+    v_threshold: object = param(-52 * mV, "firing threshold before adaptation")
+    e_i: object = param(-100 * mV, "inhibitory reversal potential")
+    tau_e: object = param(1 * ms, "excitatory conductance time constant", positive=True)
+    tau_i: object = param(2 * ms, "inhibitory conductance time constant", positive=True)
+    t_ref: object = param(5 * ms, "refractory period", nonnegative=True)
     theta_plus: object = param(0.05 * mV, "threshold increment per spike", nonnegative=True)
     tau_theta: object = param(1e7 * ms, "threshold decay time constant", positive=True)
     theta_offset: object = param(20 * mV, "offset subtracted from the threshold (Diehl & Cook)")
+    theta_init: object = param(20 * mV, "initial theta (20 mV = offset: starts at v_threshold)")
 
     def equations(self) -> str:
         return self._membrane + """
@@ -148,12 +158,7 @@ class AdaptiveLIF(LIFConductance):
         return "v = v_reset; theta += plastic * theta_plus"
 
     def initial(self) -> dict[str, str]:
-        return {"v": "v_rest", "plastic": "1"}
-
-    def check(self, field: str) -> None:
-        if not self.v_reset < self.v_threshold - self.theta_offset:
-            raise ConfigError(f"{field}.v_reset", "must lie below v_threshold - theta_offset",
-                              f"got v_reset={self.v_reset}, threshold {self.v_threshold - self.theta_offset}")
+        return {"v": "v_rest", "theta": "theta_init", "plastic": "1"}
 
 
 @dataclass(frozen=True)

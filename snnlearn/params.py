@@ -23,10 +23,11 @@ from .errors import ConfigError, one_of
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _QUANTITY = re.compile(rf"^\s*({_NUMBER}|[-+]?inf|nan)\s*(.*?)\s*$")
 _UNIT_NAMES = {
-    name: getattr(brian2.units, name)
-    for name in dir(brian2.units)
-    if isinstance(getattr(brian2.units, name), Quantity)
-}
+    name: value
+    for module in (brian2.units.allunits, brian2.units.stdunits)
+    for name, value in vars(module).items()
+    if isinstance(value, Quantity)
+} | {"s": brian2.units.second}
 
 
 def unit_text(dims) -> str:

@@ -175,7 +175,7 @@ def _connect(raw: Any, field_name: str) -> dict[str, Any]:
             raise ConfigError(field_name, f"unknown connection rule {raw!r}",
                               one_of(CONNECT_NAMES) + ", or a table { p = 0.1, condition = \"i != j\" }")
         return {"all": {}, "one_to_one": {"j": "i"}, "all_but_self": {"condition": "i != j"}}[raw]
-    table = _table(raw, field_name, ("p", "condition"))
+    table = _table(raw, field_name, ("p", "condition", "j"))
     out: dict[str, Any] = {}
     if "p" in table:
         p = coerce(table["p"], 0.0, f"{field_name}.p")
@@ -184,6 +184,8 @@ def _connect(raw: Any, field_name: str) -> dict[str, Any]:
         out["p"] = p
     if "condition" in table:
         out["condition"] = coerce(table["condition"], "", f"{field_name}.condition")
+    if "j" in table:  # each presynaptic neuron's targets, e.g. "k for k in sample(N_post, size=100)"
+        out["j"] = coerce(table["j"], "", f"{field_name}.j")
     return out
 
 
@@ -228,19 +230,28 @@ def parse_synapse(name: str, raw: Any, groups: Mapping[str, GroupSpec]) -> Synap
             raise ConfigError(f"{where}.{end}", f"no group named {ref!r}", one_of(groups))
         ends[end] = groups[ref]
     post = ends["post"]
-    if post.neuron is None:
-        raise ConfigError(f"{where}.post", f"group {post.name!r} is a {post.kind} input and cannot receive synapses",
-                          "expected a group of neurons")
-    effect = _string(raw, "effect", where)
-    targets = _EFFECT_TARGET.findall(effect)
-    if not targets:
-        raise ConfigError(f"{where}.effect", f"{effect!r} changes no postsynaptic variable",
-                          "expected e.g. \"g_e_post += w\"")
-    for target in targets:
-        if target not in post.neuron.input_variables:
-            raise ConfigError(f"{where}.effect", f"{target}_post is not an input of {post.neuron.name}",
-                              one_of(f"{v}_post" for v in post.neuron.input_variables))
     rule = make_rule(raw["rule"], f"{where}.rule") if "rule" in raw else None
+    if post.kind == "spikes":
+        # a spike-generator target: plasticity-only synapses driven by given pre and post spike
+        # times (pairing protocols); there is no neuron to act on, so no effect
+        if rule is None or "effect" in raw:
+            raise ConfigError(f"{where}.{'rule' if rule is None else 'effect'}",
+                              f"synapses onto the spikes group {post.name!r} only measure plasticity",
+                              "give a rule and no effect")
+        effect = ""
+    elif post.neuron is None:
+        raise ConfigError(f"{where}.post", f"group {post.name!r} is a {post.kind} input and cannot receive synapses",
+                          "expected a group of neurons (or a spikes group, for plasticity only)")
+    else:
+        effect = _string(raw, "effect", where)
+        targets = _EFFECT_TARGET.findall(effect)
+        if not targets:
+            raise ConfigError(f"{where}.effect", f"{effect!r} changes no postsynaptic variable",
+                              "expected e.g. \"g_e_post += w\"")
+        for target in targets:
+            if target not in post.neuron.input_variables:
+                raise ConfigError(f"{where}.effect", f"{target}_post is not an input of {post.neuron.name}",
+                                  one_of(f"{v}_post" for v in post.neuron.input_variables))
     params = _namespace(raw.get("params", {}), f"{where}.params")
     if rule is not None:
         clash = set(params) & set(rule.field_names())

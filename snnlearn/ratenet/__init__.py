@@ -43,7 +43,7 @@ from .recurrent import (
     recurrent_backward,
     recurrent_forward,
 )
-from .train import History, evaluate, load_data, loss_and_gradients, train
+from .train import History, evaluate, load_data, loss_and_gradients, resolve_data_path, train
 
 __all__ = [
     "ACTIVATION_NAMES", "Activation", "make_activation",
@@ -56,5 +56,5 @@ __all__ = [
     "SGD", "Adam", "make_optimizer",
     "RecurrentArchitecture", "RecurrentCache", "init_recurrent_params", "recurrent_backward",
     "recurrent_forward",
-    "History", "evaluate", "load_data", "loss_and_gradients", "train",
+    "History", "evaluate", "load_data", "loss_and_gradients", "resolve_data_path", "train",
 ]

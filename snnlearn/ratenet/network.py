@@ -65,7 +65,8 @@ class Architecture:
         if self.skip == "residual" and len(set(hidden)) > 1:
             raise ConfigError("sizes", f"residual layers need equal hidden widths, got {hidden}",
                               "give every hidden layer the same width")
-        self.hidden_activation, self.out_activation  # noqa: B018 - validate the names now
+        for name in (self.activation, self.output_activation):
+            make_activation(name, self.surrogate_beta)  # an unknown name is a ConfigError now
 
     @property
     def n_layers(self) -> int:

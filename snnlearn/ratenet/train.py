@@ -23,17 +23,22 @@ from .network import Architecture, Params, forward
 Array = np.ndarray
 
 
+def resolve_data_path(path: str) -> str:
+    """``path`` itself, or a relative folder found under the project root; else a ConfigError."""
+    if not path or path == "digits" or Path(path).exists():
+        return path
+    from ..experiment import project_root
+
+    candidate = project_root() / path
+    if not candidate.exists():
+        raise ConfigError("data.path", f"{path} not found (nor {candidate})",
+                          "give 'digits' or a folder of MNIST IDX files")
+    return str(candidate)
+
+
 def load_data(path: str = "digits", train: str = "0:8000", test: str = "8000:10000") -> Dataset:
     """:func:`snnlearn.data.load_dataset`; a relative folder may also be under the project root."""
-    if path and path != "digits" and not Path(path).exists():
-        from ..experiment import project_root
-
-        candidate = project_root() / path
-        if not candidate.exists():
-            raise ConfigError("data.path", f"{path} not found (nor {candidate})",
-                              "give 'digits' or a folder of MNIST IDX files")
-        path = str(candidate)
-    return load_dataset(path, train, test)
+    return load_dataset(resolve_data_path(path), train, test)
 
 
 def loss_and_gradients(arch: Architecture, params: Mapping[str, Array], learner: Learner,

@@ -11,9 +11,15 @@ from typing import Any
 
 from ..errors import ConfigError, one_of
 from .base import Rule
+from .diehl_cook import DiehlCookSTDP
+from .hebbian import BCMRule, OjaRule
+from .reward import MSTDP, MSTDPET, DopamineSTDP
 from .stdp import AdditiveSTDP, MultiplicativeSTDP
+from .triplet import TripletSTDP
 
-RULES: dict[str, type[Rule]] = {r.name: r for r in (AdditiveSTDP, MultiplicativeSTDP)}
+RULES: dict[str, type[Rule]] = {r.name: r for r in (AdditiveSTDP, MultiplicativeSTDP, TripletSTDP,
+                                                    DiehlCookSTDP, OjaRule, BCMRule,
+                                                    DopamineSTDP, MSTDP, MSTDPET)}
 
 
 def register(rule: type[Rule]) -> type[Rule]:

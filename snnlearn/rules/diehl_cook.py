@@ -1,0 +1,71 @@
+"""The STDP rule of Diehl & Cook (2015), as in their published code: a presynaptic trace and
+two postsynaptic traces, depression at presynaptic spikes, potentiation at postsynaptic spikes.
+
+Each synapse keeps a presynaptic trace ``pre`` (``tau_pre``) and two postsynaptic traces
+``post1`` (``tau_post1``) and ``post2`` (``tau_post2``); each is *set* to 1 at a spike of its
+neuron (nearest-spike interaction) and decays exponentially:
+
+- at a presynaptic spike: ``pre = 1``; ``w = clip(w - nu_pre * post1, 0, w_max)``
+  (depression by the last postsynaptic spike);
+- at a postsynaptic spike: ``w = clip(w + nu_post * pre * post2, 0, w_max)`` with ``post2``
+  read *before* this spike sets it to 1; then ``post1 = post2 = 1``.
+
+This is the nearest-spike minimal triplet rule of Pfister & Gerstner (2006): potentiation is a
+pre-post pair term times the slow trace of earlier postsynaptic spikes. The presynaptic term
+*depresses* (``w - nu_pre * post1``), as in the original code and in Pfister & Gerstner; two
+public Brian2 ports flipped its sign (``w + nu_pre * post1``), turning depression into a second
+potentiation. ``nu_pre`` is small, so learning is driven by potentiation, and the competition
+between neurons comes from weight normalisation (``normalize = { total = 78.0 }``) and the
+adaptive threshold (``adaptive_lif``); see :mod:`snnlearn.rules.homeostasis`.
+
+==============  =========  ===========================================================
+parameter       default    meaning
+==============  =========  ===========================================================
+tau_pre         20 ms      decay of the presynaptic trace
+tau_post1       20 ms      decay of the postsynaptic trace read by depression
+tau_post2       40 ms      decay of the postsynaptic trace read by potentiation
+nu_pre          0.0001     depression rate (per presynaptic spike)
+nu_post         0.01       potentiation rate (per postsynaptic spike)
+w_max           1.0        upper weight bound
+==============  =========  ===========================================================
+
+References: Diehl & Cook (2015) Front Comput Neurosci 9:99 (code: github.com/peter-u-diehl/
+stdp-mnist, ``Diehl&Cook_spiking_MNIST.py``); Pfister & Gerstner (2006) J Neurosci 26:9673.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from brian2 import ms
+
+from ..params import param
+from .base import Rule, lines
+
+
+@dataclass(frozen=True)
+class DiehlCookSTDP(Rule):
+    """Diehl & Cook (2015) STDP: presynaptic depression, triplet-like postsynaptic potentiation."""
+
+    name: ClassVar[str] = "diehl_cook"
+    reference: ClassVar[str] = "Diehl & Cook (2015) Front Comput Neurosci 9:99"
+    tau_pre: object = param(20 * ms, "decay of the presynaptic trace", positive=True)
+    tau_post1: object = param(20 * ms, "decay of the postsynaptic trace read by depression", positive=True)
+    tau_post2: object = param(40 * ms, "decay of the postsynaptic trace read by potentiation", positive=True)
+    nu_pre: float = param(0.0001, "depression rate", nonnegative=True)
+    nu_post: float = param(0.01, "potentiation rate", nonnegative=True)
+    w_max: float = param(1.0, "upper weight bound", positive=True)
+
+    def model(self) -> str:
+        return """
+        dpre/dt = -pre / tau_pre : 1 (event-driven)
+        dpost1/dt = -post1 / tau_post1 : 1 (event-driven)
+        dpost2/dt = -post2 / tau_post2 : 1 (event-driven)
+        """
+
+    def on_pre(self) -> str:
+        return lines("pre = 1", "w = clip(w - nu_pre * post1, 0, w_max)")
+
+    def on_post(self) -> str:
+        return lines("w = clip(w + nu_post * pre * post2, 0, w_max)", "post1 = 1", "post2 = 1")

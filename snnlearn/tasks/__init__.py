@@ -1,0 +1,1 @@
+"""Tasks that run inside the simulation: controller groups that watch the network and deliver reward."""
