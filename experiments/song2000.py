@@ -32,7 +32,7 @@ from snnlearn.experiment import RunContext, script_main
 MODEL = "song2000"
 BACKEND = "standalone"
 PARAMS = {
-    "duration": 2000 * second,   # training time at each input rate
+    "duration": 4000 * second,   # training time at each input rate
     "chunk": 20 * second,        # simulated time per compiled run (weights carried across)
     "input_rates": [10.0, 20.0, 40.0],  # Hz; the first is the main run (Fig. 2), all give Fig. 3
     "rate_window": 200 * second,  # output rate measured over the last part of training

@@ -42,13 +42,25 @@ class BuiltNetwork:
         self.network.add(*objects)
 
 
+def gated(statements: str) -> str:
+    """Make the spike-triggered weight change of ``statements`` conditional on ``plastic``.
+
+    ``plastic`` (a shared synapse variable, 1 by default) switches learning off for testing
+    without a second compiled program: the change is computed and then scaled by ``plastic``.
+    """
+    if not statements or "w =" not in statements:
+        return statements
+    return lines("w_before = w", statements, "w = w_before + plastic * (w - w_before)")
+
+
 def synapse_equations(syn: SynapseSpec) -> dict[str, str]:
     """The composed Brian2 ``model``, ``on_pre`` and ``on_post`` of one synapse spec."""
     rule = syn.rule
+    learns = rule is not None or syn.normalize is not None
     return {
-        "model": lines("w : 1", rule.model() if rule else ""),
-        "on_pre": lines(syn.effect, rule.on_pre() if rule else ""),
-        "on_post": rule.on_post() if rule else "",
+        "model": lines("w : 1", "plastic : 1 (shared)" if learns else "", rule.model() if rule else ""),
+        "on_pre": lines(syn.effect, gated(rule.on_pre()) if rule else ""),
+        "on_post": gated(rule.on_post()) if rule else "",
     }
 
 
@@ -68,8 +80,8 @@ def _attach_normalization(syn: Synapses, post, spec: SynapseSpec) -> None:
     kwargs = {"dt": norm.period, "when": "start"}
     post.run_regularly(f"{wsum} = 0", order=-3, name=f"{spec.name}_norm_reset", **kwargs)
     syn.run_regularly(f"{wsum}_post += w", order=-2, name=f"{spec.name}_norm_sum", **kwargs)
-    syn.run_regularly(f"w = w * {norm.total!r} / {wsum}_post * int({wsum}_post > 0) + w * int({wsum}_post <= 0)",
-                      order=-1, name=f"{spec.name}_norm_scale", **kwargs)
+    scale = f"plastic * int({wsum}_post > 0) * ({norm.total!r} / {wsum}_post - 1)"
+    syn.run_regularly(f"w = w * (1 + {scale})", order=-1, name=f"{spec.name}_norm_scale", **kwargs)
 
 
 def _make_group(g: GroupSpec, dt, namespace: Mapping[str, Any], rate: Any | None, extra_equations: str = ""):
@@ -89,18 +101,24 @@ def _make_group(g: GroupSpec, dt, namespace: Mapping[str, Any], rate: Any | None
 
 def build_network(spec: ModelSpec, *, record_spikes: Iterable[str] | bool = True,
                   rates: Mapping[str, Any] | None = None,
-                  namespace: Mapping[str, Any] | None = None) -> BuiltNetwork:
+                  namespace: Mapping[str, Any] | None = None,
+                  replace: Mapping[str, Any] | None = None) -> BuiltNetwork:
     """Build every group and synapse of ``spec`` into a ``Network``.
 
     ``record_spikes``: group names to attach a ``SpikeMonitor`` to (True: all).
     ``rates``: per Poisson group, a rate expression replacing the file's constant
     (e.g. ``"stimulus(t, i)"`` with ``stimulus`` a ``TimedArray`` passed in ``namespace``).
     ``namespace``: extra names visible to every object's equations.
+    ``replace``: Brian2 groups made by the caller that stand in for spec groups of the same name
+    and size (e.g. an input group driven by a task's controller).
     """
     namespace = dict(namespace or {})
     rates = dict(rates or {})
     built = BuiltNetwork(spec, Network())
     for g in spec.groups.values():
+        if replace and g.name in replace:
+            built.groups[g.name] = replace[g.name]
+            continue
         sums = "".join(f"\n{normalization_variable(s.name)} : 1" for s in spec.synapses.values()
                        if s.normalize and s.post == g.name)
         built.groups[g.name] = _make_group(g, spec.dt, namespace, rates.get(g.name), sums)
@@ -111,6 +129,8 @@ def build_network(spec: ModelSpec, *, record_spikes: Iterable[str] | bool = True
                        namespace={**(s.rule.namespace() if s.rule else {}), **s.params, **namespace})
         syn.connect(**s.connect)
         syn.w = s.w_init
+        if "plastic" in syn.variables:
+            syn.plastic = 1
         if s.delay is not None:
             syn.delay = s.delay
         if s.normalize:

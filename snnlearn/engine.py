@@ -175,6 +175,17 @@ class ChunkRunner:
     def key(obj: Any, var: str) -> str:
         return f"{obj.name}.{var}"
 
+    def state_arrays(self) -> dict[str, np.ndarray]:
+        """The carried state as plain arrays (base units) for a checkpoint."""
+        return {f"state:{key}": np.asarray(value) for key, value in self.state.items()}
+
+    def load_state_arrays(self, saved: Mapping[str, np.ndarray]) -> None:
+        """Restore the carried state from :meth:`state_arrays` output (units put back)."""
+        for obj, var in self.carry:
+            name = f"state:{self.key(obj, var)}"
+            if name in saved:
+                self.state[self.key(obj, var)] = saved[name] * _unit_of(obj, var)
+
     def compile(self) -> float:
         """Generate and compile the standalone program (once); returns seconds spent."""
         if self.backend != "standalone" or self._compiled:
@@ -268,10 +279,10 @@ def run_chunks(runner: ChunkRunner, n_chunks: int, record: Callable[[int], Mappi
     if checkpoint is not None and Path(checkpoint).is_file():
         saved = load_npz(checkpoint)
         start = int(saved.pop("next_chunk"))
-        for obj, var in runner.carry:
-            key = runner.key(obj, var)
-            runner.state[key] = saved.pop(f"state:{key}") * _unit_of(obj, var)
+        runner.load_state_arrays(saved)
         for key, value in saved.items():
+            if not key.startswith("record:"):
+                continue
             name, index = key.removeprefix("record:").rsplit(":", 1)
             records.setdefault(name, []).append((int(index), value))
         records = {k: [v for _, v in sorted(pairs, key=lambda p: p[0])] for k, pairs in records.items()}
@@ -282,7 +293,7 @@ def run_chunks(runner: ChunkRunner, n_chunks: int, record: Callable[[int], Mappi
         for name, value in record(k).items():
             records.setdefault(name, []).append(np.asarray(value))
         if checkpoint is not None:
-            arrays = {f"state:{key}": np.asarray(value) for key, value in runner.state.items()}
+            arrays = runner.state_arrays()
             arrays.update({f"record:{name}:{i}": v for name, vs in records.items() for i, v in enumerate(vs)})
             atomic_save_npz(checkpoint, next_chunk=np.array(k + 1), **arrays)
         progress.update(k + 1)

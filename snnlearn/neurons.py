@@ -13,7 +13,7 @@ name                   equations
 ``lif_conductance``    tau_m dv/dt = v_rest - v + g_e (e_e - v) + g_i (e_i - v) + v_ext;
                        dg/dt = -g/tau (conductances in units of the leak conductance)
 ``adaptive_lif``       as ``lif_conductance`` with threshold v > v_threshold + theta - theta_offset;
-                       theta += theta_plus * plastic on each spike, dtheta/dt = -theta/tau_theta
+                       theta += theta_plus * adapting on each spike, dtheta/dt = -theta/tau_theta
 ``izhikevich``         dv/dt = (0.04 v^2/mV + 5 v + 140 mV - u + I_syn + I_ext)/ms  (u, I in mV);
                        du/dt = a (b v - u); v >= v_peak: v = c, u += d;  dI_syn/dt = -I_syn/tau_syn
 =====================  ======================================================================
@@ -124,7 +124,7 @@ class AdaptiveLIF(LIFConductance):
     """Conductance LIF whose threshold rises by theta_plus at each spike and decays slowly.
 
     Homeostasis of Diehl & Cook (2015): a neuron that fires a lot becomes harder to excite.
-    The shared variable ``plastic`` (1 while learning, 0 at test time) freezes theta without
+    The shared variable ``adapting`` (1 while learning, 0 at test time) freezes theta without
     recompiling a standalone program.
     """
 
@@ -145,8 +145,8 @@ class AdaptiveLIF(LIFConductance):
 
     def equations(self) -> str:
         return self._membrane + """
-        dtheta/dt = -plastic * theta / tau_theta : volt
-        plastic : 1 (shared)
+        dtheta/dt = -adapting * theta / tau_theta : volt
+        adapting : 1 (shared)
         """
 
     @property
@@ -155,10 +155,10 @@ class AdaptiveLIF(LIFConductance):
 
     @property
     def reset(self) -> str:
-        return "v = v_reset; theta += plastic * theta_plus"
+        return "v = v_reset; theta += adapting * theta_plus"
 
     def initial(self) -> dict[str, str]:
-        return {"v": "v_rest", "theta": "theta_init", "plastic": "1"}
+        return {"v": "v_rest", "theta": "theta_init", "adapting": 1.0}
 
 
 @dataclass(frozen=True)

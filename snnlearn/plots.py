@@ -92,3 +92,49 @@ def curves(x: Mapping[str, Sequence[float]] | Sequence[float], ys: Mapping[str, 
         ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return fig
+
+
+def receptive_fields(weights: np.ndarray, shape: tuple[int, int], labels: Sequence[int] | None = None,
+                     title: str = "receptive fields") -> Figure:
+    """Each neuron's incoming weights (``weights``: inputs x neurons) as an image, in a grid."""
+    n = weights.shape[1]
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    canvas = np.full((rows * (shape[0] + 1), cols * (shape[1] + 1)), np.nan)
+    for k in range(n):
+        r, c = divmod(k, cols)
+        canvas[r * (shape[0] + 1):r * (shape[0] + 1) + shape[0],
+               c * (shape[1] + 1):c * (shape[1] + 1) + shape[1]] = weights[:, k].reshape(shape)
+    fig, ax = plt.subplots(figsize=(min(12, 1 + cols * 0.6), min(12, 1 + rows * 0.6)))
+    image = ax.imshow(canvas, cmap="hot_r", interpolation="nearest")
+    if labels is not None and n <= 400:
+        for k, label in enumerate(labels):
+            r, c = divmod(k, cols)
+            ax.text(c * (shape[1] + 1), r * (shape[0] + 1) + 0.5, str(label), fontsize=5, color="b")
+    ax.set_axis_off()
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, fraction=0.03, label="weight")
+    return fig
+
+
+def histogram(values: np.ndarray, xlabel: str, ylabel: str, title: str = "", bins: int = 40) -> Figure:
+    """A plain histogram."""
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.hist(np.asarray(values).ravel(), bins=bins, color="0.3")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return fig
+
+
+def matrix(values: np.ndarray, xlabel: str, ylabel: str, title: str = "") -> Figure:
+    """A matrix (e.g. a confusion matrix) with its values written in the cells."""
+    fig, ax = plt.subplots(figsize=(5, 4.4))
+    image = ax.imshow(values, cmap="Blues")
+    for (r, c), value in np.ndenumerate(values):
+        ax.text(c, r, f"{value:g}", ha="center", va="center", fontsize=7)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    return fig

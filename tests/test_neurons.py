@@ -66,7 +66,7 @@ def test_adaptive_threshold_rises_by_theta_plus_per_spike_and_freezes():
         theta = cells.theta[:].copy()
         assert counts[0] > 3
         assert theta / mV == pytest.approx(20 + counts * 1.0, rel=1e-4)  # tau_theta = 1e7 ms
-        cells.plastic = 0
+        cells.adapting = 0
         net.network.run(0.1 * second)
         assert cells.theta[:] / mV == pytest.approx(theta / mV)
         assert net.spikes["cells"].count[0] > counts[0]

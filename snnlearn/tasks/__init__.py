@@ -1,1 +1,1 @@
-"""Tasks that run inside the simulation: controller groups that watch the network and deliver reward."""
+"""Tasks: what drives a network (stimuli, trial structure, rewards), written as Brian2 code."""

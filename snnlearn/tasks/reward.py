@@ -4,7 +4,7 @@ Everything here is part of the network (groups, synapses, regular operations), s
 runs unchanged on the standalone device, where Python cannot act between time steps. A task
 reaches the dopamine controller of :mod:`snnlearn.rules.reward` through a ``Synapses``
 pathway from a *spiking controller*: a one-row (or few-row) ``NeuronGroup`` whose threshold is
-a condition on time (``t >= t_due``), and whose "spike" is the moment a reward is delivered.
+a condition on time (``t > t_due - dt/2``: the step of ``t_due``), and whose "spike" is the moment a reward is delivered.
 
 - :func:`connect_reward`: every spike of a group adds a fixed amount of dopamine.
 - :func:`attach_pair_reward`: Izhikevich (2007) Fig. 1: whenever one chosen neuron fires
@@ -65,7 +65,7 @@ def attach_pair_reward(built: Any, pre: tuple[str, int], post: tuple[str, int], 
     """
     dt = built.spec.dt
     ring = NeuronGroup(slots, "t_due : second\nt_first : second\nn_pairs : integer",
-                       threshold="t >= t_due", reset="t_due = never", name=name, dt=dt,
+                       threshold="t > t_due - 0.5 * dt", reset="t_due = never", name=name, dt=dt,
                        namespace={"never": NEVER, "chunk_length": chunk})
     ring.t_due = NEVER
     ring.t_first = -NEVER
@@ -89,36 +89,72 @@ def attach_pair_reward(built: Any, pre: tuple[str, int], post: tuple[str, int], 
 
 @dataclass
 class ChoiceTask:
-    """k stimuli, k actions: reward when the action's population is the most active.
+    """k input patterns, k actions (output populations): reward when the right one is most active.
 
-    Trials of length ``trial`` start at t = 0; stimulus ``s`` of trial n (``stimulus(t)``, a
-    ``TimedArray`` with one entry per trial) is shown for ``stimulus_on``; the first
-    ``response`` of it is the response window, whose spike counts per population decide the
-    trial. At its end the controller ``choice`` (one row) computes the reward R = +1 / -1,
-    the modulator ``M = R - baseline`` and updates the baseline, and adds ``amount * M`` to the
-    dopamine; the rest of the stimulus is the reward window, in which the synapses learn.
-    The stimulus is then off until the next trial.
-
-    Build it with :meth:`attach` after :func:`~snnlearn.build.build_network`.
+    Trial n starts at ``n * trial`` (t = 0 at the start of a chunk). Its stimulus, pattern
+    ``s`` (a ``TimedArray`` ``stimulus`` with one entry per trial), drives the input group for
+    ``stimulus_on``: inputs in the pattern at ``rate_on``, the others at ``rate_off``; then all
+    inputs fall to ``rate_off`` until the next trial. The first ``response`` of the stimulus is
+    the response window: its spike counts per output population decide the trial. At its end
+    the controller ``choice`` (one row) computes the reward, R = +1 if population ``s`` fired
+    strictly more than every other one, else -1; the modulator ``M = R - b`` of the
+    :class:`~snnlearn.rules.reward.RewardBaseline` (which it then updates); and adds
+    ``amount * M`` to the dopamine. The rest of the stimulus is the reward window, in which
+    the synapses learn from ongoing activity.
     """
 
-    n_actions: int
+    n_inputs: int
+    n_patterns: int
     population_size: int
     trial: Any
+    stimulus_on: Any
     response: Any
+    rate_on: Any
+    rate_off: Any
+    pattern_fraction: float
     baseline: RewardBaseline
     amount: float = 1.0
 
-    def counts(self) -> list[str]:
-        return [f"count_{a}" for a in range(self.n_actions)]
+    @property
+    def n_outputs(self) -> int:
+        return self.n_patterns * self.population_size
 
-    def attach(self, built: Any, outputs: str, stimulus: TimedArray, name: str = "choice") -> tuple[NeuronGroup, SpikeMonitor]:
-        """Add the controller, its counting and reward pathways; returns (controller, monitor
-        of decisions recording the counts and the baselines before each trial's update)."""
-        dt, k = built.spec.dt, self.n_actions
+    def counts(self) -> list[str]:
+        return [f"count_{a}" for a in range(self.n_patterns)]
+
+    def make_patterns(self, rng: np.random.Generator) -> np.ndarray:
+        """(pattern, input) 0/1 matrix: each pattern a random set of inputs."""
+        size = max(1, int(round(self.pattern_fraction * self.n_inputs)))
+        patterns = np.zeros((self.n_patterns, self.n_inputs))
+        for row in patterns:
+            row[rng.choice(self.n_inputs, size=size, replace=False)] = 1.0
+        return patterns
+
+    def schedule(self, rng: np.random.Generator, n_trials: int) -> np.ndarray:
+        """Stimulus of each trial: every pattern equally often, in random order."""
+        order = np.resize(np.arange(self.n_patterns), n_trials)
+        return rng.permutation(order).astype(float)
+
+    def inputs(self, patterns: np.ndarray, n_trials: int) -> tuple[dict[str, Any], str]:
+        """(namespace with the TimedArrays ``patterns`` and ``stimulus``, rate expression of the
+        input group). ``stimulus`` holds ``n_trials`` entries, set per chunk."""
+        namespace = {
+            "patterns": TimedArray(patterns, dt=1 * second),  # "time" = pattern index
+            "stimulus": TimedArray(np.zeros(n_trials), dt=self.trial),
+            "trial_length": self.trial, "stimulus_on": self.stimulus_on,
+            "rate_on": self.rate_on, "rate_off": self.rate_off, "population_size": self.population_size,
+        }
+        on = "int(t - trial_length * floor(t / trial_length) < stimulus_on)"
+        return namespace, f"rate_off + (rate_on - rate_off) * {on} * patterns(stimulus(t) * second, i)"
+
+    def attach(self, built: Any, outputs: str, stimulus: TimedArray, name: str = "choice"
+               ) -> tuple[NeuronGroup, SpikeMonitor]:
+        """Add the controller with its counting and reward pathways; returns the controller and
+        a monitor of its decisions (the counts, and the baselines before each update)."""
+        dt, k = built.spec.dt, self.n_patterns
         controller = NeuronGroup(
             1, lines(*(f"{c} : 1" for c in self.counts()), "t_decide : second", self.baseline.equations(k)),
-            threshold="t >= t_decide", reset=lines(*(f"{c} = 0" for c in self.counts()), "t_decide += trial"),
+            threshold="t > t_decide - 0.5 * dt", reset=lines(*(f"{c} = 0" for c in self.counts()), "t_decide += trial"),
             name=name, dt=dt, namespace={"trial": self.trial})
         controller.t_decide = self.response
         for var, value in self.baseline.switches().items():
@@ -126,12 +162,12 @@ class ChoiceTask:
         count = Synapses(built.groups[outputs], controller, on_pre=lines(
             "counting = int(t >= t_decide_post - response)",
             *(f"count_{a}_post += counting * int(i // population_size == {a})" for a in range(k)),
-        ), name=f"{name}_count", dt=dt, namespace={"response": self.response, "population_size": self.population_size})
+        ), name=f"{name}_count", dt=dt, namespace={"response": self.response,
+                                                    "population_size": self.population_size})
         count.connect()
-        target = "stimulus(t)"
-        own = "(0" + "".join(f" + count_{a}_pre * int(target == {a})" for a in range(k)) + ")"
+        own = "0" + "".join(f" + count_{a}_pre * int(target == {a})" for a in range(k))
         decide = Synapses(controller, _dopamine(built), on_pre=lines(
-            f"target = {target}",
+            "target = stimulus(t)",
             f"own_count = {own}",
             "won = 1" + "".join(f" * int(own_count > count_{a}_pre or target == {a})" for a in range(k)),
             "reward = 2 * won - 1",
@@ -145,26 +181,14 @@ class ChoiceTask:
         return controller, monitor
 
     @staticmethod
-    def correct(counts: np.ndarray, targets: np.ndarray) -> np.ndarray:
-        """Whether each decision was rewarded: the target's count beats every other strictly
-        (``counts``: decision x action), the same rule as the controller's."""
-        counts = np.asarray(counts)
+    def rewarded(counts: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Whether each decision was rewarded (``counts``: decision x population): the target's
+        count beats every other strictly, as in the controller."""
+        counts = np.asarray(counts, dtype=float)
+        targets = np.asarray(targets, dtype=int)
         own = counts[np.arange(len(counts)), targets]
-        others = np.where(np.arange(counts.shape[1]) == np.asarray(targets)[:, None], -np.inf, counts)
+        others = np.where(np.arange(counts.shape[1]) == targets[:, None], -np.inf, counts)
         return own > others.max(axis=1)
 
 
-def stimulus_rates(patterns: str, index: str, trial, stimulus_on, rate_on, rate_off) -> str:
-    """Rate expression of an input group: pattern ``index`` (a TimedArray of t) during the first
-    ``stimulus_on`` of each trial (``patterns``: a 0/1 TimedArray over (pattern, input)),
-    ``rate_off`` otherwise."""
-    on = f"int(t - {trial!r} * floor(t / ({trial!r})) < {stimulus_on!r})"
-    return f"{rate_off!r} + ({rate_on!r} - {rate_off!r}) * {on} * {patterns}({index}(t) * second, i)"
-
-
-def trial_times(n_trials: int, trial) -> np.ndarray:
-    """Decision times of trials 0..n-1 (seconds), for relating recorded decisions to trials."""
-    return np.arange(n_trials) * float(trial / second)
-
-
-__all__ = ["NEVER", "ChoiceTask", "attach_pair_reward", "connect_reward", "stimulus_rates", "ms"]
+__all__ = ["NEVER", "ChoiceTask", "attach_pair_reward", "connect_reward"]

@@ -1,0 +1,206 @@
+"""Diehl & Cook (2015): unsupervised digit recognition with STDP, lateral inhibition and adaptive thresholds.
+
+Poisson-coded images drive excitatory adaptive-threshold LIF neurons through all-to-all STDP
+synapses (models/diehl_cook_2015.toml); one-to-one inhibitory neurons inhibit every other
+excitatory neuron, so neurons compete and each learns a prototype. After training (learning and
+theta frozen), every neuron is assigned the class it responds to most on training examples, and
+a test image is classified by the class whose neurons respond most on average; a
+logistic-regression readout of the spike counts is a second score.
+
+Paper (full MNIST, 60,000 training images): 82.9% (100 neurons), 87.0% (400), 91.9% (1600),
+95.0% (6400). Here by default: scikit-learn's embedded 8x8 digits. With the shared MNIST test
+set (``--set data.path=../shared/data/mnist``) the first 8,000 images train and the last 2,000
+test (400 neurons: target >= 85%, several epochs). Metrics: ``test_accuracy``,
+``test_accuracy_logreg``, ``n_excitatory``, ``dataset``, ``train_examples``, ``test_examples``,
+``epochs``, ``train_images_per_second``, ``accuracy_curve``. Figures: receptive fields, accuracy
+curve, raster of one presentation, theta distribution, confusion matrix.
+
+Training is checkpointed after every chunk of examples; ``--resume RUN_DIR`` continues a killed
+run and gives the same result as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from brian2 import mV, ms, second
+
+from snnlearn import plots
+from snnlearn.analysis import assign_labels, predict_by_assignment
+from snnlearn.data import Dataset, load_dataset
+from snnlearn.engine import Progress, backend_session
+from snnlearn.errors import ConfigError
+from snnlearn.experiment import RunContext, script_main
+from snnlearn.overrides import apply_to_model
+from snnlearn.results import atomic_save_npz, load_npz
+from snnlearn.spec import parse_model
+from snnlearn.tasks.digits import EXCITATORY, FEEDFORWARD, INPUT, DigitPresenter, Protocol
+
+MODEL = "diehl_cook_2015"
+BACKEND = "standalone"
+PARAMS = {
+    "data": {"path": "digits", "train": "0:8000", "test": "8000:10000"},
+    "n_excitatory": 100,
+    "epochs": 1.0,
+    "slots_per_chunk": 100,          # examples per compiled run (one checkpoint each)
+    "curve_points": 4,               # accuracy-curve evaluations during training
+    "curve_assign_examples": 1000,   # training examples used to assign labels at a curve point
+    "curve_test_examples": 500,      # test examples scored at a curve point
+    "assign_examples": 0,            # final label assignment: 0 = every training example
+    "protocol": {"t_present": 350 * ms, "t_rest": 150 * ms, "base_intensity": 2.0, "min_spikes": 5},
+}
+QUICK = {"n_excitatory": 50, "epochs": 0.5, "slots_per_chunk": 50, "curve_points": 1,
+         "curve_assign_examples": 200, "curve_test_examples": 100, "assign_examples": 400}
+
+
+def adapt_model(ctx: RunContext, data: Dataset):
+    """The model at the data's input size and the chosen number of excitatory neurons.
+
+    The normalisation total scales with the number of inputs (78 for 784 pixels: a mean weight
+    of about 0.1), and normalisation happens at the start of every presentation slot.
+    """
+    p = ctx.params
+    protocol = Protocol.from_mapping(p["protocol"], "protocol")
+    raw = ctx.model.raw
+    if raw["groups"][INPUT]["n"] == data.n_pixels and raw["groups"][EXCITATORY]["n"] == p["n_excitatory"]:
+        return ctx.model, protocol  # already adapted
+    norm_key = f"synapses.{FEEDFORWARD}.normalize"
+    total = float(raw["synapses"][FEEDFORWARD]["normalize"].get("total", 78.0)) * data.n_pixels / 784
+    for key, value in {f"groups.{INPUT}.n": data.n_pixels, f"groups.{EXCITATORY}.n": p["n_excitatory"],
+                       "groups.inhibitory.n": p["n_excitatory"], f"{norm_key}.total": total,
+                       f"{norm_key}.period": f"{float(protocol.slot / ms)} ms"}.items():
+        raw = apply_to_model(raw, key, value)
+    return parse_model(raw, source=ctx.model.source), protocol
+
+
+def check(ctx: RunContext) -> None:
+    p = ctx.params
+    for key in ("n_excitatory", "slots_per_chunk", "curve_assign_examples", "curve_test_examples"):
+        if p[key] < 1:
+            raise ConfigError(key, f"{p[key]} is too small", "expected an integer >= 1")
+    if not 0 < p["epochs"] <= 100:
+        raise ConfigError("epochs", f"{p['epochs']} is out of range", "expected 0 < epochs <= 100")
+    if p["curve_points"] < 0 or p["assign_examples"] < 0:
+        raise ConfigError("curve_points", "negative", "expected >= 0")
+    data = load_dataset(p["data"]["path"], p["data"]["train"], p["data"]["test"])
+    ctx.model, _ = adapt_model(ctx, data)  # recorded in metrics.json as run
+
+
+def training_stream(n_train: int, total: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of the training examples in presentation order: a new permutation each epoch."""
+    epochs = -(-total // n_train)
+    return np.concatenate([rng.permutation(n_train) for _ in range(epochs)])[:total]
+
+
+def score(presenter: DigitPresenter, data: Dataset, n_assign: int, n_test: int, eval_index: int) -> dict:
+    """Frozen passes: assign labels on training examples, then classify test examples."""
+    base = 10**6 * (eval_index + 1)  # chunk indices (seeds) distinct from training
+    train = presenter.present(data.x_train[:n_assign], base, learn=False)
+    test = presenter.present(data.x_test[:n_test], base + 10**5, learn=False)
+    assignments = assign_labels(train.counts, data.y_train[:n_assign], 10)
+    predicted = predict_by_assignment(test.counts, assignments, 10)
+    return {"assignments": assignments, "train_counts": train.counts, "test_counts": test.counts,
+            "predicted": predicted, "accuracy": float(np.mean(predicted == data.y_test[:n_test]))}
+
+
+def run(ctx: RunContext) -> dict:
+    p = ctx.params
+    data = load_dataset(p["data"]["path"], p["data"]["train"], p["data"]["test"])
+    spec, protocol = adapt_model(ctx, data)
+    n_train_total = int(round(p["epochs"] * len(data.y_train)))
+    stream = training_stream(len(data.y_train), n_train_total, np.random.default_rng(ctx.seed))
+    curve_at = [int(n_train_total * (k + 1) / (p["curve_points"] + 1)) for k in range(p["curve_points"])]
+    checkpoint = ctx.path("checkpoint.npz")
+    n_exc = p["n_excitatory"]
+    ctx.log(f"{data.describe()}; {n_exc} excitatory neurons; {n_train_total} training presentations")
+    with backend_session(ctx.backend, ctx.seed, key=f"diehl_cook-{data.n_pixels}x{n_exc}") as build_dir:
+        presenter = DigitPresenter(spec, protocol, p["slots_per_chunk"], backend=ctx.backend, seed=ctx.seed,
+                                   build_dir=build_dir)
+        compile_s = presenter.runner.compile()
+        position, chunk, intensity, curve, train_seconds = 0, 0, protocol.base_intensity, [], 0.0
+        if checkpoint.is_file():
+            saved = load_npz(checkpoint)
+            presenter.runner.load_state_arrays(saved)
+            position, chunk = int(saved["position"]), int(saved["chunk"])
+            intensity, train_seconds = float(saved["intensity"]), float(saved["train_seconds"])
+            curve = [tuple(row) for row in saved["curve"]]
+            ctx.log(f"resuming at example {position} (chunk {chunk})")
+        progress = Progress(n_train_total, "training examples")
+        while position < n_train_total:
+            started = time.perf_counter()
+            batch = stream[position:min(position + p["slots_per_chunk"], n_train_total)]
+            result = presenter.run_chunk(data.x_train[batch], chunk, learn=True, intensity=intensity)
+            train_seconds += time.perf_counter() - started
+            before, position, chunk = position, position + len(result.final_slots), chunk + 1
+            intensity = result.next_intensity
+            for at in curve_at:
+                if before < at <= position:
+                    saved_state = dict(presenter.runner.state)
+                    acc = score(presenter, data, p["curve_assign_examples"], p["curve_test_examples"], len(curve))
+                    presenter.runner.state = saved_state
+                    curve.append((position, acc["accuracy"]))
+                    ctx.log(f"after {position} examples: accuracy {acc['accuracy']:.3f}")
+            atomic_save_npz(checkpoint, position=np.array(position), chunk=np.array(chunk),
+                            intensity=np.array(intensity), train_seconds=np.array(train_seconds),
+                            curve=np.array(curve, dtype=float).reshape(-1, 2), **presenter.runner.state_arrays())
+            progress.update(position, f"({position / max(train_seconds, 1e-9):.1f} images/s)")
+        n_assign = p["assign_examples"] or len(data.y_train)
+        final = score(presenter, data, min(n_assign, len(data.y_train)), len(data.y_test), len(curve))
+        weights = np.asarray(presenter.runner.state[f"{FEEDFORWARD}.w"]).reshape(data.n_pixels, n_exc)
+        theta = np.asarray(presenter.runner.state[f"{EXCITATORY}.theta"] / mV)
+        raster = presenter.net.spikes[EXCITATORY]
+        raster_i, raster_t = np.asarray(raster.i[:]), np.asarray(raster.t[:] / second)
+    curve.append((position, final["accuracy"]))
+    logreg = logistic_readout(final["train_counts"], data.y_train[:len(final["train_counts"])],
+                              final["test_counts"], data.y_test)
+    ctx.save_arrays("network.npz", weights=weights, theta_mV=theta, assignments=final["assignments"])
+    save_figures(ctx, data, weights, theta, final, curve, (raster_i, raster_t), protocol)
+    return {
+        "test_accuracy": final["accuracy"],
+        "test_accuracy_logreg": logreg,
+        "n_excitatory": n_exc,
+        **data.describe(),
+        "train_examples": int(position),
+        "epochs": p["epochs"],
+        "train_images_per_second": position / train_seconds if train_seconds else None,
+        "compile_seconds": compile_s,
+        "accuracy_curve": [{"examples": int(n), "accuracy": a} for n, a in curve],
+        "assignment_examples": int(len(final["train_counts"])),
+        "neurons_per_class": np.bincount(final["assignments"], minlength=10).tolist(),
+        "mean_spikes_per_test_example": float(final["test_counts"].sum(axis=1).mean()),
+        "paper_accuracy_full_mnist": {"100": 0.829, "400": 0.870, "1600": 0.919, "6400": 0.950},
+    }
+
+
+def logistic_readout(train_counts, train_labels, test_counts, test_labels) -> float:
+    """Accuracy of a logistic regression on spike counts (fitted on training responses only)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(train_counts)
+    model = LogisticRegression(max_iter=2000).fit(scaler.transform(train_counts), train_labels)
+    return float(model.score(scaler.transform(test_counts), test_labels))
+
+
+def save_figures(ctx, data, weights, theta, final, curve, raster, protocol) -> None:
+    from sklearn.metrics import confusion_matrix
+
+    ctx.savefig(plots.receptive_fields(weights, data.shape, final["assignments"]), "receptive_fields.png")
+    ctx.savefig(plots.curves([n for n, _ in curve], {"test accuracy": [a for _, a in curve]},
+                             "training examples seen", "test accuracy", "accuracy during training",
+                             marker="o"), "accuracy_curve.png")
+    i, t = raster
+    slot_s = float(protocol.slot / second)
+    first = t < slot_s
+    ctx.savefig(plots.raster({"excitatory": (i[first], t[first])},
+                             title=f"excitatory spikes during one test presentation "
+                                   f"({float(protocol.t_present / ms):g} ms on, then rest)"), "raster.png")
+    ctx.savefig(plots.histogram(theta, "theta (mV)", "neurons", "adaptive thresholds after training"),
+                "theta_distribution.png")
+    matrix = confusion_matrix(data.y_test, final["predicted"], labels=range(10))
+    ctx.savefig(plots.matrix(matrix, "predicted", "true", "confusion matrix (test set)"), "confusion_matrix.png")
+
+
+if __name__ == "__main__":
+    script_main(__file__)
