@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from brian2 import mV, ms, second
+from brian2 import ms, mV, second
 
 from snnlearn import plots
 from snnlearn.analysis import assign_labels, predict_by_assignment
@@ -32,10 +32,8 @@ from snnlearn.data import Dataset, load_dataset
 from snnlearn.engine import Progress, backend_session
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext, script_main
-from snnlearn.overrides import apply_to_model
 from snnlearn.results import atomic_save_npz, load_npz
-from snnlearn.spec import parse_model
-from snnlearn.tasks.digits import EXCITATORY, FEEDFORWARD, INPUT, DigitPresenter, Protocol
+from snnlearn.tasks.digits import EXCITATORY, FEEDFORWARD, DigitPresenter, Protocol, fit_model
 
 MODEL = "diehl_cook_2015"
 BACKEND = "standalone"
@@ -55,23 +53,9 @@ QUICK = {"n_excitatory": 50, "epochs": 0.5, "slots_per_chunk": 50, "curve_points
 
 
 def adapt_model(ctx: RunContext, data: Dataset):
-    """The model at the data's input size and the chosen number of excitatory neurons.
-
-    The normalisation total scales with the number of inputs (78 for 784 pixels: a mean weight
-    of about 0.1), and normalisation happens at the start of every presentation slot.
-    """
-    p = ctx.params
-    protocol = Protocol.from_mapping(p["protocol"], "protocol")
-    raw = ctx.model.raw
-    if raw["groups"][INPUT]["n"] == data.n_pixels and raw["groups"][EXCITATORY]["n"] == p["n_excitatory"]:
-        return ctx.model, protocol  # already adapted
-    norm_key = f"synapses.{FEEDFORWARD}.normalize"
-    total = float(raw["synapses"][FEEDFORWARD]["normalize"].get("total", 78.0)) * data.n_pixels / 784
-    for key, value in {f"groups.{INPUT}.n": data.n_pixels, f"groups.{EXCITATORY}.n": p["n_excitatory"],
-                       "groups.inhibitory.n": p["n_excitatory"], f"{norm_key}.total": total,
-                       f"{norm_key}.period": f"{float(protocol.slot / ms)} ms"}.items():
-        raw = apply_to_model(raw, key, value)
-    return parse_model(raw, source=ctx.model.source), protocol
+    """The model sized for the data set and ``n_excitatory`` (see ``tasks.digits.fit_model``)."""
+    protocol = Protocol.from_mapping(ctx.params["protocol"], "protocol")
+    return fit_model(ctx.model.raw, data.n_pixels, ctx.params["n_excitatory"], protocol, ctx.model.source), protocol
 
 
 def check(ctx: RunContext) -> None:

@@ -53,11 +53,14 @@ QUICK = {
 def check(ctx: RunContext) -> None:
     p = ctx.params
     if "feedforward" not in ctx.model.synapses or ctx.model.synapses["feedforward"].rule is None:
-        raise ConfigError("synapses.feedforward.rule", "missing", "this experiment needs plastic synapses named feedforward")
+        raise ConfigError("synapses.feedforward.rule", "missing",
+                          "this experiment needs plastic synapses named feedforward")
     if not 0 * second < p["chunk"] <= p["duration"]:
-        raise ConfigError("chunk", f"{p['chunk']} is out of range", f"expected 0 s < chunk <= duration ({p['duration']})")
+        raise ConfigError("chunk", f"{p['chunk']} is out of range",
+                          f"expected 0 s < chunk <= duration ({p['duration']})")
     if not 0 * second < p["rate_window"] <= p["duration"]:
-        raise ConfigError("rate_window", f"{p['rate_window']} is out of range", "expected 0 s < rate_window <= duration")
+        raise ConfigError("rate_window", f"{p['rate_window']} is out of range",
+                          "expected 0 s < rate_window <= duration")
     if not p["input_rates"] or min(p["input_rates"]) <= 0:
         raise ConfigError("input_rates", f"got {p['input_rates']}", "expected a non-empty list of rates > 0 (Hz)")
 
@@ -84,7 +87,8 @@ def run(ctx: RunContext) -> dict:
         for r, rate in enumerate(p["input_rates"]):
             runner.state.clear()  # every input rate learns from the same initial weights
             runs[rate] = run_chunks(runner, n_chunks, record, checkpoint=ctx.path(f"checkpoint_{r}.npz"),
-                                    label=f"{rate:g} Hz input", inputs=lambda k, rate=rate: {(inputs, "rates"): rate * Hz})
+                                    label=f"{rate:g} Hz input",
+                                    inputs=lambda k, rate=rate: {(inputs, "rates"): rate * Hz})
             if r == 0:
                 raster = {name: (mon.i[:].copy(), np.asarray(mon.t[:] / second))
                           for name, mon in (("inputs", in_spikes), ("out", out))}
@@ -97,8 +101,8 @@ def run(ctx: RunContext) -> dict:
 
     last_start = (n_chunks - 1) * chunk_s
     t_from = max(0.0, chunk_s - p["raster_seconds"])
-    ctx.savefig(plots.raster({name: (i[t >= t_from], t[t >= t_from] + last_start) for name, (i, t) in raster.items()},
-                             title=f"last {p['raster_seconds']:g} s of training"), "raster.png")
+    recent = {name: (i[t >= t_from], t[t >= t_from] + last_start) for name, (i, t) in raster.items()}
+    ctx.savefig(plots.raster(recent, title=f"last {p['raster_seconds']:g} s of training"), "raster.png")
     ctx.savefig(plots.weight_histogram_over_time(times, weights, w_max), "weight_histogram_over_time.png")
     ctx.savefig(plots.weight_histogram(final_w, w_max, title=f"final weights (bimodality {bimodality(final_w, w_max):.2f})"),
                 "weight_histogram_final.png")

@@ -79,8 +79,8 @@ def cmd_check(args) -> int:
     return 0
 
 
-#: Subcommands added by other modules: name -> (configure parser, handler).
-EXTRA_COMMANDS: dict[str, tuple[Callable, Callable]] = {}
+#: Modules that add subcommands: each defines ``COMMANDS = [(name, configure(parser), handler(args))]``.
+COMMAND_MODULES = ("snnlearn.bench", "snnlearn.sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,13 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> dict[str, tuple[Callable, Callable]]:
     import importlib
 
-    for module in ("snnlearn.bench", "snnlearn.sweep"):
+    commands = {}
+    for module_name in COMMAND_MODULES:
         try:
-            importlib.import_module(module)
+            module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name != module:
+            if exc.name != module_name:
                 raise
-    return EXTRA_COMMANDS
+            continue
+        for name, configure, handler in getattr(module, "COMMANDS", ()):
+            commands[name] = (configure, handler)
+    return commands
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from brian2 import Mohm, mV, ms
+from brian2 import Mohm, ms, mV
 
 from .errors import ConfigError, one_of
 from .params import Params, param

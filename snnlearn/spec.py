@@ -216,7 +216,8 @@ def _guess_like(text: str, field_name: str) -> Quantity:
     try:
         return eval(unit_expr, {"__builtins__": {}}, _UNIT_NAMES)  # noqa: S307 - names are units only
     except Exception:
-        raise ConfigError(field_name, f"unknown unit {unit_expr!r}", "expected a Brian2 unit (ms, mV, Hz, nS...)") from None
+        raise ConfigError(field_name, f"unknown unit {unit_expr!r}",
+                          "expected a Brian2 unit (ms, mV, Hz, nS...)") from None
 
 
 def parse_synapse(name: str, raw: Any, groups: Mapping[str, GroupSpec]) -> SynapseSpec:
@@ -264,7 +265,8 @@ def parse_synapse(name: str, raw: Any, groups: Mapping[str, GroupSpec]) -> Synap
     if isinstance(w_init, int | float):
         low, high = rule.w_bounds() if rule else (-math.inf, math.inf)
         if not (math.isfinite(w_init) and low <= w_init <= high):
-            raise ConfigError(f"{where}.w_init", f"{w_init} is outside the rule's bounds", f"expected {low} <= w <= {high}")
+            raise ConfigError(f"{where}.w_init", f"{w_init} is outside the rule's bounds",
+                              f"expected {low} <= w <= {high}")
     delay = parse_quantity(raw["delay"], 1 * ms, f"{where}.delay") if "delay" in raw else None
     if delay is not None and delay < 0 * ms:
         raise ConfigError(f"{where}.delay", f"{delay} is negative", "expected a delay >= 0 ms")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from brian2 import Network, SpikeMonitor, StateMonitor, mV, ms, nA, second
+from brian2 import Network, SpikeMonitor, StateMonitor, ms, mV, nA, second
 
 from snnlearn.build import build_network
 from snnlearn.engine import backend_session

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from brian2 import Hz, mV, ms
+from brian2 import Hz, ms, mV
 
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import models_dir

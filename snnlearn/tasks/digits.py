@@ -26,12 +26,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from brian2 import Hz, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, linked_var, ms, second
+from brian2 import Hz, NeuronGroup, StateMonitor, Synapses, TimedArray, linked_var, ms, second
 
 from ..build import BuiltNetwork, build_network
 from ..engine import ChunkRunner
+from ..overrides import apply_to_model
 from ..params import Params, param
-from ..spec import ModelSpec
+from ..spec import ModelSpec, parse_model
 
 INPUT, EXCITATORY, FEEDFORWARD = "inputs", "excitatory", "input_excitatory"
 
@@ -50,6 +51,23 @@ class Protocol(Params):
     @property
     def slot(self):
         return self.t_present + self.t_rest
+
+
+def fit_model(raw: dict, n_pixels: int, n_excitatory: int, protocol: Protocol, source=None) -> ModelSpec:
+    """A Diehl & Cook model file sized for the data and the number of excitatory neurons.
+
+    The normalisation total scales with the number of inputs (the paper's 78 for 784 pixels,
+    a mean weight of about 0.1), and normalisation happens at the start of every slot.
+    """
+    norm = f"synapses.{FEEDFORWARD}.normalize"
+    total = float(raw["synapses"][FEEDFORWARD].get("normalize", {}).get("total", 78.0))
+    if raw["groups"][INPUT]["n"] != n_pixels:
+        total *= n_pixels / raw["groups"][INPUT]["n"]
+    for key, value in {f"groups.{INPUT}.n": n_pixels, f"groups.{EXCITATORY}.n": n_excitatory,
+                       "groups.inhibitory.n": n_excitatory, f"{norm}.total": total,
+                       f"{norm}.period": f"{float(protocol.slot / ms)!r} ms"}.items():
+        raw = apply_to_model(raw, key, value)
+    return parse_model(raw, source=source)
 
 
 @dataclass
@@ -90,7 +108,8 @@ class DigitPresenter:
             first = int(t < {float(p.slot / ms) / 2!r} * ms)
             repeat = (1 - first) * int(count < {p.min_spikes}) * int(intensity < {p.max_intensity!r})
             example = example + (1 - first) * (1 - repeat)
-            intensity = first * intensity + (1 - first) * (repeat * (intensity + 1) + (1 - repeat) * {p.base_intensity!r})
+            brighter = repeat * (intensity + 1) + (1 - repeat) * {p.base_intensity!r}
+            intensity = first * intensity + (1 - first) * brighter
             count = 0
             slot_start = t
             """, dt=p.slot, when="start", order=-10, name="controller_slot")

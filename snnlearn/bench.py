@@ -1,0 +1,127 @@
+"""``snnlearn bench diehl_cook``: training speed of the compiled chunked engine against a plain loop.
+
+Both sides train the same Diehl & Cook network (models/diehl_cook_2015.toml, 784 inputs by
+default) on the same images with the full protocol (350 ms + 150 ms at dt 0.5 ms, normalisation
+before every example, the repeat rule):
+
+- *chunked standalone*: compiled once, a whole chunk of examples driven from a TimedArray inside
+  one run (snnlearn.tasks.digits);
+- *runtime loop*: the straightforward Brian2 script, one ``run()`` per presentation and per rest
+  on the runtime target (Cython), with normalisation and the repeat rule in Python.
+
+It prints images per second for each (median of ``--repeats`` timings, after a warm-up that
+absorbs compilation) and their ratio, measured in the same process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+from brian2 import Hz
+
+from .data import load_dataset
+from .errors import ConfigError
+from .experiment import models_dir
+from .overrides import apply_to_model
+from .spec import load_model_dict, parse_model
+from .tasks.digits import EXCITATORY, FEEDFORWARD, INPUT, DigitPresenter, Protocol, fit_model
+
+
+def diehl_cook_spec(n_pixels: int, n_excitatory: int, protocol: Protocol | None = None):
+    """The Diehl & Cook model file sized for ``n_pixels`` inputs and ``n_excitatory`` neurons."""
+    raw = load_model_dict(models_dir() / "diehl_cook_2015.toml")
+    return fit_model(raw, n_pixels, n_excitatory, protocol or Protocol())
+
+
+def chunked_standalone(spec, images: np.ndarray, repeats: int, seed: int) -> tuple[list[float], float]:
+    """Images/s of the compiled chunked engine, one chunk of ``len(images)`` per repeat."""
+    from .engine import backend_session
+
+    with backend_session("standalone", seed, key=f"bench-diehl_cook-{spec.groups[INPUT].n}x"
+                                                   f"{spec.groups[EXCITATORY].n}x{len(images)}") as build_dir:
+        presenter = DigitPresenter(spec, Protocol(), len(images), backend="standalone", seed=seed,
+                                   build_dir=build_dir)
+        compile_seconds = presenter.runner.compile()
+        presenter.run_chunk(images, 0, learn=True, intensity=2.0)  # warm-up: file caches
+        rates = []
+        for k in range(repeats):
+            started = time.perf_counter()
+            result = presenter.run_chunk(images, k + 1, learn=True, intensity=2.0)
+            rates.append(len(result.final_slots) / (time.perf_counter() - started))
+    return rates, compile_seconds
+
+
+def runtime_loop(spec, images: np.ndarray, repeats: int, seed: int) -> list[float]:
+    """Images/s of the straightforward per-example runtime loop (Cython target)."""
+    from .build import build_network
+    from .engine import backend_session
+
+    protocol = Protocol()
+    total = spec.synapses[FEEDFORWARD].normalize.total
+    unnormalised = apply_to_model(spec.raw, f"synapses.{FEEDFORWARD}", {
+        k: v for k, v in spec.raw["synapses"][FEEDFORWARD].items() if k != "normalize"})
+    with backend_session("runtime", seed):
+        net = build_network(parse_model(unnormalised), record_spikes=[EXCITATORY])
+        inputs, synapses, spikes = net.groups[INPUT], net.synapses[FEEDFORWARD], net.spikes[EXCITATORY]
+        n_in, n_exc = spec.groups[INPUT].n, spec.groups[EXCITATORY].n
+
+        def train_one(image: np.ndarray) -> None:
+            intensity = protocol.base_intensity
+            while True:
+                w = np.asarray(synapses.w[:]).reshape(n_in, n_exc)
+                synapses.w[:] = (w * (total / w.sum(axis=0))).ravel()
+                before = spikes.num_spikes
+                inputs.rates = image * float(protocol.pixel_rate / Hz) * intensity * Hz
+                net.network.run(protocol.t_present, namespace={})
+                inputs.rates = 0 * Hz
+                net.network.run(protocol.t_rest, namespace={})
+                if spikes.num_spikes - before >= protocol.min_spikes or intensity >= protocol.max_intensity:
+                    return
+                intensity += 1
+
+        train_one(images[0])  # warm-up: Cython compilation
+        rates = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            for image in images:
+                train_one(image)
+            rates.append(len(images) / (time.perf_counter() - started))
+    return rates
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", choices=["diehl_cook"], help="what to benchmark")
+    parser.add_argument("--data", default="../shared/data/mnist",
+                        help="MNIST folder, or 'digits' for the embedded 8x8 digits")
+    parser.add_argument("--n-excitatory", type=int, default=400)
+    parser.add_argument("--chunk", type=int, default=100, help="examples per compiled run")
+    parser.add_argument("--loop-examples", type=int, default=10, help="examples per runtime-loop timing")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+
+
+def bench(args) -> int:
+    """Benchmark training speed: compiled chunks against the plain runtime loop."""
+    for name in ("n_excitatory", "chunk", "loop_examples", "repeats"):
+        if getattr(args, name) < 1:
+            raise ConfigError(f"--{name.replace('_', '-')}", "must be >= 1", "give a positive integer")
+    data = load_dataset(args.data)
+    spec = diehl_cook_spec(data.n_pixels, args.n_excitatory)
+    images = data.x_train[:args.chunk]
+    chunked, compile_seconds = chunked_standalone(spec, images, args.repeats, args.seed)
+    loop = runtime_loop(spec, data.x_train[:args.loop_examples], args.repeats, args.seed)
+    fast, slow = statistics.median(chunked), statistics.median(loop)
+    print(f"Diehl & Cook training, {data.n_pixels} inputs x {args.n_excitatory} excitatory neurons, "
+          f"350 + 150 ms per example at dt {spec.dt}")
+    print(f"  chunked standalone : {fast:7.2f} images/s  (median of {args.repeats}: "
+          f"{', '.join(f'{r:.2f}' for r in chunked)}; compiled once in {compile_seconds:.0f} s)")
+    print(f"  runtime loop       : {slow:7.2f} images/s  (median of {args.repeats}: "
+          f"{', '.join(f'{r:.2f}' for r in loop)})")
+    print(f"  ratio              : {fast / slow:7.1f}x")
+    return 0
+
+
+COMMANDS = [("bench", configure, bench)]
