@@ -104,8 +104,8 @@ def run(ctx: RunContext) -> dict:
     recent = {name: (i[t >= t_from], t[t >= t_from] + last_start) for name, (i, t) in raster.items()}
     ctx.savefig(plots.raster(recent, title=f"last {p['raster_seconds']:g} s of training"), "raster.png")
     ctx.savefig(plots.weight_histogram_over_time(times, weights, w_max), "weight_histogram_over_time.png")
-    ctx.savefig(plots.weight_histogram(final_w, w_max, title=f"final weights (bimodality {bimodality(final_w, w_max):.2f})"),
-                "weight_histogram_final.png")
+    title = f"final weights (bimodality {bimodality(final_w, w_max):.2f})"
+    ctx.savefig(plots.weight_histogram(final_w, w_max, title=title), "weight_histogram_final.png")
     sample = ctx.rng.choice(weights.shape[1], size=min(p["sample_synapses"], weights.shape[1]), replace=False)
     ctx.savefig(plots.weight_traces(times, weights[:, sample],
                                     bands={"mean": weights.mean(axis=1)}), "weight_traces.png")
