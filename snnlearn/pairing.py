@@ -28,15 +28,34 @@ from .errors import ConfigError
 from .spec import ModelSpec, parse_model
 
 
-def protocol_model(rules: Mapping[str, Mapping[str, Any]], *, w_init: float = 0.5, dt: str = "1 ms",
-                   name: str = "protocol") -> ModelSpec:
+def protocol_model(
+    rules: Mapping[str, Mapping[str, Any]],
+    *,
+    w_init: float = 0.5,
+    dt: str = "1 ms",
+    name: str = "protocol",
+) -> ModelSpec:
     """A protocol model with one synapse group per rule table (``{"stdp": {"name": ...}}``),
     all between the same ``pre`` and ``post`` spikes groups, e.g. to compare rules on the same
     spike trains."""
-    synapses = {syn: {"pre": "pre", "post": "post", "connect": "one_to_one", "w_init": w_init, "rule": dict(rule)}
-                for syn, rule in rules.items()}
-    return parse_model({"name": name, "simulation": {"dt": dt}, "synapses": synapses,
-                        "groups": {"pre": {"kind": "spikes", "n": 1}, "post": {"kind": "spikes", "n": 1}}})
+    synapses = {
+        syn: {
+            "pre": "pre",
+            "post": "post",
+            "connect": "one_to_one",
+            "w_init": w_init,
+            "rule": dict(rule),
+        }
+        for syn, rule in rules.items()
+    }
+    return parse_model(
+        {
+            "name": name,
+            "simulation": {"dt": dt},
+            "synapses": synapses,
+            "groups": {"pre": {"kind": "spikes", "n": 1}, "post": {"kind": "spikes", "n": 1}},
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -58,8 +77,9 @@ class Pairing:
         return pre, pre + self.lag_ms
 
 
-def pairing_trains(conditions: Sequence[Pairing], margin_ms: float = 10.0
-                   ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def pairing_trains(
+    conditions: Sequence[Pairing], margin_ms: float = 10.0
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Spike trains (in ms) of the pre and post neuron of each condition, all starting together
     after ``margin_ms`` plus the largest negative lag."""
     start = margin_ms + max(0.0, *(-c.lag_ms for c in conditions))
@@ -70,7 +90,7 @@ def pairing_trains(conditions: Sequence[Pairing], margin_ms: float = 10.0
 @dataclass
 class ProtocolResult:
     """Final weights per synapse group (entry k: the synapse of condition k) and, when asked
-    for, their values sampled every ``record_dt`` (``traces[name]``: time x synapse)."""
+    for, their values sampled every ``record_dt_ms`` (``traces[name]``: time x synapse)."""
 
     weights: dict[str, np.ndarray]
     initial: dict[str, np.ndarray]
@@ -78,23 +98,36 @@ class ProtocolResult:
     duration_s: float = 0.0
 
 
-def _spike_arrays(trains: Sequence[np.ndarray], dt_ms: float, group: str
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def _spike_arrays(
+    trains: Sequence[np.ndarray], dt_ms: float, group: str
+) -> tuple[np.ndarray, np.ndarray]:
     indices = np.concatenate([np.full(len(t), k) for k, t in enumerate(trains)]).astype(int)
     times = np.concatenate([np.asarray(t, dtype=float) for t in trains])
     steps = np.round(times / dt_ms)
     off_grid = np.abs(steps * dt_ms - times) > 1e-6 * dt_ms
     if off_grid.any():
-        raise ConfigError("simulation.dt", f"{group} spike time {times[off_grid][0]:g} ms is not a multiple "
-                          f"of dt = {dt_ms:g} ms", "choose a dt that divides every spike time and lag")
+        raise ConfigError(
+            "simulation.dt",
+            f"{group} spike time {times[off_grid][0]:g} ms is not a multiple of dt = {dt_ms:g} ms",
+            "choose a dt that divides every spike time and lag",
+        )
     if times.min(initial=0.0) < 0:
         raise ConfigError(group, "negative spike time", "spike times must be >= 0")
     return indices, steps * dt_ms
 
 
-def run_spike_trains(spec: ModelSpec, pre_trains: Sequence[np.ndarray], post_trains: Sequence[np.ndarray],
-                     *, backend: str = "runtime", seed: int = 1, pre: str = "pre", post: str = "post",
-                     record_dt_ms: float | None = None, tail_ms: float = 10.0) -> ProtocolResult:
+def run_spike_trains(
+    spec: ModelSpec,
+    pre_trains: Sequence[np.ndarray],
+    post_trains: Sequence[np.ndarray],
+    *,
+    backend: str = "runtime",
+    seed: int = 1,
+    pre: str = "pre",
+    post: str = "post",
+    record_dt_ms: float | None = None,
+    tail_ms: float = 10.0,
+) -> ProtocolResult:
     """Drive the ``spikes`` groups ``pre`` and ``post`` with the given trains (spike times in
     ms, one array per neuron) and return every synapse group's weights at the end.
 
@@ -103,16 +136,24 @@ def run_spike_trains(spec: ModelSpec, pre_trains: Sequence[np.ndarray], post_tra
     """
     for name in (pre, post):
         if name not in spec.groups or spec.groups[name].kind != "spikes":
-            raise ConfigError(f"groups.{name}", "missing or not a spikes group",
-                              "a protocol model needs spikes groups named pre and post")
+            raise ConfigError(
+                f"groups.{name}",
+                "missing or not a spikes group",
+                "a protocol model needs spikes groups named pre and post",
+            )
     if len(pre_trains) != len(post_trains):
-        raise ValueError(f"{len(pre_trains)} presynaptic and {len(post_trains)} postsynaptic trains: "
-                         "expected one of each per condition")
+        raise ValueError(
+            f"{len(pre_trains)} presynaptic and {len(post_trains)} postsynaptic trains: "
+            "expected one of each per condition"
+        )
     sizes = {pre: len(pre_trains), post: len(post_trains)}
     groups = {k: dataclasses.replace(g, n=sizes.get(k, g.n)) for k, g in spec.groups.items()}
     spec = dataclasses.replace(spec, groups=groups)
     dt_ms = float(spec.dt / ms)
-    spikes = {pre: _spike_arrays(pre_trains, dt_ms, pre), post: _spike_arrays(post_trains, dt_ms, post)}
+    spikes = {
+        pre: _spike_arrays(pre_trains, dt_ms, pre),
+        post: _spike_arrays(post_trains, dt_ms, post),
+    }
     last = max(float(t.max(initial=0.0)) for _, t in spikes.values())
     duration = (np.ceil((last + tail_ms) / dt_ms) * dt_ms) * ms
     initial = {name: _initial_weights(spec, name, sizes[pre]) for name in spec.synapses}
@@ -122,11 +163,19 @@ def run_spike_trains(spec: ModelSpec, pre_trains: Sequence[np.ndarray], post_tra
             net.groups[name].set_spikes(indices, times * ms)
         monitors = {}
         if record_dt_ms is not None:
-            monitors = {name: StateMonitor(syn, "w", record=True, dt=record_dt_ms * ms, name=f"{name}_w")
-                        for name, syn in net.synapses.items()}
+            monitors = {
+                name: StateMonitor(syn, "w", record=True, dt=record_dt_ms * ms, name=f"{name}_w")
+                for name, syn in net.synapses.items()
+            }
             net.add(*monitors.values())
-        runner = ChunkRunner(net.network, duration, backend=backend, seed=seed,
-                             carry=[(syn, "w") for syn in net.synapses.values()], build_dir=build_dir)
+        runner = ChunkRunner(
+            net.network,
+            duration,
+            backend=backend,
+            seed=seed,
+            carry=[(syn, "w") for syn in net.synapses.values()],
+            build_dir=build_dir,
+        )
         runner.run(0)
         weights = {name: runner.state[runner.key(syn, "w")] for name, syn in net.synapses.items()}
         traces = {name: np.asarray(mon.w[:]).T.copy() for name, mon in monitors.items()}
@@ -136,8 +185,11 @@ def run_spike_trains(spec: ModelSpec, pre_trains: Sequence[np.ndarray], post_tra
 def _initial_weights(spec: ModelSpec, synapse: str, n: int) -> np.ndarray:
     syn = spec.synapses[synapse]
     if isinstance(syn.w_init, str) or syn.connect != {"j": "i"}:
-        raise ConfigError(f"synapses.{synapse}", "a protocol synapse needs connect = \"one_to_one\" "
-                          "and a number as w_init", "one synapse per condition, all starting alike")
+        raise ConfigError(
+            f"synapses.{synapse}",
+            'a protocol synapse needs connect = "one_to_one" and a number as w_init',
+            "one synapse per condition, all starting alike",
+        )
     return np.full(n, float(syn.w_init))
 
 

@@ -51,8 +51,12 @@ class DiehlCookSTDP(Rule):
     name: ClassVar[str] = "diehl_cook"
     reference: ClassVar[str] = "Diehl & Cook (2015) Front Comput Neurosci 9:99"
     tau_pre: object = param(20 * ms, "decay of the presynaptic trace", positive=True)
-    tau_post1: object = param(20 * ms, "decay of the postsynaptic trace read by depression", positive=True)
-    tau_post2: object = param(40 * ms, "decay of the postsynaptic trace read by potentiation", positive=True)
+    tau_post1: object = param(
+        20 * ms, "decay of the postsynaptic trace read by depression", positive=True
+    )
+    tau_post2: object = param(
+        40 * ms, "decay of the postsynaptic trace read by potentiation", positive=True
+    )
     nu_pre: float = param(0.0001, "depression rate", nonnegative=True)
     nu_post: float = param(0.01, "potentiation rate", nonnegative=True)
     w_max: float = param(1.0, "upper weight bound", positive=True)

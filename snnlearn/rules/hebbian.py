@@ -24,8 +24,10 @@ Two forms, one set of equations:
   the postsynaptic spike train stands for one factor ``y``: at each postsynaptic spike
 
   - ``oja``: ``w += eta * (x_rate - y_rate * w)``,
-  - ``bcm``: ``w += eta * x_rate * (y_rate - theta)``, then ``theta += y_rate / (tau_theta *
-    y0)``, theta decaying with ``tau_theta`` (so that its mean is the average of y**2 / y0);
+  - ``bcm``: ``w += eta * x_rate * (y_rate - theta_m)``, then ``theta_m += y_rate / (tau_theta
+    * y0)``, the threshold ``theta_m`` decaying with ``tau_theta`` (so that its mean is the
+    average of y**2 / y0; named as BCM's modification threshold, apart from a neuron's
+    ``theta``);
 
   so that the mean drift is the rate equation (the traces are read before the spike's own
   bump, so a Poisson neuron's ``y_rate`` is unbiased). The postsynaptic traces are kept in each
@@ -82,8 +84,16 @@ def oja_step(w: np.ndarray, x: np.ndarray, eta: float) -> np.ndarray:
     return w + eta * y * (x - y * w)
 
 
-def bcm_step(w: np.ndarray, theta: float, x: np.ndarray, eta: float, tau_theta: float, y0: float,
-             w_min: float = -np.inf, w_max: float = np.inf) -> tuple[np.ndarray, float, float]:
+def bcm_step(
+    w: np.ndarray,
+    theta: float,
+    x: np.ndarray,
+    eta: float,
+    tau_theta: float,
+    y0: float,
+    w_min: float = -np.inf,
+    w_max: float = np.inf,
+) -> tuple[np.ndarray, float, float]:
     """One step of BCM for a rectified linear neuron ``y = max(w . x, 0)``.
 
     The weights move with the threshold from *before* this step (as the spiking form reads
@@ -118,7 +128,9 @@ class OjaRule(Rule):
         return "x_rate += 1 / tau_rate"
 
     def on_post(self) -> str:
-        return lines("w = clip(w + eta * (x_rate - y_rate * w), 0, w_max)", "y_rate += 1 / tau_rate")
+        return lines(
+            "w = clip(w + eta * (x_rate - y_rate * w), 0, w_max)", "y_rate += 1 / tau_rate"
+        )
 
 
 @dataclass(frozen=True)
@@ -129,16 +141,21 @@ class BCMRule(Rule):
     reference: ClassVar[str] = "Bienenstock, Cooper & Munro (1982) J Neurosci 2:32"
     tau_rate: object = param(50 * ms, "time constant of the rate traces", positive=True)
     tau_theta: object = param(2 * second, "time constant of the sliding threshold", positive=True)
-    y0: object = param(10 * Hz, "scale of the threshold (theta: average of y**2 / y0)", positive=True)
+    y0: object = param(
+        10 * Hz, "scale of the threshold (theta: average of y**2 / y0)", positive=True
+    )
     eta: object = param(1e-7 * second**2, "learning rate", nonnegative=True)
     w_max: float = param(1.0, "upper weight bound", positive=True)
 
     def model(self) -> str:
-        return _RATE_TRACES + "dtheta/dt = -theta / tau_theta : Hz (event-driven)\n"
+        return _RATE_TRACES + "dtheta_m/dt = -theta_m / tau_theta : Hz (event-driven)\n"
 
     def on_pre(self) -> str:
         return "x_rate += 1 / tau_rate"
 
     def on_post(self) -> str:
-        return lines("w = clip(w + eta * x_rate * (y_rate - theta), 0, w_max)",
-                     "theta += y_rate / (tau_theta * y0)", "y_rate += 1 / tau_rate")
+        return lines(
+            "w = clip(w + eta * x_rate * (y_rate - theta_m), 0, w_max)",
+            "theta_m += y_rate / (tau_theta * y0)",
+            "y_rate += 1 / tau_rate",
+        )

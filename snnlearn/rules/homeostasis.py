@@ -10,7 +10,7 @@ the firing threshold is ``v_threshold + theta - theta_offset`` with
 
     dtheta/dt = -theta / tau_theta,   theta += theta_plus at each spike
 
-(both gated by the shared variable ``plastic``: 1 while learning, 0 to freeze theta at test
+(both gated by the shared variable ``adapting``: 1 while learning, 0 to freeze theta at test
 time). In a steady state ``theta = theta_plus * rate * tau_theta``: a neuron that fires more
 has a higher threshold, so the rates of neurons with different drives move together; the
 stronger ``theta_plus * tau_theta`` (mV per Hz), the narrower the band of rates.
@@ -59,8 +59,9 @@ import numpy as np
 
 def incoming_sums(w: np.ndarray, post_index: np.ndarray, n_post: int) -> np.ndarray:
     """Sum of the weights onto each postsynaptic neuron (``post_index``: a synapse's ``j``)."""
-    return np.bincount(np.asarray(post_index, dtype=int), weights=np.asarray(w, dtype=float),
-                       minlength=n_post)
+    return np.bincount(
+        np.asarray(post_index, dtype=int), weights=np.asarray(w, dtype=float), minlength=n_post
+    )
 
 
 def normalize(w: np.ndarray, post_index: np.ndarray, n_post: int, total: float) -> np.ndarray:

@@ -68,8 +68,9 @@ class AdditiveSTDP(Rule):
     """Pair STDP, additive with hard bounds (Song, Miller & Abbott 2000)."""
 
     name: ClassVar[str] = "stdp_additive"
-    reference: ClassVar[str] = ("Song, Miller & Abbott (2000) Nat Neurosci 3:919; "
-                                "Bi & Poo (1998) J Neurosci 18:10464")
+    reference: ClassVar[str] = (
+        "Song, Miller & Abbott (2000) Nat Neurosci 3:919; Bi & Poo (1998) J Neurosci 18:10464"
+    )
     tau_plus: object = param(20 * ms, "decay of the presynaptic trace", positive=True)
     tau_minus: object = param(20 * ms, "decay of the postsynaptic trace", positive=True)
     a_plus: float = param(0.005, "potentiation at dt -> 0+", nonnegative=True)
@@ -93,7 +94,9 @@ class AdditiveSTDP(Rule):
 
     def on_post(self) -> str:
         potentiate = scaled("a_plus * apre", self.weight_dependence()[0])
-        return lines(f"w = clip(w + {potentiate}, 0, w_max)", trace_update("apost", self.interaction))
+        return lines(
+            f"w = clip(w + {potentiate}, 0, w_max)", trace_update("apost", self.interaction)
+        )
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,10 @@ class MultiplicativeSTDP(AdditiveSTDP):
     """Pair STDP with soft bounds (Gutig et al. 2003; mu = 1: multiplicative)."""
 
     name: ClassVar[str] = "stdp_multiplicative"
-    reference: ClassVar[str] = ("Gutig, Aharonov, Rotter & Sompolinsky (2003) J Neurosci 23:3697; "
-                                "van Rossum, Bi & Turrigiano (2000) J Neurosci 20:8812")
+    reference: ClassVar[str] = (
+        "Gutig, Aharonov, Rotter & Sompolinsky (2003) J Neurosci 23:3697; "
+        "van Rossum, Bi & Turrigiano (2000) J Neurosci 20:8812"
+    )
     mu: float = param(1.0, "exponent of the weight dependence", nonnegative=True)
 
     def weight_dependence(self) -> tuple[str, str]:

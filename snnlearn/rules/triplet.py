@@ -74,10 +74,23 @@ from ..params import param
 from .base import INTERACTIONS, Rule, lines, trace_update
 
 
-def _preset(a2_plus: float, a3_plus: float, a2_minus: float, a3_minus: float, tau_y: float,
-            interaction: str, tau_x: float | None = None) -> dict[str, Any]:
-    values = {"a2_plus": a2_plus, "a3_plus": a3_plus, "a2_minus": a2_minus, "a3_minus": a3_minus,
-              "tau_y": tau_y * ms, "interaction": interaction}
+def _preset(
+    a2_plus: float,
+    a3_plus: float,
+    a2_minus: float,
+    a3_minus: float,
+    tau_y: float,
+    interaction: str,
+    tau_x: float | None = None,
+) -> dict[str, Any]:
+    values = {
+        "a2_plus": a2_plus,
+        "a3_plus": a3_plus,
+        "a2_minus": a2_minus,
+        "a3_minus": a3_minus,
+        "tau_y": tau_y * ms,
+        "interaction": interaction,
+    }
     return values if tau_x is None else {**values, "tau_x": tau_x * ms}
 
 
@@ -131,9 +144,15 @@ class TripletSTDP(Rule):
         """
 
     def on_pre(self) -> str:
-        return lines("w = clip(w - o1 * (a2_minus + a3_minus * r2), 0, w_max)",
-                     trace_update("r1", self.interaction), trace_update("r2", self.interaction))
+        return lines(
+            "w = clip(w - o1 * (a2_minus + a3_minus * r2), 0, w_max)",
+            trace_update("r1", self.interaction),
+            trace_update("r2", self.interaction),
+        )
 
     def on_post(self) -> str:
-        return lines("w = clip(w + r1 * (a2_plus + a3_plus * o2), 0, w_max)",
-                     trace_update("o1", self.interaction), trace_update("o2", self.interaction))
+        return lines(
+            "w = clip(w + r1 * (a2_plus + a3_plus * o2), 0, w_max)",
+            trace_update("o1", self.interaction),
+            trace_update("o2", self.interaction),
+        )

@@ -1,0 +1,209 @@
+"""Homeostasis: an adaptive threshold gathers rates in a band; normalisation keeps weight sums.
+
+Diehl & Cook (2015) Front Comput Neurosci 9:99 stabilise STDP learning with two homeostatic
+mechanisms inside the simulation (models/homeostasis.toml, snnlearn/rules/homeostasis.py):
+each neuron's threshold rises by theta_plus at every spike and decays with tau_theta
+(``adaptive_lif``), and every 100 ms each neuron's incoming weights are rescaled to a fixed sum
+(``normalize``). Here 40 such neurons receive Poisson inputs whose rates are spread from
+``rate_low_hz`` to ``rate_high_hz`` through random, plastic (Diehl & Cook STDP) synapses, so that
+their drives differ. The same network runs twice from the same initial state and input spikes:
+with the adaptive threshold, and as a control with the threshold frozen (``adapting = 0``);
+normalisation is on in both.
+
+Metrics: ``rate_cv_final`` (coefficient of variation of the neurons' rates over the last
+``final_chunks`` with the adaptive threshold), ``rate_cv_control_final`` (the same without it)
+and ``rate_cv_initial`` (first chunk), ``fraction_in_band`` (neurons whose final rate lies within
+``band`` times the population mean; control: ``fraction_in_band_control``), ``rate_mean_final_hz``,
+and ``weight_sum_error`` (largest relative deviation of a neuron's incoming weight sum from the
+normalisation total at the end; the rule moves the sums for at most one period after the last
+normalisation). Figures: rates_adaptive.png and rates_control.png (rate of every neuron
+against time), rate_spread.png (CV against time, with the CV that Poisson counting alone gives
+to equal rates, 1/sqrt(mean count): the adaptive run sits near it), weight_sums.png (incoming
+weight sums at the end).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from brian2 import Hz, mV, second
+
+from snnlearn import plots
+from snnlearn.build import build_network
+from snnlearn.engine import ChunkRunner, backend_session, run_chunks
+from snnlearn.errors import ConfigError
+from snnlearn.experiment import RunContext, script_main
+from snnlearn.rules.homeostasis import incoming_sums
+
+MODEL = "homeostasis"
+BACKEND = "standalone"
+INPUTS, NEURONS, SYNAPSES = "inputs", "exc", "input"
+PARAMS = {
+    "rate_low_hz": 2.0,
+    "rate_high_hz": 40.0,
+    "chunk": 2 * second,
+    "n_chunks": 30,
+    "final_chunks": 5,  # chunks averaged for the final rates
+    "band": [0.5, 1.5],  # relative to the population mean rate
+}
+QUICK = {
+    "n_chunks": 8,
+    "final_chunks": 2,
+    "groups.exc.params.tau_theta": "2 s",
+}
+
+
+def check(ctx: RunContext) -> None:
+    p, spec = ctx.params, ctx.model
+    if (
+        NEURONS not in spec.groups
+        or spec.groups[NEURONS].neuron is None
+        or spec.groups[NEURONS].neuron.name != "adaptive_lif"
+    ):
+        raise ConfigError(
+            f"groups.{NEURONS}",
+            "missing or not adaptive_lif",
+            "this experiment needs the adaptive threshold",
+        )
+    syn = spec.synapses.get(SYNAPSES)
+    if syn is None or syn.normalize is None or syn.post != NEURONS or spec.groups[syn.pre].kind != "poisson":
+        raise ConfigError(
+            f"synapses.{SYNAPSES}",
+            "missing, not normalised, or not from Poisson inputs",
+            f"expected normalised synapses from a Poisson group to {NEURONS}",
+        )
+    if not 0 <= p["rate_low_hz"] <= p["rate_high_hz"]:
+        raise ConfigError(
+            "rate_low_hz",
+            f"{p['rate_low_hz']} to {p['rate_high_hz']} Hz",
+            "expected 0 <= rate_low_hz <= rate_high_hz",
+        )
+    if p["chunk"] <= 0 * second or not 0 < p["final_chunks"] <= p["n_chunks"]:
+        raise ConfigError(
+            "final_chunks",
+            f"{p['final_chunks']} of {p['n_chunks']} chunks of {p['chunk']}",
+            "expected chunk > 0 s and 0 < final_chunks <= n_chunks",
+        )
+    if len(p["band"]) != 2 or not 0 <= p["band"][0] < p["band"][1]:
+        raise ConfigError("band", f"got {p['band']}", "expected [low, high] with 0 <= low < high")
+
+
+def cv(rates: np.ndarray) -> float:
+    """Coefficient of variation across neurons (0 when all are silent)."""
+    mean = float(np.mean(rates))
+    return float(np.std(rates) / mean) if mean > 0 else 0.0
+
+
+def run(ctx: RunContext) -> dict:
+    p, spec = ctx.params, ctx.model
+    chunk_s = float(p["chunk"] / second)
+    n_post = spec.groups[NEURONS].n
+    total = spec.synapses[SYNAPSES].normalize.total
+    rates = {INPUTS: "rate_low + (rate_high - rate_low) * i / (N - 1)"}
+    namespace = {"rate_low": p["rate_low_hz"] * Hz, "rate_high": p["rate_high_hz"] * Hz}
+    with backend_session(ctx.backend, ctx.seed, key=f"homeostasis-{spec.groups[INPUTS].n}-{n_post}") as build_dir:
+        net = build_network(spec, record_spikes=[NEURONS], rates=rates, namespace=namespace)
+        neurons, synapses, spikes = net.groups[NEURONS], net.synapses[SYNAPSES], net.spikes[NEURONS]
+        runner = ChunkRunner(
+            net.network,
+            p["chunk"],
+            backend=ctx.backend,
+            seed=ctx.seed,
+            carry=[(synapses, "w"), (neurons, "theta")],
+            build_dir=build_dir,
+        )
+        ctx.log(f"compiled in {runner.compile():.1f} s" if ctx.backend == "standalone" else "runtime backend")
+        post_index = np.asarray(synapses.j[:]) if ctx.backend == "runtime" else None
+
+        def record(k: int) -> dict:
+            return {
+                "rates": np.bincount(np.asarray(spikes.i[:]), minlength=n_post) / chunk_s,
+                "theta_mV": np.asarray(runner.state[runner.key(neurons, "theta")] / mV),
+            }
+
+        runs = {}
+        for label, adapting in (("adaptive", 1.0), ("control", 0.0)):
+            runner.state.clear()  # both start from the same initial weights and thresholds
+            runs[label] = run_chunks(
+                runner,
+                p["n_chunks"],
+                record,
+                checkpoint=ctx.path(f"checkpoint_{label}.npz"),
+                label=f"{label} threshold",
+                inputs=lambda k, adapting=adapting: {(neurons, "adapting"): adapting},
+            )
+            if label == "adaptive":
+                final_w = np.asarray(runner.state[runner.key(synapses, "w")])
+                post_index = np.asarray(synapses.j[:])
+    rates_t = {label: np.stack(rec["rates"]) for label, rec in runs.items()}  # chunk x neuron
+    final = {label: r[-p["final_chunks"] :].mean(axis=0) for label, r in rates_t.items()}
+    sums = incoming_sums(final_w, post_index, n_post)
+    low, high = p["band"]
+
+    def in_band(r: np.ndarray) -> float:
+        return float(np.mean((r >= low * r.mean()) & (r <= high * r.mean()))) if r.mean() > 0 else 0.0
+
+    times = chunk_s * np.arange(1, p["n_chunks"] + 1)
+    theta = np.stack(runs["adaptive"]["theta_mV"])
+    ctx.save_arrays(
+        "homeostasis.npz",
+        times_s=times,
+        rates_adaptive=rates_t["adaptive"],
+        rates_control=rates_t["control"],
+        theta_mV=theta,
+        w_final=final_w,
+        weight_sums=sums,
+    )
+    for label, rt in rates_t.items():
+        fig = plots.weight_traces(
+            times,
+            rt,
+            title=f"rate of each neuron, {label} threshold",
+            bands={"mean": rt.mean(axis=1)},
+        )
+        fig.axes[0].set_ylabel("rate (Hz)")
+        ctx.savefig(fig, f"rates_{label}.png")
+    # the spread that Poisson spike counts alone give to equal rates
+    counting_noise = 1 / np.sqrt(np.maximum(rates_t["adaptive"].mean(axis=1) * chunk_s, 1.0))
+    ctx.savefig(
+        plots.curves(
+            times,
+            {
+                **{label: [cv(r) for r in rt] for label, rt in rates_t.items()},
+                "counting noise, adaptive": counting_noise,
+            },
+            "time (s)",
+            "CV of rates across neurons",
+            "spread of firing rates",
+        ),
+        "rate_spread.png",
+    )
+    ctx.savefig(
+        plots.curves(
+            np.arange(n_post),
+            {"sum of incoming weights": sums, "total": np.full(n_post, total)},
+            "neuron",
+            "weight sum",
+            "incoming weight sums at the end",
+            marker="o",
+        ),
+        "weight_sums.png",
+    )
+    return {
+        "rate_cv_final": cv(final["adaptive"]),
+        "rate_cv_control_final": cv(final["control"]),
+        "rate_cv_initial": cv(rates_t["adaptive"][0]),
+        "rate_mean_final_hz": float(final["adaptive"].mean()),
+        "rate_mean_control_final_hz": float(final["control"].mean()),
+        "fraction_in_band": in_band(final["adaptive"]),
+        "fraction_in_band_control": in_band(final["control"]),
+        "rates_final_hz": final["adaptive"].tolist(),
+        "theta_final_mV": theta[-1].tolist(),
+        "weight_sum_error": float(np.max(np.abs(sums - total)) / total),
+        "weight_sum_total": total,
+        "simulated_seconds": 2 * p["n_chunks"] * chunk_s,
+        "compile_seconds": runner.compile_seconds,
+    }
+
+
+if __name__ == "__main__":
+    script_main(__file__)
