@@ -27,7 +27,6 @@ import os
 import shutil
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,9 +35,22 @@ import brian2
 import numpy as np
 from brian2 import Network, TimedArray, device, prefs, set_device
 
-from .errors import ConfigError
+from .errors import ConfigError, warn
 
 SEED_ENV = "SNNLEARN_CHUNK_SEED"
+
+
+class StandaloneBuildError(RuntimeError):
+    """Generating or compiling the standalone program failed (compiler missing or broken)."""
+
+
+class NumericalError(FloatingPointError):
+    """A state variable became NaN or infinite; ``variable`` names it."""
+
+    def __init__(self, variable: str, chunk: int) -> None:
+        self.variable = variable
+        super().__init__(f"{variable}: became NaN or infinite in chunk {chunk}; the time step is probably too "
+                         "large for a time constant (or a learning rate too high): lower simulation.dt")
 
 
 def compiler_available() -> bool:
@@ -55,22 +67,17 @@ def resolve_backend(name: str, explicit: bool) -> str:
         if explicit:
             raise ConfigError("--backend", "standalone needs a C++ compiler and none was found (g++/c++)",
                               "install one or use --backend runtime")
-        warnings.warn("no C++ compiler found: running on the runtime backend (NumPy) instead of "
-                      "standalone", RuntimeWarning, stacklevel=2)
+        warn("no C++ compiler found: running on the runtime backend (NumPy) instead of standalone")
         return "runtime"
     return name
 
 
 def codegen_target() -> str:
-    """Cython when it and a compiler are available, else NumPy (``SNNLEARN_CODEGEN`` overrides)."""
+    """Brian2's ``auto`` (Cython when it compiles, else NumPy); ``SNNLEARN_CODEGEN`` overrides."""
     forced = os.environ.get("SNNLEARN_CODEGEN")
     if forced:
         return forced
-    try:
-        import Cython  # noqa: F401
-    except ImportError:
-        return "numpy"
-    return "cython" if compiler_available() else "numpy"
+    return "auto" if compiler_available() else "numpy"
 
 
 def chunk_seed(seed: int, index: int) -> int:
@@ -192,7 +199,10 @@ class ChunkRunner:
             return 0.0
         started = time.perf_counter()
         self.network.run(self.duration, namespace={})
-        device.build(directory=str(self.build_dir), compile=True, run=False, with_output=False)
+        try:
+            device.build(directory=str(self.build_dir), compile=True, run=False, with_output=False)
+        except (RuntimeError, OSError) as exc:
+            raise StandaloneBuildError(f"the standalone build in {self.build_dir} failed ({exc})") from exc
         self._compiled = True
         self.compile_seconds = time.perf_counter() - started
         return self.compile_seconds
@@ -222,13 +232,20 @@ class ChunkRunner:
                 else:
                     getattr(key[0], key[1])[:] = value
             self.network.run(self.duration, namespace={})
-        for obj, var in self.carry:
-            self.state[self.key(obj, var)] = getattr(obj, var)[:].copy()
-        bad = [k for k, v in self.state.items() if not np.all(np.isfinite(np.asarray(v)))]
-        if bad:
-            raise FloatingPointError(
-                f"{bad[0]} became NaN or infinite in chunk {index}: the time step is probably too "
-                "large for a time constant, or a learning rate too high")
+        new_state = {self.key(obj, var): getattr(obj, var)[:].copy() for obj, var in self.carry}
+        self._check_finite(new_state, index)
+        self.state = new_state
+
+    def _check_finite(self, state: Mapping[str, Any], index: int) -> None:
+        """Raise NumericalError naming the first carried or neuron state variable that is not finite."""
+        values = dict(state)
+        for group in self.network.objects:
+            if isinstance(group, brian2.NeuronGroup):
+                for var in group.equations.diff_eq_names:
+                    values[self.key(group, var)] = getattr(group, var)[:]
+        for key, value in values.items():
+            if not np.all(np.isfinite(np.asarray(value))):
+                raise NumericalError(key, index)
 
 
 _RESEED_CODE = f"""

@@ -22,3 +22,14 @@ class ConfigError(ValueError):
 def one_of(names) -> str:
     """Phrase a list of allowed names for an error message."""
     return "allowed: " + ", ".join(sorted(names))
+
+
+def warn(message: str) -> None:
+    """Tell the user about something suspicious but allowed: one ``warning:`` line on stderr.
+
+    (Python's ``warnings`` would be routed through Brian2's logger, which decorates them with
+    file names and line numbers.)
+    """
+    import sys
+
+    print(f"warning: {message}", file=sys.stderr, flush=True)

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .errors import ConfigError, one_of
+from .errors import ConfigError, one_of, warn
 from .overrides import apply_to_model, apply_to_params, is_model_key, parse_assignments
 from .results import (
     METRICS_FILE,
@@ -194,7 +194,7 @@ def run_experiment(name: str, *, seed: int = 1, quick: bool = False, backend: st
     """
     module, params, model, chosen = prepare(name, seed=seed, quick=quick, backend=backend,
                                             sets=sets, model_file=model_file)
-    from .engine import resolve_backend
+    from .engine import StandaloneBuildError, resolve_backend
 
     chosen = resolve_backend(chosen, explicit=backend is not None)
     ctx = RunContext(name=name, seed=seed, quick=quick, backend=chosen, out_dir=Path("."),
@@ -219,8 +219,17 @@ def run_experiment(name: str, *, seed: int = 1, quick: bool = False, backend: st
         ctx.out_dir = new_run_dir(Path(results_root), name, seed)
     ctx.save_json("params.json", {"experiment": name, "seed": seed, "quick": quick, "backend": chosen,
                                   "params": params, "model": model.raw if model is not None else None})
+    for stale in ctx.out_dir.glob(".*.tmp"):  # left by a run killed in the middle of a write
+        stale.unlink()
     ctx.log(f"writing to {ctx.out_dir} (backend {chosen}, seed {seed}{', quick' if quick else ''})")
-    metrics = module.run(ctx)
+    try:
+        metrics = module.run(ctx)
+    except StandaloneBuildError as exc:
+        if ctx.backend_explicit:
+            raise StandaloneBuildError(f"{exc}; run with --backend runtime instead") from exc
+        warn(f"{exc}: running on the runtime backend instead")
+        ctx.backend = chosen = "runtime"
+        metrics = module.run(ctx)
     record = {"experiment": name, "seed": seed, "backend": chosen, "quick": quick,
               "wall_time_s": round(time.perf_counter() - ctx.started, 3), **metrics,
               "params": params, "model": model.raw if model is not None else None,

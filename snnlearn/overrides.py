@@ -20,7 +20,7 @@ MODEL_KEYS = ("name", "reference", "description", "simulation", "groups", "synap
 
 
 def parse_value(text: str) -> Any:
-    """Read one ``--set`` value as TOML, a comma list, or else a plain string."""
+    """Read one ``--set`` value as TOML, a comma list (of TOML values or words), or a string."""
     for candidate in (text, f"[{text}]" if "," in text else None):
         if candidate is None:
             continue
@@ -28,6 +28,8 @@ def parse_value(text: str) -> Any:
             return tomllib.loads(f"v = {candidate}")["v"]
         except tomllib.TOMLDecodeError:
             continue
+    if "," in text:
+        return [parse_value(part) for part in text.split(",")]
     return text.strip()
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from brian2 import Hz, ms, second
 from brian2.units.fundamentalunits import Quantity
 
-from .errors import ConfigError, one_of
+from .errors import ConfigError, one_of, warn
 from .neurons import NeuronModel, make_neuron
 from .params import Params, coerce, param, parse_quantity
 from .rules import Rule, make_rule
@@ -165,8 +165,44 @@ def parse_group(name: str, raw: Any) -> GroupSpec:
         return GroupSpec(name, kind, n)
     neuron = make_neuron(_string(raw, "neuron", where), _table(raw.get("params", {}), f"{where}.params"),
                          f"{where}.neuron")
-    init = _table(raw.get("init", {}), f"{where}.init")
+    init = _initial_values(neuron, _table(raw.get("init", {}), f"{where}.init"), f"{where}.init")
     return GroupSpec(name, kind, n, neuron=neuron, init=init)
+
+
+def _initial_values(neuron: NeuronModel, raw: Mapping[str, Any], field_name: str) -> dict[str, Any]:
+    """Initial values: known variables of the neuron model, with that variable's unit."""
+    from brian2 import Equations
+
+    variables = {name: eq.dim for name, eq in Equations(neuron.equations()).items()}
+    out = {}
+    for key, value in raw.items():
+        if key not in variables:
+            raise ConfigError(f"{field_name}.{key}", f"{neuron.name} has no variable {key!r}", one_of(variables))
+        out[key] = parse_quantity(value, Quantity(1.0, dim=variables[key]), f"{field_name}.{key}")
+    return out
+
+
+def _time_constants(spec_parts) -> list[tuple[str, Quantity]]:
+    """(field, value) of every time constant (a parameter named tau*) of neurons and rules."""
+    found = []
+    for where, params in spec_parts:
+        for name, value in params.namespace().items():
+            if name.startswith("tau") and isinstance(value, Quantity):
+                found.append((f"{where}.{name}", value))
+    return found
+
+
+def warn_about_time_step(spec: ModelSpec) -> None:
+    """Warn (before any run) when dt exceeds a tenth of the smallest time constant."""
+    parts = [(f"groups.{g.name}.params", g.neuron) for g in spec.groups.values() if g.neuron]
+    parts += [(f"synapses.{s.name}.rule", s.rule) for s in spec.synapses.values() if s.rule]
+    constants = _time_constants(parts)
+    if not constants:
+        return
+    field_name, smallest = min(constants, key=lambda item: float(item[1]))
+    if spec.dt > smallest / 10:
+        warn(f"simulation.dt = {spec.dt} is more than a tenth of {field_name} = {smallest}: "
+             "the integration may be inaccurate")
 
 
 def _connect(raw: Any, field_name: str) -> dict[str, Any]:
@@ -295,5 +331,6 @@ def parse_model(raw: Mapping[str, Any], source: str | Path | None = None) -> Mod
     for s in synapses:
         if s in groups:
             raise ConfigError(f"synapses.{s}", f"name {s!r} is also a group", "give groups and synapses distinct names")
-    return ModelSpec(name, reference, description, dt, groups, synapses, dict(raw),
-                     Path(source) if source else None)
+    spec = ModelSpec(name, reference, description, dt, groups, synapses, dict(raw), Path(source) if source else None)
+    warn_about_time_step(spec)
+    return spec

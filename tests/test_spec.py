@@ -85,6 +85,7 @@ def test_set_values_are_read_as_toml_or_strings():
     assert parse_value("0.004") == 0.004
     assert parse_value("20 Hz") == "20 Hz"
     assert parse_value("10,20,40") == [10, 20, 40]
+    assert parse_value("none,dense") == ["none", "dense"]
     assert parse_value("true") is True
     assert parse_assignments(["a.b=1"]) == [("a.b", 1)]
     with pytest.raises(ConfigError, match="KEY=VALUE"):

@@ -1,0 +1,251 @@
+"""Reliability: malformed input never crashes, numerical trouble is named, runs are reproducible
+across processes, kills at random moments lose nothing, the environment fails cleanly."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from snnlearn import cli, engine
+from snnlearn.data import load_dataset
+from snnlearn.engine import ChunkRunner, NumericalError, backend_session
+from snnlearn.errors import ConfigError
+from snnlearn.experiment import models_dir, run_experiment
+from snnlearn.results import new_run_dir
+from snnlearn.spec import parse_model
+
+ERROR_LINE = re.compile(r"^error: [A-Za-z0-9_.\-\[\]]+: .+; .+$")
+BASE = tomllib.loads((models_dir() / "song2000.toml").read_text())
+TRIED = {"malformed": 0}
+
+
+def leaf_paths(node, prefix=()):
+    for key, value in node.items():
+        if isinstance(value, dict) and value:
+            yield from leaf_paths(value, (*prefix, key))
+        yield (*prefix, key)
+
+
+PATHS = sorted(set(leaf_paths(BASE)))
+WRONG_VALUES = [True, [[1]], {"x": {"y": 1}}, "12 parsecs", float("inf"), float("nan"), -7, "-3 Hz", "inf ms"]
+
+
+def set_path(raw, path, value):
+    node = raw
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+
+
+def delete_path(raw, path):
+    node = raw
+    for key in path[:-1]:
+        node = node[key]
+    del node[path[-1]]
+
+
+MUTATIONS = {
+    "wrong type": lambda raw, draw: set_path(raw, draw(st.sampled_from(PATHS)), True),
+    "wrong value": lambda raw, draw: set_path(raw, draw(st.sampled_from(
+        [p for p in PATHS if p[-1] not in ("name", "reference", "pre", "post", "effect", "w_init", "connect")])),
+        draw(st.sampled_from(WRONG_VALUES))),
+    "missing section": lambda raw, draw: delete_path(raw, draw(st.sampled_from(
+        [("groups",), ("groups", "out", "n"), ("groups", "out", "neuron"), ("synapses", "feedforward", "pre"),
+         ("synapses", "feedforward", "effect"), ("synapses", "feedforward", "rule", "name"), ("name",)]))),
+    "unknown name": lambda raw, draw: set_path(raw, draw(st.sampled_from(
+        [("groups", "out", "neuron"), ("synapses", "feedforward", "rule", "name"), ("groups", "inputs", "kind"),
+         ("synapses", "feedforward", "rule", "interaction")])), draw(st.text("xyz_", min_size=1, max_size=8))),
+    "wrong unit": lambda raw, draw: set_path(raw, draw(st.sampled_from(
+        [("groups", "inputs", "rate"), ("groups", "out", "params", "tau_m"), ("simulation", "dt"),
+         ("synapses", "feedforward", "rule", "tau_plus"), ("groups", "out", "params", "v_rest")])),
+        draw(st.sampled_from(["5 nS", "3 kg", "2", "1 mV/ms", "7 Hz*ms"]))),
+    "negative size": lambda raw, draw: set_path(raw, ("groups", draw(st.sampled_from(["inputs", "out"])), "n"),
+                                                draw(st.integers(max_value=0))),
+    "dangling reference": lambda raw, draw: set_path(raw, ("synapses", "feedforward", draw(st.sampled_from(
+        ["pre", "post"]))), draw(st.text("abc", min_size=1, max_size=6))),
+    "duplicate name": lambda raw, draw: set_path(raw, ("synapses", draw(st.sampled_from(["inputs", "out"]))),
+                                                 copy.deepcopy(raw["synapses"]["inhibition"])),
+    "circular reference": lambda raw, draw: set_path(raw, ("synapses", "loop"), {
+        "pre": "loop", "post": "loop", "effect": "g_e_post += w"}),
+}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_malformed_model_files_give_one_error_line_and_write_nothing(data, tmp_path_factory, capsys):
+    raw = copy.deepcopy(BASE)
+    for name in data.draw(st.lists(st.sampled_from(sorted(MUTATIONS)), min_size=1, max_size=3)):
+        try:
+            MUTATIONS[name](raw, data.draw)
+        except (KeyError, TypeError):  # an earlier mutation removed the target
+            continue
+    if raw == BASE:
+        return
+    folder = tmp_path_factory.mktemp("malformed")
+    path = folder / "model.toml"
+    path.write_text(_to_toml(raw))
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        for args in (["check", str(path)], ["run", "song2000", "--model", str(path)]):
+            status = cli.main(args)
+            err = capsys.readouterr().err.strip().splitlines()
+            err = [line for line in err if not line.startswith("warning:")]
+            assert status == 2, (args, raw)
+            assert len(err) == 1 and ERROR_LINE.match(err[0]), err
+            assert not (folder / "results").exists()
+    finally:
+        os.chdir(cwd)
+    TRIED["malformed"] += 1
+
+
+def _to_toml(raw) -> str:
+    """A minimal TOML writer for the mutated dicts (inline tables; non-finite floats as TOML)."""
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, float):
+            return "nan" if v != v else ("inf" if v == float("inf") else ("-inf" if v == -float("inf") else repr(v)))
+        if isinstance(v, int):
+            return str(v)
+        if isinstance(v, str):
+            return json.dumps(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return "{ " + ", ".join(f"{json.dumps(k)} = {value(x)}" for k, x in v.items()) + " }"
+    return "\n".join(f"{json.dumps(k)} = {value(v)}" for k, v in raw.items()) + "\n"
+
+
+def test_property_test_tried_many_malformed_files():
+    """Runs after the property test (file order): it must have exercised over 100 inputs."""
+    print(f"malformed model files tried: {TRIED['malformed']}")
+    assert TRIED["malformed"] >= 100
+
+
+def test_nan_state_is_named_with_its_likely_cause(capsys):
+    spec = parse_model({"name": "unstable", "simulation": {"dt": "2 ms"},
+                        "groups": {"cells": {"neuron": "izhikevich", "n": 2, "params": {"a": "100 kHz"},
+                                             "init": {"I_ext": "5 mV"}}}})
+    assert "more than a tenth of groups.cells.params.tau_syn" in capsys.readouterr().err
+    with backend_session("runtime", 1):
+        from snnlearn.build import build_network
+
+        net = build_network(spec)
+        runner = ChunkRunner(net.network, 1000 * engine.brian2.ms, backend="runtime", seed=1)
+        with pytest.raises(NumericalError, match=r"^cells\.(v|u): became NaN or infinite in chunk 0; .*dt"):
+            runner.run(0)
+        assert runner.state == {}  # the last good state is kept
+
+
+TINY_SONG = ["duration=4 s", "chunk=2 s", "rate_window=2 s", "groups.inputs.n=80", "input_rates=[20.0]"]
+
+
+def tiny_song(*extra):
+    return ["--quick", *[a for s in TINY_SONG for a in ("--set", s)], *extra]
+
+
+def test_same_seed_same_results_across_processes_runtime(tmp_path):
+    env = {**os.environ, "SNNLEARN_CODEGEN": "numpy"}
+    for name in ("a", "b"):
+        subprocess.run([sys.executable, "-m", "snnlearn.cli", "run", "song2000", "--backend", "runtime",
+                        "--seed", "9", "--out", name, *tiny_song()], cwd=tmp_path, env=env, check=True,
+                       capture_output=True, timeout=600)
+    a, b = (np.load(tmp_path / n / "weights.npz") for n in ("a", "b"))
+    np.testing.assert_array_equal(a["weights"], b["weights"])
+    ma, mb = (json.loads((tmp_path / n / "metrics.json").read_text()) for n in ("a", "b"))
+    assert ma["output_rate_by_input_rate"] == mb["output_rate_by_input_rate"]
+    for key in ("seed", "backend", "params", "model", "versions", "quick"):
+        assert key in ma
+    assert ma["model"]["groups"]["inputs"]["n"] == 80  # parameters after overrides are recorded
+
+
+@pytest.mark.standalone
+def test_random_kills_then_resume_equal_an_uninterrupted_run(tmp_path):
+    """SIGKILL a Diehl & Cook run at random moments, resume each time, compare with a clean run."""
+    settings_ = ["n_excitatory=10", "epochs=0.25", "slots_per_chunk=20", "curve_points=0", "assign_examples=100",
+                 "data.test=0:60"]
+    base = [sys.executable, "-m", "snnlearn.cli", "run", "diehl_cook", "--seed", "5",
+            *[a for s in settings_ for a in ("--set", s)]]
+    subprocess.run([*base, "--out", "whole"], cwd=tmp_path, check=True, capture_output=True, timeout=900)
+    rng, kills, folder = random.Random(0), 0, tmp_path / "killed"
+
+    def command():
+        return [*base, "--resume", "killed"] if folder.exists() else [*base, "--out", "killed"]
+
+    while kills < 5 and not (folder / "metrics.json").exists():
+        proc = subprocess.Popen(command(), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        time.sleep(rng.uniform(1.0, 4.0))
+        if proc.poll() is not None:
+            continue
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        kills += 1
+        for path in folder.glob("*"):  # every visible file is complete
+            if path.suffix == ".npz":
+                np.load(path)
+            elif path.suffix == ".json":
+                json.loads(path.read_text())
+    if not (folder / "metrics.json").exists():
+        subprocess.run(command(), cwd=tmp_path, check=True, capture_output=True, timeout=900)
+    print(f"kill-and-resume trials: {kills}")
+    assert kills >= 2
+    whole, again = np.load(tmp_path / "whole" / "network.npz"), np.load(tmp_path / "killed" / "network.npz")
+    for key in ("weights", "theta_mV", "assignments"):
+        np.testing.assert_array_equal(whole[key], again[key])
+
+
+def test_concurrent_runs_never_share_a_folder(tmp_path):
+    folders, threads = [], [threading.Thread(target=lambda: folders.append(new_run_dir(tmp_path, "x", 1)))
+                            for _ in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(folders)) == 24
+
+
+def test_missing_compiler_falls_back_or_fails_clearly(monkeypatch, capsys):
+    monkeypatch.setattr(engine, "compiler_available", lambda: False)
+    assert engine.resolve_backend("standalone", explicit=False) == "runtime"
+    assert "no C++ compiler found" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="--backend: standalone needs a C\\+\\+ compiler"):
+        engine.resolve_backend("standalone", explicit=True)
+
+
+def test_failed_standalone_build_falls_back_to_runtime(monkeypatch, tmp_path, capsys):
+    def broken_build(*args, **kwargs):
+        raise RuntimeError("Project compilation failed (error code: 2)")
+
+    monkeypatch.setattr(engine.device, "build", broken_build)
+    run = run_experiment("song2000", quick=True, out=tmp_path / "fallback", sets=TINY_SONG)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["backend"] == "runtime"
+    assert "standalone build" in capsys.readouterr().err
+    status = cli.main(["run", "song2000", "--backend", "standalone", "--out", str(tmp_path / "explicit"),
+                       *tiny_song()])
+    assert status == 1
+    assert "run with --backend runtime instead" in capsys.readouterr().err
+
+
+def test_missing_dataset_names_the_file_and_where(tmp_path):
+    with pytest.raises(ConfigError, match=r"data.path: t10k-images-idx3-ubyte\(\.gz\) not found in /"):
+        load_dataset(str(tmp_path))
+    with pytest.raises(ConfigError, match="is not a folder"):
+        load_dataset(str(tmp_path / "nowhere"))
+    assert Path(tmp_path).is_dir()
