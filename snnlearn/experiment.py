@@ -231,7 +231,8 @@ def run_experiment(name: str, *, seed: int = 1, quick: bool = False, backend: st
         ctx.backend = chosen = "runtime"
         metrics = module.run(ctx)
     record = {"experiment": name, "seed": seed, "backend": chosen, "quick": quick,
-              "wall_time_s": round(time.perf_counter() - ctx.started, 3), **metrics,
+              "wall_time_s": round(time.perf_counter() - ctx.started, 3), "peak_memory_mb": peak_memory_mb(),
+              **metrics,
               "params": params, "model": model.raw if model is not None else None,
               "model_file": str(model.source) if model is not None else None,
               "versions": versions()}
@@ -240,6 +241,13 @@ def run_experiment(name: str, *, seed: int = 1, quick: bool = False, backend: st
         checkpoint.unlink()
     ctx.log(f"done in {record['wall_time_s']:.1f} s: {ctx.out_dir / METRICS_FILE}")
     return ctx.out_dir
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process or of a child it ran (a standalone binary), in MB."""
+    import resource
+
+    return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
 
 
 def script_main(path: str) -> None:

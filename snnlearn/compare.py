@@ -1,0 +1,272 @@
+"""``snnlearn compare``: every learning rule on shared tasks, measured the same way, side by side.
+
+Tasks: digit classification (embedded digits by default, ``--data DIR`` for MNIST) and the
+``reward_choice`` task. Each learner is an existing experiment with settings that select it, at
+matched size where that makes sense (``hidden`` units = excitatory neurons); every (learner,
+seed) is one job of the Dask sweep machinery (``snnlearn.sweep``), so finished jobs are skipped
+when the comparison is run again and a failing job is reported in the table with its error.
+
+Writes ``comparison.csv``, ``comparison.md``, ``accuracy_vs_examples.png`` and ``report.html``
+(the table, then the figures and metrics of the latest complete run of every experiment under
+``results/``, embedded so that the page reads offline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import html
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .results import atomic_write_bytes, is_complete, read_metrics
+from .sweep import Job, job_name, parse_seeds, run_jobs
+
+Curve = list[tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Learner:
+    """How one learner is run on one task and read back from its metrics."""
+
+    name: str
+    task: str
+    experiment: str
+    sets: tuple[str, ...]
+    accuracy: Callable[[dict], float]
+    curve: Callable[[dict], Curve]
+    properties: tuple[str, str, str, str, str]  # differentiable, transport, stores, local, threshold
+    quick_sets: tuple[str, ...] = field(default=())
+
+
+PROPERTY_NAMES = ("needs a differentiable activation", "needs weight transport",
+                  "stores activations for a backward pass", "uses only local information",
+                  "works with a hard spike threshold")
+UNSUPERVISED = ("no", "no", "no", "yes", "yes")
+REWARD = ("no", "no", "no", "local + one global reward", "yes")
+PERTURBATION = ("no", "no", "no (one scalar reward per trial)", "local + one global reward", "yes (no derivative used)")
+
+
+def _diehl_cook_curve(m: dict) -> Curve:
+    return [(p["examples"], p["accuracy"]) for p in m["accuracy_curve"]]
+
+
+def _estimator(name: str) -> tuple[Callable, Callable]:
+    return (lambda m: m["test_accuracy_by_estimator"][name],
+            lambda m: [(p["examples"], p["accuracy"]) for p in m["accuracy_curve_by_estimator"][name]])
+
+
+def _transport(name: str) -> tuple[Callable, Callable]:
+    def curve(m: dict) -> Curve:
+        history = m["learning_curves"]["one_hidden"][name]
+        per_epoch = m["train_examples"]
+        return [(e * per_epoch, a) for e, a in zip(history["epoch"], history["test_accuracy"], strict=True)]
+    return (lambda m: m["test_accuracy_by_learner"]["one_hidden"][name]), curve
+
+
+def _reward(rule: str, baseline: str) -> tuple[Callable, Callable]:
+    def curve(m: dict) -> Curve:
+        blocks = m["learning_curve_by_rule"][rule][baseline]
+        window = m["params"]["curve_window"]
+        return [((k + 1) * window, a) for k, a in enumerate(blocks)]
+    return (lambda m: m["accuracy_by_rule"][rule][baseline]), curve
+
+
+def learners(hidden: int, data: str) -> list[Learner]:
+    d = (f"data.path={data}",)
+    table = [Learner("stdp_diehl_cook", "digits", "diehl_cook", (*d, f"n_excitatory={hidden}"),
+                     lambda m: m["test_accuracy"], _diehl_cook_curve, UNSUPERVISED)]
+    for name, props in (("backprop", ("yes", "yes", "yes", "no", "no")),
+                        ("feedback_alignment", ("yes", "no (fixed random feedback)", "yes", "no", "no"))):
+        acc, curve = _transport(name)
+        table.append(Learner(name, "digits", "weight_transport",
+                             (*d, f"learners=[\"{name}\"]", f"networks={{one_hidden = [{hidden}]}}"),
+                             acc, curve, props))
+    for name, estimator in (("node_perturbation", "node_perturbation"), ("reinforce", "reinforce_gaussian_baseline")):
+        acc, curve = _estimator(estimator)
+        table.append(Learner(name, "digits", "estimator_digits", (*d, f"estimators=[\"{estimator}\"]",
+                                                                  f"hidden={hidden}"), acc, curve, PERTURBATION))
+    for name, baseline in (("rstdp", "none"), ("rstdp_baseline", "per_stimulus")):
+        acc, curve = _reward("mstdpet", baseline)
+        table.append(Learner(name, "reward_choice", "reward_choice",
+                             ("rules=[\"mstdpet\"]", f"baselines=[\"{baseline}\"]"), acc, curve, REWARD))
+    return table
+
+
+def confidence_interval(values: list[float]) -> tuple[float, float, float]:
+    """Mean and 95% t-interval."""
+    from scipy import stats
+
+    a = np.asarray(values, dtype=float)
+    if len(a) < 2:
+        return float(a.mean()), float("nan"), float("nan")
+    half = stats.t.ppf(0.975, len(a) - 1) * a.std(ddof=1) / np.sqrt(len(a))
+    return float(a.mean()), float(a.mean() - half), float(a.mean() + half)
+
+
+def first_at(curve: Curve, criterion: float) -> float | None:
+    return next((n for n, a in curve if a >= criterion), None)
+
+
+def summarise(table: list[Learner], jobs: dict[str, list[Job]], criteria: dict[str, float]) -> list[dict]:
+    rows = []
+    for learner in table:
+        done = [Path(j.folder) for j in jobs[learner.name] if is_complete(Path(j.folder))]
+        errors = sorted({_error(Path(j.folder)) for j in jobs[learner.name] if not is_complete(Path(j.folder))})
+        metrics = [read_metrics(f) for f in done]
+        row: dict[str, Any] = {"task": learner.task, "learner": learner.name, "seeds": len(done),
+                               "failed": len(jobs[learner.name]) - len(done), "error": "; ".join(errors)}
+        if metrics:
+            mean, low, high = confidence_interval([learner.accuracy(m) for m in metrics])
+            reached = [first_at(learner.curve(m), criteria[learner.task]) for m in metrics]
+            row.update({"accuracy_mean": mean, "accuracy_ci95_low": low, "accuracy_ci95_high": high,
+                        "examples_to_criterion": (float(np.median([r for r in reached if r is not None]))
+                                                  if any(r is not None for r in reached) else None),
+                        "wall_time_s": float(np.mean([m["wall_time_s"] for m in metrics])),
+                        "peak_memory_mb": float(np.max([m.get("peak_memory_mb", float("nan")) for m in metrics]))})
+        row.update(dict(zip(PROPERTY_NAMES, learner.properties, strict=True)))
+        rows.append(row)
+    return rows
+
+
+def _error(folder: Path) -> str:
+    import json
+
+    path = folder / "error.json"
+    return json.loads(path.read_text())["error"] if path.is_file() else "did not finish"
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "not reached"
+    if isinstance(value, float):
+        return "" if np.isnan(value) else f"{value:.3g}"
+    return str(value)
+
+
+def markdown(rows: list[dict], criteria: dict[str, float]) -> str:
+    head = ["task", "learner", "seeds", "accuracy (mean [95% CI])",
+            "examples to criterion", "wall time (s)", "peak memory (MB)", *PROPERTY_NAMES, "error"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        acc = (f"{r['accuracy_mean']:.3f} [{_fmt(r['accuracy_ci95_low'])}, {_fmt(r['accuracy_ci95_high'])}]"
+               if "accuracy_mean" in r else "failed")
+        cells = [r["task"], r["learner"], str(r["seeds"]), acc, _fmt(r.get("examples_to_criterion")),
+                 _fmt(r.get("wall_time_s")), _fmt(r.get("peak_memory_mb")), *[r[p] for p in PROPERTY_NAMES],
+                 r["error"]]
+        lines.append("| " + " | ".join(cells) + " |")
+    notes = ", ".join(f"{task}: accuracy >= {c:g}" for task, c in criteria.items())
+    return ("\n".join(lines) + f"\n\nCriterion ({notes}); examples are training images for digits and trials for "
+            "reward_choice; the interval is a t-interval over seeds.\n")
+
+
+def curves_figure(table: list[Learner], jobs: dict[str, list[Job]]) -> bytes:
+    from . import plots
+
+    fig, axes = plots.plt.subplots(1, 2, figsize=(11, 4))
+    for ax, task, xlabel in ((axes[0], "digits", "training examples seen"), (axes[1], "reward_choice", "trials")):
+        for learner in (x for x in table if x.task == task):
+            for k, job in enumerate(jobs[learner.name]):
+                if is_complete(Path(job.folder)):
+                    xs, ys = zip(*learner.curve(read_metrics(Path(job.folder))), strict=True)
+                    ax.plot(xs, ys, color=f"C{table.index(learner)}", alpha=0.8,
+                            label=learner.name if k == 0 else None)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("accuracy")
+        ax.set_title(task)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plots.plt.close(fig)
+    return buffer.getvalue()
+
+
+def report_html(table_md: str, figure: bytes, results_root: Path) -> str:
+    """One offline page: the comparison, then every experiment's latest complete run."""
+    def img(data: bytes) -> str:
+        return f'<img src="data:image/png;base64,{base64.b64encode(data).decode()}" style="max-width:48%">'
+
+    parts = ["<html><head><meta charset='utf-8'><title>snnlearn report</title><style>body{font-family:sans-serif;"
+             "margin:2em}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:3px}"
+             "</style></head><body><h1>snnlearn: learning rules compared</h1>", _md_table_html(table_md), img(figure)]
+    latest: dict[str, Path] = {}
+    for metrics in sorted(results_root.glob("**/metrics.json"), key=lambda p: p.stat().st_mtime):
+        name = read_metrics(metrics.parent).get("experiment")
+        if name:
+            latest[name] = metrics.parent
+    for name, folder in sorted(latest.items()):
+        metrics = read_metrics(folder)
+        scalars = {k: v for k, v in metrics.items() if isinstance(v, int | float | str | bool) and k != "experiment"}
+        parts.append(f"<h2>{html.escape(name)}</h2><p>{html.escape(str(folder))}</p><table>")
+        parts += [f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in scalars.items()]
+        parts.append("</table>")
+        parts += [img(p.read_bytes()) for p in sorted(folder.glob("*.png"))]
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _md_table_html(text: str) -> str:
+    rows = [line.strip("|").split("|") for line in text.splitlines() if line.startswith("|") and "---" not in line]
+    if not rows:
+        return ""
+    out = ["<table>"] + ["<tr>" + "".join(f"<td>{html.escape(c.strip())}</td>" for c in row) + "</tr>" for row in rows]
+    return "\n".join(out + ["</table>", f"<p>{html.escape(text.split(chr(10) + chr(10))[-1])}</p>"])
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true", help="reduced runs (a few minutes in all)")
+    parser.add_argument("--seeds", default=None, help="e.g. 0-4 (default 0-4; 0-1 with --quick)")
+    parser.add_argument("--data", default="digits", help="digits (embedded) or an MNIST folder")
+    parser.add_argument("--hidden", type=int, default=None, help="hidden units = excitatory neurons (100; 30 quick)")
+    parser.add_argument("--learners", default=None, help="comma list (default: all)")
+    parser.add_argument("--out", default="results/comparison")
+    parser.add_argument("--scheduler", help="address of an existing Dask scheduler")
+    parser.add_argument("--workers", type=int)
+
+
+def command(args) -> int:
+    """Compare every learning rule on shared tasks (a Dask sweep), with a table and an HTML report."""
+    from .errors import ConfigError, one_of
+    from .experiment import prepare
+
+    seeds = parse_seeds(args.seeds or ("0-1" if args.quick else "0-4"))
+    hidden = args.hidden or (30 if args.quick else 100)
+    table = learners(hidden, args.data)
+    if args.learners:
+        wanted = args.learners.split(",")
+        unknown = [w for w in wanted if w not in {x.name for x in table}]
+        if unknown:
+            raise ConfigError("--learners", f"unknown learner {unknown[0]!r}", one_of(x.name for x in table))
+        table = [x for x in table if x.name in wanted]
+    for learner in table:
+        prepare(learner.experiment, seed=seeds[0], quick=args.quick, sets=learner.sets)
+    out = Path(args.out)
+    jobs = {x.name: [Job(x.experiment, x.sets, s, args.quick, str(out / "jobs" / job_name(x.experiment, x.sets, s)))
+                     for s in seeds] for x in table}
+    outcomes = run_jobs([j for js in jobs.values() for j in js], args.scheduler, args.workers)
+    criteria = {"digits": 0.8, "reward_choice": 0.8}
+    rows = summarise(table, jobs, criteria)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_bytes(out / "comparison.csv", buffer.getvalue().encode())
+    text = markdown(rows, criteria)
+    atomic_write_bytes(out / "comparison.md", text.encode())
+    figure = curves_figure(table, jobs)
+    atomic_write_bytes(out / "accuracy_vs_examples.png", figure)
+    atomic_write_bytes(out / "report.html", report_html(text, figure, Path("results")).encode())
+    print(text)
+    print(f"{sum(o['status'] == 'skipped' for o in outcomes)} jobs skipped (already finished), "
+          f"{sum(o['status'] == 'failed' for o in outcomes)} failed; report: {out / 'report.html'}")
+    return 0
+
+
+COMMANDS = [("compare", configure, command)]

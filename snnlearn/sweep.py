@@ -1,0 +1,173 @@
+"""Sweeps on Dask: ``snnlearn sweep NAME --set key=v1,v2 --seeds 0-9`` runs any experiment over a grid.
+
+Every job is one ``snnlearn run`` in its own process (Brian2 keeps a global device per
+process), started by a Dask worker: a ``LocalCluster`` with one single-threaded worker per core
+by default, or an existing cluster with ``--scheduler ADDRESS`` (its workers need snnlearn
+installed and the sweep folder on a shared file system). Each job writes its own run folder
+atomically; a job whose folder already holds ``metrics.json`` is skipped, an unfinished one is
+resumed from its checkpoints, and a failing job leaves ``error.json`` with its error while the
+other jobs go on. ``sweep.csv`` lists every job with its status and scalar metrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import io
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .results import atomic_write_bytes, atomic_write_json, is_complete, read_metrics
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run of an experiment: its settings, seed and folder."""
+
+    experiment: str
+    sets: tuple[str, ...]
+    seed: int
+    quick: bool
+    folder: str
+
+    def command(self) -> list[str]:
+        where = ["--resume", self.folder] if Path(self.folder).exists() else ["--out", self.folder]
+        sets = [arg for s in self.sets for arg in ("--set", s)]
+        return [sys.executable, "-m", "snnlearn.cli", "run", self.experiment, "--seed", str(self.seed),
+                *(["--quick"] if self.quick else []), *sets, *where]
+
+
+def job_name(experiment: str, sets: Sequence[str], seed: int) -> str:
+    """A readable, file-system-safe and unique folder name for a job."""
+    readable = "_".join(re.sub(r"[^A-Za-z0-9.=-]+", "-", s) for s in sets)[:80]
+    digest = hashlib.sha256(json.dumps([experiment, list(sets), seed]).encode()).hexdigest()[:8]
+    return f"{experiment}{'_' + readable if readable else ''}_seed{seed}_{digest}"
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0-9"``, ``"1,4,7"`` or ``"3"``."""
+    try:
+        if "-" in text:
+            first, last = (int(x) for x in text.split("-"))
+            seeds = list(range(first, last + 1))
+        else:
+            seeds = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise ConfigError("--seeds", f"cannot read {text!r}", "expected e.g. 0-9 or 1,4,7") from None
+    if not seeds or min(seeds) < 0:
+        raise ConfigError("--seeds", f"{text!r} gives no valid seed", "expected integers >= 0")
+    return seeds
+
+
+def grid(sets: Sequence[str]) -> list[tuple[str, ...]]:
+    """Every combination of ``key=v1,v2`` values (a bracketed list counts as one value)."""
+    axes = []
+    for item in sets:
+        key, sep, values = item.partition("=")
+        if not sep:
+            raise ConfigError("--set", f"cannot read {item!r}", "expected KEY=VALUE or KEY=V1,V2,...")
+        parts = [values] if values.strip().startswith(("[", "{")) else values.split(",")
+        axes.append([f"{key}={v}" for v in parts])
+    return list(itertools.product(*axes))
+
+
+def run_job(job: Job) -> dict[str, Any]:
+    """Run one job in a fresh process (skipping it when finished); never raises."""
+    folder = Path(job.folder)
+    if is_complete(folder):
+        return {"job": folder.name, "status": "skipped", "error": ""}
+    started = time.perf_counter()
+    proc = subprocess.run(job.command(), capture_output=True, text=True)
+    if proc.returncode == 0:
+        (folder / "error.json").unlink(missing_ok=True)
+        return {"job": folder.name, "status": "done", "error": ""}
+    lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+    error = lines[-1] if lines else f"exit status {proc.returncode}"
+    atomic_write_json(folder / "error.json", {"experiment": job.experiment, "sets": job.sets, "seed": job.seed,
+                                              "returncode": proc.returncode, "error": error,
+                                              "seconds": round(time.perf_counter() - started, 1)})
+    return {"job": folder.name, "status": "failed", "error": error}
+
+
+def run_jobs(jobs: Sequence[Job], scheduler: str | None = None, workers: int | None = None) -> list[dict]:
+    """Run jobs on Dask: an existing scheduler, or a LocalCluster of single-threaded workers."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler) as client:
+            return client.gather(client.map(run_job, list(jobs), pure=False))
+    n_workers = workers or max(1, min(len(jobs), os.cpu_count() or 1))
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, memory_limit=0,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        return client.gather(client.map(run_job, list(jobs), pure=False))
+
+
+def scalar_metrics(folder: Path) -> dict[str, Any]:
+    if not is_complete(folder):
+        return {}
+    return {k: v for k, v in read_metrics(folder).items() if isinstance(v, int | float | str | bool)}
+
+
+def write_summary(root: Path, jobs: Sequence[Job], outcomes: Sequence[dict]) -> Path:
+    rows = []
+    for job, outcome in zip(jobs, outcomes, strict=True):
+        rows.append({"job": Path(job.folder).name, "experiment": job.experiment, "seed": job.seed,
+                     "sets": " ".join(job.sets), "status": outcome["status"], "error": outcome["error"],
+                     **scalar_metrics(Path(job.folder))})
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    return atomic_write_bytes(root / "sweep.csv", buffer.getvalue().encode())
+
+
+def sweep(experiment: str, sets: Sequence[str], seeds: Sequence[int], *, quick: bool, out: Path,
+          scheduler: str | None = None, workers: int | None = None) -> list[dict]:
+    """Check the grid, then run every job not finished yet; returns each job's outcome."""
+    from .experiment import prepare
+
+    combos = grid(sets)
+    for combo in combos:  # every combination is checked before anything runs
+        prepare(experiment, seed=seeds[0], quick=quick, sets=combo)
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [Job(experiment, combo, seed, quick, str(out / job_name(experiment, combo, seed)))
+            for combo in combos for seed in seeds]
+    outcomes = run_jobs(jobs, scheduler, workers)
+    write_summary(out, jobs, outcomes)
+    return outcomes
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="experiment to sweep")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=V1,V2")
+    parser.add_argument("--seeds", default="0", help="e.g. 0-9 or 1,4,7 (default 0)")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", help="sweep folder (default results/sweeps/NAME)")
+    parser.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a LocalCluster)")
+    parser.add_argument("--workers", type=int, help="LocalCluster workers (default: one per core)")
+
+
+def command(args) -> int:
+    """Run an experiment over a grid of settings and seeds on Dask."""
+    out = Path(args.out or Path("results") / "sweeps" / args.name)
+    outcomes = sweep(args.name, args.sets, parse_seeds(args.seeds), quick=args.quick, out=out,
+                     scheduler=args.scheduler, workers=args.workers)
+    for outcome in outcomes:
+        print(f"{outcome['status']:8s} {outcome['job']} {outcome['error']}")
+    print(f"summary: {out / 'sweep.csv'}")
+    return 0 if all(o["status"] != "failed" for o in outcomes) else 1
+
+
+COMMANDS = [("sweep", configure, command)]
