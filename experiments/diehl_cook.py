@@ -42,8 +42,8 @@ PARAMS = {
     "n_excitatory": 100,
     "epochs": 1.0,
     "slots_per_chunk": 100,          # examples per compiled run (one checkpoint each)
-    "curve_points": 4,               # accuracy-curve evaluations during training
-    "curve_assign_examples": 1000,   # training examples used to assign labels at a curve point
+    "curve_points": 3,               # accuracy-curve evaluations during training
+    "curve_assign_examples": 500,    # training examples used to assign labels at a curve point
     "curve_test_examples": 500,      # test examples scored at a curve point
     "assign_examples": 0,            # final label assignment: 0 = every training example
     "protocol": {"t_present": 350 * ms, "t_rest": 150 * ms, "base_intensity": 2.0, "min_spikes": 5},
