@@ -1,0 +1,39 @@
+"""The full reproductions with the papers' numbers (``pytest -m slow``; tens of minutes each)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from snnlearn.experiment import run_experiment
+
+MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+
+
+def metrics_of(run: Path) -> dict:
+    return json.loads((run / "metrics.json").read_text())
+
+
+@pytest.mark.slow
+def test_song2000_weights_become_bimodal(run_dir):
+    m = metrics_of(run_experiment("song2000", out=run_dir))
+    assert m["weight_bimodality"] >= 0.8
+    rates = m["output_rate_by_input_rate"]
+    assert max(rates.values()) / min(rates.values()) < 2.0  # vs 4x the input rate
+
+
+@pytest.mark.slow
+def test_distal_reward_rewarded_synapse_wins(run_dir):
+    m = metrics_of(run_experiment("distal_reward", out=run_dir))
+    assert m["rewarded_weight_final"] >= 0.9 * 4
+    assert m["rewarded_rank_final"] <= 0.01 * 80000
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not MNIST.is_dir(), reason="the shared MNIST folder is not beside the project")
+def test_diehl_cook_on_the_shared_mnist_split(run_dir):
+    m = metrics_of(run_experiment("diehl_cook", out=run_dir, sets=[
+        f"data.path={MNIST}", "n_excitatory=400", "epochs=3"]))
+    assert m["test_accuracy"] >= 0.85
