@@ -124,7 +124,7 @@ def summarise(table: list[Learner], jobs: dict[str, list[Job]], criteria: dict[s
                                "failed": len(jobs[learner.name]) - len(done), "error": "; ".join(errors)}
         if metrics:
             mean, low, high = confidence_interval([learner.accuracy(m) for m in metrics])
-            low, high = max(0.0, low), min(1.0, high)  # an accuracy interval stays within [0, 1]
+            low, high = np.clip([low, high], 0.0, 1.0)  # an accuracy interval stays within [0, 1] (NaN stays)
             reached = [first_at(learner.curve(m), criteria[learner.task]) for m in metrics]
             row.update({"accuracy_mean": mean, "accuracy_ci95_low": low, "accuracy_ci95_high": high,
                         "examples_to_criterion": (float(np.median([r for r in reached if r is not None]))
