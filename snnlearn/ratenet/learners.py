@@ -8,6 +8,18 @@ learner is one option (:func:`make_learner`).
 :class:`ChainLearner` sends the error down layer by layer; what distinguishes one chain rule
 from another is only the matrix each error travels back through (:meth:`ChainLearner.feedback`).
 :class:`Backprop` uses the forward weights themselves, which gives the exact gradient.
+
+Backprop needs the forward weights on the way back (the weight transport problem); the other
+learners do without them:
+
+- :class:`FeedbackAlignment` (Lillicrap et al. 2016, Nat Commun 7:13276): fixed random matrices;
+- :class:`SignSymmetry` (Liao, Leibo & Poggio 2016, AAAI): only the signs of the forward weights;
+- :class:`DirectFeedbackAlignment` (Nokland 2016, NeurIPS): the output error goes straight to
+  every hidden layer through its own fixed random matrix;
+- :class:`OutputOnly`: no error reaches the hidden layers, which keep their random weights (the
+  "shallow" baseline of Lillicrap et al.).
+
+:func:`update_angles` measures how far a learner's hidden-layer updates are from the true gradient.
 """
 
 from __future__ import annotations
@@ -18,7 +30,14 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from ..errors import ConfigError, one_of
-from .network import Architecture, ForwardCache, Params, backward
+from .network import (
+    Architecture,
+    ForwardCache,
+    Params,
+    backward,
+    layer_param_names,
+    weight_gradients,
+)
 
 Array = np.ndarray
 
@@ -55,9 +74,111 @@ class Backprop(ChainLearner):
         return weight
 
 
+class RandomMatrices:
+    """Fixed random matrices, each drawn once on first request from ``rng`` (seed 0 if none).
+
+    Entries are Gaussian with standard deviation ``scale * sqrt(2 / (rows + columns))``, the
+    spread of Xavier-initialised forward weights of the same shape (a stack of matrices, shape
+    ``(n, rows, columns)``, has one independent matrix per network). ``matrices`` presets some.
+    """
+
+    def __init__(self, rng: np.random.Generator | None = None, scale: float = 1.0,
+                 matrices: Mapping[str, Array] | None = None) -> None:
+        if scale <= 0:
+            raise ConfigError("scale", f"got {scale}", "expected a positive feedback scale")
+        self.rng = rng if rng is not None else np.random.default_rng(0)
+        self.scale = scale
+        self.matrices = {key: np.asarray(m, dtype=float) for key, m in (matrices or {}).items()}
+
+    def get(self, key: str, shape: tuple[int, ...]) -> Array:
+        """The matrix stored under ``key``, drawn now with ``shape`` if there is none yet."""
+        if key not in self.matrices:
+            std = self.scale * np.sqrt(2.0 / sum(shape[-2:]))
+            self.matrices[key] = self.rng.normal(0.0, std, shape)
+        matrix = self.matrices[key]
+        if matrix.shape != tuple(shape):
+            raise ValueError(f"feedback matrix {key} has shape {matrix.shape}, expected {shape}")
+        return matrix
+
+
+class FeedbackAlignment(ChainLearner):
+    """Errors travel back through fixed random matrices ``B`` (one per weight), never through W.
+
+    Lillicrap et al. (2016): the forward weights come to align with ``B``, so that ``B`` carries
+    useful errors. ``matrices`` maps weight names to preset ``B`` (each of its weight's shape).
+    """
+
+    name = "feedback_alignment"
+
+    def __init__(self, rng: np.random.Generator | None = None, scale: float = 1.0,
+                 matrices: Mapping[str, Array] | None = None) -> None:
+        self.random = RandomMatrices(rng, scale, matrices)
+
+    def feedback(self, name: str, weight: Array) -> Array:
+        return self.random.get(name, weight.shape)
+
+
+class SignSymmetry(ChainLearner):
+    """Errors travel back through ``sign(W)``: the signs of the forward weights, not their values.
+
+    Liao, Leibo & Poggio (2016) kept the ``+-1`` feedback in scale with batch normalisation;
+    here, with ``scaled`` (the default), ``sign(W)`` is multiplied by the mean ``|W|`` of the
+    matrix (one number per layer), which gives the feedback the size of the forward weights.
+    """
+
+    name = "sign_symmetry"
+
+    def __init__(self, scaled: bool = True) -> None:
+        self.scaled = scaled
+
+    def feedback(self, name: str, weight: Array) -> Array:
+        signs = np.sign(weight)
+        if not self.scaled:
+            return signs
+        return signs * np.mean(np.abs(weight), axis=(-2, -1), keepdims=True)
+
+
+class OutputOnly(ChainLearner):
+    """Only the output layer learns: no error travels back, hidden weights stay as initialised."""
+
+    name = "output_only"
+
+    def feedback(self, name: str, weight: Array) -> Array:
+        return np.zeros_like(weight)
+
+
+class DirectFeedbackAlignment(Learner):
+    """Every hidden layer receives the output error directly: ``e_l = delta_L B_l``.
+
+    Nokland (2016). ``B_l`` (n_out, n_l) is fixed and random; ``matrices`` maps ``"h{l}"`` to a
+    preset one. The output layer learns from its own error, as in backprop.
+    """
+
+    name = "direct_feedback_alignment"
+
+    def __init__(self, rng: np.random.Generator | None = None, scale: float = 1.0,
+                 matrices: Mapping[str, Array] | None = None) -> None:
+        self.random = RandomMatrices(rng, scale, matrices)
+
+    def gradients(self, arch: Architecture, params: Mapping[str, Array], cache: ForwardCache,
+                  dloss_doutput: Array) -> Params:
+        top = arch.n_layers
+        deltas: list[Array | None] = [None] * (top + 1)
+        deltas[top] = dloss_doutput * arch.activation_of(top).df(cache.z[top])
+        for layer in range(1, top):
+            matrix = self.random.get(f"h{layer}", (arch.sizes[top], arch.sizes[layer]))
+            deltas[layer] = (deltas[top] @ matrix) * arch.activation_of(layer).df(cache.z[layer])
+        return weight_gradients(arch, cache, deltas)
+
+
 #: name -> constructor ``(rng, **options) -> Learner``.
 LEARNERS: dict[str, Callable[..., Learner]] = {
     "backprop": lambda rng=None, **options: Backprop(**options),
+    "feedback_alignment": lambda rng=None, **options: FeedbackAlignment(rng=rng, **options),
+    "sign_symmetry": lambda rng=None, **options: SignSymmetry(**options),
+    "direct_feedback_alignment":
+        lambda rng=None, **options: DirectFeedbackAlignment(rng=rng, **options),
+    "output_only": lambda rng=None, **options: OutputOnly(**options),
 }
 
 
@@ -66,3 +187,34 @@ def make_learner(name: str, rng: np.random.Generator | None = None, **options) -
     if name not in LEARNERS:
         raise ConfigError("learner", f"unknown learner {name!r}", one_of(LEARNERS))
     return LEARNERS[name](rng=rng, **options)
+
+
+def angle_deg(a: Array, b: Array) -> float:
+    """The angle in degrees between two arrays seen as vectors (NaN if either is zero).
+
+    Computed as ``2 atan2(|u - v|, |u + v|)`` of the unit vectors, accurate near 0 and 180
+    degrees where ``arccos`` of the cosine is not.
+    """
+    norm_a, norm_b = np.linalg.norm(a), np.linalg.norm(b)
+    if norm_a == 0 or norm_b == 0:
+        return float("nan")
+    u, v = np.ravel(a) / norm_a, np.ravel(b) / norm_b
+    return float(np.degrees(2 * np.arctan2(np.linalg.norm(u - v), np.linalg.norm(u + v))))
+
+
+def update_angles(arch: Architecture, params: Mapping[str, Array], learner: Learner,
+                  cache: ForwardCache, dloss_doutput: Array) -> list[float]:
+    """Per hidden layer ``1..L-1``, the angle (degrees) between the learner's update of its
+    weights and bias and the true gradient on the same batch; NaN where the update is zero.
+
+    0 degrees is the gradient's direction, 90 orthogonal to it. Lillicrap et al. (2016, Fig. 2)
+    show it for feedback alignment: near 90 at the start, then well below.
+    """
+    ours = learner.gradients(arch, params, cache, dloss_doutput)
+    true = backward(arch, params, cache, dloss_doutput)
+    angles = []
+    for layer in range(1, arch.n_layers):
+        names = layer_param_names(arch, layer)
+        angles.append(angle_deg(np.concatenate([ours[n].ravel() for n in names]),
+                                np.concatenate([true[n].ravel() for n in names])))
+    return angles

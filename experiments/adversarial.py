@@ -1,0 +1,237 @@
+"""Adversarial robustness of networks trained with and without weight transport (FGSM and PGD).
+
+Source: Akrout (2019) "On the adversarial robustness of neural networks without weight
+transport", arXiv:1908.03560: on MNIST, networks trained by feedback alignment (FA) keep an
+adversarial accuracy of 98% where backprop (BP) networks fall to 0.03%, and adversarial examples
+made on one do not transfer. Those attacks on FA networks follow the FA network's own feedback
+path (the fixed random matrices), not its true gradient.
+
+Here networks with one hidden layer are trained by BP, FA and sign symmetry (as in the
+``weight_transport`` experiment, same initial weights and batches), then attacked by FGSM
+(Goodfellow et al. 2015) and PGD (Madry et al. 2018) with growing L-infinity radius ``eps``,
+with the input gradient taken three ways:
+
+- ``white_box``: each network's own true gradient (exact backprop through its trained weights);
+- ``transfer_from_backprop``: the perturbed images made on the BP network, shown to the others;
+- ``feedback_path``: the gradient each learner's own feedback sends to the input (Akrout's attack).
+
+The learners share their initial weights and batches, which by itself helps examples transfer;
+as a control, the learners in ``other_init`` are trained once more from independent initial
+weights (``<learner>_other_init``).
+
+The spiking Diehl & Cook (2015) network has no gradient; it is attacked by transfer only, on its
+first ``diehl_cook.examples`` test images, when ``experiments/diehl_cook.py`` provides
+``classifier(run_dir) -> (images -> labels)`` and a finished run of it on the same data split
+exists (``diehl_cook.run``, or the latest under ``results/diehl_cook/``); otherwise it is
+skipped and the metrics say why.
+Metric: ``accuracy_vs_epsilon[attack][gradient][learner]``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from snnlearn.data import Dataset
+from snnlearn.errors import ConfigError
+from snnlearn.experiment import RunContext, load_experiment, project_root, script_main
+from snnlearn.ratenet import Architecture, init_params, load_data, make_loss, train
+from snnlearn.ratenet.adversarial import (
+    Attack,
+    Classifier,
+    accuracy_vs_epsilon,
+    classifier,
+    fgsm,
+    input_gradient,
+    pgd,
+)
+from snnlearn.ratenet.learners import Backprop, ChainLearner, make_learner
+from snnlearn.results import METRICS_FILE, is_complete
+
+weight_transport = load_experiment("weight_transport")
+
+AKROUT_2019 = ("MNIST: adversarial accuracy 98% for networks trained without weight transport "
+               "against 0.03% for backprop, attacks following each network's own feedback path")
+
+PARAMS = {
+    "data": {"path": "digits", "train": "0:8000", "test": "8000:10000"},
+    "learners": ["backprop", "feedback_alignment", "sign_symmetry"],
+    "other_init": ["backprop", "feedback_alignment"],  # also trained from other initial weights
+    "hidden": [500],
+    "activation": "sigmoid",
+    "init": "xavier",
+    "optimizer": "adam",
+    "lr": 0.001,
+    "momentum": 0.9,          # SGD only
+    "epochs": {"digits": 40, "mnist": 10},
+    "batch_size": 32,
+    "epsilons": [0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3],
+    "pgd_steps": 10,          # step size 2.5 eps / steps, random start in the ball
+    "test_examples": 2000,    # at most; the first of the test set
+    "diehl_cook": {"run": "", "examples": 100},  # run "" = the latest; examples 0 = skip it
+    "blas_threads": 1,
+}
+
+QUICK = {"hidden": [64], "epochs.digits": 15, "lr": 0.003, "epsilons": [0.0, 0.1, 0.2],
+         "pgd_steps": 5, "diehl_cook.examples": 0, "other_init": ["backprop"]}
+
+GRADIENTS = ("white_box", "transfer_from_backprop", "feedback_path")
+
+
+def check(ctx: RunContext) -> None:
+    p = ctx.params
+    weight_transport.check_training({**p, "learners": p["learners"] + p["other_init"]},
+                                    {"hidden": p["hidden"]}, ("pgd_steps", "test_examples"))
+    if p["diehl_cook"]["examples"] < 0:
+        raise ConfigError("diehl_cook.examples", f"got {p['diehl_cook']['examples']}",
+                          "expected >= 0 (0 skips the Diehl & Cook network)")
+    if "backprop" not in p["learners"]:
+        raise ConfigError("learners", f"got {p['learners']}", "include backprop (the transfer source)")
+    if not p["epsilons"] or min(p["epsilons"]) < 0:
+        raise ConfigError("epsilons", f"got {p['epsilons']}", "expected radii >= 0")
+    if p["diehl_cook"]["run"] and not Path(p["diehl_cook"]["run"]).is_dir():
+        raise ConfigError("diehl_cook.run", f"{p['diehl_cook']['run']} is not a folder",
+                          "give a diehl_cook run folder, or '' for the latest")
+
+
+def attacks(p: dict, seed: int) -> dict[str, Attack]:
+    """FGSM and PGD with the run's settings (PGD's random starts are seeded)."""
+    rng = np.random.default_rng([seed, 3])
+    return {"fgsm": fgsm,
+            "pgd": lambda gradient, x, y, eps: pgd(gradient, x, y, eps, p["pgd_steps"], rng=rng)}
+
+
+def run(ctx: RunContext) -> dict:
+    p = ctx.params
+    data = load_data(**p["data"])
+    loss = make_loss("softmax_cross_entropy")
+    x, y = data.x_test[:p["test_examples"]], data.y_test[:p["test_examples"]]
+    arch = Architecture((data.n_pixels, *p["hidden"], 10), activation=p["activation"])
+    runs = [(name, name, 0) for name in p["learners"]]
+    runs += [(f"{name}_other_init", name, 1) for name in p["other_init"]]
+    nets, learners = {}, {}
+    with threadpool_limits(p["blas_threads"]):
+        for label, name, init in runs:  # init 0 as in weight_transport's first network
+            learners[label] = make_learner(name, rng=np.random.default_rng([ctx.seed, init, 1]))
+            nets[label] = init_params(arch, np.random.default_rng([ctx.seed, init]), p["init"])
+            history = train(arch, nets[label], learners[label], weight_transport.make_optimizer_from(p),
+                            loss, data, epochs=p["epochs"][data.name], batch_size=p["batch_size"],
+                            rng=np.random.default_rng([ctx.seed, init, 2]))
+            ctx.log(f"{label}: test accuracy {history.test_accuracy[-1]:.4f}")
+        targets = {name: classifier(arch, params) for name, params in nets.items()}
+        true_gradient = {name: input_gradient(arch, params, loss) for name, params in nets.items()}
+        curves: dict[str, dict[str, dict[str, list[float]]]] = {}
+        for attack_name, attack in attacks(p, ctx.seed).items():
+            def curve(gradient, chosen, attack=attack):
+                return accuracy_vs_epsilon(attack, gradient, chosen, x, y, p["epsilons"])
+
+            by_gradient = curves[attack_name] = {g: {} for g in GRADIENTS}
+            for name in nets:
+                by_gradient["white_box"].update(curve(true_gradient[name], {name: targets[name]}))
+                if isinstance(learners[name], ChainLearner) and not isinstance(learners[name], Backprop):
+                    feedback = input_gradient(arch, nets[name], loss, learners[name].feedback)
+                    by_gradient["feedback_path"].update(curve(feedback, {name: targets[name]}))
+            by_gradient["transfer_from_backprop"] = curve(true_gradient["backprop"], targets)
+            ctx.log(f"{attack_name}: " + "; ".join(
+                f"{g} {n} {c[-1]:.3f}" for g, by in by_gradient.items() for n, c in by.items()))
+        diehl_cook = attack_diehl_cook(ctx, data, true_gradient["backprop"], x, y, curves)
+    plot_curves(ctx, p["epsilons"], curves)
+    return {
+        **data.describe(),
+        "network": list(arch.sizes),
+        "epochs": p["epochs"][data.name],
+        "attacked_examples": len(y),
+        "epsilons": p["epsilons"],
+        "clean_accuracy": {name: float(np.mean(targets[name](x) == y)) for name in nets},
+        "accuracy_vs_epsilon": curves,
+        "diehl_cook": diehl_cook,
+        "akrout_2019": AKROUT_2019,
+        "finding": finding(p["epsilons"], curves),
+    }
+
+
+def latest_run(name: str) -> Path | None:
+    """The most recent finished run folder of experiment ``name`` under ``results/``."""
+    for root in dict.fromkeys((Path("results"), project_root() / "results")):
+        runs = sorted(d for d in (root / name).glob("*") if d.is_dir() and is_complete(d))
+        if runs:
+            return runs[-1]
+    return None
+
+
+def diehl_cook_classifier(ctx: RunContext, data: Dataset) -> tuple[Classifier | None, str]:
+    """The trained Diehl & Cook network as a classifier, or None and the reason it is missing."""
+    if ctx.params["diehl_cook"]["examples"] == 0:
+        return None, "diehl_cook.examples = 0"
+    try:
+        module = load_experiment("diehl_cook")
+    except ConfigError:
+        return None, "experiments/diehl_cook.py does not exist"
+    make: Callable[[Path], Classifier] | None = getattr(module, "classifier", None)
+    if make is None:
+        return None, "experiments/diehl_cook.py has no classifier(run_dir) function"
+    setting = ctx.params["diehl_cook"]["run"]
+    run_dir = Path(setting) if setting else latest_run("diehl_cook")
+    if run_dir is None or not is_complete(run_dir):
+        return None, f"no finished diehl_cook run ({setting or 'results/diehl_cook/*'})"
+    trained_on = json.loads((run_dir / METRICS_FILE).read_text())
+    if (trained_on.get("dataset"), trained_on.get("split")) != (data.name, data.split):
+        return None, (f"{run_dir} was trained on {trained_on.get('dataset')} "
+                      f"({trained_on.get('split')}), this run uses {data.name} ({data.split})")
+    return make(run_dir), f"run {run_dir}"
+
+
+def attack_diehl_cook(ctx: RunContext, data: Dataset, gradient, x, y, curves: dict) -> dict:
+    """Transfer attacks from backprop on the Diehl & Cook network (added to ``curves``)."""
+    classify, note = diehl_cook_classifier(ctx, data)
+    if classify is None:
+        ctx.log(f"Diehl & Cook network skipped: {note}")
+        return {"status": "skipped", "reason": note}
+    n = ctx.params["diehl_cook"]["examples"]
+    for attack_name, attack in attacks(ctx.params, ctx.seed).items():
+        curves[attack_name]["transfer_from_backprop"].update(accuracy_vs_epsilon(
+            attack, gradient, {"diehl_cook": classify}, x[:n], y[:n], ctx.params["epsilons"]))
+    return {"status": "evaluated", "source": note, "examples": min(n, len(y))}
+
+
+def finding(epsilons: list[float], curves: dict) -> str:
+    """Accuracies at the middle radius, white box against feedback path."""
+    i = len(epsilons) // 2
+    parts = []
+    for attack_name, by_gradient in curves.items():
+        for gradient, by_learner in by_gradient.items():
+            values = ", ".join(f"{n} {c[i]:.1%}" for n, c in by_learner.items())
+            if values:
+                parts.append(f"{attack_name} {gradient}: {values}")
+    return f"Accuracy at eps = {epsilons[i]}: " + "; ".join(parts) + "."
+
+
+def plot_curves(ctx: RunContext, epsilons: list[float], curves: dict) -> None:
+    fig, axes = plt.subplots(len(curves), len(GRADIENTS), figsize=(4.2 * len(GRADIENTS),
+                             3.3 * len(curves)), sharex=True, sharey=True, squeeze=False)
+    colours = {}
+    for row, (attack_name, by_gradient) in zip(axes, curves.items(), strict=True):
+        for ax, gradient in zip(row, GRADIENTS, strict=True):
+            for name, values in by_gradient[gradient].items():
+                colour = colours.setdefault(name, f"C{len(colours)}")
+                ax.plot(epsilons[:len(values)], values, marker="o", ms=3, color=colour, label=name)
+            ax.set_title(f"{attack_name}, {gradient.replace('_', ' ')}", fontsize=9)
+            ax.grid(alpha=0.3)
+            if by_gradient[gradient]:
+                ax.legend(fontsize=7)
+        row[0].set_ylabel("accuracy")
+    for ax in axes[-1]:
+        ax.set_xlabel("eps (L-infinity, pixels in [0, 1])")
+    ctx.savefig(fig, "accuracy_vs_epsilon.png")
+
+
+if __name__ == "__main__":
+    script_main(__file__)

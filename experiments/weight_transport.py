@@ -1,0 +1,273 @@
+"""Weight transport: feedback alignment, sign symmetry and direct feedback alignment against backprop.
+
+Source: Lillicrap, Cownden, Tweed & Akerman (2016) "Random synaptic feedback weights support
+error backpropagation for deep learning", Nat Commun 7:13276. Backprop sends errors back through
+the transposed forward weights, which no neuron can know. Feedback alignment (FA) uses fixed
+random matrices instead; Lillicrap et al.'s MNIST result (784-1000-10 sigmoid network, 60,000
+training images): test error 2.4% with backprop, 2.1% with FA, 7.2% when only the output layer
+learns. The angle between FA's hidden-layer update and the true gradient starts near 90 degrees
+and falls well below it (their Fig. 2): the forward weights come to align with the feedback.
+Also here: sign symmetry (feedback = sign of the forward weights; Liao, Leibo & Poggio 2016) and
+direct feedback alignment (the output error sent to every hidden layer; Nokland 2016).
+
+Every learner trains the same network from the same initial weights on the same batches, for a
+network with one hidden layer and a deeper one. Metrics: final test accuracy by learner (goal:
+FA within 1 point of backprop on the MNIST split), the alignment angle of each hidden layer
+during training (measured on a fixed batch of training images, on the update the learner
+computes, before the optimiser), and the epochs each learner needs to reach a target accuracy.
+Data: the embedded digits by default; ``--set data.path=/work/shared/data/mnist`` for the MNIST
+split (8,000 training, 2,000 test images): 784-500-10 and 784-256-256-256-10 sigmoid networks,
+10 epochs of Adam, five learners, about 8 minutes on 2 busy cores. With one hidden layer, direct
+feedback alignment is feedback alignment (the same matrix carries the output error back).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from snnlearn.data import Dataset
+from snnlearn.errors import ConfigError, one_of
+from snnlearn.experiment import RunContext, script_main
+from snnlearn.ratenet import (
+    Architecture,
+    History,
+    Loss,
+    Params,
+    forward,
+    init_params,
+    load_data,
+    make_loss,
+    make_optimizer,
+    resolve_data_path,
+    train,
+)
+from snnlearn.ratenet.learners import LEARNERS, Learner, make_learner, update_angles
+
+#: Lillicrap et al. (2016), MNIST, 784-1000-10 sigmoid network: test error in percent.
+LILLICRAP_2016_TEST_ERROR = {"backprop": 2.4, "feedback_alignment": 2.1, "output_only": 7.2}
+
+PARAMS = {
+    "data": {"path": "digits", "train": "0:8000", "test": "8000:10000"},
+    "learners": ["backprop", "feedback_alignment", "sign_symmetry", "direct_feedback_alignment",
+                 "output_only"],
+    "networks": {"one_hidden": [500], "deep": [256, 256, 256]},  # hidden layer widths
+    "activation": "sigmoid",
+    "init": "xavier",
+    "optimizer": "adam",
+    "lr": 0.001,
+    "momentum": 0.9,          # SGD only
+    "epochs": {"digits": 40, "mnist": 10},  # by data set (1,347 or 8,000 training images)
+    "batch_size": 32,
+    "target_accuracy": 0.93,  # for epochs_to_target
+    "probe_examples": 256,    # training images the alignment angle is measured on
+    "probes": 25,             # evenly spaced over training, after steps 0, 1, 2, 4, 8, ...
+    "blas_threads": 1,        # small-batch matrix products run fastest on one thread
+}
+
+QUICK = {"networks.one_hidden": [64], "networks.deep": [32, 32, 32], "epochs.digits": 15,
+         "lr": 0.003, "probes": 10}
+
+OPTIMIZERS = ("adam", "sgd")
+
+
+def check(ctx: RunContext) -> None:
+    p = ctx.params
+    check_training(p, {f"networks.{net}": hidden for net, hidden in p["networks"].items()},
+                   ("probe_examples", "probes"))
+    if not 0 < p["target_accuracy"] <= 1:
+        raise ConfigError("target_accuracy", f"got {p['target_accuracy']}", "expected 0 < target <= 1")
+
+
+def check_training(p: dict, networks: dict[str, list[int]], counts: tuple[str, ...] = ()) -> None:
+    """Checks of the training parameters (shared with the ``adversarial`` experiment).
+
+    ``networks`` maps parameter names to lists of hidden widths; ``counts`` names further
+    parameters that must be integers >= 1.
+    """
+    resolve_data_path(p["data"]["path"])
+    for name in p["learners"]:
+        if name not in LEARNERS:
+            raise ConfigError("learners", f"unknown learner {name!r}", one_of(LEARNERS))
+    for key, hidden in networks.items():
+        if not hidden or min(hidden) < 1:
+            raise ConfigError(key, f"got {hidden}", "expected hidden widths >= 1")
+    if p["optimizer"] not in OPTIMIZERS:
+        raise ConfigError("optimizer", f"unknown optimizer {p['optimizer']!r}", one_of(OPTIMIZERS))
+    for key, value in [*((f"epochs.{k}", v) for k, v in p["epochs"].items()),
+                       *((k, p[k]) for k in ("batch_size", "blas_threads", *counts))]:
+        if value < 1:
+            raise ConfigError(key, f"got {value}", "expected an integer >= 1")
+
+
+class ProbedOptimizer:
+    """An optimiser that first calls ``probe(step)`` on probe steps: step 0, the powers of two
+    below ``every``, then every ``every`` steps."""
+
+    def __init__(self, optimizer, every: int, probe) -> None:
+        self.optimizer, self.every, self.probe = optimizer, every, probe
+        self.steps = 0
+
+    def step(self, params: Params, grads: Params) -> None:
+        s = self.steps
+        if s % self.every == 0 or (s < self.every and s & (s - 1) == 0):
+            self.probe(s)
+        self.optimizer.step(params, grads)
+        self.steps += 1
+
+
+def make_optimizer_from(p: dict):
+    """The optimiser the parameters name (momentum applies to SGD only)."""
+    if p["optimizer"] == "sgd":
+        return make_optimizer("sgd", p["lr"], momentum=p["momentum"])
+    return make_optimizer(p["optimizer"], p["lr"])
+
+
+def epochs_to_target(history: History, target: float) -> int | None:
+    """The first epoch whose test accuracy reaches ``target`` (None if none does)."""
+    return next((e for e, a in zip(history.epoch, history.test_accuracy, strict=True)
+                 if a >= target), None)
+
+
+def train_with_probes(ctx: RunContext, arch: Architecture, start: Params, learner: Learner,
+                      loss: Loss, data: Dataset, probe: tuple[np.ndarray, np.ndarray], epochs: int,
+                      seed: list[int]) -> tuple[History, dict]:
+    """Train a copy of ``start``; returns the learning curves and the alignment angles."""
+    p = ctx.params
+    params = {k: v.copy() for k, v in start.items()}
+    steps_per_epoch = math.ceil(len(data.y_train) / p["batch_size"])
+    every = max(1, steps_per_epoch * epochs // p["probes"])
+    angles: dict[str, list] = {"epoch": [], **{f"hidden_layer_{k}": [] for k in range(1, arch.n_layers)}}
+
+    def measure(step: int) -> None:
+        cache = forward(arch, params, probe[0])
+        _, dout = loss.evaluate(cache.output, probe[1])
+        angles["epoch"].append(step / steps_per_epoch)
+        for layer, angle in enumerate(update_angles(arch, params, learner, cache, dout), start=1):
+            angles[f"hidden_layer_{layer}"].append(angle)
+
+    optimizer = ProbedOptimizer(make_optimizer_from(p), every, measure)
+    history = train(arch, params, learner, optimizer, loss, data, epochs=epochs,
+                    batch_size=p["batch_size"], rng=np.random.default_rng(seed))
+    measure(optimizer.steps)
+    return history, angles
+
+
+def run(ctx: RunContext) -> dict:
+    p = ctx.params
+    data = load_data(**p["data"])
+    epochs = p["epochs"][data.name]
+    loss = make_loss("softmax_cross_entropy")
+    probe = data.x_train[:p["probe_examples"]], data.y_train[:p["probe_examples"]]
+    accuracy, curves, angles, to_target, seconds = {}, {}, {}, {}, {}
+    with threadpool_limits(p["blas_threads"]):
+        for index, (net, hidden) in enumerate(p["networks"].items()):
+            arch = Architecture((data.n_pixels, *hidden, 10), activation=p["activation"])
+            start = init_params(arch, np.random.default_rng([ctx.seed, index]), p["init"])
+            for table in (accuracy, curves, angles, to_target, seconds):
+                table[net] = {}
+            for name in p["learners"]:
+                learner = make_learner(name, rng=np.random.default_rng([ctx.seed, index, 1]))
+                began = time.perf_counter()
+                history, angle = train_with_probes(ctx, arch, start, learner, loss, data, probe,
+                                                   epochs, [ctx.seed, index, 2])
+                seconds[net][name] = round(time.perf_counter() - began, 1)
+                accuracy[net][name] = history.test_accuracy[-1]
+                curves[net][name] = {k: v for k, v in history.as_dict().items() if k != "grad_norms"}
+                angles[net][name] = angle
+                to_target[net][name] = epochs_to_target(history, p["target_accuracy"])
+                final = [round(v[-1], 1) for k, v in angle.items() if k != "epoch"]
+                ctx.log(f"{net} {name}: test accuracy {accuracy[net][name]:.4f}, final angles "
+                        f"{final} deg, {seconds[net][name]} s")
+    plot_learning_curves(ctx, curves)
+    plot_angles(ctx, angles)
+    gap = {net: round(100 * (acc["feedback_alignment"] - acc["backprop"]), 2)
+           for net, acc in accuracy.items() if {"backprop", "feedback_alignment"} <= acc.keys()}
+    return {
+        **data.describe(),
+        "epochs": epochs,
+        "networks": {net: [data.n_pixels, *hidden, 10] for net, hidden in p["networks"].items()},
+        "test_accuracy_by_learner": accuracy,
+        "test_error_percent_by_learner": {net: {k: round(100 * (1 - a), 2) for k, a in acc.items()}
+                                          for net, acc in accuracy.items()},
+        "fa_minus_bp_points": gap,
+        "fa_within_1_point_of_bp": {net: g >= -1.0 for net, g in gap.items()},
+        "finding": finding(accuracy, angles, gap),
+        "alignment_angle_deg": angles,
+        "initial_alignment_angle_deg": summary_angles(angles, 0),
+        "final_alignment_angle_deg": summary_angles(angles, -1),
+        "epochs_to_target": to_target,
+        "target_accuracy": p["target_accuracy"],
+        "learning_curves": curves,
+        "train_seconds": seconds,
+        "lillicrap_2016_test_error_percent": LILLICRAP_2016_TEST_ERROR,
+        "lillicrap_2016_setting": "MNIST, 60,000 training images, 784-1000-10 sigmoid network",
+        "angle_measured_on": "the learner's update of each hidden layer's weights and bias "
+                             "(before the optimiser) against the true gradient, on a fixed "
+                             "batch of probe_examples training images",
+    }
+
+
+def finding(accuracy: dict, angles: dict, gap: dict) -> str:
+    """Test errors by learner, FA's gap to backprop, and how far FA's updates aligned."""
+    parts = []
+    for net, by_learner in accuracy.items():
+        errors = ", ".join(f"{name} {100 * (1 - a):.2f}%" for name, a in by_learner.items())
+        text = f"{net}: test error {errors}"
+        if net in gap:
+            fa = [v for k, v in angles[net]["feedback_alignment"].items() if k != "epoch"]
+            text += (f"; FA - BP = {gap[net]:+.2f} points; FA hidden-update angle "
+                     f"{', '.join(f'{v[0]:.0f} -> {v[-1]:.0f}' for v in fa)} deg")
+        parts.append(text)
+    return ". ".join(parts) + "."
+
+
+def summary_angles(angles: dict, index: int) -> dict:
+    """Per network and learner, the angle of each hidden layer at one probe (0 first, -1 last)."""
+    return {net: {name: [v[index] for k, v in a.items() if k != "epoch"] for name, a in by.items()}
+            for net, by in angles.items()}
+
+
+def plot_learning_curves(ctx: RunContext, curves: dict) -> None:
+    fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 3.8), squeeze=False,
+                             sharey=True)
+    for ax, (net, by_learner) in zip(axes[0], curves.items(), strict=True):
+        for i, (name, curve) in enumerate(by_learner.items()):
+            error = 100 * (1 - np.asarray(curve["test_accuracy"]))
+            ax.plot(curve["epoch"], error, marker="o", ms=3, lw=max(0.8, 2.6 - 0.45 * i), label=name)
+        ax.set(xlabel="epoch", yscale="log", title=net)
+        ax.grid(alpha=0.3, which="both")
+    axes[0][0].set_ylabel("test error (%)")
+    axes[0][0].legend(fontsize=8)
+    ctx.savefig(fig, "learning_curves.png")
+
+
+def plot_angles(ctx: RunContext, angles: dict) -> None:
+    fig, axes = plt.subplots(1, len(angles), figsize=(5 * len(angles), 3.8), squeeze=False,
+                             sharey=True)
+    styles = ["-", "--", ":", "-."]
+    for ax, (net, by_learner) in zip(axes[0], angles.items(), strict=True):
+        for i, (name, angle) in enumerate(by_learner.items()):
+            layers = [k for k in angle if k != "epoch"]
+            for j, layer in enumerate(layers):
+                ax.plot(angle["epoch"], angle[layer], color=f"C{i}", ls=styles[j % len(styles)],
+                        lw=max(0.8, 2.6 - 0.45 * i), label=name if j == 0 else None)
+        ax.axhline(90, color="0.5", lw=0.8)
+        ax.set_xscale("symlog", linthresh=0.01)
+        ax.set_xlim(left=0)
+        ax.set(xlabel="epoch", title=f"{net} (line style: hidden layer 1, 2, ...)")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("angle to the true gradient (deg)")
+    axes[0][0].legend(fontsize=8)
+    ctx.savefig(fig, "alignment_angle.png")
+
+
+if __name__ == "__main__":
+    script_main(__file__)
