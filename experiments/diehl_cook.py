@@ -110,7 +110,7 @@ def run(ctx: RunContext) -> dict:
             intensity, train_seconds = float(saved["intensity"]), float(saved["train_seconds"])
             curve = [tuple(row) for row in saved["curve"]]
             ctx.log(f"resuming at example {position} (chunk {chunk})")
-        progress = Progress(n_train_total, "training examples")
+        progress = Progress(n_train_total, "training examples", start=position)
         while position < n_train_total:
             started = time.perf_counter()
             batch = stream[position:min(position + p["slots_per_chunk"], n_train_total)]

@@ -261,10 +261,14 @@ _RESEED_CODE = f"""
 
 
 class Progress:
-    """Prints a progress line to stderr at most every ``every`` seconds (for long runs)."""
+    """Prints a progress line to stderr at most every ``every`` seconds (for long runs).
 
-    def __init__(self, total: int, label: str, every: float = 5.0) -> None:
-        self.total, self.label, self.every = total, label, every
+    The rate (and so the time left) counts only the work done since this object was made,
+    so a resumed run does not promise too much.
+    """
+
+    def __init__(self, total: int, label: str, every: float = 5.0, start: int = 0) -> None:
+        self.total, self.label, self.every, self.first = total, label, every, start
         self.started = time.perf_counter()
         self.last = self.started
 
@@ -274,7 +278,8 @@ class Progress:
             return
         self.last = now
         elapsed = now - self.started
-        eta = elapsed / done * (self.total - done) if done else float("nan")
+        rate = (done - self.first) / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - done) / rate if rate > 0 else float("nan")
         print(f"  {self.label}: {done}/{self.total}  {elapsed:6.1f} s elapsed, ~{eta:5.0f} s left {extra}",
               file=sys.stderr, flush=True)
 
@@ -304,7 +309,7 @@ def run_chunks(runner: ChunkRunner, n_chunks: int, record: Callable[[int], Mappi
             records.setdefault(name, []).append((int(index), value))
         records = {k: [v for _, v in sorted(pairs, key=lambda p: p[0])] for k, pairs in records.items()}
         print(f"  {label}: resuming at chunk {start}/{n_chunks} from {checkpoint}", file=sys.stderr)
-    progress = Progress(n_chunks, label)
+    progress = Progress(n_chunks, label, start=start)
     for k in range(start, n_chunks):
         runner.run(k, inputs(k) if inputs else None)
         for name, value in record(k).items():
