@@ -10,6 +10,10 @@ add their input, He et al. 2016) and ``dense`` (every earlier layer, the input i
 layer l, Huang et al. 2017). Parameters are a flat ``dict`` of arrays named ``W{l}_{k}`` and
 ``b{l}``, so optimisers, learners and gradient estimators all work on the same mapping.
 
+Arrays may carry leading axes: :func:`forward` runs a stack of ``n`` networks at once when the
+weights are ``(n, out, in)`` and the biases ``(n, 1, out)``, or one network on ``(n, batch, in)``
+inputs or noise; :func:`weight_gradients` then returns stacked gradients, one per leading index.
+
 The backward pass is split so that its parts can be swapped:
 :func:`backward_errors` sends ``dX/dh`` down from any layer through a *feedback* matrix per weight
 (``W`` itself for backprop; another rule supplies its own), and :func:`weight_gradients` turns
@@ -145,7 +149,7 @@ def forward(arch: Architecture, params: Mapping[str, Array], x: Array,
     h: list[Array] = [np.asarray(x, dtype=float)]
     z: list[Array | None] = [None]
     for layer in range(1, arch.n_layers + 1):
-        zl = params[bias_name(layer)] + sum(h[k] @ params[weight_name(layer, k)].T
+        zl = params[bias_name(layer)] + sum(h[k] @ params[weight_name(layer, k)].swapaxes(-1, -2)
                                              for k in arch.sources(layer))
         if z_noise is not None and layer in z_noise:
             zl = zl + z_noise[layer]
@@ -189,8 +193,8 @@ def weight_gradients(arch: Architecture, cache: ForwardCache, deltas: list[Array
     grads: Params = {}
     for layer in range(1, len(deltas)):
         for source in arch.sources(layer):
-            grads[weight_name(layer, source)] = deltas[layer].T @ cache.h[source]
-        grads[bias_name(layer)] = deltas[layer].sum(axis=0)
+            grads[weight_name(layer, source)] = deltas[layer].swapaxes(-1, -2) @ cache.h[source]
+        grads[bias_name(layer)] = deltas[layer].sum(axis=-2)
     return grads
 
 
