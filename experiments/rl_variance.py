@@ -340,8 +340,8 @@ def learning_rate_sweep(run: Callable[[float, int], LearningRun], start: float, 
     """The learning rate with the fewest updates to the target, from a geometric sweep.
 
     From ``start`` the rate falls by ``factor`` until a run reaches the target within ``cap``
-    updates (runs that diverge or stall are too fast and cost little; after ``patience`` more
-    runs that are merely too slow the sweep gives up). If the start itself reaches the target,
+    updates (runs that diverge or stall are too fast; after ``patience`` runs that are merely
+    too slow, still learning at the cap, the sweep gives up). If the start itself reaches the target,
     higher rates are tried while they do better; below the best, rates fall while they do
     better. Once a run has reached the target, later runs stop at its number of updates.
     Returns (the best rate, or None if none reached the target; the tried (rate, time,

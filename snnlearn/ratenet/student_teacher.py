@@ -76,7 +76,7 @@ class LearningRun:
     loss: list[float]
     #: updates to reach the target, interpolated in log loss between checkpoints (inf: never)
     time: float
-    #: the loss blew up, or stopped falling: the learning rate is too high
+    #: the loss blew up, or had stopped falling by the end: the learning rate is too high
     diverged: bool
 
 
@@ -89,13 +89,12 @@ def checkpoints(max_updates: int, ratio: float = 1.1) -> list[int]:
 
 def learn(problem: StudentTeacher, estimator: GradientEstimator, lr: float, *, target: float,
           max_updates: int, batch_size: int, rng: np.random.Generator,
-          checkpoint_ratio: float = 1.1, diverge_factor: float = 10.0,
-          stall_after: int = 100) -> LearningRun:
+          checkpoint_ratio: float = 1.1, diverge_factor: float = 10.0) -> LearningRun:
     """Train the student by SGD on ``estimator``'s estimates, fresh trials at every update.
 
-    Stops when the loss reaches ``target``, when it exceeds ``diverge_factor`` times its start
-    or (after ``stall_after`` updates) is no lower than half as many updates before, or after
-    ``max_updates``.
+    Stops when the loss reaches ``target``, when it exceeds ``diverge_factor`` times its start,
+    or after ``max_updates``; a run that ends there with its loss no lower than halfway
+    through has stalled, which also marks the learning rate as too high.
     """
     params = problem.initial_student()
     optimizer = SGD(lr)
@@ -113,11 +112,10 @@ def learn(problem: StudentTeacher, estimator: GradientEstimator, lr: float, *, t
             fraction = (before - np.log(target)) / (before - after) if before > after else 1.0
             time = updates[-2] + fraction * (checkpoint - updates[-2])
             return LearningRun(updates, losses, float(time), diverged=False)
-        half = losses[int(np.searchsorted(updates, checkpoint // 2, side="right")) - 1]
-        if (not np.isfinite(loss) or loss > diverge_factor * losses[0]
-                or (checkpoint >= stall_after and loss >= half)):
+        if not np.isfinite(loss) or loss > diverge_factor * losses[0]:
             return LearningRun(updates, losses, float("inf"), diverged=True)
-    return LearningRun(updates, losses, float("inf"), diverged=False)
+    halfway = losses[int(np.searchsorted(updates, updates[-1] // 2, side="right")) - 1]
+    return LearningRun(updates, losses, float("inf"), diverged=bool(losses[-1] >= halfway))
 
 
 __all__ = ["LearningRun", "StudentTeacher", "checkpoints", "learn", "make_student_teacher"]
