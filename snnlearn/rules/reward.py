@@ -83,25 +83,26 @@ from .base import INTERACTIONS, Rule, lines, trace_update
 DOPAMINE = "dopamine"
 
 
-def dopamine_group(built: Any, tau_d) -> NeuronGroup:
+def dopamine_group(built: Any, tau_d, field: str = "rule.tau_d") -> NeuronGroup:
     """The network's dopamine controller (one neuron, ``dDA/dt = -DA/tau_d``), made at first use.
 
     Every reward-modulated synapse of a network reads the same group, so all must agree on
-    ``tau_d``.
+    ``tau_d`` (``field`` names the parameter in the error otherwise).
     """
     group = built.groups.get(DOPAMINE)
     if group is None:
         dt = built.spec.dt
         group = NeuronGroup(1, "dDA/dt = -DA / tau_d : 1", method="exact", name=DOPAMINE, dt=dt,
                             namespace={"tau_d": tau_d})
-        built.groups[DOPAMINE] = group  # the builder adds every group to the network
+        built.groups[DOPAMINE] = group
+        built.add(group)
         return group
     if "DA" not in group.variables or group.namespace.get("tau_d") is None:
         raise ConfigError(f"groups.{DOPAMINE}", "this name is used by the shared dopamine signal",
                           "rename the group")
     if group.namespace["tau_d"] != tau_d:
-        raise ConfigError("rule.tau_d", f"{tau_d} differs from the {group.namespace['tau_d']} of another "
-                          "reward-modulated synapse", "all synapses share one dopamine signal: give them one tau_d")
+        raise ConfigError(field, f"{tau_d} differs from the {group.namespace['tau_d']} of another reward-modulated "
+                          "synapse", "all synapses share one dopamine signal: give them one tau_d")
     return group
 
 
@@ -146,7 +147,7 @@ class RewardModulatedRule(Rule):
         return ""
 
     def attach(self, synapses: Any, built: Any) -> None:
-        synapses.DA = linked_var(dopamine_group(built, self.tau_d), "DA")
+        synapses.DA = linked_var(dopamine_group(built, self.tau_d, f"synapses.{synapses.name}.rule.tau_d"), "DA")
         if self.update():
             synapses.run_regularly(self.update(), dt=self.update_period, when="start",
                                    name=f"{synapses.name}_reward_update")

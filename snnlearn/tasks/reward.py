@@ -4,7 +4,8 @@ Everything here is part of the network (groups, synapses, regular operations), s
 runs unchanged on the standalone device, where Python cannot act between time steps. A task
 reaches the dopamine controller of :mod:`snnlearn.rules.reward` through a ``Synapses``
 pathway from a *spiking controller*: a one-row (or few-row) ``NeuronGroup`` whose threshold is
-a condition on time (``t > t_due - dt/2``: the step of ``t_due``), and whose "spike" is the moment a reward is delivered.
+a condition on time (``t > t_due - dt/2``: the step of ``t_due``), and whose "spike" is the
+moment a reward is delivered.
 
 - :func:`connect_reward`: every spike of a group adds a fixed amount of dopamine.
 - :func:`attach_pair_reward`: Izhikevich (2007) Fig. 1: whenever one chosen neuron fires
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from brian2 import NeuronGroup, SpikeMonitor, Synapses, TimedArray, ms, second
+from brian2 import NeuronGroup, SpikeMonitor, Synapses, TimedArray, second
 
 from ..rules.base import lines
 from ..rules.reward import DOPAMINE, RewardBaseline
@@ -64,17 +65,18 @@ def attach_pair_reward(built: Any, pre: tuple[str, int], post: tuple[str, int], 
     on time in the next.
     """
     dt = built.spec.dt
-    ring = NeuronGroup(slots, "t_due : second\nt_first : second\nn_pairs : integer",
+    # t_lead: the last spike of the leading neuron, as seen by each slot
+    ring = NeuronGroup(slots, "t_due : second\nt_lead : second\nn_pairs : integer",
                        threshold="t > t_due - 0.5 * dt", reset="t_due = never", name=name, dt=dt,
                        namespace={"never": NEVER, "chunk_length": chunk})
     ring.t_due = NEVER
-    ring.t_first = -NEVER
+    ring.t_lead = -NEVER
     pre_group, pre_index = built.groups[pre[0]], int(pre[1])
     post_group, post_index = built.groups[post[0]], int(post[1])
-    watch_pre = Synapses(pre_group, ring, on_pre="t_first_post = t", name=f"{name}_pre", dt=dt)
+    watch_pre = Synapses(pre_group, ring, on_pre="t_lead_post = t", name=f"{name}_pre", dt=dt)
     watch_pre.connect(i=[pre_index] * slots, j=np.arange(slots))
     watch_post = Synapses(post_group, ring, on_pre=lines(
-        "paired = int(t > t_first_post and t - t_first_post < window)",
+        "paired = int(t > t_lead_post and t - t_lead_post < window)",
         "t_due_post += paired * int(j == n_pairs_post % n_slots) * (t + delay_min + delay_span * rand() - t_due_post)",
         "n_pairs_post += paired",
     ), name=f"{name}_post", dt=dt, namespace={"window": window, "delay_min": delay_min,
@@ -99,8 +101,8 @@ class ChoiceTask:
     the controller ``choice`` (one row) computes the reward, R = +1 if population ``s`` fired
     strictly more than every other one, else -1; the modulator ``M = R - b`` of the
     :class:`~snnlearn.rules.reward.RewardBaseline` (which it then updates); and adds
-    ``amount * M`` to the dopamine. The rest of the stimulus is the reward window, in which
-    the synapses learn from ongoing activity.
+    ``amount * M`` to the dopamine. A stimulus longer than the response window goes on while
+    the dopamine is there (synapses without an eligibility trace need that activity).
     """
 
     n_inputs: int
@@ -123,11 +125,14 @@ class ChoiceTask:
         return [f"count_{a}" for a in range(self.n_patterns)]
 
     def make_patterns(self, rng: np.random.Generator) -> np.ndarray:
-        """(pattern, input) 0/1 matrix: each pattern a random set of inputs."""
+        """(pattern, input) 0/1 matrix: each pattern ``pattern_fraction`` of the inputs, drawn
+        without overlap while the patterns fit into the inputs, at random beyond."""
         size = max(1, int(round(self.pattern_fraction * self.n_inputs)))
         patterns = np.zeros((self.n_patterns, self.n_inputs))
-        for row in patterns:
-            row[rng.choice(self.n_inputs, size=size, replace=False)] = 1.0
+        order = rng.permutation(self.n_inputs)
+        for s, row in enumerate(patterns):
+            disjoint = (s + 1) * size <= self.n_inputs
+            row[order[s * size:(s + 1) * size] if disjoint else rng.choice(self.n_inputs, size, replace=False)] = 1.0
         return patterns
 
     def schedule(self, rng: np.random.Generator, n_trials: int) -> np.ndarray:
