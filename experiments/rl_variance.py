@@ -21,7 +21,9 @@ reward baseline. Per estimator and N, over several seeds (mean and confidence in
 - ``cosine_to_true_gradient``: mean cosine between an estimate and the gradient it estimates.
 - ``learning_time_by_n``: updates (one trial each, as Werfel et al.) until the generalisation
   loss falls to ``target_fraction`` of its start, at the best learning rate of a sweep on a
-  separate tuning seed; ``null`` where no rate reached it within the cap (``max_updates``, or
+  separate tuning seed, median over seeds (``learning_time_ci_by_n``: the interval of the
+  mean, or [fastest, null] when a seed did not get there); ``null`` where no rate reached it
+  within the cap (``max_updates``, or
   ``cap_slack`` times the time extrapolated from smaller N; censored: larger N are then not
   run; ``learning_runs.json`` has every sweep). ``learning_time_slope_by_estimator``: log-log slope over uncensored N.
   Werfel et al.: node perturbation is slower than gradient descent by a factor n_out, weight
@@ -415,7 +417,7 @@ def learning_point(ctx: RunContext, scan: str, estimator: GradientEstimator, n: 
         return point
     runs = [run(best_lr, lp["max_updates"], seed) for seed in range(lp["seeds"])]
     times = [r.time for r in runs]
-    point.update(censored=not all(np.isfinite(times)), lr=best_lr, times=times,
+    point.update(censored=bool(np.isinf(np.median(times))), lr=best_lr, times=times,
                  curve={"updates": runs[0].updates, "loss": runs[0].loss})
     ctx.log(f"learning {scan} {estimator.name} N={n}: lr {best_lr:.3g}, "
             f"updates {np.round(times, 1).tolist()}")
@@ -486,6 +488,16 @@ def summarise_variance(p: dict, scan: str, raw: dict, confidence: float) -> dict
     return out
 
 
+def learning_time(times: Sequence[float], confidence: float) -> tuple[float, list]:
+    """The median over seeds, and the confidence interval of the mean when every seed reached
+    the target, else [fastest seed, None]."""
+    finite = [t for t in times if np.isfinite(t)]
+    if len(finite) < len(times):
+        return float(np.median(times)), [min(finite), None]
+    _, low, high = mean_ci(times, confidence)
+    return float(np.median(times)), [low, high]
+
+
 def summarise_learning(p: dict, scan: str, raw: dict, confidence: float) -> dict:
     """Learning times (mean and interval over seeds; None where censored), their log-log slopes,
     and the ratios to backprop beside Werfel et al.'s factors (n_out for node perturbation,
@@ -494,10 +506,10 @@ def summarise_learning(p: dict, scan: str, raw: dict, confidence: float) -> dict
     out: dict = {key: {} for key in ("time", "ci", "lr", "slope", "ratio", "ratio_slope",
                                      "werfel", "werfel_slope")}
     for name, by_n in raw.items():
-        stats_n = {n: None if by_n[n]["censored"] else mean_ci(by_n[n]["times"], confidence)
+        stats_n = {n: None if by_n[n]["censored"] else learning_time(by_n[n]["times"], confidence)
                    for n in sizes}
         out["time"][name] = {str(n): s[0] if s else None for n, s in stats_n.items()}
-        out["ci"][name] = {str(n): [s[1], s[2]] if s else None for n, s in stats_n.items()}
+        out["ci"][name] = {str(n): s[1] if s else None for n, s in stats_n.items()}
         out["lr"][name] = {str(n): by_n[n].get("lr") for n in sizes}
         out["slope"][name] = loglog_slope(sizes, [s[0] if s else None for s in stats_n.values()])
     gd = out["time"].get("backprop", {})
