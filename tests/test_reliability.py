@@ -85,7 +85,7 @@ MUTATIONS = {
 }
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=125, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_malformed_model_files_give_one_error_line_and_write_nothing(data, tmp_path_factory, capsys):
     raw = copy.deepcopy(BASE)
@@ -177,8 +177,8 @@ def test_same_seed_same_results_across_processes_runtime(tmp_path):
 @pytest.mark.standalone
 def test_random_kills_then_resume_equal_an_uninterrupted_run(tmp_path):
     """SIGKILL a Diehl & Cook run at random moments, resume each time, compare with a clean run."""
-    settings_ = ["n_excitatory=10", "epochs=0.25", "slots_per_chunk=20", "curve_points=0", "assign_examples=100",
-                 "data.test=0:60"]
+    settings_ = ["n_excitatory=10", "epochs=0.12", "slots_per_chunk=20", "curve_points=0", "assign_examples=60",
+                 "data.test=0:40"]
     base = [sys.executable, "-m", "snnlearn.cli", "run", "diehl_cook", "--seed", "5",
             *[a for s in settings_ for a in ("--set", s)]]
     subprocess.run([*base, "--out", "whole"], cwd=tmp_path, check=True, capture_output=True, timeout=900)
