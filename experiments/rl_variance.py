@@ -145,7 +145,7 @@ PARAMS = {
         "target_fraction": 0.1,   # loss to reach, as a fraction of the initial loss
         "max_updates": 40_000,    # cap; a point that reaches it is censored
         "lr_factor": 2.0,         # spacing of the learning-rate sweep
-        "cap_slack": 6.0,         # sweep runs stop at this times the extrapolated learning time
+        "cap_slack": 10.0,        # sweep runs stop at this times the extrapolated learning time
         "first_lr": 1.0,          # sweep start at the smallest N (a diverging rate is cheap)
         "n_test": 128,            # test trials for the loss of a hidden-layer network
     },
@@ -418,6 +418,7 @@ def learning_point(ctx: RunContext, scan: str, estimator: GradientEstimator, n: 
     runs = [run(best_lr, lp["max_updates"], seed) for seed in range(lp["seeds"])]
     times = [r.time for r in runs]
     point.update(censored=bool(np.isinf(np.median(times))), lr=best_lr, times=times,
+                 tune_time=min(t for lr, t, _ in tried if lr == best_lr),
                  curve={"updates": runs[0].updates, "loss": runs[0].loss})
     ctx.log(f"learning {scan} {estimator.name} N={n}: lr {best_lr:.3g}, "
             f"updates {np.round(times, 1).tolist()}")
@@ -428,8 +429,9 @@ def learning_scan(ctx: RunContext, scan: str) -> dict[str, dict[int, dict]]:
     """Per estimator and N: tuned rate, learning times of the measurement seeds, a curve.
 
     The sweep at each N starts above the best rate extrapolated from the smaller N, and its
-    runs stop at ``cap_slack`` times the extrapolated learning time (or ``max_updates``). Once
-    a size is censored, larger ones are not run (a larger network learns no faster).
+    runs stop at ``cap_slack`` times the learning time of the slowest seed extrapolated from
+    the smaller N (or at ``max_updates``). Once a size is censored, larger ones are not run (a
+    larger network learns no faster).
     """
     p, lp = ctx.params, ctx.params["learning"]
     results: dict[str, dict[int, dict]] = {}
@@ -449,9 +451,10 @@ def learning_scan(ctx: RunContext, scan: str) -> dict[str, dict[int, dict]]:
                 min(lp["max_updates"], math.ceil(lp["cap_slack"] * predicted)))
             by_n[n] = learning_point(ctx, scan, estimator, n, start, cap)
             censored = by_n[n]["censored"]
-            if not censored:
+            if not censored:  # the slowest seed that got there sets the next cap
                 rates.append((n, by_n[n]["lr"]))
-                times.append((n, float(np.mean(by_n[n]["times"]))))
+                reached = [t for t in by_n[n]["times"] + [by_n[n]["tune_time"]] if np.isfinite(t)]
+                times.append((n, max(reached)))
     return results
 
 
