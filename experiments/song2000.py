@@ -8,7 +8,14 @@ becomes bimodal: most weights end near 0 or near g_max) and Fig. 3 (after learni
 rate is roughly independent of the input rate). Metrics:
 
 - ``weight_bimodality``: fraction of weights below 0.1 g_max or above 0.9 g_max at the end of
-  training at the first input rate (the paper's bimodal result; >= 0.8 in the full run);
+  training at the first input rate (the paper's bimodal result); ``weight_bimodality_late_mean``
+  and ``_range``: the same over the snapshots of the last ``rate_window`` (the distribution is
+  stationary by then: weights keep moving between the peaks);
+- ``lower_peak_width``: decay length (fraction of g_max) of the exponential pile of weights at 0,
+  fitted to the weights of the last ``rate_window``, beside ``lower_peak_width_theory``, the
+  Fokker-Planck prediction for additive STDP, (A+^2 tau+ + A-^2 tau-) / (4 (A- tau- - A+ tau+)),
+  which depends on the rule only; ``lower_peak_fraction_within_edge_theory`` = 1 - exp(-0.1 /
+  width) bounds how much of a peak can lie within 0.1 g_max of its bound, and so the bimodality;
 - ``output_rate_hz``: output rate over the last ``rate_window`` of that training;
 - ``output_rate_by_input_rate`` (after learning) and ``output_rate_initial_by_input_rate``
   (first chunk, before the weights have moved) for each input rate.
@@ -23,7 +30,7 @@ import numpy as np
 from brian2 import Hz, second
 
 from snnlearn import plots
-from snnlearn.analysis import bimodality, rate_over_time
+from snnlearn.analysis import additive_stdp_peak_width, bimodality, lower_peak_width, rate_over_time
 from snnlearn.build import build_network
 from snnlearn.engine import ChunkRunner, backend_session, run_chunks
 from snnlearn.errors import ConfigError
@@ -32,7 +39,10 @@ from snnlearn.experiment import RunContext, script_main
 MODEL = "song2000"
 BACKEND = "standalone"
 PARAMS = {
-    "duration": 4000 * second,   # training time at each input rate
+    "duration": 4000 * second,   # training time at the first input rate
+    # train each rate for duration x first rate / rate, i.e. for the same number of presynaptic
+    # spikes per synapse (STDP's drift and diffusion both scale with the presynaptic rate)
+    "equal_input_spikes": True,
     "chunk": 20 * second,        # simulated time per compiled run (weights carried across)
     "input_rates": [10.0, 20.0, 40.0],  # Hz; the first is the main run (Fig. 2), all give Fig. 3
     "rate_window": 200 * second,  # output rate measured over the last part of training
@@ -44,6 +54,7 @@ QUICK = {
     "chunk": 10 * second,
     "rate_window": 30 * second,
     "input_rates": [10.0, 40.0],
+    "equal_input_spikes": False,
     # four times the paper's learning rates so that a short run already shows the drift
     "synapses.feedforward.rule.a_plus": 0.02,
     "synapses.feedforward.rule.a_minus": 0.021,
@@ -65,12 +76,21 @@ def check(ctx: RunContext) -> None:
         raise ConfigError("input_rates", f"got {p['input_rates']}", "expected a non-empty list of rates > 0 (Hz)")
 
 
+def chunks_per_rate(p: dict) -> dict[float, int]:
+    """Number of chunks trained at each input rate."""
+    total = float(p["duration"] / p["chunk"])
+    first = p["input_rates"][0]
+    return {rate: max(1, int(round(total * (first / rate if p["equal_input_spikes"] else 1.0))))
+            for rate in p["input_rates"]}
+
+
 def run(ctx: RunContext) -> dict:
     p, spec = ctx.params, ctx.model
     chunk_s = float(p["chunk"] / second)
-    n_chunks = int(round(float(p["duration"] / p["chunk"])))
-    w_max = spec.synapses["feedforward"].rule.w_max
-    window_chunks = max(1, int(round(float(p["rate_window"] / p["chunk"]))))
+    n_chunks = chunks_per_rate(p)
+    rule = spec.synapses["feedforward"].rule
+    w_max = rule.w_max
+    window = float(p["rate_window"] / p["chunk"])
     with backend_session(ctx.backend, ctx.seed, key=f"song2000-{spec.groups['inputs'].n}") as build_dir:
         net = build_network(spec, record_spikes=["inputs", "out"])
         inputs, synapses = net.groups["inputs"], net.synapses["feedforward"]
@@ -79,27 +99,29 @@ def run(ctx: RunContext) -> dict:
                              carry=[(synapses, "w")], build_dir=build_dir)
         ctx.log(f"compiled in {runner.compile():.1f} s" if ctx.backend == "standalone" else "runtime backend")
 
-        def record(k: int) -> dict:
-            return {"w": runner.state["feedforward.w"], "out_spikes": out.num_spikes,
-                    "out_t": np.asarray(out.t[:] / second) if k == n_chunks - 1 else np.empty(0)}
-
         runs = {}
         for r, rate in enumerate(p["input_rates"]):
+            def record(k: int, last: int = n_chunks[rate] - 1) -> dict:
+                return {"w": runner.state["feedforward.w"], "out_spikes": out.num_spikes,
+                        "out_t": np.asarray(out.t[:] / second) if k == last else np.empty(0)}
+
             runner.state.clear()  # every input rate learns from the same initial weights
-            runs[rate] = run_chunks(runner, n_chunks, record, checkpoint=ctx.path(f"checkpoint_{r}.npz"),
+            runs[rate] = run_chunks(runner, n_chunks[rate], record, checkpoint=ctx.path(f"checkpoint_{r}.npz"),
                                     label=f"{rate:g} Hz input",
                                     inputs=lambda k, rate=rate: {(inputs, "rates"): rate * Hz})
             if r == 0:
                 raster = {name: (mon.i[:].copy(), np.asarray(mon.t[:] / second))
                           for name, mon in (("inputs", in_spikes), ("out", out))}
-    main = runs[p["input_rates"][0]]
+    first = p["input_rates"][0]
+    main = runs[first]
     weights = np.stack(main["w"])
     rates = {rate: np.asarray(rec["out_spikes"], dtype=float) / chunk_s for rate, rec in runs.items()}
-    times = chunk_s * np.arange(1, n_chunks + 1)
+    times = chunk_s * np.arange(1, n_chunks[first] + 1)
     final_w = weights[-1]
+    late = weights[-max(1, int(round(window))):]
     ctx.save_arrays("weights.npz", times_s=times, weights=weights, **{f"rate_{k:g}Hz": v for k, v in rates.items()})
 
-    last_start = (n_chunks - 1) * chunk_s
+    last_start = (n_chunks[first] - 1) * chunk_s
     t_from = max(0.0, chunk_s - p["raster_seconds"])
     recent = {name: (i[t >= t_from], t[t >= t_from] + last_start) for name, (i, t) in raster.items()}
     ctx.savefig(plots.raster(recent, title=f"last {p['raster_seconds']:g} s of training"), "raster.png")
@@ -111,23 +133,35 @@ def run(ctx: RunContext) -> dict:
                                     bands={"mean": weights.mean(axis=1)}), "weight_traces.png")
     ctx.savefig(plots.curves(times, {f"{k:g} Hz input": v for k, v in rates.items()}, "time (s)",
                              "output rate (Hz)", "output rate during learning"), "output_rate.png")
-    by_rate = {f"{k:g}": float(v[-window_chunks:].mean()) for k, v in rates.items()}
+    by_rate = {f"{k:g}": float(v[-max(1, int(round(window * n_chunks[k] / n_chunks[first]))):].mean())
+               for k, v in rates.items()}
     initial = {f"{k:g}": float(v[0]) for k, v in rates.items()}
     ctx.savefig(plots.curves([float(k) for k in by_rate], {"after learning": list(by_rate.values()),
                                                            "first chunk": list(initial.values())},
                              "input rate (Hz)", "output rate (Hz)", "Song et al. Fig. 3", marker="o"),
                 "output_vs_input_rate.png")
     _, late_rate = rate_over_time(main["out_t"][-1], 1, chunk_s, chunk_s)
+    late_bimodality = [bimodality(w, w_max) for w in late]
+    width_theory = (additive_stdp_peak_width(rule.a_plus, rule.a_minus, float(rule.tau_plus / second),
+                                             float(rule.tau_minus / second))
+                    if rule.name == "stdp_additive" else float("nan"))  # the theory is for additive STDP
     return {
         "weight_bimodality": bimodality(final_w, w_max),
+        "weight_bimodality_late_mean": float(np.mean(late_bimodality)),
+        "weight_bimodality_late_range": [float(min(late_bimodality)), float(max(late_bimodality))],
         "weight_bimodality_by_input_rate": {f"{k:g}": bimodality(rec["w"][-1], w_max) for k, rec in runs.items()},
+        "lower_peak_width": lower_peak_width(late.ravel(), w_max),
+        "lower_peak_width_theory": width_theory,
+        "lower_peak_fraction_within_edge_theory": float(1.0 - np.exp(-0.1 / width_theory)),
         "weight_mean_final": float(final_w.mean()),
         "fraction_near_max": float(np.mean(final_w > 0.9 * w_max)),
-        "output_rate_hz": by_rate[f"{p['input_rates'][0]:g}"],
+        "fraction_near_zero": float(np.mean(final_w < 0.1 * w_max)),
+        "output_rate_hz": by_rate[f"{first:g}"],
         "output_rate_last_chunk_hz": float(late_rate[0]),
         "output_rate_by_input_rate": by_rate,
         "output_rate_initial_by_input_rate": initial,
-        "simulated_seconds": float(n_chunks * chunk_s * len(p["input_rates"])),
+        "training_seconds_by_input_rate": {f"{k:g}": n * chunk_s for k, n in n_chunks.items()},
+        "simulated_seconds": float(sum(n_chunks.values()) * chunk_s),
         "compile_seconds": runner.compile_seconds,
     }
 

@@ -11,6 +11,43 @@ def bimodality(w: np.ndarray, w_max: float, edge: float = 0.1) -> float:
     return float(np.mean((w < edge) | (w > 1 - edge)))
 
 
+def lower_peak_width(w: np.ndarray, w_max: float, cutoff: float = 0.3) -> float:
+    """Decay length (fraction of ``w_max``) of the weights piled up at the lower bound.
+
+    Fits ``p(w) ~ exp(-w / length)`` to the weights below ``cutoff * w_max`` by maximum
+    likelihood (an exponential truncated at the cutoff): the shape a Fokker-Planck analysis of
+    additive STDP predicts next to a reflecting bound (van Rossum, Bi & Turrigiano 2000,
+    J Neurosci 20:8812). See :func:`additive_stdp_peak_width` for the predicted length.
+    """
+    from scipy.optimize import minimize_scalar
+
+    x = np.asarray(w, dtype=float)[np.asarray(w, dtype=float) < cutoff * w_max] / w_max
+    if len(x) < 10:
+        return float("nan")
+
+    def neg_log_likelihood(rate: float) -> float:
+        return -(len(x) * np.log(rate) - rate * x.sum() - len(x) * np.log1p(-np.exp(-rate * cutoff)))
+
+    best = minimize_scalar(neg_log_likelihood, bounds=(1e-3, 1e4), method="bounded")
+    return float(1.0 / best.x)
+
+
+def additive_stdp_peak_width(a_plus: float, a_minus: float, tau_plus: float, tau_minus: float) -> float:
+    """Predicted decay length (fraction of w_max) of the lower peak under additive pair STDP.
+
+    With uncorrelated Poisson pre- and postsynaptic spikes at rates r_pre, r_post (all-to-all
+    pairing), a weak synapse drifts down at v = r_pre r_post (a_minus tau_minus - a_plus tau_plus)
+    and diffuses with D = r_pre r_post (a_plus^2 tau_plus + a_minus^2 tau_minus) / 4; next to the
+    reflecting bound at 0 the stationary density falls as exp(-w v / D), so the length D / v
+    depends on the rule's amplitudes only, not on the rates. (The causal pre-before-post term
+    that makes strong synapses grow is neglected: it lengthens the tail slightly.)
+    """
+    net_depression = a_minus * tau_minus - a_plus * tau_plus
+    if net_depression <= 0:
+        return float("inf")
+    return (a_plus ** 2 * tau_plus + a_minus ** 2 * tau_minus) / (4.0 * net_depression)
+
+
 def mean_rate(n_spikes: int, n_neurons: int, duration_s: float) -> float:
     """Mean firing rate in Hz."""
     return float(n_spikes) / (n_neurons * duration_s)

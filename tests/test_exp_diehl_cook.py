@@ -8,6 +8,7 @@ import pytest
 
 from snnlearn.experiment import run_experiment
 
+
 @pytest.mark.standalone
 def test_quick_run_is_far_above_chance(run_dir):
     metrics = json.loads((run_experiment("diehl_cook", quick=True, out=run_dir) / "metrics.json").read_text())
