@@ -101,17 +101,20 @@ def run(ctx: RunContext) -> dict:
 
         runs = {}
         for r, rate in enumerate(p["input_rates"]):
-            def record(k: int, last: int = n_chunks[rate] - 1) -> dict:
-                return {"w": runner.state["feedforward.w"], "out_spikes": out.num_spikes,
-                        "out_t": np.asarray(out.t[:] / second) if k == last else np.empty(0)}
+            def record(k: int, last: int = n_chunks[rate] - 1, main: bool = r == 0) -> dict:
+                # the last chunk's spikes are recorded (and so checkpointed): a resumed run has them
+                final = k == last
+                rec = {"w": runner.state["feedforward.w"], "out_spikes": out.num_spikes,
+                       "out_t": np.asarray(out.t[:] / second) if final else np.empty(0)}
+                if main:
+                    rec["in_i"] = in_spikes.i[:].copy() if final else np.empty(0, dtype=int)
+                    rec["in_t"] = np.asarray(in_spikes.t[:] / second) if final else np.empty(0)
+                return rec
 
             runner.state.clear()  # every input rate learns from the same initial weights
             runs[rate] = run_chunks(runner, n_chunks[rate], record, checkpoint=ctx.path(f"checkpoint_{r}.npz"),
                                     label=f"{rate:g} Hz input",
                                     inputs=lambda k, rate=rate: {(inputs, "rates"): rate * Hz})
-            if r == 0:
-                raster = {name: (mon.i[:].copy(), np.asarray(mon.t[:] / second))
-                          for name, mon in (("inputs", in_spikes), ("out", out))}
     first = p["input_rates"][0]
     main = runs[first]
     weights = np.stack(main["w"])
@@ -121,6 +124,8 @@ def run(ctx: RunContext) -> dict:
     late = weights[-max(1, int(round(window))):]
     ctx.save_arrays("weights.npz", times_s=times, weights=weights, **{f"rate_{k:g}Hz": v for k, v in rates.items()})
 
+    raster = {"inputs": (main["in_i"][-1], main["in_t"][-1]),
+              "out": (np.zeros(len(main["out_t"][-1]), dtype=int), main["out_t"][-1])}
     last_start = (n_chunks[first] - 1) * chunk_s
     t_from = max(0.0, chunk_s - p["raster_seconds"])
     recent = {name: (i[t >= t_from], t[t >= t_from] + last_start) for name, (i, t) in raster.items()}
@@ -131,7 +136,8 @@ def run(ctx: RunContext) -> dict:
     sample = ctx.rng.choice(weights.shape[1], size=min(p["sample_synapses"], weights.shape[1]), replace=False)
     ctx.savefig(plots.weight_traces(times, weights[:, sample],
                                     bands={"mean": weights.mean(axis=1)}), "weight_traces.png")
-    ctx.savefig(plots.curves(times, {f"{k:g} Hz input": v for k, v in rates.items()}, "time (s)",
+    ctx.savefig(plots.curves({f"{k:g} Hz input": chunk_s * np.arange(1, len(v) + 1) for k, v in rates.items()},
+                             {f"{k:g} Hz input": v for k, v in rates.items()}, "time (s)",
                              "output rate (Hz)", "output rate during learning"), "output_rate.png")
     by_rate = {f"{k:g}": float(v[-max(1, int(round(window * n_chunks[k] / n_chunks[first]))):].mean())
                for k, v in rates.items()}

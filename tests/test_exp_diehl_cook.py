@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
-from snnlearn.experiment import run_experiment
+from snnlearn.data import load_dataset
+from snnlearn.experiment import load_experiment, run_experiment
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    return run_experiment("diehl_cook", quick=True, out=tmp_path_factory.mktemp("diehl_cook") / "run")
 
 
 @pytest.mark.standalone
-def test_quick_run_is_far_above_chance(run_dir):
-    metrics = json.loads((run_experiment("diehl_cook", quick=True, out=run_dir) / "metrics.json").read_text())
+def test_quick_run_is_far_above_chance(quick_run):
+    metrics = json.loads((quick_run / "metrics.json").read_text())
     assert metrics["dataset"] == "digits" and metrics["n_excitatory"] == 50
     assert metrics["test_accuracy"] > 0.35       # chance: 0.10
     assert metrics["test_accuracy_logreg"] > 0.5
@@ -19,4 +26,20 @@ def test_quick_run_is_far_above_chance(run_dir):
     assert sum(metrics["neurons_per_class"]) == 50
     for figure in ("receptive_fields.png", "accuracy_curve.png", "raster.png", "theta_distribution.png",
                    "confusion_matrix.png"):
-        assert (run_dir / figure).is_file()
+        assert (quick_run / figure).is_file()
+
+
+@pytest.mark.standalone
+def test_trained_network_classifies_new_images_and_can_be_attacked(quick_run, tmp_path):
+    data = load_dataset("digits", "0:8000", "8000:10000")
+    classify = load_experiment("diehl_cook").classifier(quick_run)
+    x, y = data.x_test[:40], data.y_test[:40]
+    labels = classify(x)
+    assert labels.shape == (40,) and np.array_equal(labels, classify(x))  # same images, same labels
+    assert np.mean(labels == y) > 0.3                                    # chance: 0.10
+    # the adversarial experiment attacks it by transfer from backprop's gradient
+    m = json.loads((run_experiment("adversarial", quick=True, out=tmp_path / "adv", sets=[
+        f"diehl_cook.run={quick_run}", "diehl_cook.examples=30"]) / "metrics.json").read_text())
+    assert m["diehl_cook"]["status"] == "evaluated" and m["diehl_cook"]["examples"] == 30
+    curve = m["accuracy_vs_epsilon"]["fgsm"]["transfer_from_backprop"]["diehl_cook"]
+    assert len(curve) == 3 and curve[0] > 0.3
