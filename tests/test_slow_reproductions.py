@@ -19,10 +19,12 @@ def metrics_of(run: Path) -> dict:
 @pytest.mark.slow
 def test_song2000_weights_become_bimodal(run_dir):
     m = metrics_of(run_experiment("song2000", out=run_dir))
-    # measured: 0.785 at 10 Hz (4000 s; 0.758 at 2000 s), 0.838 at 40 Hz; the middle of the
-    # distribution keeps about a fifth of the weights at 10 Hz
-    assert m["weight_bimodality"] >= 0.75
+    # measured (seed 1): 0.785 at 10 Hz after 4000 s, stationary 0.78 (0.76-0.80) over the last
+    # 200 s; 0.84 at 40 Hz. The lower peak's width matches the Fokker-Planck prediction for
+    # additive STDP (0.063 vs 0.053 g_max), which caps how much of a peak lies within 0.1 g_max.
+    assert m["weight_bimodality_late_mean"] >= 0.75
     assert m["weight_bimodality_by_input_rate"]["40"] >= 0.8
+    assert m["lower_peak_width"] == pytest.approx(m["lower_peak_width_theory"], rel=0.3)
     rates = m["output_rate_by_input_rate"]
     assert max(rates.values()) / min(rates.values()) < 2.0  # the input rate varies 4x
 
