@@ -249,3 +249,31 @@ def test_missing_dataset_names_the_file_and_where(tmp_path):
     with pytest.raises(ConfigError, match="is not a folder"):
         load_dataset(str(tmp_path / "nowhere"))
     assert Path(tmp_path).is_dir()
+
+
+@pytest.mark.standalone
+def test_song2000_stopped_between_input_rates_resumes_to_the_same_result(tmp_path, monkeypatch):
+    """A run stopped after one input rate's last checkpoint resumes without re-simulating it."""
+    from snnlearn.experiment import load_experiment
+
+    sets = ["duration=20 s", "chunk=5 s", "rate_window=10 s"]
+    whole = run_experiment("song2000", quick=True, seed=4, sets=sets, out=tmp_path / "whole")
+    song = load_experiment("song2000")
+    real = song.run_chunks
+
+    def stop_at_second_rate(runner, n_chunks, record, *, checkpoint, **kwargs):
+        if checkpoint.name == "checkpoint_1.npz":
+            raise KeyboardInterrupt  # as if killed right after the first rate's last checkpoint
+        return real(runner, n_chunks, record, checkpoint=checkpoint, **kwargs)
+
+    monkeypatch.setattr(song, "run_chunks", stop_at_second_rate)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment("song2000", quick=True, seed=4, sets=sets, out=tmp_path / "stopped")
+    monkeypatch.setattr(song, "run_chunks", real)
+    run_experiment("song2000", quick=True, seed=4, sets=sets, resume=tmp_path / "stopped")
+    a, b = np.load(whole / "weights.npz"), np.load(tmp_path / "stopped" / "weights.npz")
+    for key in a.files:
+        np.testing.assert_array_equal(a[key], b[key])
+    m_whole, m_resumed = (json.loads((d / "metrics.json").read_text()) for d in (whole, tmp_path / "stopped"))
+    assert m_resumed["weight_bimodality_by_input_rate"] == m_whole["weight_bimodality_by_input_rate"]
+    assert (tmp_path / "stopped" / "raster.png").stat().st_size > 5000  # from the checkpointed spikes
