@@ -112,12 +112,14 @@ def run(ctx: RunContext) -> dict:
             build_dir=build_dir,
         )
         ctx.log(f"compiled in {runner.compile():.1f} s" if ctx.backend == "standalone" else "runtime backend")
-        post_index = np.asarray(synapses.j[:]) if ctx.backend == "runtime" else None
 
         def record(k: int) -> dict:
             return {
                 "rates": np.bincount(np.asarray(spikes.i[:]), minlength=n_post) / chunk_s,
                 "theta_mV": np.asarray(runner.state[runner.key(neurons, "theta")] / mV),
+                # the connectivity, once, in the checkpointed records: a resumed run that has
+                # nothing left to simulate cannot read it from a standalone program
+                "post_index": np.asarray(synapses.j[:]) if k == p["n_chunks"] - 1 else np.empty(0, dtype=int),
             }
 
         runs = {}
@@ -133,10 +135,9 @@ def run(ctx: RunContext) -> dict:
             )
             if label == "adaptive":
                 final_w = np.asarray(runner.state[runner.key(synapses, "w")])
-                post_index = np.asarray(synapses.j[:])
     rates_t = {label: np.stack(rec["rates"]) for label, rec in runs.items()}  # chunk x neuron
     final = {label: r[-p["final_chunks"] :].mean(axis=0) for label, r in rates_t.items()}
-    sums = incoming_sums(final_w, post_index, n_post)
+    sums = incoming_sums(final_w, runs["adaptive"]["post_index"][-1], n_post)
     low, high = p["band"]
 
     def in_band(r: np.ndarray) -> float:

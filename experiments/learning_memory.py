@@ -222,24 +222,19 @@ def run(ctx: RunContext) -> dict:
 
 
 def plot(ctx: RunContext, mlp: dict, rnn: dict) -> None:
+    panels = (
+        (mlp, "hidden layers", "MLP: memory of one learning step",
+         (("step", "backprop step (measured)", "o-"), ("cache", "forward cache (measured)", "s-"),
+          ("formula", "cache formula", "k:"), ("local", "layer-local Hebbian (measured)", "^-"))),
+        (rnn, "time steps T", "recurrent network: memory of learning a sequence",
+         (("bptt", "BPTT step (measured)", "o-"), ("formula", "BPTT history formula", "k:"),
+          ("local", "local trace rule (measured)", "^-"), ("local_formula", "trace formula", "k--"))),
+    )
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for key, label, style in (("step", "backprop step (measured)", "o-"),
-                              ("cache", "forward cache (measured)", "s-"),
-                              ("formula", "cache formula", "k:"),
-                              ("local", "layer-local Hebbian (measured)", "^-")):
-        d = mlp[key]
-        axes[0].plot(list(d), list(d.values()), style, label=label)
-    axes[0].set(xscale="log", yscale="log", xlabel="hidden layers", ylabel="bytes",
-                title="MLP: memory of one learning step")
-    for key, label, style in (("bptt", "BPTT step (measured)", "o-"),
-                              ("formula", "BPTT history formula", "k:"),
-                              ("local", "local trace rule (measured)", "^-"),
-                              ("local_formula", "trace formula", "k--")):
-        d = rnn[key]
-        axes[1].plot(list(d), list(d.values()), style, label=label)
-    axes[1].set(xscale="log", yscale="log", xlabel="time steps T", ylabel="bytes",
-                title="recurrent network: memory of learning a sequence")
-    for ax in axes:
+    for ax, (data, xlabel, title, lines) in zip(axes, panels, strict=True):
+        for key, label, style in lines:
+            ax.plot(list(data[key]), list(data[key].values()), style, label=label)
+        ax.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="bytes", title=title)
         ax.legend(fontsize=8)
     ctx.savefig(fig, "memory_scaling.png")
 

@@ -146,16 +146,20 @@ class Backprop(GradientEstimator):
         return {name: np.repeat(g[None], n, axis=0) for name, g in grads.items()}
 
 
-class WeightPerturbation(GradientEstimator):
-    """Perturb every parameter at once; the change of the batch's cost weights the perturbation."""
-
-    name = "weight_perturbation"
+class Perturbation(GradientEstimator):
+    """An estimator that measures the cost change caused by small Gaussian perturbations of size sigma."""
 
     def __init__(self, n_samples: int = 1, sigma: float = 1e-5) -> None:
         super().__init__(n_samples)
         if sigma <= 0:
             raise ConfigError("sigma", f"got {sigma}", "expected a positive perturbation size")
         self.sigma = float(sigma)
+
+
+class WeightPerturbation(Perturbation):
+    """Perturb every parameter at once; the change of the batch's cost weights the perturbation."""
+
+    name = "weight_perturbation"
 
     def samples(self, arch, params, x, targets, n, rng) -> Params:
         clean = trial_costs(forward(arch, params, x).output, targets).mean()
@@ -174,17 +178,11 @@ class WeightPerturbation(GradientEstimator):
         return n_parameters(arch)
 
 
-class NodePerturbation(GradientEstimator):
+class NodePerturbation(Perturbation):
     """Perturb the summed input of every unit in every trial; each trial's cost change weights
     its perturbation, and presynaptic activity turns it into weight updates."""
 
     name = "node_perturbation"
-
-    def __init__(self, n_samples: int = 1, sigma: float = 1e-5) -> None:
-        super().__init__(n_samples)
-        if sigma <= 0:
-            raise ConfigError("sigma", f"got {sigma}", "expected a positive perturbation size")
-        self.sigma = float(sigma)
 
     def samples(self, arch, params, x, targets, n, rng) -> Params:
         clean = forward(arch, params, x)
