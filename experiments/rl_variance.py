@@ -67,8 +67,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from brian2 import ms, mV
-from scipy import stats
 
+from snnlearn.analysis import mean_confidence_interval
 from snnlearn.engine import backend_session, resolve_backend
 from snnlearn.errors import ConfigError, one_of
 from snnlearn.experiment import (
@@ -238,17 +238,6 @@ def estimators_for(names: Sequence[str], scan: str, p: dict) -> list[GradientEst
 def problem(scan: str, n: int, p: dict, *seed: int, n_test: int = 256) -> StudentTeacher:
     rng = np.random.default_rng(np.random.SeedSequence([*seed, list(SCANS).index(scan), n]))
     return make_student_teacher(layer_sizes(scan, n, p["base_size"]), rng, n_test=n_test)
-
-
-def mean_ci(values: Sequence[float], confidence: float) -> tuple[float, float, float]:
-    """Mean and the t confidence interval of the mean (the interval is the mean itself for
-    one value)."""
-    v = np.asarray(values, dtype=float)
-    mean = float(v.mean())
-    if len(v) < 2 or np.allclose(v, mean):
-        return mean, mean, mean
-    half = float(stats.t.ppf(0.5 + confidence / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
-    return mean, mean - half, mean + half
 
 
 def loglog_slope(xs: Sequence[float], ys: Sequence[float | None]) -> float | None:
@@ -471,8 +460,8 @@ def summarise_variance(p: dict, scan: str, raw: dict, confidence: float) -> dict
     out: dict = {key: {} for key in ("nvar", "nvar_ci", "cos", "cos_ci", "slope", "slope_dim",
                                      "theory")}
     for name, by_n in raw.items():
-        nvar = {n: mean_ci(by_n[n]["normalized_variance"], confidence) for n in sizes}
-        cos = {n: mean_ci(by_n[n]["cosine"], confidence) for n in sizes}
+        nvar = {n: mean_confidence_interval(by_n[n]["normalized_variance"], confidence) for n in sizes}
+        cos = {n: mean_confidence_interval(by_n[n]["cosine"], confidence) for n in sizes}
         out["nvar"][name] = {str(n): nvar[n][0] for n in sizes}
         out["nvar_ci"][name] = {str(n): [nvar[n][1], nvar[n][2]] for n in sizes}
         out["cos"][name] = {str(n): cos[n][0] for n in sizes}
@@ -497,7 +486,7 @@ def learning_time(times: Sequence[float], confidence: float) -> tuple[float, lis
     finite = [t for t in times if np.isfinite(t)]
     if len(finite) < len(times):
         return float(np.median(times)), [min(finite), None]
-    _, low, high = mean_ci(times, confidence)
+    _, low, high = mean_confidence_interval(times, confidence)
     return float(np.median(times)), [low, high]
 
 

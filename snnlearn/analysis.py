@@ -48,6 +48,21 @@ def additive_stdp_peak_width(a_plus: float, a_minus: float, tau_plus: float, tau
     return (a_plus ** 2 * tau_plus + a_minus ** 2 * tau_minus) / (4.0 * net_depression)
 
 
+def mean_confidence_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and the Student-t confidence interval of the mean over ``values`` (seeds).
+
+    One value has no interval: its bounds are NaN.
+    """
+    from scipy import stats
+
+    v = np.asarray(values, dtype=float)
+    mean = float(v.mean())
+    if len(v) < 2:
+        return mean, float("nan"), float("nan")
+    half = float(stats.t.ppf(0.5 + confidence / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return mean, mean - half, mean + half
+
+
 def mean_rate(n_spikes: int, n_neurons: int, duration_s: float) -> float:
     """Mean firing rate in Hz."""
     return float(n_spikes) / (n_neurons * duration_s)

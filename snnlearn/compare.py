@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from .analysis import mean_confidence_interval
 from .results import atomic_write_bytes, is_complete, read_metrics
 from .sweep import Job, job_name, parse_seeds, run_jobs
 
@@ -99,17 +100,6 @@ def learners(hidden: int, data: str) -> list[Learner]:
     return table
 
 
-def confidence_interval(values: list[float]) -> tuple[float, float, float]:
-    """Mean and 95% t-interval."""
-    from scipy import stats
-
-    a = np.asarray(values, dtype=float)
-    if len(a) < 2:
-        return float(a.mean()), float("nan"), float("nan")
-    half = stats.t.ppf(0.975, len(a) - 1) * a.std(ddof=1) / np.sqrt(len(a))
-    return float(a.mean()), float(a.mean() - half), float(a.mean() + half)
-
-
 def first_at(curve: Curve, criterion: float) -> float | None:
     return next((n for n, a in curve if a >= criterion), None)
 
@@ -123,7 +113,7 @@ def summarise(table: list[Learner], jobs: dict[str, list[Job]], criteria: dict[s
         row: dict[str, Any] = {"task": learner.task, "learner": learner.name, "seeds": len(done),
                                "failed": len(jobs[learner.name]) - len(done), "error": "; ".join(errors)}
         if metrics:
-            mean, low, high = confidence_interval([learner.accuracy(m) for m in metrics])
+            mean, low, high = mean_confidence_interval([learner.accuracy(m) for m in metrics])
             low, high = np.clip([low, high], 0.0, 1.0)  # an accuracy interval stays within [0, 1] (NaN stays)
             reached = [first_at(learner.curve(m), criteria[learner.task]) for m in metrics]
             row.update({"accuracy_mean": mean, "accuracy_ci95_low": low, "accuracy_ci95_high": high,
