@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import csv
 import html
 import io
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .analysis import mean_confidence_interval
-from .results import atomic_write_bytes, is_complete, read_metrics
+from .results import atomic_write_bytes, atomic_write_csv, is_complete, read_metrics
 from .sweep import Job, job_name, parse_seeds, run_jobs
 
 Curve = list[tuple[float, float]]
@@ -244,11 +243,7 @@ def command(args) -> int:
     outcomes = run_jobs([j for js in jobs.values() for j in js], args.scheduler, args.workers)
     criteria = {"digits": 0.8, "reward_choice": 0.8}
     rows = summarise(table, jobs, criteria)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_bytes(out / "comparison.csv", buffer.getvalue().encode())
+    atomic_write_csv(out / "comparison.csv", rows)
     text = markdown(rows, criteria)
     atomic_write_bytes(out / "comparison.md", text.encode())
     figure = curves_figure(table, jobs)

@@ -9,6 +9,7 @@ with an exclusive ``mkdir``: two runs started at once never share one.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
@@ -67,6 +68,15 @@ def to_jsonable(value: Any) -> Any:
 def atomic_write_json(path: Path, data: Mapping[str, Any]) -> Path:
     text = json.dumps(to_jsonable(data), indent=2, sort_keys=False)
     return atomic_write_bytes(path, (text + "\n").encode())
+
+
+def atomic_write_csv(path: Path, rows: list[Mapping[str, Any]]) -> Path:
+    """Write ``rows`` as a CSV table; its columns are every key, in order of first appearance."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(dict.fromkeys(k for row in rows for k in row)))
+    writer.writeheader()
+    writer.writerows(rows)
+    return atomic_write_bytes(path, buffer.getvalue().encode())
 
 
 def atomic_save_npz(path: Path, **arrays: Any) -> Path:

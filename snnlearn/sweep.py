@@ -12,9 +12,7 @@ other jobs go on. ``sweep.csv`` lists every job with its status and scalar metri
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
-import io
 import itertools
 import json
 import os
@@ -28,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .results import atomic_write_bytes, atomic_write_json, is_complete, read_metrics
+from .results import atomic_write_csv, atomic_write_json, is_complete, read_metrics
 
 
 @dataclass(frozen=True)
@@ -125,12 +123,7 @@ def write_summary(root: Path, jobs: Sequence[Job], outcomes: Sequence[dict]) -> 
         rows.append({"job": Path(job.folder).name, "experiment": job.experiment, "seed": job.seed,
                      "sets": " ".join(job.sets), "status": outcome["status"], "error": outcome["error"],
                      **scalar_metrics(Path(job.folder))})
-    columns = list(dict.fromkeys(k for row in rows for k in row))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    return atomic_write_bytes(root / "sweep.csv", buffer.getvalue().encode())
+    return atomic_write_csv(root / "sweep.csv", rows)
 
 
 def sweep(experiment: str, sets: Sequence[str], seeds: Sequence[int], *, quick: bool, out: Path,
