@@ -66,8 +66,6 @@ def make_student_teacher(sizes: tuple[int, ...], rng: np.random.Generator,
     return StudentTeacher(arch, teacher, student, test_x)
 
 
-
-
 @dataclass
 class LearningRun:
     """Generalisation loss at checkpoints, and when (if ever) it first reached the target."""
