@@ -123,6 +123,9 @@ def _extra_commands() -> dict[str, tuple[Callable, Callable]]:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        from .config import check_environment
+
+        check_environment()
         args = build_parser().parse_args(argv)
         if getattr(args, "help", False):
             return _experiment_help(args.name)

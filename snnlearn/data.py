@@ -11,7 +11,6 @@ split by index ranges, which are recorded in the run's metrics.
 from __future__ import annotations
 
 import gzip
-import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,7 +126,10 @@ def load_dataset(path: str | None = None, train: str = "0:8000", test: str = "80
     ``path`` may be ``"digits"`` (embedded), ``""``/None (``SNNLEARN_DATA`` if set, else embedded)
     or a folder of MNIST IDX files.
     """
-    path = path or os.environ.get("SNNLEARN_DATA") or "digits"
+    from . import config
+
+    if path in (None, "", "auto"):
+        path = config.data_path() or "digits"
     if path == "digits":
         return load_embedded_digits()
     return load_mnist(Path(path), train, test)

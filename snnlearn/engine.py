@@ -35,6 +35,7 @@ import brian2
 import numpy as np
 from brian2 import Network, TimedArray, device, prefs, set_device
 
+from . import config
 from .errors import ConfigError, warn
 
 SEED_ENV = "SNNLEARN_CHUNK_SEED"
@@ -74,8 +75,8 @@ def resolve_backend(name: str, explicit: bool) -> str:
 
 def codegen_target() -> str:
     """Brian2's ``auto`` (Cython when it compiles, else NumPy); ``SNNLEARN_CODEGEN`` overrides."""
-    forced = os.environ.get("SNNLEARN_CODEGEN")
-    if forced:
+    forced = config.codegen_target()
+    if forced and forced != "auto":
         return forced
     return "auto" if compiler_available() else "numpy"
 
@@ -87,7 +88,7 @@ def chunk_seed(seed: int, index: int) -> int:
 
 
 def default_build_root() -> Path:
-    return Path(os.environ.get("SNNLEARN_BUILD_DIR", Path.home() / ".cache" / "snnlearn" / "standalone"))
+    return config.build_root()
 
 
 @contextlib.contextmanager

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import os
 import platform
 import sys
 import time
@@ -52,8 +51,9 @@ BACKENDS = ("runtime", "standalone")
 
 def project_root() -> Path:
     """The folder holding ``experiments/`` and ``models/`` (``SNNLEARN_HOME`` or the checkout)."""
-    env = os.environ.get("SNNLEARN_HOME")
-    return Path(env) if env else Path(__file__).resolve().parent.parent
+    from . import config
+
+    return config.home() or Path(__file__).resolve().parent.parent
 
 
 def experiments_dir() -> Path:
