@@ -37,21 +37,9 @@ from brian2 import Network, TimedArray, device, prefs, set_device
 
 from . import config
 from .errors import ConfigError, warn
+from .session import NumericalError, StandaloneBuildError
 
 SEED_ENV = "SNNLEARN_CHUNK_SEED"
-
-
-class StandaloneBuildError(RuntimeError):
-    """Generating or compiling the standalone program failed (compiler missing or broken)."""
-
-
-class NumericalError(FloatingPointError):
-    """A state variable became NaN or infinite; ``variable`` names it."""
-
-    def __init__(self, variable: str, chunk: int) -> None:
-        self.variable = variable
-        super().__init__(f"{variable}: became NaN or infinite in chunk {chunk}; the time step is probably too "
-                         "large for a time constant (or a learning rate too high): lower simulation.dt")
 
 
 def compiler_available() -> bool:
