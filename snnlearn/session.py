@@ -36,6 +36,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -138,6 +139,7 @@ class Session:
         self._pending: dict[Any, Any] = {}   # (obj, var) -> value for the next run (standalone)
         self._timed: dict[TimedArray, np.ndarray] = {}  # TimedArray values, re-applied every run
         self._offsets: dict[str, int] = {}   # runtime: monitor sizes before the last run
+        self._counts: dict[str, np.ndarray] = {}  # runtime: spike counts before the last run
         self._monitors = [o for o in network.objects if isinstance(o, _MONITORS)]
 
     # ---------------------------------------------------------------- time
@@ -212,6 +214,8 @@ class Session:
     def _run_runtime(self) -> None:
         for monitor in self._monitors:
             self._offsets[monitor.name] = _recorded_length(monitor)
+            if isinstance(monitor, EventMonitor):
+                self._counts[monitor.name] = np.asarray(monitor.count[:]).copy()
         self.network.run(self.chunk, namespace={})
 
     def _run_standalone(self) -> None:
@@ -242,8 +246,10 @@ class Session:
 
     def spike_count(self, monitor: SpikeMonitor) -> np.ndarray:
         """Spikes per neuron recorded by ``monitor`` during the last run."""
-        i, _ = self.spikes(monitor)
-        return np.bincount(i, minlength=len(monitor.source)).astype(np.int64)
+        count = np.asarray(monitor.count[:]).astype(np.int64)
+        if self.backend == "runtime" and monitor.name in self._counts:
+            count = count - self._counts[monitor.name]
+        return count
 
     def samples(self, monitor: StateMonitor, var: str) -> tuple[np.ndarray, np.ndarray]:
         """``(times in s, values (recorded x samples) in base units)`` of the last run."""
@@ -322,7 +328,7 @@ def _stateful(network: Network) -> list[Any]:
 
 def _recorded_length(monitor: Any) -> int:
     if isinstance(monitor, EventMonitor):
-        return int(monitor.num_spikes) if hasattr(monitor, "num_spikes") else len(monitor.t[:])
+        return int(monitor.N[:]) if monitor.record else 0
     return len(monitor.t[:])
 
 
@@ -529,3 +535,43 @@ static void snnlearn_save_state() {
     }
 }
 """
+
+
+def run_in_chunks(session: Session, n_chunks: int, record: Any, *, checkpoint: Path | None = None,
+                  label: str = "chunks", before: Any = None) -> dict[str, list[np.ndarray]]:
+    """Run ``session`` for ``n_chunks`` chunks, collecting ``record(k)`` after chunk ``k``.
+
+    ``before(k)``, if given, sets the inputs of chunk ``k`` (through ``session.set`` or
+    ``set_timed``) and must depend on ``k`` and the session's state only. After each chunk the
+    session's whole state, the records so far and the next chunk's index are written atomically
+    to ``checkpoint``; if that file exists when this is called, the run continues from it and
+    equals an uninterrupted one. Returns ``{name: [record of chunk 0, of chunk 1, ...]}``.
+    """
+    from .engine import Progress
+    from .results import atomic_save_npz, load_npz
+
+    records: dict[str, list[np.ndarray]] = {}
+    if checkpoint is not None and Path(checkpoint).is_file():
+        saved = load_npz(checkpoint)
+        session.load_state(saved)
+        indexed: dict[str, list[tuple[int, np.ndarray]]] = {}
+        for key, value in saved.items():
+            if key.startswith("record:"):
+                name, index = key.removeprefix("record:").rsplit(":", 1)
+                indexed.setdefault(name, []).append((int(index), value))
+        records = {k: [v for _, v in sorted(pairs, key=lambda p: p[0])] for k, pairs in indexed.items()}
+        print(f"  {label}: resuming at chunk {session.chunks_run}/{n_chunks} from {checkpoint}",
+              file=sys.stderr, flush=True)
+    progress = Progress(n_chunks, label, start=session.chunks_run)
+    for k in range(session.chunks_run, n_chunks):
+        if before is not None:
+            before(k)
+        session.run()
+        for name, value in record(k).items():
+            records.setdefault(name, []).append(np.asarray(value))
+        if checkpoint is not None:
+            arrays = session.state()
+            arrays.update({f"record:{name}:{i}": v for name, vs in records.items() for i, v in enumerate(vs)})
+            atomic_save_npz(checkpoint, **arrays)
+        progress.update(k + 1)
+    return records

@@ -50,25 +50,21 @@ def connect_reward(built: Any, source: Any, amount: str, name: str) -> Synapses:
 
 
 def attach_pair_reward(built: Any, pre: tuple[str, int], post: tuple[str, int], *, window, delay_min,
-                       delay_max, amount: float, slots: int = 16, chunk=None,
-                       name: str = "pair_reward") -> NeuronGroup:
+                       delay_max, amount: float, slots: int = 16, name: str = "pair_reward") -> NeuronGroup:
     """Reward the pairing "neuron ``post`` fires within ``window`` after neuron ``pre``".
 
     ``pre`` and ``post`` are (group name, neuron index). Each pairing writes the time a reward
     is due, ``t + delay_min + (delay_max - delay_min) rand()``, into the next of ``slots``
     slots (a ring); a slot "fires" when its time comes, adding ``amount`` to the dopamine.
     Returns the slot group (variables ``t_due``, ``n_pairs``; its spikes are the rewards).
-
-    ``chunk``: for runs split into chunks that each restart at t = 0, the chunk's length. The
-    carried due times (``t_due``, ``n_pairs`` carried by the caller) are then shifted back by
-    one chunk at the start of each chunk, so that rewards pending at the end of a chunk arrive
-    on time in the next.
+    Due times are absolute: a :class:`~snnlearn.session.Session` carries them, like every other
+    variable, from one chunk to the next, so a reward pending at a chunk's end arrives on time.
     """
     dt = built.spec.dt
     # t_lead: the last spike of the leading neuron, as seen by each slot
     ring = NeuronGroup(slots, "t_due : second\nt_lead : second\nn_pairs : integer",
                        threshold="t > t_due - 0.5 * dt", reset="t_due = never", name=name, dt=dt,
-                       namespace={"never": NEVER, "chunk_length": chunk})
+                       namespace={"never": NEVER})
     ring.t_due = NEVER
     ring.t_lead = -NEVER
     pre_group, pre_index = built.groups[pre[0]], int(pre[1])
@@ -83,8 +79,6 @@ def attach_pair_reward(built: Any, pre: tuple[str, int], post: tuple[str, int], 
                                               "delay_span": delay_max - delay_min, "n_slots": slots})
     watch_post.connect(i=[post_index] * slots, j=np.arange(slots))
     built.add(ring, watch_pre, watch_post)
-    if chunk is not None:
-        ring.run_regularly("t_due = t_due - chunk_length", dt=chunk, when="start", name=f"{name}_shift")
     connect_reward(built, ring, repr(float(amount)), f"{name}_dopamine")
     return ring
 
