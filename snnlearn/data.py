@@ -117,7 +117,7 @@ def _find(folder: Path, stem: str) -> Path | None:
     return None
 
 
-_RANGE = re.compile(r"^\s*(\d*)\s*:\s*(\d*)\s*$")
+_RANGE = re.compile(r"^\s*(\d*)\s*:\s*(\d*)\s*$", re.ASCII)
 
 
 def parse_range(text: str, n: int, field: str) -> slice:

@@ -46,7 +46,7 @@ _TOKEN = re.compile(r"""
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>\*\*|[*/^()+-])
-""", re.VERBOSE)
+""", re.VERBOSE | re.ASCII)
 
 
 class _Parser:

@@ -61,6 +61,7 @@ def test_typical_values_are_read(text, expected):
     ("().__class__.__base__.__subclasses__()", "unexpected '.' at position 3"),
     ("1 __import__('os').system('x')", "unexpected \"'\""),
     ("1 __class__", "unknown unit '__class__'"),
+    ("1 ms**\u00b2", "unexpected '\u00b2'"), ("\u0661 ms", "unexpected '\u0661'"), ("1\u00a0ms", "unexpected"),
     ("1 " + "(" * 60 + "ms" + ")" * 60, "too long"),
 ])
 def test_what_is_not_a_quantity_is_one_error_naming_the_field(text, problem):
