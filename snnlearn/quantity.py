@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 import brian2
 from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, Unit, get_dimensions
@@ -65,7 +65,7 @@ class _Parser:
             position = match.end()
         self.index = 0
 
-    def fail(self, problem: str):
+    def fail(self, problem: str) -> NoReturn:
         raise ConfigError(self.field, f"cannot read {self.text!r} as a quantity: {problem}", self.allowed)
 
     def peek(self) -> tuple[str, str, int] | None:
@@ -84,7 +84,7 @@ class _Parser:
     def quantity(self) -> tuple[float, Quantity]:
         sign = 1.0
         token = self.peek()
-        if token is not None and token[1] in "+-":
+        if token is not None and token[1] in ("+", "-"):
             sign = -1.0 if self.take()[1] == "-" else 1.0
         if self.peek() is None:
             self.fail("there is no number")
@@ -116,7 +116,7 @@ class _Parser:
         if token is not None and token[1] in ("**", "^"):
             self.take()
             sign = 1
-            if (next_token := self.peek()) is not None and next_token[1] in "+-":
+            if (next_token := self.peek()) is not None and next_token[1] in ("+", "-"):
                 sign = -1 if self.take()[1] == "-" else 1
             kind, text, position = self.take()
             if kind != "number" or not text.isdigit():
@@ -142,7 +142,6 @@ class _Parser:
             self.take()
             return value
         self.fail(f"expected a unit name but found {self.describe(token)}")
-        raise AssertionError  # pragma: no cover - fail() raises
 
 
 def unit_text(dims: Any) -> str:
