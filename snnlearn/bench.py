@@ -108,6 +108,9 @@ def bench(args) -> int:
     for name in ("n_excitatory", "chunk", "loop_examples", "repeats"):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')}", "must be >= 1", "give a positive integer")
+    from .experiment import check_seed
+
+    check_seed(args.seed)
     data = load_dataset(args.data)
     spec = diehl_cook_spec(data.n_pixels, args.n_excitatory)
     images = data.x_train[:args.chunk]

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from .engine import NumericalError, StandaloneBuildError
-from .errors import ConfigError
+from .errors import ConfigError, one_of
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,9 +61,22 @@ def _experiment_help(name: str) -> int:
     return 0
 
 
-def cmd_run(args) -> int:
-    from .experiment import run_experiment
+def _run_help(parser: argparse.ArgumentParser) -> int:
+    """``snnlearn run --help`` without a name: the options, and the experiments to name."""
+    from .experiment import available_experiments, describe, load_experiment
 
+    print(parser.format_help().rstrip())
+    print("\nexperiments (snnlearn run NAME --help shows one's paper, targets and parameters):")
+    for name in available_experiments():
+        print(f"  {name:22s} {describe(load_experiment(name))}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from .experiment import available_experiments, run_experiment
+
+    if args.name is None:
+        raise ConfigError("experiment", "no experiment named (snnlearn run NAME)", one_of(available_experiments()))
     run_experiment(args.name, seed=args.seed, quick=args.quick, backend=args.backend, sets=args.sets,
                    model_file=args.model, out=args.out, resume=args.resume)
     return 0
@@ -89,10 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("list", help="list experiments and model files").set_defaults(func=cmd_list)
     run = sub.add_parser("run", help="run experiments/NAME.py", add_help=False)
-    run.add_argument("name")
-    run.add_argument("-h", "--help", action="store_true")
+    run.add_argument("name", nargs="?", help="the experiment (snnlearn list names them)")
+    run.add_argument("-h", "--help", action="store_true",
+                     help="show this help; with NAME, the experiment's paper, targets and parameters")
     _add_run_options(run)
-    run.set_defaults(func=cmd_run)
+    run.set_defaults(func=cmd_run, parser=run)
     check = sub.add_parser("check", help="validate a model file and print what it builds")
     check.add_argument("file")
     check.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
@@ -128,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_environment()
         args = build_parser().parse_args(argv)
         if getattr(args, "help", False):
-            return _experiment_help(args.name)
+            return _experiment_help(args.name) if args.name is not None else _run_help(args.parser)
         return args.func(args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

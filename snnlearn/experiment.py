@@ -47,6 +47,21 @@ from .results import (
 )
 
 BACKENDS = ("runtime", "standalone")
+#: Seeds are NumPy ``SeedSequence`` entropy and Brian2 seeds: unsigned 32-bit integers.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: Any, field: str = "--seed") -> int:
+    """Refuse a seed that is not an integer in ``0..MAX_SEED`` (before anything is written).
+
+    NumPy and Brian2 take 32-bit seeds; a larger one would fail inside the run, after the run
+    folder and ``params.json`` exist.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError(field, f"got {seed!r}", f"expected an integer from 0 to {MAX_SEED}")
+    if not 0 <= seed <= MAX_SEED:
+        raise ConfigError(field, f"{seed} is out of range", f"expected an integer from 0 to {MAX_SEED} (2**32-1)")
+    return seed
 
 
 def project_root() -> Path:
@@ -174,8 +189,7 @@ def prepare(name: str, *, seed: int = 1, quick: bool = False, backend: str | Non
     module = load_experiment(name)
     if backend is not None and backend not in BACKENDS:
         raise ConfigError("--backend", f"unknown backend {backend!r}", one_of(BACKENDS))
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ConfigError("--seed", f"got {seed!r}", "expected an integer >= 0")
+    check_seed(seed)
     assignments = parse_assignments(sets)
     if quick:  # --quick first, so that --set still overrides it
         assignments = list(getattr(module, "QUICK", {}).items()) + assignments
@@ -185,6 +199,29 @@ def prepare(name: str, *, seed: int = 1, quick: bool = False, backend: str | Non
     return module, params, model, chosen
 
 
+def check_run(name: str, *, seed: int = 1, quick: bool = False, backend: str | None = None,
+              sets: Sequence[str] = (), model_file: str | None = None,
+              resume: bool = False) -> tuple[ModuleType, Any, RunContext]:
+    """Every check a run makes before it writes anything: :func:`prepare`, the backend, ``check(ctx)``.
+
+    ``run`` and ``sweep`` both call it, so a sweep refuses a bad job before it starts a cluster
+    or creates a folder. Returns the experiment module, the model as resolved (before the
+    experiment's ``check`` may adapt ``ctx.model``) and a :class:`RunContext` whose ``out_dir``
+    is not set yet.
+    """
+    module, params, model, chosen = prepare(name, seed=seed, quick=quick, backend=backend,
+                                            sets=sets, model_file=model_file)
+    from .engine import resolve_backend
+
+    chosen = resolve_backend(chosen, explicit=backend is not None)
+    ctx = RunContext(name=name, seed=seed, quick=quick, backend=chosen, out_dir=Path("."),
+                     params=params, model=model, resume=resume, backend_explicit=backend is not None)
+    check: Callable[[RunContext], None] | None = getattr(module, "check", None)
+    if check is not None:
+        check(ctx)
+    return module, model, ctx
+
+
 def run_experiment(name: str, *, seed: int = 1, quick: bool = False, backend: str | None = None,
                    sets: Sequence[str] = (), model_file: str | None = None, out: str | Path | None = None,
                    resume: str | Path | None = None, results_root: str | Path = "results") -> Path:
@@ -192,17 +229,11 @@ def run_experiment(name: str, *, seed: int = 1, quick: bool = False, backend: st
 
     Returns the run folder. ``resume`` continues an unfinished run folder (its checkpoints).
     """
-    module, params, model, chosen = prepare(name, seed=seed, quick=quick, backend=backend,
-                                            sets=sets, model_file=model_file)
-    from .engine import StandaloneBuildError, resolve_backend
+    module, model, ctx = check_run(name, seed=seed, quick=quick, backend=backend, sets=sets,
+                                   model_file=model_file, resume=resume is not None)
+    from .engine import StandaloneBuildError
 
-    chosen = resolve_backend(chosen, explicit=backend is not None)
-    ctx = RunContext(name=name, seed=seed, quick=quick, backend=chosen, out_dir=Path("."),
-                     params=params, model=model, resume=resume is not None,
-                     backend_explicit=backend is not None)
-    check: Callable[[RunContext], None] | None = getattr(module, "check", None)
-    if check is not None:
-        check(ctx)
+    chosen, params = ctx.backend, ctx.params
     if resume is not None:
         ctx.out_dir = Path(resume)
         if not ctx.out_dir.is_dir():

@@ -4,75 +4,23 @@ Every neuron model and plasticity rule is a frozen dataclass derived from :class
 Its fields carry defaults (a Brian2 quantity, a float, an int, a bool or a string) and optional
 constraints; :meth:`Params.from_mapping` turns a user's mapping (``{"tau_plus": "20 ms"}``) into
 an instance, raising :class:`~snnlearn.errors.ConfigError` that names the field and what is
-allowed. Quantities are written as strings with a unit (``"20 ms"``, ``"-70 mV"``, ``"10 Hz"``).
+allowed. Quantities are written as strings with a unit (``"20 ms"``, ``"-70 mV"``, ``"10 Hz"``),
+read by :func:`snnlearn.quantity.parse_quantity` (a parser: nothing is evaluated).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Mapping
 from typing import Any, Self
 
-import brian2
 from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity, get_dimensions
 
 from .errors import ConfigError, one_of
+from .quantity import parse_quantity, unit_text
 
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_QUANTITY = re.compile(rf"^\s*({_NUMBER}|[-+]?inf|nan)\s*(.*?)\s*$")
-_UNIT_NAMES = {
-    name: value
-    for module in (brian2.units.allunits, brian2.units.stdunits)
-    for name, value in vars(module).items()
-    if isinstance(value, Quantity)
-} | {"s": brian2.units.second}
-
-
-def unit_text(dims) -> str:
-    """A readable unit for an error message ('s', 'V', 'Hz', 'dimensionless')."""
-    if dims is DIMENSIONLESS:
-        return "a plain number"
-    return f"a quantity in {Quantity(1, dim=dims).get_best_unit()!s}".replace("1.0 ", "")
-
-
-def parse_quantity(value: Any, like: Quantity, field: str) -> Quantity:
-    """Parse ``"20 ms"`` (or a bare number when ``like`` is dimensionless) into a quantity.
-
-    The result must have the same physical dimensions as ``like`` and be finite.
-    """
-    dims = get_dimensions(like)
-    expected = unit_text(dims)
-    if isinstance(value, bool):
-        raise ConfigError(field, f"got a boolean {value!r}", f"expected {expected}")
-    if isinstance(value, int | float):
-        if dims is not DIMENSIONLESS:
-            raise ConfigError(field, f"{value!r} has no unit", f"expected {expected}, e.g. \"{like!s}\"")
-        quantity = Quantity(float(value))
-    elif isinstance(value, str):
-        match = _QUANTITY.match(value)
-        if not match:
-            raise ConfigError(field, f"cannot read {value!r} as a quantity", f"expected {expected}, e.g. \"{like!s}\"")
-        number, unit_expr = match.groups()
-        unit = Quantity(1.0)
-        if unit_expr:
-            try:
-                unit = eval(unit_expr, {"__builtins__": {}}, _UNIT_NAMES)  # noqa: S307 - names are units only
-            except Exception:
-                raise ConfigError(field, f"unknown unit {unit_expr!r}", f"expected {expected}") from None
-            if not isinstance(unit, Quantity | int | float):
-                raise ConfigError(field, f"unknown unit {unit_expr!r}", f"expected {expected}")
-        quantity = float(number) * unit
-    elif isinstance(value, Quantity):
-        quantity = value
-    else:
-        raise ConfigError(field, f"got {type(value).__name__} {value!r}", f"expected {expected}")
-    if get_dimensions(quantity) != dims:
-        raise ConfigError(field, f"{value!r} has the wrong unit", f"expected {expected}")
-    if not math.isfinite(float(quantity)):
-        raise ConfigError(field, f"{value!r} is not finite", f"expected a finite {expected.removeprefix('a ')}")
-    return quantity
+__all__ = ["Params", "coerce", "param", "parse_quantity", "unit_text"]
 
 
 def coerce(value: Any, default: Any, field: str) -> Any:

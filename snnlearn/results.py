@@ -15,6 +15,7 @@ import json
 import math
 import os
 import secrets
+import stat
 import tempfile
 import time
 from collections.abc import Mapping
@@ -27,13 +28,46 @@ from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity
 METRICS_FILE = "metrics.json"
 
 
+def current_umask() -> int:
+    """The process's file-mode creation mask, read without changing it where Linux allows.
+
+    ``/proc/self/status`` has it since Linux 4.7; elsewhere it is read by setting and restoring
+    it (``os.umask`` has no read-only form).
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _final_mode(path: Path) -> int:
+    """The mode ``open(path, "w")`` would leave: the existing file's, else 0o666 less the umask."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return 0o666 & ~current_umask()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    The temporary file is created private (0600, by ``mkstemp``) and given, before the rename,
+    the mode a plain ``open()`` would: that of the file it replaces, or 0666 less the umask, so
+    colleagues can read a shared results folder when the umask lets them.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _final_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

@@ -232,28 +232,11 @@ def _namespace(raw: Any, field_name: str) -> dict[str, Any]:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise ConfigError(f"{field_name}.{key}", f"got {value!r}", "expected a number or a quantity string")
         if isinstance(value, str):
-            value = parse_quantity(value, _guess_like(value, f"{field_name}.{key}"), f"{field_name}.{key}")
+            value = parse_quantity(value, None, f"{field_name}.{key}")  # any unit
         elif not math.isfinite(value):
             raise ConfigError(f"{field_name}.{key}", f"{value!r} is not finite", "expected a finite number")
         out[key] = value
     return out
-
-
-def _guess_like(text: str, field_name: str) -> Quantity:
-    """A quantity of the dimensions written in ``text`` (so any unit is accepted)."""
-    from .params import _QUANTITY, _UNIT_NAMES
-
-    match = _QUANTITY.match(text)
-    if not match:
-        raise ConfigError(field_name, f"cannot read {text!r}", "expected a number with a unit, e.g. \"5 ms\"")
-    unit_expr = match.group(2)
-    if not unit_expr:
-        return Quantity(1.0)
-    try:
-        return eval(unit_expr, {"__builtins__": {}}, _UNIT_NAMES)  # noqa: S307 - names are units only
-    except Exception:
-        raise ConfigError(field_name, f"unknown unit {unit_expr!r}",
-                          "expected a Brian2 unit (ms, mV, Hz, nS...)") from None
 
 
 def parse_synapse(name: str, raw: Any, groups: Mapping[str, GroupSpec]) -> SynapseSpec:

@@ -7,6 +7,10 @@ installed and the sweep folder on a shared file system). Each job writes its own
 atomically; a job whose folder already holds ``metrics.json`` is skipped, an unfinished one is
 resumed from its checkpoints, and a failing job leaves ``error.json`` with its error while the
 other jobs go on. ``sweep.csv`` lists every job with its status and scalar metrics.
+
+Everything is checked before a cluster starts or a folder is made: seeds (``0..2**32-1``), the
+number of jobs (more than ``MAX_JOBS`` needs ``--yes``) and every job's configuration, with the
+same checks as ``snnlearn run``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import argparse
 import hashlib
 import itertools
 import json
+import math
 import os
 import re
 import subprocess
@@ -53,31 +58,77 @@ def job_name(experiment: str, sets: Sequence[str], seed: int) -> str:
     return f"{experiment}{'_' + readable if readable else ''}_seed{seed}_{digest}"
 
 
+#: A sweep of more jobs than this asks for ``--yes``; none may exceed ``MAX_JOBS_HARD``.
+MAX_JOBS = 200
+MAX_JOBS_HARD = 100_000
+
+
 def parse_seeds(text: str) -> list[int]:
-    """``"0-9"``, ``"1,4,7"`` or ``"3"``."""
+    """``"0-9"``, ``"1,4,7"`` or ``"3"``: distinct seeds, each in ``0..2**32-1``.
+
+    The size of a range is checked before it is listed, so ``0-4294967295`` is refused at once
+    rather than filling memory.
+    """
+    from .experiment import MAX_SEED
+
+    allowed = f"expected e.g. 0-9 or 1,4,7: distinct integers from 0 to {MAX_SEED}"
     try:
-        if "-" in text:
-            first, last = (int(x) for x in text.split("-"))
-            seeds = list(range(first, last + 1))
-        else:
-            seeds = [int(x) for x in text.split(",")]
+        bounds = [int(x) for x in text.split("-")] if "-" in text else None
+        seeds = [int(x) for x in text.split(",")] if bounds is None else []
     except ValueError:
-        raise ConfigError("--seeds", f"cannot read {text!r}", "expected e.g. 0-9 or 1,4,7") from None
-    if not seeds or min(seeds) < 0:
-        raise ConfigError("--seeds", f"{text!r} gives no valid seed", "expected integers >= 0")
+        raise ConfigError("--seeds", f"cannot read {text!r}", allowed) from None
+    if bounds is not None:
+        if len(bounds) != 2:
+            raise ConfigError("--seeds", f"cannot read {text!r}", allowed)
+        first, last = bounds
+        if not 0 <= first <= last <= MAX_SEED:
+            raise ConfigError("--seeds", f"range {text!r} is empty or out of range", allowed)
+        if last - first + 1 > MAX_JOBS_HARD:
+            raise ConfigError("--seeds", f"{text!r} gives {last - first + 1} seeds",
+                              f"expected at most {MAX_JOBS_HARD} seeds")
+        seeds = list(range(first, last + 1))
+    if not seeds or min(seeds) < 0 or max(seeds) > MAX_SEED:
+        raise ConfigError("--seeds", f"{text!r} gives a seed out of range", allowed)
+    seen: set[int] = set()
+    for seed in seeds:
+        if seed in seen:
+            raise ConfigError("--seeds", f"seed {seed} is given twice", allowed)
+        seen.add(seed)
     return seeds
 
 
-def grid(sets: Sequence[str]) -> list[tuple[str, ...]]:
-    """Every combination of ``key=v1,v2`` values (a bracketed list counts as one value)."""
+def _axes(sets: Sequence[str]) -> list[list[str]]:
     axes = []
     for item in sets:
         key, sep, values = item.partition("=")
         if not sep:
             raise ConfigError("--set", f"cannot read {item!r}", "expected KEY=VALUE or KEY=V1,V2,...")
         parts = [values] if values.strip().startswith(("[", "{")) else values.split(",")
+        if len(set(parts)) != len(parts):
+            raise ConfigError("--set", f"{item!r} gives a value twice", "give each value once")
         axes.append([f"{key}={v}" for v in parts])
-    return list(itertools.product(*axes))
+    return axes
+
+
+def grid_size(sets: Sequence[str]) -> int:
+    """How many combinations :func:`grid` gives, counted without listing them."""
+    return math.prod(len(axis) for axis in _axes(sets))
+
+
+def grid(sets: Sequence[str]) -> list[tuple[str, ...]]:
+    """Every combination of ``key=v1,v2`` values (a bracketed list counts as one value)."""
+    return list(itertools.product(*_axes(sets)))
+
+
+def check_size(n_settings: int, n_seeds: int, yes: bool) -> int:
+    """Refuse a sweep above ``MAX_JOBS`` jobs unless ``yes``, and any above ``MAX_JOBS_HARD``."""
+    n_jobs = n_settings * n_seeds
+    size = f"{n_jobs} jobs ({n_settings} settings x {n_seeds} seeds)"
+    if n_jobs > MAX_JOBS_HARD:
+        raise ConfigError("--seeds", f"{size} is too many", f"expected at most {MAX_JOBS_HARD} jobs")
+    if n_jobs > MAX_JOBS and not yes:
+        raise ConfigError("--yes", f"{size} is more than {MAX_JOBS}", "give --yes to run them all, or fewer values")
+    return n_jobs
 
 
 def run_job(job: Job) -> dict[str, Any]:
@@ -127,13 +178,27 @@ def write_summary(root: Path, jobs: Sequence[Job], outcomes: Sequence[dict]) -> 
 
 
 def sweep(experiment: str, sets: Sequence[str], seeds: Sequence[int], *, quick: bool, out: Path,
-          scheduler: str | None = None, workers: int | None = None) -> list[dict]:
-    """Check the grid, then run every job not finished yet; returns each job's outcome."""
-    from .experiment import prepare
+          scheduler: str | None = None, workers: int | None = None, yes: bool = False) -> list[dict]:
+    """Check the whole sweep, then run every job not finished yet; returns each job's outcome.
 
+    Before a cluster starts or a folder is made: the number of jobs (above ``MAX_JOBS`` it needs
+    ``yes``), every seed (:func:`~snnlearn.experiment.check_seed`), and every combination of
+    settings through :func:`~snnlearn.experiment.check_run`, the checks ``snnlearn run`` makes
+    (the experiment's own ``check`` included). A job differs from the checked combination only
+    by its seed, which is checked on its own.
+    """
+    from .experiment import check_run, check_seed
+
+    check_size(grid_size(sets), len(seeds), yes)
+    for seed in seeds:
+        check_seed(seed, "--seeds")
+    if out.exists() and not out.is_dir():
+        raise ConfigError("--out", f"{out} exists and is not a folder", "give a new folder or a sweep folder")
+    if workers is not None and workers < 1:
+        raise ConfigError("--workers", f"{workers} is too small", "expected an integer >= 1")
     combos = grid(sets)
     for combo in combos:  # every combination is checked before anything runs
-        prepare(experiment, seed=seeds[0], quick=quick, sets=combo)
+        check_run(experiment, seed=seeds[0], quick=quick, sets=combo)
     out.mkdir(parents=True, exist_ok=True)
     jobs = [Job(experiment, combo, seed, quick, str(out / job_name(experiment, combo, seed)))
             for combo in combos for seed in seeds]
@@ -150,13 +215,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="sweep folder (default results/sweeps/NAME)")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a LocalCluster)")
     parser.add_argument("--workers", type=int, help="LocalCluster workers (default: one per core)")
+    parser.add_argument("--yes", action="store_true", help=f"run a sweep of more than {MAX_JOBS} jobs")
 
 
 def command(args) -> int:
     """Run an experiment over a grid of settings and seeds on Dask."""
     out = Path(args.out or Path("results") / "sweeps" / args.name)
     outcomes = sweep(args.name, args.sets, parse_seeds(args.seeds), quick=args.quick, out=out,
-                     scheduler=args.scheduler, workers=args.workers)
+                     scheduler=args.scheduler, workers=args.workers, yes=args.yes)
     for outcome in outcomes:
         print(f"{outcome['status']:8s} {outcome['job']} {outcome['error']}")
     print(f"summary: {out / 'sweep.csv'}")

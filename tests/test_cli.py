@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from snnlearn.experiment import models_dir
+from snnlearn import cli
+from snnlearn.experiment import models_dir, project_root
 
 
 def snnlearn(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -41,6 +43,11 @@ def test_check_prints_what_the_model_builds(tmp_path):
     (["run", "song2000", "--model", "missing.toml"], "error: --model: file missing.toml not found"),
     (["run", "song2000", "--set", "chunk=0 s"], "error: chunk: "),
     (["run", "song2000", "--seed", "x"], "error: snnlearn run: argument --seed: invalid int value"),
+    (["run", "song2000", "--seed", str(2**32)], "error: --seed: 4294967296 is out of range; expected an integer "
+     "from 0 to 4294967295"),
+    (["run", "song2000", "--seed=-1"], "error: --seed: -1 is out of range"),
+    (["run"], "error: experiment: no experiment named (snnlearn run NAME); allowed: "),
+    (["bench", "diehl_cook", "--data", "digits", "--seed=-3"], "error: --seed: -3 is out of range"),
     (["frobnicate"], "error: snnlearn: argument command: invalid choice"),
     (["check", "missing.toml"], "error: FILE: file missing.toml not found"),
 ])
@@ -52,6 +59,39 @@ def test_bad_input_is_one_error_line_exit_2_and_nothing_written(tmp_path, args, 
     assert lines[0].startswith(message), lines[0]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_run_help_without_a_name_prints_usage_and_the_experiments(tmp_path):
+    result = snnlearn("run", "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: snnlearn run") and "--resume DIR" in result.stdout
+    assert "  diehl_cook " in result.stdout and "snnlearn run NAME --help" in result.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def readme_commands(text: str) -> set[str]:
+    """Subcommands the README shows: ``snnlearn CMD`` in inline code, and command lines of code blocks."""
+    found = set()
+    for span in re.findall(r"`([^`\n]+)`", text):
+        found |= set(re.findall(r"^(?:\S*/)?snnlearn ([a-z][\w-]*)", span.strip()))
+    for block in re.findall(r"^```[^\n]*\n(.*?)^```", text, flags=re.S | re.M):
+        for line in block.splitlines():
+            found |= set(re.findall(r"(?:^\s*(?:\$\s*)?|&&\s*|bin/)snnlearn ([a-z][\w-]*)", line))
+    return found
+
+
+def test_every_subcommand_named_in_the_readme_exists(capsys):
+    parser = cli.build_parser()
+    registered = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices
+    named = readme_commands((project_root() / "README.md").read_text())
+    assert {"run", "list", "check", "sweep"} <= named, named  # the parse found the README's commands
+    assert named <= set(registered), named - set(registered)
+    for name in sorted(named):  # and each answers --help
+        try:
+            status = cli.main([name, "--help"])
+        except SystemExit as exc:  # argparse's own --help
+            status = exc.code
+        assert status == 0 and capsys.readouterr().out.startswith(f"usage: snnlearn {name}"), name
 
 
 def test_out_folder_that_is_not_empty_is_refused(tmp_path):

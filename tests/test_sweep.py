@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import time
+from pathlib import Path
+
+import pytest
 
 from snnlearn import cli
+from snnlearn import sweep as sweep_module
+from snnlearn.errors import ConfigError
 from snnlearn.sweep import grid, job_name, parse_seeds
 
 
@@ -50,3 +56,69 @@ def test_a_failing_job_is_reported_and_the_others_finish(tmp_path, monkeypatch, 
     assert failed["error"].startswith("error: data.path: ") and "not found" in failed["error"]
     done = next(r for r in rows if r["status"] == "done")
     assert float(done["wall_time_s"]) > 0
+
+
+def _no_cluster(*args, **kwargs):
+    raise AssertionError("a Dask cluster was started for a sweep that should have been refused")
+
+
+@pytest.mark.parametrize("text", ["0-4294967296", "4294967296", "-1", "3-1", "1,1", "0-100000", "x", "0-1-2"])
+def test_seeds_out_of_range_or_malformed_are_refused(text):
+    with pytest.raises(ConfigError) as info:
+        parse_seeds(text)
+    assert info.value.field == "--seeds"
+
+
+def test_seed_range_is_sized_before_it_is_listed():
+    started = time.perf_counter()
+    with pytest.raises(ConfigError, match="out of range"):
+        parse_seeds("0-99999999999")
+    assert parse_seeds("4294967290-4294967295")[-1] == 2**32 - 1
+    assert time.perf_counter() - started < 1
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--set", "hidden=6,0"], "error: hidden: sizes and epochs must be positive"),  # the experiment's own check
+    (["--set", "hiden=6"], "error: hiden: unknown parameter"),
+    (["--set", "hidden=6,6"], "error: --set: 'hidden=6,6' gives a value twice"),
+    (["--seeds", "0-4294967296"], "error: --seeds: range '0-4294967296' is empty or out of range"),
+    (["--seeds", "0-300"], "error: --yes: 301 jobs (1 settings x 301 seeds) is more than 200; give --yes"),
+    (["--set", "hidden=1,2,3,4,5,6,7,8,9,10,11", "--set", "epochs=1,2,3,4,5,6,7,8,9,10,11", "--seeds", "0-1"],
+     "error: --yes: 242 jobs (121 settings x 2 seeds)"),
+    (["--workers", "0"], "error: --workers: 0 is too small"),
+])
+def test_a_bad_sweep_is_refused_before_a_cluster_or_a_folder(tmp_path, monkeypatch, capsys, args, message):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sweep_module, "run_jobs", _no_cluster)
+    status = cli.main(["sweep", "estimator_digits", "--quick", "--out", "sw", *args])
+    err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("warning:")]
+    assert status == 2 and len(err) == 1 and err[0].startswith(message), err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_combination_is_checked_like_run_before_any_job(tmp_path, monkeypatch, capsys):
+    from snnlearn import experiment
+
+    checked, real = [], experiment.check_run
+
+    def spy(name, **kwargs):
+        checked.append(kwargs["sets"])
+        return real(name, **kwargs)
+
+    monkeypatch.setattr(experiment, "check_run", spy)
+    monkeypatch.setattr(sweep_module, "run_jobs", lambda jobs, *a: [
+        {"job": Path(j.folder).name, "status": "done", "error": ""} for j in jobs])
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["sweep", "estimator_digits", "--quick", "--set", "hidden=4,6", "--seeds", "0-2",
+                     "--out", "sw"]) == 0
+    assert checked == [("hidden=4",), ("hidden=6",)]
+    assert len(list(csv.DictReader((tmp_path / "sw" / "sweep.csv").open()))) == 6
+
+
+def test_a_large_sweep_runs_with_yes(tmp_path, monkeypatch):
+    ran = []
+    monkeypatch.setattr(sweep_module, "run_jobs", lambda jobs, *a: ran.extend(jobs) or [
+        {"job": Path(j.folder).name, "status": "done", "error": ""} for j in jobs])
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["sweep", "estimator_digits", "--quick", "--seeds", "0-200", "--out", "sw", "--yes"]) == 0
+    assert len(ran) == 201 and len({j.folder for j in ran}) == 201
