@@ -216,6 +216,10 @@ class DirectFeedbackAlignment(BackwardLearner):
         return weight_gradients(arch, cache, deltas)
 
 
+#: the learners that send an error vector back through the network, by name
+BACKWARD_LEARNERS: tuple[str, ...] = ("backprop", "feedback_alignment", "sign_symmetry", "output_only",
+                                      "direct_feedback_alignment")
+
 for _learner in (Backprop, FeedbackAlignment, SignSymmetry, OutputOnly, DirectFeedbackAlignment):
     register(_learner.name, _learner.properties, (_learner.__doc__ or "").split("\n")[0], _learner)
 

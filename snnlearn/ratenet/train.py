@@ -157,6 +157,22 @@ def learning_rate(name: str, lr: float, by_learner: Mapping[str, float] | None =
     return float((by_learner or {}).get(name, lr))
 
 
+class ProbedOptimizer:
+    """An optimiser that first calls ``probe(step)`` on probe steps: step 0, the powers of two
+    below ``every``, then every ``every`` steps (to measure the network during training)."""
+
+    def __init__(self, optimizer: Optimizer, every: int, probe: Callable[[int], None]) -> None:
+        self.optimizer, self.every, self.probe = optimizer, every, probe
+        self.steps = 0
+
+    def step(self, params: MutableMapping[str, Array], grads: Mapping[str, Array]) -> None:
+        s = self.steps
+        if s % self.every == 0 or (s < self.every and s & (s - 1) == 0):
+            self.probe(s)
+        self.optimizer.step(params, grads)
+        self.steps += 1
+
+
 @dataclass
 class History:
     """Learning curves: one entry per evaluation (epoch 0 is before training)."""
@@ -216,3 +232,9 @@ def train(arch: Any, params: MutableMapping[str, Array], learner: Learner, optim
         epoch_batches(data.x_train, data.y_train, batch_size, rng, epochs, batch_axis),
         rng=rng, after=after)
     return history
+
+
+def epochs_to_target(history: History, target: float) -> int | None:
+    """The first epoch whose test accuracy reaches ``target`` (None if none does)."""
+    return next((e for e, a in zip(history.epoch, history.test_accuracy, strict=True)
+                 if a >= target), None)
