@@ -32,10 +32,11 @@ class Properties:
     kind
         ``"rate"`` (a NumPy rate network) or ``"spiking"`` (a Brian2 network).
     differentiable_activation
-        The update uses the derivative ``f'(z)`` of an activation (so a hard threshold needs a
-        surrogate).
+        The update uses the derivative ``f'(z)`` of a hidden unit's activation (so a hard
+        threshold, whose derivative is 0, needs a surrogate). A linear readout's derivative of 1
+        does not count.
     hard_threshold
-        It works with a hard spike threshold (units that fire or not) as it is.
+        It works with hard-threshold hidden units (units that fire or not) as it is.
     local
         Each synapse's update uses only quantities available at that synapse (its pre- and
         postsynaptic activity, plus at most a signal broadcast to every synapse).

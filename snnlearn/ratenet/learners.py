@@ -171,9 +171,9 @@ class OutputOnly(ChainLearner):
     """Only the output layer learns: no error travels back, hidden weights stay as initialised."""
 
     name = "output_only"
-    #: the output layer's delta rule: its own error (through the output activation's derivative)
-    #: times the presynaptic activity; hidden units may be hard thresholds, they do not learn
-    properties = Properties("rate", differentiable_activation=True, hard_threshold=True,
+    #: the output layer's delta rule: its own error times the presynaptic activity; hidden units
+    #: may be hard thresholds (no derivative of theirs is used), they do not learn
+    properties = Properties("rate", differentiable_activation=False, hard_threshold=True,
                             local=True, weight_transport=False, stores_activations=False,
                             scalar_reward=False)
 
