@@ -54,9 +54,8 @@ from snnlearn.ratenet.adversarial import (
     pgd,
 )
 from snnlearn.ratenet.learners import Backprop, ChainLearner, make_learner
+from snnlearn.ratenet.settings import check_training, optimizer_from
 from snnlearn.results import METRICS_FILE, is_complete
-
-weight_transport = load_experiment("weight_transport")
 
 AKROUT_2019 = ("MNIST: adversarial accuracy 98% for networks trained without weight transport "
                "against 0.03% for backprop, attacks following each network's own feedback path")
@@ -70,6 +69,7 @@ PARAMS = {
     "init": "xavier",
     "optimizer": "adam",
     "lr": 0.001,
+    "lr_by_learner": {},      # a learner's own learning rate
     "momentum": 0.9,          # SGD only
     "epochs": {"digits": 40, "mnist": 10},
     "batch_size": 32,
@@ -88,7 +88,7 @@ GRADIENTS = ("white_box", "transfer_from_backprop", "feedback_path")
 
 def check(ctx: RunContext) -> None:
     p = ctx.params
-    weight_transport.check_training({**p, "learners": p["learners"] + p["other_init"]},
+    check_training({**p, "learners": p["learners"] + p["other_init"]},
                                     {"hidden": p["hidden"]}, ("pgd_steps", "test_examples"))
     if p["diehl_cook"]["examples"] < 0:
         raise ConfigError("diehl_cook.examples", f"got {p['diehl_cook']['examples']}",
@@ -122,7 +122,7 @@ def run(ctx: RunContext) -> dict:
         for label, name, init in runs:  # init 0 as in weight_transport's first network
             learners[label] = make_learner(name, rng=np.random.default_rng([ctx.seed, init, 1]))
             nets[label] = init_params(arch, np.random.default_rng([ctx.seed, init]), p["init"])
-            history = train(arch, nets[label], learners[label], weight_transport.make_optimizer_from(p),
+            history = train(arch, nets[label], learners[label], optimizer_from(p, name),
                             loss, data, epochs=p["epochs"][data.name], batch_size=p["batch_size"],
                             rng=np.random.default_rng([ctx.seed, init, 2]))
             ctx.log(f"{label}: test accuracy {history.test_accuracy[-1]:.4f}")

@@ -7,6 +7,10 @@ the exact gradient (backprop), weight perturbation and node perturbation (Werfel
 Every learner gets the same network, data, optimiser (Adam) and number of examples, so the
 learning curves show what the variance of a reward-based estimate costs on a real task.
 
+Each learner has its own optimiser; ``lr_by_estimator`` gives one its own learning rate (the
+others use ``lr``). Its settings reach it through :func:`learner_options`: ``sigma`` is the
+unit noise of REINFORCE, ``perturbation`` the perturbation size of node and weight perturbation.
+
 Metrics: ``test_accuracy_by_estimator``, ``accuracy_curve_by_estimator`` (test accuracy against
 training examples seen), ``examples_to_criterion_by_estimator`` (first curve point at or above
 ``criterion``; null if never reached).
@@ -19,8 +23,20 @@ import numpy as np
 from snnlearn import plots
 from snnlearn.errors import ConfigError, one_of
 from snnlearn.experiment import RunContext, script_main
-from snnlearn.ratenet import Adam, Architecture, forward, init_params, load_data
-from snnlearn.ratenet.estimators import ESTIMATORS, make_estimator
+from snnlearn.ratenet import (
+    REGRESSION_LOSS,
+    Adam,
+    Architecture,
+    Step,
+    epoch_batches,
+    fit,
+    forward,
+    init_params,
+    learning_rate,
+    load_data,
+    make_learner,
+)
+from snnlearn.ratenet.estimators import ESTIMATORS
 
 PARAMS = {
     "data": {"path": "digits", "train": "0:8000", "test": "8000:10000"},
@@ -30,6 +46,7 @@ PARAMS = {
     "epochs": 20.0,
     "batch_size": 32,
     "lr": 0.003,
+    "lr_by_estimator": {},   # a learner's own learning rate, e.g. {node_perturbation = 0.001}
     "n_samples": 1,
     "sigma": 0.1,            # REINFORCE unit noise
     "perturbation": 1e-3,    # node and weight perturbation size
@@ -44,8 +61,18 @@ def check(ctx: RunContext) -> None:
     for name in p["estimators"]:
         if name not in ESTIMATORS:
             raise ConfigError("estimators", f"unknown estimator {name!r}", one_of(ESTIMATORS))
+    for name in p["lr_by_estimator"]:
+        if name not in p["estimators"]:
+            raise ConfigError(f"lr_by_estimator.{name}", "not one of the estimators run", one_of(p["estimators"]))
     if p["hidden"] < 1 or p["batch_size"] < 1 or p["epochs"] <= 0 or p["curve_points"] < 1:
         raise ConfigError("hidden", "sizes and epochs must be positive", "expected hidden, batch_size, epochs >= 1")
+
+
+def learner_options(name: str, p: dict) -> dict:
+    """The options of learner ``name`` from the run's settings (only those it takes)."""
+    if name == "backprop":
+        return {}
+    return {"n_samples": p["n_samples"], "sigma": p["sigma"] if "reinforce" in name else p["perturbation"]}
 
 
 def accuracy(arch: Architecture, params, x: np.ndarray, y: np.ndarray) -> float:
@@ -57,23 +84,21 @@ def train_one(ctx: RunContext, name: str, data, seed: int) -> tuple[list[tuple[i
     rng = np.random.default_rng(seed)
     arch = Architecture([data.n_pixels, p["hidden"], 10], activation="sigmoid", output_activation="linear")
     params = init_params(arch, rng)
-    estimator = make_estimator(name, n_samples=p["n_samples"], sigma=p["sigma"] if "reinforce" in name
-                               else p["perturbation"])
-    optimizer = Adam(p["lr"])
+    learner = make_learner(name, **learner_options(name, p))
+    optimizer = Adam(learning_rate(name, p["lr"], p["lr_by_estimator"]))
     targets = np.eye(10)[data.y_train]
     total = int(p["epochs"] * len(data.y_train))
     checkpoints = set(np.linspace(total / p["curve_points"], total, p["curve_points"]).astype(int))
-    curve, seen = [(0, accuracy(arch, params, data.x_test, data.y_test))], 0
-    while seen < total:
-        order = rng.permutation(len(data.y_train))
-        for start in range(0, len(order), p["batch_size"]):
-            batch = order[start:start + p["batch_size"]]
-            optimizer.step(params, estimator.estimate(arch, params, data.x_train[batch], targets[batch], rng))
-            before, seen = seen, seen + len(batch)
-            if any(before < c <= seen for c in checkpoints) or seen >= total:
-                curve.append((seen, accuracy(arch, params, data.x_test, data.y_test)))
-            if seen >= total:
-                break
+    curve = [(0, accuracy(arch, params, data.x_test, data.y_test))]
+
+    def after(step: Step) -> bool:
+        before, seen = step.examples - len(step.batch.y), step.examples
+        if any(before < c <= seen for c in checkpoints) or seen >= total:
+            curve.append((seen, accuracy(arch, params, data.x_test, data.y_test)))
+        return seen >= total
+
+    fit(arch, params, learner, optimizer, REGRESSION_LOSS,
+        epoch_batches(data.x_train, targets, p["batch_size"], rng), rng=rng, after=after)
     return curve, curve[-1][1]
 
 

@@ -34,6 +34,7 @@ import numpy as np
 from snnlearn.experiment import RunContext, script_main
 from snnlearn.ratenet import (
     Architecture,
+    Learner,
     RecurrentArchitecture,
     init_params,
     init_recurrent_params,
@@ -41,12 +42,10 @@ from snnlearn.ratenet import (
     make_learner,
     make_loss,
     peak_allocated_bytes,
-    recurrent_backward,
     recurrent_forward,
 )
 from snnlearn.ratenet.diagnostics import cache_bytes
 from snnlearn.ratenet.network import bias_name, forward, weight_name
-from snnlearn.ratenet.recurrent import last_step_gradient
 
 PARAMS = {
     "mlp": {"depths": [1, 2, 4, 8, 16, 32], "width": 128, "n_in": 64, "batch": 64},
@@ -99,10 +98,9 @@ def local_trace_rule(arch: RecurrentArchitecture, params, xs, decay: float, eta:
         h = h_new
 
 
-def bptt_step(arch: RecurrentArchitecture, params, xs, labels) -> None:
-    cache = recurrent_forward(arch, params, xs)
-    _, d_last = make_loss("softmax_cross_entropy").evaluate(cache.outputs[-1], labels)
-    recurrent_backward(arch, params, cache, last_step_gradient(d_last, len(xs)))
+def bptt_step(learner: Learner, arch: RecurrentArchitecture, params, xs, labels, rng: np.random.Generator) -> None:
+    """One update of the BPTT learner (loss on the last step), as training computes it."""
+    learner.update(arch, params, xs, labels, make_loss("softmax_cross_entropy"), rng)
 
 
 def measure_mlp(ctx: RunContext) -> dict:
@@ -133,9 +131,10 @@ def measure_rnn(ctx: RunContext) -> dict:
     out: dict[str, dict] = {k: {} for k in ("bptt", "bptt_cache", "formula", "local",
                                             "local_formula")}
     labels = ctx.rng.integers(0, 10, r["batch"])
+    bptt = make_learner("bptt")
     for steps in r["steps"]:
         xs = ctx.rng.random((steps, r["batch"], r["n_in"]))
-        _, out["bptt"][steps] = peak_allocated_bytes(bptt_step, arch, params, xs, labels)
+        _, out["bptt"][steps] = peak_allocated_bytes(bptt_step, bptt, arch, params, xs, labels, ctx.rng)
         cache, out["bptt_cache"][steps] = peak_allocated_bytes(recurrent_forward, arch, params, xs)
         out["formula"][steps] = cache.nbytes() - xs.nbytes
         _, out["local"][steps] = peak_allocated_bytes(local_trace_rule, arch, params, xs,

@@ -34,22 +34,13 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from snnlearn.data import Dataset
-from snnlearn.errors import ConfigError, one_of
+from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext, script_main
-from snnlearn.ratenet import (
-    Architecture,
-    History,
-    Loss,
-    Params,
-    forward,
-    init_params,
-    load_data,
-    make_loss,
-    make_optimizer,
-    resolve_data_path,
-    train,
-)
-from snnlearn.ratenet.learners import LEARNERS, Learner, make_learner, update_angles
+from snnlearn.ratenet import Architecture, History, Params, forward, init_params, load_data, make_loss, train
+from snnlearn.ratenet.learners import BackwardLearner, make_learner, update_angles
+from snnlearn.ratenet.losses import Loss
+from snnlearn.ratenet.settings import check_training, optimizer_from
+from snnlearn.ratenet.train import ProbedOptimizer, epochs_to_target
 
 #: Lillicrap et al. (2016), MNIST, 784-1000-10 sigmoid network: test error in percent.
 LILLICRAP_2016_TEST_ERROR = {"backprop": 2.4, "feedback_alignment": 2.1, "output_only": 7.2}
@@ -63,6 +54,7 @@ PARAMS = {
     "init": "xavier",
     "optimizer": "adam",
     "lr": 0.001,
+    "lr_by_learner": {},      # a learner's own learning rate, e.g. {feedback_alignment = 0.002}
     "momentum": 0.9,          # SGD only
     "epochs": {"digits": 40, "mnist": 10},  # by data set (1,347 or 8,000 training images)
     "batch_size": 32,
@@ -75,9 +67,6 @@ PARAMS = {
 QUICK = {"networks.one_hidden": [64], "networks.deep": [32, 32, 32], "epochs.digits": 15,
          "lr": 0.003, "probes": 10}
 
-OPTIMIZERS = ("adam", "sgd")
-
-
 def check(ctx: RunContext) -> None:
     p = ctx.params
     check_training(p, {f"networks.{net}": hidden for net, hidden in p["networks"].items()},
@@ -86,57 +75,7 @@ def check(ctx: RunContext) -> None:
         raise ConfigError("target_accuracy", f"got {p['target_accuracy']}", "expected 0 < target <= 1")
 
 
-def check_training(p: dict, networks: dict[str, list[int]], counts: tuple[str, ...] = ()) -> None:
-    """Checks of the training parameters (shared with the ``adversarial`` experiment).
-
-    ``networks`` maps parameter names to lists of hidden widths; ``counts`` names further
-    parameters that must be integers >= 1.
-    """
-    resolve_data_path(p["data"]["path"])
-    for name in p["learners"]:
-        if name not in LEARNERS:
-            raise ConfigError("learners", f"unknown learner {name!r}", one_of(LEARNERS))
-    for key, hidden in networks.items():
-        if not hidden or min(hidden) < 1:
-            raise ConfigError(key, f"got {hidden}", "expected hidden widths >= 1")
-    if p["optimizer"] not in OPTIMIZERS:
-        raise ConfigError("optimizer", f"unknown optimizer {p['optimizer']!r}", one_of(OPTIMIZERS))
-    for key, value in [*((f"epochs.{k}", v) for k, v in p["epochs"].items()),
-                       *((k, p[k]) for k in ("batch_size", "blas_threads", *counts))]:
-        if value < 1:
-            raise ConfigError(key, f"got {value}", "expected an integer >= 1")
-
-
-class ProbedOptimizer:
-    """An optimiser that first calls ``probe(step)`` on probe steps: step 0, the powers of two
-    below ``every``, then every ``every`` steps."""
-
-    def __init__(self, optimizer, every: int, probe) -> None:
-        self.optimizer, self.every, self.probe = optimizer, every, probe
-        self.steps = 0
-
-    def step(self, params: Params, grads: Params) -> None:
-        s = self.steps
-        if s % self.every == 0 or (s < self.every and s & (s - 1) == 0):
-            self.probe(s)
-        self.optimizer.step(params, grads)
-        self.steps += 1
-
-
-def make_optimizer_from(p: dict):
-    """The optimiser the parameters name (momentum applies to SGD only)."""
-    if p["optimizer"] == "sgd":
-        return make_optimizer("sgd", p["lr"], momentum=p["momentum"])
-    return make_optimizer(p["optimizer"], p["lr"])
-
-
-def epochs_to_target(history: History, target: float) -> int | None:
-    """The first epoch whose test accuracy reaches ``target`` (None if none does)."""
-    return next((e for e, a in zip(history.epoch, history.test_accuracy, strict=True)
-                 if a >= target), None)
-
-
-def train_with_probes(ctx: RunContext, arch: Architecture, start: Params, learner: Learner,
+def train_with_probes(ctx: RunContext, arch: Architecture, start: Params, learner: BackwardLearner,
                       loss: Loss, data: Dataset, probe: tuple[np.ndarray, np.ndarray], epochs: int,
                       seed: list[int]) -> tuple[History, dict]:
     """Train a copy of ``start``; returns the learning curves and the alignment angles."""
@@ -153,7 +92,7 @@ def train_with_probes(ctx: RunContext, arch: Architecture, start: Params, learne
         for layer, angle in enumerate(update_angles(arch, params, learner, cache, dout), start=1):
             angles[f"hidden_layer_{layer}"].append(angle)
 
-    optimizer = ProbedOptimizer(make_optimizer_from(p), every, measure)
+    optimizer = ProbedOptimizer(optimizer_from(p, learner.name), every, measure)
     history = train(arch, params, learner, optimizer, loss, data, epochs=epochs,
                     batch_size=p["batch_size"], rng=np.random.default_rng(seed))
     measure(optimizer.steps)

@@ -6,6 +6,9 @@ matched size where that makes sense (``hidden`` units = excitatory neurons); eve
 seed) is one job of the Dask sweep machinery (``snnlearn.sweep``), so finished jobs are skipped
 when the comparison is run again and a failing job is reported in the table with its error.
 
+Each job's ``metrics.json`` is read into a :class:`JobResult`; the table's property columns come
+from the learners' declarations in the registry (:mod:`snnlearn.registry`).
+
 Writes ``comparison.csv``, ``comparison.md``, ``accuracy_vs_examples.png`` and ``report.html``
 (the table, then the figures and metrics of the latest complete run of every experiment under
 ``results/``, embedded so that the page reads offline).
@@ -18,13 +21,14 @@ import base64
 import html
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .analysis import mean_confidence_interval
+from .catalogue import PROPERTY_TITLES, Properties, registration
 from .results import atomic_write_bytes, atomic_write_csv, is_complete, read_metrics
 from .sweep import Job, job_name, parse_seeds, run_jobs
 
@@ -32,70 +36,98 @@ Curve = list[tuple[float, float]]
 
 
 @dataclass(frozen=True)
+class JobResult:
+    """What the comparison reads from one finished job: its accuracy, its learning curve
+    (examples seen, accuracy), and the run's wall time and peak memory."""
+
+    accuracy: float
+    curve: Curve
+    wall_time_s: float
+    peak_memory_mb: float
+
+    @classmethod
+    def from_metrics(cls, metrics: dict, accuracy: float, curve: Curve) -> JobResult:
+        return cls(float(accuracy), [(float(n), float(a)) for n, a in curve], float(metrics["wall_time_s"]),
+                   float(metrics.get("peak_memory_mb", float("nan"))))
+
+
+def read_diehl_cook(m: dict) -> JobResult:
+    """A ``diehl_cook`` run: test accuracy and the accuracy curve against training images."""
+    return JobResult.from_metrics(m, m["test_accuracy"], [(p["examples"], p["accuracy"]) for p in m["accuracy_curve"]])
+
+
+def read_weight_transport(m: dict, learner: str, network: str = "one_hidden") -> JobResult:
+    """A ``weight_transport`` run: ``learner``'s final test accuracy on ``network``, its curve
+    against training images (epochs times the training set)."""
+    history = m["learning_curves"][network][learner]
+    curve = [(e * m["train_examples"], a) for e, a in zip(history["epoch"], history["test_accuracy"], strict=True)]
+    return JobResult.from_metrics(m, m["test_accuracy_by_learner"][network][learner], curve)
+
+
+def read_estimator_digits(m: dict, estimator: str) -> JobResult:
+    """An ``estimator_digits`` run: ``estimator``'s test accuracy and curve."""
+    curve = [(p["examples"], p["accuracy"]) for p in m["accuracy_curve_by_estimator"][estimator]]
+    return JobResult.from_metrics(m, m["test_accuracy_by_estimator"][estimator], curve)
+
+
+def read_reward_choice(m: dict, rule: str, baseline: str) -> JobResult:
+    """A ``reward_choice`` run: accuracy of ``rule`` with ``baseline``, its curve in blocks of
+    ``curve_window`` trials."""
+    window = m["params"]["curve_window"]
+    curve = [((k + 1) * window, a) for k, a in enumerate(m["learning_curve_by_rule"][rule][baseline])]
+    return JobResult.from_metrics(m, m["accuracy_by_rule"][rule][baseline], curve)
+
+
+@dataclass(frozen=True)
 class Learner:
-    """How one learner is run on one task and read back from its metrics."""
+    """How one learner is run on one task (an experiment with settings that select it), the
+    registered learner whose declared properties its row shows, and how a job is read back."""
 
     name: str
     task: str
     experiment: str
     sets: tuple[str, ...]
-    accuracy: Callable[[dict], float]
-    curve: Callable[[dict], Curve]
-    properties: tuple[str, str, str, str, str]  # differentiable, transport, stores, local, threshold
-    quick_sets: tuple[str, ...] = field(default=())
+    read: Callable[[dict], JobResult]
+    declared: str = ""
+
+    @property
+    def properties(self) -> Properties:
+        return registration(self.declared or self.name).properties
 
 
-PROPERTY_NAMES = ("needs a differentiable activation", "needs weight transport",
-                  "stores activations for a backward pass", "uses only local information",
-                  "works with a hard spike threshold")
-UNSUPERVISED = ("no", "no", "no", "yes", "yes")
-REWARD = ("no", "no", "no", "local + one global reward", "yes")
-PERTURBATION = ("no", "no", "no (one scalar reward per trial)", "local + one global reward", "yes (no derivative used)")
+#: the property columns of the table, from the learners' declarations
+PROPERTY_NAMES = tuple(PROPERTY_TITLES.values())
 
 
-def _diehl_cook_curve(m: dict) -> Curve:
-    return [(p["examples"], p["accuracy"]) for p in m["accuracy_curve"]]
+def property_cells(props: Properties) -> dict[str, str]:
+    """The table's property columns of one learner (``local + one global reward`` for a local
+    rule that learns from a broadcast scalar)."""
+    def yes(flag: bool) -> str:
+        return "yes" if flag else "no"
 
-
-def _estimator(name: str) -> tuple[Callable, Callable]:
-    return (lambda m: m["test_accuracy_by_estimator"][name],
-            lambda m: [(p["examples"], p["accuracy"]) for p in m["accuracy_curve_by_estimator"][name]])
-
-
-def _transport(name: str) -> tuple[Callable, Callable]:
-    def curve(m: dict) -> Curve:
-        history = m["learning_curves"]["one_hidden"][name]
-        per_epoch = m["train_examples"]
-        return [(e * per_epoch, a) for e, a in zip(history["epoch"], history["test_accuracy"], strict=True)]
-    return (lambda m: m["test_accuracy_by_learner"]["one_hidden"][name]), curve
-
-
-def _reward(rule: str, baseline: str) -> tuple[Callable, Callable]:
-    def curve(m: dict) -> Curve:
-        blocks = m["learning_curve_by_rule"][rule][baseline]
-        window = m["params"]["curve_window"]
-        return [((k + 1) * window, a) for k, a in enumerate(blocks)]
-    return (lambda m: m["accuracy_by_rule"][rule][baseline]), curve
+    local = ("local + one global reward" if props.local and props.scalar_reward else yes(props.local))
+    values = {"kind": props.kind, "differentiable_activation": yes(props.differentiable_activation),
+              "hard_threshold": yes(props.hard_threshold), "local": local,
+              "weight_transport": yes(props.weight_transport), "stores_activations": yes(props.stores_activations),
+              "scalar_reward": yes(props.scalar_reward)}
+    return {PROPERTY_TITLES[key]: values[key] for key in PROPERTY_TITLES}
 
 
 def learners(hidden: int, data: str) -> list[Learner]:
     d = (f"data.path={data}",)
-    table = [Learner("stdp_diehl_cook", "digits", "diehl_cook", (*d, f"n_excitatory={hidden}"),
-                     lambda m: m["test_accuracy"], _diehl_cook_curve, UNSUPERVISED)]
-    for name, props in (("backprop", ("yes", "yes", "yes", "no", "no")),
-                        ("feedback_alignment", ("yes", "no (fixed random feedback)", "yes", "no", "no"))):
-        acc, curve = _transport(name)
+    table = [Learner("stdp_diehl_cook", "digits", "diehl_cook", (*d, f"n_excitatory={hidden}"), read_diehl_cook)]
+    for name in ("backprop", "feedback_alignment"):
         table.append(Learner(name, "digits", "weight_transport",
                              (*d, f"learners=[\"{name}\"]", f"networks={{one_hidden = [{hidden}]}}"),
-                             acc, curve, props))
+                             lambda m, name=name: read_weight_transport(m, name)))
     for name, estimator in (("node_perturbation", "node_perturbation"), ("reinforce", "reinforce_gaussian_baseline")):
-        acc, curve = _estimator(estimator)
-        table.append(Learner(name, "digits", "estimator_digits", (*d, f"estimators=[\"{estimator}\"]",
-                                                                  f"hidden={hidden}"), acc, curve, PERTURBATION))
+        sets = (*d, f"estimators=[\"{estimator}\"]", f"hidden={hidden}")
+        table.append(Learner(name, "digits", "estimator_digits", sets,
+                             lambda m, estimator=estimator: read_estimator_digits(m, estimator), declared=estimator))
     for name, baseline in (("rstdp", "none"), ("rstdp_baseline", "per_stimulus")):
-        acc, curve = _reward("mstdpet", baseline)
-        table.append(Learner(name, "reward_choice", "reward_choice",
-                             ("rules=[\"mstdpet\"]", f"baselines=[\"{baseline}\"]"), acc, curve, REWARD))
+        sets = ("rules=[\"mstdpet\"]", f"baselines=[\"{baseline}\"]")
+        table.append(Learner(name, "reward_choice", "reward_choice", sets,
+                             lambda m, baseline=baseline: read_reward_choice(m, "mstdpet", baseline)))
     return table
 
 
@@ -108,19 +140,19 @@ def summarise(table: list[Learner], jobs: dict[str, list[Job]], criteria: dict[s
     for learner in table:
         done = [Path(j.folder) for j in jobs[learner.name] if is_complete(Path(j.folder))]
         errors = sorted({_error(Path(j.folder)) for j in jobs[learner.name] if not is_complete(Path(j.folder))})
-        metrics = [read_metrics(f) for f in done]
+        results = [learner.read(read_metrics(f)) for f in done]
         row: dict[str, Any] = {"task": learner.task, "learner": learner.name, "seeds": len(done),
                                "failed": len(jobs[learner.name]) - len(done), "error": "; ".join(errors)}
-        if metrics:
-            mean, low, high = mean_confidence_interval([learner.accuracy(m) for m in metrics])
+        if results:
+            mean, low, high = mean_confidence_interval([r.accuracy for r in results])
             low, high = np.clip([low, high], 0.0, 1.0)  # an accuracy interval stays within [0, 1] (NaN stays)
-            reached = [first_at(learner.curve(m), criteria[learner.task]) for m in metrics]
+            reached = [first_at(r.curve, criteria[learner.task]) for r in results]
             row.update({"accuracy_mean": mean, "accuracy_ci95_low": low, "accuracy_ci95_high": high,
                         "examples_to_criterion": (float(np.median([r for r in reached if r is not None]))
                                                   if any(r is not None for r in reached) else None),
-                        "wall_time_s": float(np.mean([m["wall_time_s"] for m in metrics])),
-                        "peak_memory_mb": float(np.max([m.get("peak_memory_mb", float("nan")) for m in metrics]))})
-        row.update(dict(zip(PROPERTY_NAMES, learner.properties, strict=True)))
+                        "wall_time_s": float(np.mean([r.wall_time_s for r in results])),
+                        "peak_memory_mb": float(np.max([r.peak_memory_mb for r in results]))})
+        row.update(property_cells(learner.properties))
         rows.append(row)
     return rows
 
@@ -164,7 +196,7 @@ def curves_figure(table: list[Learner], jobs: dict[str, list[Job]]) -> bytes:
         for learner in (x for x in table if x.task == task):
             for k, job in enumerate(jobs[learner.name]):
                 if is_complete(Path(job.folder)):
-                    xs, ys = zip(*learner.curve(read_metrics(Path(job.folder))), strict=True)
+                    xs, ys = zip(*learner.read(read_metrics(Path(job.folder))).curve, strict=True)
                     ax.plot(xs, ys, color=f"C{table.index(learner)}", alpha=0.8,
                             label=learner.name if k == 0 else None)
         ax.set_xlabel(xlabel)

@@ -13,11 +13,12 @@ from snnlearn.ratenet.estimators import (
     ESTIMATORS,
     Reinforce,
     flatten,
-    make_estimator,
     n_parameters,
     needs_hidden_layer,
     true_gradient,
 )
+from snnlearn.ratenet.learner import make_learner
+from snnlearn.ratenet.losses import REGRESSION_LOSS
 from snnlearn.ratenet.network import weight_gradients
 from snnlearn.ratenet.student_teacher import checkpoints, learn, make_student_teacher
 
@@ -47,7 +48,7 @@ def normalized_variance(samples: np.ndarray, gradient: np.ndarray) -> float:
     (sizes, name) for sizes in (LINEAR, HIDDEN) for name in ESTIMATORS
     if len(sizes) == 3 or not needs_hidden_layer(name)])
 def test_mean_of_many_estimates_is_the_gradient(sizes, name):
-    estimator = make_estimator(name)
+    estimator = make_learner(name)
     task, x, targets = setting(sizes)
     n = 40_000
     samples = draws(estimator, task, x, targets, n)
@@ -64,12 +65,12 @@ def test_mean_of_many_estimates_is_the_gradient(sizes, name):
 def test_weight_perturbation_variance_is_parameters_plus_one():
     task, x, targets = setting(LINEAR, trials=3)
     gradient = flatten(true_gradient(task.arch, task.student, x, targets), list(task.student))
-    samples = draws(make_estimator("weight_perturbation"), task, x, targets, 40_000)
+    samples = draws(make_learner("weight_perturbation"), task, x, targets, 40_000)
     p = n_parameters(task.arch)
     assert p == 5 * 3 + 3
     # (g.u)u has covariance |g|^2 I + g g^T: trace (P + 1)|g|^2; relative error here ~ 1.5 %
     assert normalized_variance(samples, gradient) == pytest.approx(p + 1, rel=0.06)
-    averaged = make_estimator("weight_perturbation", n_samples=4)
+    averaged = make_learner("weight_perturbation", n_samples=4)
     stacked = [averaged.estimate(task.arch, task.student, x, targets, np.random.default_rng(s))
                for s in range(4000)]
     four = np.stack([flatten(g, list(task.student)) for g in stacked])
@@ -79,7 +80,7 @@ def test_weight_perturbation_variance_is_parameters_plus_one():
 def test_node_perturbation_variance_is_units_plus_one_for_one_trial():
     task, x, targets = setting(LINEAR, trials=1)
     gradient = flatten(true_gradient(task.arch, task.student, x, targets), list(task.student))
-    samples = draws(make_estimator("node_perturbation"), task, x, targets, 40_000)
+    samples = draws(make_learner("node_perturbation"), task, x, targets, 40_000)
     assert normalized_variance(samples, gradient) == pytest.approx(LINEAR[-1] + 1, rel=0.06)
 
 
@@ -140,17 +141,20 @@ def test_stacked_forward_and_gradients_match_one_network_at_a_time():
 def test_estimates_have_the_shapes_of_the_parameters():
     task, x, targets = setting(HIDDEN, trials=3)
     for name in ESTIMATORS:
-        estimate = make_estimator(name, n_samples=2).estimate(
-            task.arch, task.student, x, targets, np.random.default_rng(0))
+        options = {} if name == "backprop" else {"n_samples": 2}
+        estimate = make_learner(name, **options).update(
+            task.arch, task.student, x, targets, REGRESSION_LOSS, np.random.default_rng(0))
         assert {k: v.shape for k, v in estimate.items()} == {
             k: v.shape for k, v in task.student.items()}
 
 
 def test_bad_options_are_config_errors():
     with pytest.raises(ConfigError):
-        make_estimator("finite_differences")
+        make_learner("finite_differences")
     with pytest.raises(ConfigError):
-        make_estimator("weight_perturbation", n_samples=0)
+        make_learner("weight_perturbation", n_samples=0)
+    with pytest.raises(ConfigError, match="reinforce_gaussian.reinforce_sigma"):
+        make_learner("reinforce_gaussian", reinforce_sigma=0.2)  # an option it does not take
     with pytest.raises(ConfigError):
         Reinforce(units="poisson")
     task, x, targets = setting((3, 4, 2))
@@ -163,10 +167,10 @@ def test_bad_options_are_config_errors():
 def test_learning_reaches_the_target_and_reports_divergence():
     task = make_student_teacher((6, 4), np.random.default_rng(0))
     target = 0.1 * task.loss(task.student)
-    good = learn(task, make_estimator("backprop"), 0.05, target=target, max_updates=2000,
+    good = learn(task, make_learner("backprop"), 0.05, target=target, max_updates=2000,
                  batch_size=1, rng=np.random.default_rng(1))
     assert np.isfinite(good.time) and not good.diverged and good.loss[-1] <= target
-    bad = learn(task, make_estimator("backprop"), 5.0, target=target, max_updates=2000,
+    bad = learn(task, make_learner("backprop"), 5.0, target=target, max_updates=2000,
                 batch_size=1, rng=np.random.default_rng(1))
     assert bad.diverged and np.isinf(bad.time)
     assert checkpoints(30)[:3] == [1, 2, 3] and checkpoints(30)[-1] == 30

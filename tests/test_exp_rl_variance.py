@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import math
 
-import numpy as np
 import pytest
 
-from snnlearn.experiment import load_experiment, run_experiment
+from snnlearn.experiment import run_experiment
 from snnlearn.ratenet.student_teacher import LearningRun
+from snnlearn.ratenet.variance import learning_rate_sweep
 
 
 @pytest.fixture(scope="module")
@@ -67,43 +67,15 @@ def test_learning_time_grows_fastest_for_weight_perturbation(quick):
 
 
 def test_learning_rate_sweep_finds_the_fastest_stable_rate():
-    module = load_experiment("rl_variance")
-
     def run(lr: float, cap: int) -> LearningRun:  # fastest just below the stability edge 0.3
         if lr > 0.3:
             return LearningRun([0], [1.0], math.inf, diverged=True)
         time = 10 / lr
         return LearningRun([0], [1.0], time if time <= cap else math.inf, diverged=False)
 
-    best, tried = module.learning_rate_sweep(run, start=8.0, factor=2.0, cap=10_000)
+    best, tried = learning_rate_sweep(run, start=8.0, factor=2.0, cap=10_000)
     assert best == 0.25
     assert [lr for lr, _, _ in tried] == [8.0, 4.0, 2.0, 1.0, 0.5, 0.25, 0.125]
-    best, _ = module.learning_rate_sweep(run, start=0.01, factor=2.0, cap=10_000)
+    best, _ = learning_rate_sweep(run, start=0.01, factor=2.0, cap=10_000)
     assert best == 0.16  # from below: rates rise while they do better
-    assert module.learning_rate_sweep(run, start=8.0, factor=2.0, cap=5)[0] is None
-
-
-def test_spiking_criteria():
-    module = load_experiment("rl_variance")
-    assert module.trials_to_criterion([0.2, 0.5, 0.9, 0.7], [0, 25, 50, 75], 0.8) == 50
-    assert module.trials_to_criterion([0.2, 0.5], [0, 25], 0.8) is None
-    patterns = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
-    w = np.array([[1.0, 0.0, 0.5], [1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 1.0, 0.5]])
-    assert module.patterns_learned(w, patterns, 0.9) == 1.0
-    assert module.patterns_learned(w[:, [0, 2]], patterns, 0.9) == 0.5  # the third: cosine 0.71
-    assert module.patterns_learned(w[:, [2]], patterns, 0.7) == 1.0
-
-
-@pytest.mark.slow
-@pytest.mark.standalone
-def test_spiking_half_times_reward_and_unsupervised_rules(tmp_path):
-    """At the smallest size both kinds of rule reach the criterion within 300 trials."""
-    sets = ["scans=[]", "learning.scans=[]", "spiking.enabled=true", "spiking.sizes=[[40,2]]",
-            "spiking.trials=300", 'spiking.rules=["mstdpet"]']
-    run = run_experiment("rl_variance", quick=True, sets=sets, out=tmp_path / "run")
-    metrics = json.loads((run / "metrics.json").read_text())
-    trials = metrics["trials_to_criterion_by_n"]
-    assert 0 < trials["mstdpet"]["40x2"] <= 300
-    assert 0 < trials["stdp_adaptive_threshold"]["40x2"] <= 300
-    assert (run / "trials_to_criterion.png").is_file()
-    assert (run / "spiking" / "reward_choice_40x2" / "metrics.json").is_file()
+    assert learning_rate_sweep(run, start=8.0, factor=2.0, cap=5)[0] is None

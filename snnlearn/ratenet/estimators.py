@@ -8,7 +8,7 @@ targets, return an estimate of the gradient of the batch's mean cost
 along a leading axis, computed as one batched NumPy computation;
 :meth:`GradientEstimator.estimate` averages ``n_samples`` of them.
 
-- :class:`Backprop`: the exact gradient (the backward pass of :mod:`.network`); no variance.
+- the exact gradient is the ``backprop`` learner (:class:`~.learners.Backprop`); no variance.
 - :class:`WeightPerturbation`: add ``sigma u`` (``u`` standard Gaussian) to every parameter;
   ``g = (L(theta + sigma u) - L(theta)) / sigma * u``. One perturbation is shared by the
   batch (it lives in the synapses) and the reward is the batch's mean cost. For small
@@ -29,19 +29,26 @@ along a leading axis, computed as one batched NumPy computation;
 A stochastic network does not minimise the deterministic cost but its expectation ``J``;
 :meth:`GradientEstimator.objective_gradient` is the exact gradient of what each estimator
 estimates (for REINFORCE, of ``J``, known in closed form for at most one hidden layer).
+
+Every estimator is a :class:`~.learner.Learner` (its update is :meth:`GradientEstimator.estimate`,
+for the squared-error loss of :data:`~.losses.REGRESSION_LOSS`), registered with its declared
+properties and built by name with :func:`~.learner.make_learner`; :data:`ESTIMATORS` names the
+reward-based estimators with the exact gradient first, the set the variance experiments compare.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ConfigError, one_of
+from ..registry import Properties, register
 from .activations import Activation
-from .losses import Loss
+from .learner import Learner
+from .losses import REGRESSION_LOSS, Loss, trial_costs
 from .network import (
     Architecture,
     ForwardCache,
@@ -54,21 +61,6 @@ from .network import (
 )
 
 Array = np.ndarray
-
-
-def trial_costs(output: Array, targets: Array) -> Array:
-    """``c = 1/2 |y - t|^2`` of every trial, over any leading axes of ``output``."""
-    return 0.5 * np.sum((output - targets) ** 2, axis=-1)
-
-
-def _regression_squared_error(output: Array, targets: Array) -> tuple[float, Array]:
-    return float(trial_costs(output, targets).mean()), (output - targets) / len(targets)
-
-
-#: The mean of :func:`trial_costs` over a batch and its gradient, as a :class:`~.losses.Loss`
-#: whose "labels" are real-valued targets.
-REGRESSION_LOSS = Loss("regression_squared_error", _regression_squared_error,
-                       needs_linear_output=False)
 
 
 def true_gradient(arch: Architecture, params: Mapping[str, Array], x: Array, targets: Array,
@@ -101,7 +93,7 @@ def _check_plain(arch: Architecture, what: str) -> None:
                           "use skip 'none' and output_activation 'linear'")
 
 
-class GradientEstimator(ABC):
+class GradientEstimator(Learner):
     """Estimates the gradient of the batch's mean cost; ``n_samples`` estimates are averaged."""
 
     name: str = ""
@@ -113,8 +105,10 @@ class GradientEstimator(ABC):
 
     @abstractmethod
     def samples(self, arch: Architecture, params: Mapping[str, Array], x: Array,
-                targets: Array, n: int, rng: np.random.Generator) -> Params:
-        """``n`` independent single-sample estimates, each array with a leading axis ``n``."""
+                targets: Array, n: int, rng: np.random.Generator, loss: Loss | None = None,
+                ) -> Params:
+        """``n`` independent single-sample estimates, each array with a leading axis ``n``
+        (``loss``, if given, must be the regression loss these estimators are defined for)."""
 
     def estimate(self, arch: Architecture, params: Mapping[str, Array], x: Array, targets: Array,
                  rng: np.random.Generator) -> Params:
@@ -122,28 +116,23 @@ class GradientEstimator(ABC):
         stacked = self.samples(arch, params, x, targets, self.n_samples, rng)
         return {name: g.mean(axis=0) for name, g in stacked.items()}
 
+    def update(self, arch: Architecture, params: Mapping[str, Array], x: Array, y: Array,
+               loss: Loss, rng: np.random.Generator) -> Params:
+        """:meth:`estimate`: the cost of a trial is the squared error to the targets ``y``."""
+        _check_loss(loss, self.name)
+        return self.estimate(arch, params, x, y, rng)
+
     def objective_gradient(self, arch: Architecture, params: Mapping[str, Array], x: Array,
-                           targets: Array) -> Params:
+                           targets: Array, loss: Loss | None = None) -> Params:
         """The exact gradient of the quantity this estimator is unbiased for."""
+        _check_loss(loss or REGRESSION_LOSS, self.name)
         return true_gradient(arch, params, x, targets)
 
-    def dimension(self, arch: Architecture) -> int | None:
-        """How many independent noise sources one trial draws (None: no noise)."""
-        return None
 
-    def reset(self) -> None:
-        """Forget anything learned across calls (a reward baseline); nothing by default."""
-        return None
-
-
-class Backprop(GradientEstimator):
-    """The exact gradient, repeated: the reference every estimate is compared with."""
-
-    name = "backprop"
-
-    def samples(self, arch, params, x, targets, n, rng) -> Params:
-        grads = true_gradient(arch, params, x, targets)
-        return {name: np.repeat(g[None], n, axis=0) for name, g in grads.items()}
+def _check_loss(loss: Loss, name: str) -> None:
+    if loss.name != REGRESSION_LOSS.name:
+        raise ConfigError("loss", f"{name} estimates the gradient of the squared error to "
+                          f"real-valued targets, got {loss.name!r}", f"use {REGRESSION_LOSS.name}")
 
 
 class Perturbation(GradientEstimator):
@@ -160,8 +149,13 @@ class WeightPerturbation(Perturbation):
     """Perturb every parameter at once; the change of the batch's cost weights the perturbation."""
 
     name = "weight_perturbation"
+    #: the change of one scalar cost, with the perturbation each synapse made: no derivative,
+    #: no backward pass
+    properties = Properties("rate", differentiable_activation=False, hard_threshold=True,
+                            local=True, weight_transport=False, stores_activations=False,
+                            scalar_reward=True)
 
-    def samples(self, arch, params, x, targets, n, rng) -> Params:
+    def samples(self, arch, params, x, targets, n, rng, loss=None) -> Params:
         clean = trial_costs(forward(arch, params, x).output, targets).mean()
         noise = {name: rng.standard_normal((n, *p.shape)) for name, p in params.items()}
         stacked = {}
@@ -183,8 +177,13 @@ class NodePerturbation(Perturbation):
     its perturbation, and presynaptic activity turns it into weight updates."""
 
     name = "node_perturbation"
+    #: each unit's own perturbation times the change of the scalar cost, times the presynaptic
+    #: activity of the same trial: no derivative, no backward pass
+    properties = Properties("rate", differentiable_activation=False, hard_threshold=True,
+                            local=True, weight_transport=False, stores_activations=False,
+                            scalar_reward=True)
 
-    def samples(self, arch, params, x, targets, n, rng) -> Params:
+    def samples(self, arch, params, x, targets, n, rng, loss=None) -> Params:
         clean = forward(arch, params, x)
         batch = len(x)
         noise = {layer: rng.standard_normal((n, batch, arch.sizes[layer]))
@@ -267,6 +266,7 @@ class Reinforce(GradientEstimator):
         self.units, self.sigma, self.baseline = UNITS[units], float(sigma), baseline
         self.baseline_trials = float(baseline_trials)
         self.name = f"reinforce_{units}" + ("_baseline" if baseline != "none" else "")
+        self.properties = REINFORCE_PROPERTIES[units]
         self.baseline_value: float | None = None
         self.held: float | None = None
 
@@ -300,7 +300,7 @@ class Reinforce(GradientEstimator):
             eligibility.append(elig)
         return h, eligibility
 
-    def samples(self, arch, params, x, targets, n, rng) -> Params:
+    def samples(self, arch, params, x, targets, n, rng, loss=None) -> Params:
         h, eligibility = self.run(arch, params, x, n, rng)
         costs = trial_costs(h[-1], targets)  # (n, batch)
         advantage = costs - self._baseline(costs)
@@ -321,7 +321,7 @@ class Reinforce(GradientEstimator):
         self.baseline_value = keep * current + (1.0 - keep) * float(costs.mean())
         return current
 
-    def objective_gradient(self, arch, params, x, targets) -> Params:
+    def objective_gradient(self, arch, params, x, targets, loss=None) -> Params:
         """Exact gradient of the expected cost ``J``. With hidden activities of mean ``m = f(z)``
         and variance ``v(z)`` and linear output weights ``V``, ``J`` is the cost of the
         mean-field network plus ``mean_b 1/2 sum_j v_bj |V_:j|^2`` (plus a constant)."""
@@ -349,32 +349,48 @@ class Reinforce(GradientEstimator):
         return n_units(arch)
 
 
-def _reinforce(units: str, baseline: str) -> Callable[..., GradientEstimator]:
-    def make(n_samples: int = 1, reinforce_sigma: float = 0.1, baseline_trials: float = 10.0,
-             **_: object) -> GradientEstimator:
-        return Reinforce(n_samples, units, reinforce_sigma, baseline, baseline_trials)
-
-    return make
-
-
-#: name -> constructor ``(n_samples=, sigma=, reinforce_sigma=, baseline_trials=)``; ``sigma``
-#: is the size of the weight and node perturbations.
-ESTIMATORS: dict[str, Callable[..., GradientEstimator]] = {
-    "backprop": lambda n_samples=1, **_: Backprop(n_samples),
-    "weight_perturbation": lambda n_samples=1, sigma=1e-5, **_: WeightPerturbation(n_samples,
-                                                                                    sigma),
-    "node_perturbation": lambda n_samples=1, sigma=1e-5, **_: NodePerturbation(n_samples, sigma),
-    **{f"reinforce_{units}{suffix}": _reinforce(units, baseline)
-       for units in UNITS for suffix, baseline in (("", "none"), ("_baseline", "running"))},
+#: Gaussian units: ``d ln p / dz = xi f'(z) / sigma`` uses the activation's derivative, so a
+#: hard threshold (``f' = 0``) gives no update; Bernoulli units use ``s - p``, no derivative.
+REINFORCE_PROPERTIES = {
+    "gaussian": Properties("rate", differentiable_activation=True, hard_threshold=False,
+                           local=True, weight_transport=False, stores_activations=False,
+                           scalar_reward=True),
+    "bernoulli": Properties("rate", differentiable_activation=False, hard_threshold=True,
+                            local=True, weight_transport=False, stores_activations=False,
+                            scalar_reward=True),
 }
 
 
-def make_estimator(name: str, **options) -> GradientEstimator:
-    """The estimator called ``name`` (see :data:`ESTIMATORS`); options it does not use are
-    ignored, so one set of options serves every estimator."""
-    if name not in ESTIMATORS:
-        raise ConfigError("estimator", f"unknown estimator {name!r}", one_of(ESTIMATORS))
-    return ESTIMATORS[name](**options)
+def _reinforce(units: str, baseline: str) -> Callable[..., Reinforce]:
+    """The factory of one REINFORCE variant (units and baseline fixed by its name)."""
+    if baseline == "none":
+        def make(n_samples: int = 1, sigma: float = 0.1) -> Reinforce:
+            return Reinforce(n_samples, units, sigma, baseline)
+    else:
+        def make(n_samples: int = 1, sigma: float = 0.1,  # type: ignore[misc]
+                 baseline_trials: float = 10.0) -> Reinforce:
+            return Reinforce(n_samples, units, sigma, baseline, baseline_trials)
+    return make
+
+
+register("weight_perturbation", WeightPerturbation.properties,
+         "perturb every weight at once; the change of the cost weights the perturbation",
+         WeightPerturbation)
+register("node_perturbation", NodePerturbation.properties,
+         "perturb every unit's summed input; the change of the cost weights the perturbation",
+         NodePerturbation)
+for _units in UNITS:
+    for _suffix, _baseline in (("", "none"), ("_baseline", "running")):
+        register(f"reinforce_{_units}{_suffix}", REINFORCE_PROPERTIES[_units],
+                 f"REINFORCE with {_units} units" + (", running reward baseline" if _suffix else ""),
+                 _reinforce(_units, _baseline))
+
+#: The exact gradient and the reward-based estimators, in the order the variance experiments
+#: report them (``sigma`` is the perturbation size of node and weight perturbation and the unit
+#: noise of REINFORCE).
+ESTIMATORS: tuple[str, ...] = ("backprop", "weight_perturbation", "node_perturbation",
+                               *(f"reinforce_{units}{suffix}" for units in UNITS
+                                 for suffix in ("", "_baseline")))
 
 
 def needs_hidden_layer(name: str) -> bool:
@@ -382,7 +398,7 @@ def needs_hidden_layer(name: str) -> bool:
     return "bernoulli" in name
 
 
-__all__ = ["BASELINES", "ESTIMATORS", "REGRESSION_LOSS", "UNITS", "Backprop", "GradientEstimator",
-           "NodePerturbation", "Reinforce", "StochasticUnits", "WeightPerturbation", "flatten",
-           "make_estimator", "n_parameters", "n_units", "needs_hidden_layer", "trial_costs",
-           "true_gradient"]
+__all__ = ["BASELINES", "ESTIMATORS", "REGRESSION_LOSS", "REINFORCE_PROPERTIES", "UNITS",
+           "GradientEstimator", "NodePerturbation", "Reinforce", "StochasticUnits",
+           "WeightPerturbation", "flatten", "n_parameters", "n_units", "needs_hidden_layer",
+           "trial_costs", "true_gradient"]

@@ -1,40 +1,46 @@
-"""Learners: rules that turn a forward pass and the output error into parameter updates.
+"""Learners that send an error vector back through the network: backprop and its relatives.
 
-A :class:`Learner` sees the architecture, the parameters, the :class:`~.network.ForwardCache` of
-a batch and ``dL/d output``, and returns a gradient-like update for each parameter (an optimiser
-then applies it). Every learner plugs into the same networks and training loop, so switching the
-learner is one option (:func:`make_learner`).
+Each is a :class:`~.learner.Learner`: from a batch it runs the forward pass, takes ``dL/d output``
+from the loss and returns a gradient-like update for each parameter (an optimiser then applies
+it). :meth:`ChainLearner.gradients` does the backward part from a given forward cache, which is
+also how the alignment angles (:func:`update_angles`) and the feedback-path attacks see it.
 
 :class:`ChainLearner` sends the error down layer by layer; what distinguishes one chain rule
 from another is only the matrix each error travels back through (:meth:`ChainLearner.feedback`).
 :class:`Backprop` uses the forward weights themselves, which gives the exact gradient.
 
 Backprop needs the forward weights on the way back (the weight transport problem); the other
-learners do without them:
+learners do without them, or with less of them:
 
 - :class:`FeedbackAlignment` (Lillicrap et al. 2016, Nat Commun 7:13276): fixed random matrices;
-- :class:`SignSymmetry` (Liao, Leibo & Poggio 2016, AAAI): only the signs of the forward weights;
+- :class:`SignSymmetry` (Liao, Leibo & Poggio 2016, AAAI): only the signs of the forward weights
+  (and their mean magnitude);
 - :class:`DirectFeedbackAlignment` (Nokland 2016, NeurIPS): the output error goes straight to
   every hidden layer through its own fixed random matrix;
 - :class:`OutputOnly`: no error reaches the hidden layers, which keep their random weights (the
   "shallow" baseline of Lillicrap et al.).
 
-:func:`update_angles` measures how far a learner's hidden-layer updates are from the true gradient.
+Every class here is registered (:mod:`snnlearn.registry`) with its declared properties, and
+built by name with :func:`~.learner.make_learner`.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from abc import abstractmethod
+from collections.abc import Mapping
 
 import numpy as np
 
-from ..errors import ConfigError, one_of
+from ..errors import ConfigError
+from ..registry import Properties, register
+from .learner import Learner, make_learner  # noqa: F401 - make_learner: the factory, also here
+from .losses import Loss
 from .network import (
     Architecture,
     ForwardCache,
     Params,
     backward,
+    forward,
     layer_param_names,
     weight_gradients,
 )
@@ -42,18 +48,22 @@ from .network import (
 Array = np.ndarray
 
 
-class Learner(ABC):
-    """Computes updates (in the sign convention of a gradient: the optimiser subtracts them)."""
-
-    name: str = ""
+class BackwardLearner(Learner):
+    """A learner whose update is a backward pass from ``dL/d output`` over a forward cache."""
 
     @abstractmethod
     def gradients(self, arch: Architecture, params: Mapping[str, Array], cache: ForwardCache,
                   dloss_doutput: Array) -> Params:
         """One update per parameter name, from a batch's forward cache and ``dL/d output``."""
 
+    def update(self, arch: Architecture, params: Mapping[str, Array], x: Array, y: Array,
+               loss: Loss, rng: np.random.Generator) -> Params:
+        cache = forward(arch, params, x)
+        _, dout = loss.evaluate(cache.output, y)
+        return self.gradients(arch, params, cache, dout)
 
-class ChainLearner(Learner):
+
+class ChainLearner(BackwardLearner):
     """Errors travel down through a matrix per weight: ``e_k += delta_l @ feedback(W_{l,k})``."""
 
     @abstractmethod
@@ -69,6 +79,9 @@ class Backprop(ChainLearner):
     """The exact gradient: errors travel back through the transposed forward weights."""
 
     name = "backprop"
+    properties = Properties("rate", differentiable_activation=True, hard_threshold=False,
+                            local=False, weight_transport=True, stores_activations=True,
+                            scalar_reward=False)
 
     def feedback(self, name: str, weight: Array) -> Array:
         return weight
@@ -109,10 +122,21 @@ class FeedbackAlignment(ChainLearner):
     """
 
     name = "feedback_alignment"
+    properties = Properties("rate", differentiable_activation=True, hard_threshold=False,
+                            local=False, weight_transport=False, stores_activations=True,
+                            scalar_reward=False)
 
     def __init__(self, rng: np.random.Generator | None = None, scale: float = 1.0,
                  matrices: Mapping[str, Array] | None = None) -> None:
         self.random = RandomMatrices(rng, scale, matrices)
+
+    @property
+    def scale(self) -> float:
+        return self.random.scale
+
+    @property
+    def matrices(self) -> dict[str, Array]:
+        return self.random.matrices
 
     def feedback(self, name: str, weight: Array) -> Array:
         return self.random.get(name, weight.shape)
@@ -127,6 +151,11 @@ class SignSymmetry(ChainLearner):
     """
 
     name = "sign_symmetry"
+    #: it reads the forward weights on the way back (their signs and mean magnitude): a weaker
+    #: weight transport, but still one
+    properties = Properties("rate", differentiable_activation=True, hard_threshold=False,
+                            local=False, weight_transport=True, stores_activations=True,
+                            scalar_reward=False)
 
     def __init__(self, scaled: bool = True) -> None:
         self.scaled = scaled
@@ -142,12 +171,17 @@ class OutputOnly(ChainLearner):
     """Only the output layer learns: no error travels back, hidden weights stay as initialised."""
 
     name = "output_only"
+    #: the output layer's delta rule: its own error times the presynaptic activity; hidden units
+    #: may be hard thresholds (no derivative of theirs is used), they do not learn
+    properties = Properties("rate", differentiable_activation=False, hard_threshold=True,
+                            local=True, weight_transport=False, stores_activations=False,
+                            scalar_reward=False)
 
     def feedback(self, name: str, weight: Array) -> Array:
         return np.zeros_like(weight)
 
 
-class DirectFeedbackAlignment(Learner):
+class DirectFeedbackAlignment(BackwardLearner):
     """Every hidden layer receives the output error directly: ``e_l = delta_L B_l``.
 
     Nokland (2016). ``B_l`` (n_out, n_l) is fixed and random; ``matrices`` maps ``"h{l}"`` to a
@@ -155,10 +189,21 @@ class DirectFeedbackAlignment(Learner):
     """
 
     name = "direct_feedback_alignment"
+    properties = Properties("rate", differentiable_activation=True, hard_threshold=False,
+                            local=False, weight_transport=False, stores_activations=True,
+                            scalar_reward=False)
 
     def __init__(self, rng: np.random.Generator | None = None, scale: float = 1.0,
                  matrices: Mapping[str, Array] | None = None) -> None:
         self.random = RandomMatrices(rng, scale, matrices)
+
+    @property
+    def scale(self) -> float:
+        return self.random.scale
+
+    @property
+    def matrices(self) -> dict[str, Array]:
+        return self.random.matrices
 
     def gradients(self, arch: Architecture, params: Mapping[str, Array], cache: ForwardCache,
                   dloss_doutput: Array) -> Params:
@@ -171,23 +216,12 @@ class DirectFeedbackAlignment(Learner):
         return weight_gradients(arch, cache, deltas)
 
 
-#: name -> constructor ``(rng, **options) -> Learner``.
-LEARNERS: dict[str, Callable[..., Learner]] = {
-    "backprop": lambda rng=None, **options: Backprop(**options),
-    "feedback_alignment": lambda rng=None, **options: FeedbackAlignment(rng=rng, **options),
-    "sign_symmetry": lambda rng=None, **options: SignSymmetry(**options),
-    "direct_feedback_alignment":
-        lambda rng=None, **options: DirectFeedbackAlignment(rng=rng, **options),
-    "output_only": lambda rng=None, **options: OutputOnly(**options),
-}
+#: the learners that send an error vector back through the network, by name
+BACKWARD_LEARNERS: tuple[str, ...] = ("backprop", "feedback_alignment", "sign_symmetry", "output_only",
+                                      "direct_feedback_alignment")
 
-
-def make_learner(name: str, rng: np.random.Generator | None = None, **options) -> Learner:
-    """The learner called ``name``; ``rng`` draws any fixed random matrices it needs."""
-    if name not in LEARNERS:
-        raise ConfigError("learner", f"unknown learner {name!r}", one_of(LEARNERS))
-    return LEARNERS[name](rng=rng, **options)
-
+for _learner in (Backprop, FeedbackAlignment, SignSymmetry, OutputOnly, DirectFeedbackAlignment):
+    register(_learner.name, _learner.properties, (_learner.__doc__ or "").split("\n")[0], _learner)
 
 def angle_deg(a: Array, b: Array) -> float:
     """The angle in degrees between two arrays seen as vectors (NaN if either is zero).
@@ -202,7 +236,7 @@ def angle_deg(a: Array, b: Array) -> float:
     return float(np.degrees(2 * np.arctan2(np.linalg.norm(u - v), np.linalg.norm(u + v))))
 
 
-def update_angles(arch: Architecture, params: Mapping[str, Array], learner: Learner,
+def update_angles(arch: Architecture, params: Mapping[str, Array], learner: BackwardLearner,
                   cache: ForwardCache, dloss_doutput: Array) -> list[float]:
     """Per hidden layer ``1..L-1``, the angle (degrees) between the learner's update of its
     weights and bias and the true gradient on the same batch; NaN where the update is zero.

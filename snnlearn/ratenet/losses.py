@@ -68,6 +68,20 @@ class Loss:
     needs_linear_output: bool
 
 
+def trial_costs(output: Array, targets: Array) -> Array:
+    """``c = 1/2 |y - t|^2`` of every trial, over any leading axes of ``output``."""
+    return 0.5 * np.sum((output - targets) ** 2, axis=-1)
+
+
+def _regression_squared_error(output: Array, targets: Array) -> tuple[float, Array]:
+    return float(trial_costs(output, targets).mean()), (output - targets) / len(targets)
+
+
+#: The mean of :func:`trial_costs` over a batch and its gradient, as a :class:`Loss` whose
+#: "labels" are real-valued targets (what the reward-based estimators learn from).
+REGRESSION_LOSS = Loss("regression_squared_error", _regression_squared_error,
+                       needs_linear_output=False)
+
 LOSSES: dict[str, Loss] = {
     "softmax_cross_entropy": Loss("softmax_cross_entropy", _softmax_cross_entropy, True),
     "sigmoid_cross_entropy": Loss("sigmoid_cross_entropy", _sigmoid_cross_entropy, True),

@@ -6,6 +6,10 @@ with ``h_0 = 0``. The forward pass keeps every ``x_t``, ``z_t`` and ``h_t``: BPT
 history to send the error back in time (Werbos 1990), which is why its memory grows with the
 sequence length ``T``. As in :mod:`.network`, the matrices that carry errors back (across
 ``W_out`` and across ``W_rec``) come from a pluggable ``feedback`` function.
+
+:class:`BPTT` is the registered learner (``bptt``): a batch of sequences ``(T, batch, n_in)`` in,
+the loss on the last step's output, the gradient of every parameter out, through the same
+interface and training loop as the feed-forward learners.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from functools import cached_property
 
 import numpy as np
 
+from ..registry import Properties, register
 from .activations import Activation, make_activation
+from .learner import Learner
+from .losses import REGRESSION_LOSS, Loss
 from .network import Feedback, Params
 
 Array = np.ndarray
@@ -115,3 +122,31 @@ def last_step_gradient(dloss_dlast: Array, steps: int) -> Array:
     out = np.zeros((steps, *dloss_dlast.shape))
     out[-1] = dloss_dlast
     return out
+
+
+def recurrent_output(arch: RecurrentArchitecture, params: Mapping[str, Array], xs: Array) -> Array:
+    """The readout at the last step of each sequence of ``xs`` (T, batch, n_in)."""
+    return recurrent_forward(arch, params, xs).outputs[-1]
+
+
+class BPTT(Learner):
+    """Backprop through time of the loss on the last step's readout (the exact gradient)."""
+
+    name = "bptt"
+    network_type = RecurrentArchitecture
+    properties = Properties("rate", differentiable_activation=True, hard_threshold=False,
+                            local=False, weight_transport=True, stores_activations=True,
+                            scalar_reward=False)
+
+    def update(self, arch: RecurrentArchitecture, params: Mapping[str, Array], x: Array, y: Array,
+               loss: Loss, rng: np.random.Generator) -> Params:
+        cache = recurrent_forward(arch, params, x)
+        _, d_last = loss.evaluate(cache.outputs[-1], y)
+        return recurrent_backward(arch, params, cache, last_step_gradient(d_last, len(x)))
+
+    def objective_gradient(self, arch: RecurrentArchitecture, params: Mapping[str, Array],
+                           x: Array, y: Array, loss: Loss | None = None) -> Params:
+        return self.update(arch, params, x, y, loss or REGRESSION_LOSS, np.random.default_rng(0))
+
+
+register(BPTT.name, BPTT.properties, "backprop through time, loss on the last step", BPTT)

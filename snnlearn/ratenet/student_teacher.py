@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .estimators import GradientEstimator, trial_costs
+from .learner import Learner
+from .losses import REGRESSION_LOSS, trial_costs
 from .network import Architecture, Params, forward, init_params
 from .optim import SGD
+from .train import Step, fit, fresh_batches
 
 Array = np.ndarray
 
@@ -85,33 +87,45 @@ def checkpoints(max_updates: int, ratio: float = 1.1) -> list[int]:
     return [int(t) for t in points[points < max_updates]] + [int(max_updates)]
 
 
-def learn(problem: StudentTeacher, estimator: GradientEstimator, lr: float, *, target: float,
+def learn(problem: StudentTeacher, learner: Learner, lr: float, *, target: float,
           max_updates: int, batch_size: int, rng: np.random.Generator,
           checkpoint_ratio: float = 1.1, diverge_factor: float = 10.0) -> LearningRun:
-    """Train the student by SGD on ``estimator``'s estimates, fresh trials at every update.
+    """Train the student by SGD on ``learner``'s updates (:func:`.train.fit`), fresh trials at
+    every update.
 
     Stops when the loss reaches ``target``, when it exceeds ``diverge_factor`` times its start,
     or after ``max_updates``; a run that ends there with its loss no lower than halfway
     through has stalled, which also marks the learning rate as too high.
     """
     params = problem.initial_student()
-    optimizer = SGD(lr)
-    estimator.reset()
+    learner.reset()
     updates, losses = [0], [problem.loss(params)]
-    for checkpoint in checkpoints(max_updates, checkpoint_ratio):
-        for _ in range(checkpoint - updates[-1]):
-            x, t = problem.batch(rng, batch_size)
-            optimizer.step(params, estimator.estimate(problem.arch, params, x, t, rng))
+    marks = set(checkpoints(max_updates, checkpoint_ratio))
+    outcome: list[LearningRun] = []
+
+    def after(step: Step | None) -> bool:
+        done = 0 if step is None else step.updates
+        if done not in marks:
+            return False
         loss = problem.loss(params)
-        updates.append(checkpoint)
+        updates.append(done)
         losses.append(loss)
         if loss <= target:
-            before, after = np.log(losses[-2]), np.log(loss)
-            fraction = (before - np.log(target)) / (before - after) if before > after else 1.0
-            time = updates[-2] + fraction * (checkpoint - updates[-2])
-            return LearningRun(updates, losses, float(time), diverged=False)
-        if not np.isfinite(loss) or loss > diverge_factor * losses[0]:
-            return LearningRun(updates, losses, float("inf"), diverged=True)
+            before, now = np.log(losses[-2]), np.log(loss)
+            fraction = (before - np.log(target)) / (before - now) if before > now else 1.0
+            time = updates[-2] + fraction * (done - updates[-2])
+            outcome.append(LearningRun(updates, losses, float(time), diverged=False))
+        elif not np.isfinite(loss) or loss > diverge_factor * losses[0]:
+            outcome.append(LearningRun(updates, losses, float("inf"), diverged=True))
+        return bool(outcome) or done >= max_updates
+
+    if max_updates <= 0:  # the one checkpoint is the start
+        after(None)
+    else:
+        fit(problem.arch, params, learner, SGD(lr), REGRESSION_LOSS,
+            fresh_batches(lambda: problem.batch(rng, batch_size)), rng=rng, after=after)
+    if outcome:
+        return outcome[0]
     halfway = losses[int(np.searchsorted(updates, updates[-1] // 2, side="right")) - 1]
     return LearningRun(updates, losses, float("inf"), diverged=bool(losses[-1] >= halfway))
 

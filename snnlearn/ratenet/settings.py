@@ -1,0 +1,53 @@
+"""Training settings shared by the experiments that train rate networks on a data set.
+
+The ``weight_transport`` and ``adversarial`` experiments read the same settings (data, learners,
+hidden widths, optimiser, learning rate, epochs, batch size); :func:`check_training` checks them
+before anything runs and :func:`optimizer_from` builds the optimiser they name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import ConfigError, one_of
+from .learner import check_names
+from .learners import BACKWARD_LEARNERS
+from .optim import SGD, Adam, make_optimizer
+from .train import learning_rate, resolve_data_path
+
+OPTIMIZERS = ("adam", "sgd")
+
+
+def check_training(p: Mapping[str, Any], networks: Mapping[str, list[int]],
+                   counts: tuple[str, ...] = ()) -> None:
+    """Checks of the training settings ``p``; a ConfigError names the first bad one.
+
+    ``networks`` maps setting names to lists of hidden widths; ``counts`` names further
+    settings that must be integers >= 1. The learners are those that send an error back
+    (:data:`~.learners.BACKWARD_LEARNERS`). ``lr_by_learner``, if present, may only name learners
+    that are run.
+    """
+    resolve_data_path(p["data"]["path"])
+    check_names("learners", p["learners"], list(BACKWARD_LEARNERS))
+    for name in p.get("lr_by_learner", {}):
+        if name not in p["learners"]:
+            raise ConfigError(f"lr_by_learner.{name}", "not one of the learners run", one_of(p["learners"]))
+    for key, hidden in networks.items():
+        if not hidden or min(hidden) < 1:
+            raise ConfigError(key, f"got {hidden}", "expected hidden widths >= 1")
+    if p["optimizer"] not in OPTIMIZERS:
+        raise ConfigError("optimizer", f"unknown optimizer {p['optimizer']!r}", one_of(OPTIMIZERS))
+    for key, value in [*((f"epochs.{k}", v) for k, v in p["epochs"].items()),
+                       *((k, p[k]) for k in ("batch_size", "blas_threads", *counts))]:
+        if value < 1:
+            raise ConfigError(key, f"got {value}", "expected an integer >= 1")
+
+
+def optimizer_from(p: Mapping[str, Any], learner: str | None = None) -> SGD | Adam:
+    """The optimiser the settings name (momentum applies to SGD only), at ``learner``'s own
+    rate from ``lr_by_learner`` if it has one, else at ``lr``."""
+    lr = learning_rate(learner or "", p["lr"], p.get("lr_by_learner"))
+    if p["optimizer"] == "sgd":
+        return make_optimizer("sgd", lr, momentum=p["momentum"])
+    return make_optimizer(p["optimizer"], lr)

@@ -1,0 +1,35 @@
+"""reward_scaling: its criteria (fast), and trials to criterion at the smallest size (slow, Brian2)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from snnlearn.experiment import load_experiment, run_experiment
+
+
+def test_spiking_criteria():
+    module = load_experiment("reward_scaling")
+    assert module.trials_to_criterion([0.2, 0.5, 0.9, 0.7], [0, 25, 50, 75], 0.8) == 50
+    assert module.trials_to_criterion([0.2, 0.5], [0, 25], 0.8) is None
+    patterns = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
+    w = np.array([[1.0, 0.0, 0.5], [1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 1.0, 0.5]])
+    assert module.patterns_learned(w, patterns, 0.9) == 1.0
+    assert module.patterns_learned(w[:, [0, 2]], patterns, 0.9) == 0.5  # the third: cosine 0.71
+    assert module.patterns_learned(w[:, [2]], patterns, 0.7) == 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_spiking_half_times_reward_and_unsupervised_rules(tmp_path):
+    """At the smallest size both kinds of rule reach the criterion within 300 trials."""
+    sets = ["sizes=[[40,2]]", "trials=300", 'rules=["mstdpet"]']
+    run = run_experiment("reward_scaling", quick=True, sets=sets, out=tmp_path / "run")
+    metrics = json.loads((run / "metrics.json").read_text())
+    trials = metrics["trials_to_criterion_by_n"]
+    assert 0 < trials["mstdpet"]["40x2"] <= 300
+    assert 0 < trials["stdp_adaptive_threshold"]["40x2"] <= 300
+    assert (run / "trials_to_criterion.png").is_file()
+    assert (run / "spiking" / "reward_choice_40x2" / "metrics.json").is_file()
