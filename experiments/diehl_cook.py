@@ -35,7 +35,7 @@ from snnlearn.engine import Progress, backend_session
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext, script_main
 from snnlearn.results import atomic_save_npz, load_npz
-from snnlearn.tasks.digits import EXCITATORY, FEEDFORWARD, DigitPresenter, Protocol, fit_model
+from snnlearn.tasks.digits import EXCITATORY, DigitPresenter, Protocol, fit_model
 
 MODEL = "diehl_cook_2015"
 BACKEND = "standalone"
@@ -79,15 +79,30 @@ def training_stream(n_train: int, total: int, rng: np.random.Generator) -> np.nd
     return np.concatenate([rng.permutation(n_train) for _ in range(epochs)])[:total]
 
 
-def score(presenter: DigitPresenter, data: Dataset, n_assign: int, n_test: int, eval_index: int) -> dict:
+def score(presenter: DigitPresenter, data: Dataset, n_assign: int, n_test: int) -> dict:
     """Frozen passes: assign labels on training examples, then classify test examples."""
-    base = 10**6 * (eval_index + 1)  # chunk indices (seeds) distinct from training
-    train = presenter.present(data.x_train[:n_assign], base, learn=False)
-    test = presenter.present(data.x_test[:n_test], base + 10**5, learn=False)
+    train = presenter.present(data.x_train[:n_assign], learn=False)
+    test = presenter.present(data.x_test[:n_test], learn=False)
     assignments = assign_labels(train.counts, data.y_train[:n_assign], 10)
     predicted = predict_by_assignment(test.counts, assignments, 10)
     return {"assignments": assignments, "train_counts": train.counts, "test_counts": test.counts,
             "predicted": predicted, "accuracy": float(np.mean(predicted == data.y_test[:n_test]))}
+
+
+def _pack(progress: dict) -> dict:
+    slots = sorted(progress["open"])
+    return {"pass_done": np.array(progress["done"]), "pass_slots": np.array(progress["slots"]),
+            "open_slot": np.array(slots, dtype=np.int64),
+            "open_example": np.array([progress["open"][k][0] for k in slots], dtype=np.int64),
+            "open_intensity": np.array([progress["open"][k][1] for k in slots], dtype=float),
+            "open_counts": np.array([progress["open"][k][2] for k in slots], dtype=np.int64)}
+
+
+def _unpack(saved: dict) -> dict:
+    open_slots = {int(k): [int(e), float(i), np.asarray(c, dtype=np.int64)] for k, e, i, c in zip(
+        saved["open_slot"], saved["open_example"], saved["open_intensity"], saved["open_counts"], strict=True)}
+    return {"done": int(saved["pass_done"]), "slots": int(saved["pass_slots"]), "open": open_slots,
+            "counts": [], "intensities": []}
 
 
 def run(ctx: RunContext) -> dict:
@@ -101,55 +116,60 @@ def run(ctx: RunContext) -> dict:
     n_exc = p["n_excitatory"]
     ctx.log(f"{data.describe()}; {n_exc} excitatory neurons; {n_train_total} training presentations")
     with backend_session(ctx.backend, ctx.seed, key=f"diehl_cook-{data.n_pixels}x{n_exc}") as build_dir:
-        presenter = DigitPresenter(spec, protocol, p["slots_per_chunk"], backend=ctx.backend, seed=ctx.seed,
-                                   build_dir=build_dir)
-        compile_s = presenter.runner.compile()
-        position, chunk, intensity, curve, train_seconds = 0, 0, protocol.base_intensity, [], 0.0
+        presenter = DigitPresenter(spec, protocol, p["slots_per_chunk"], backend=ctx.backend, build_dir=build_dir)
+        session = presenter.session
+        compile_s = session.compile()
+        clock = {"train": 0.0, "last": time.perf_counter(), "curve": []}
         if checkpoint.is_file():
             saved = load_npz(checkpoint)
-            presenter.runner.load_state_arrays(saved)
-            position, chunk = int(saved["position"]), int(saved["chunk"])
-            intensity, train_seconds = float(saved["intensity"]), float(saved["train_seconds"])
-            curve = [tuple(row) for row in saved["curve"]]
-            ctx.log(f"resuming at example {position} (chunk {chunk})")
-        progress = Progress(n_train_total, "training examples", start=position)
-        while position < n_train_total:
-            started = time.perf_counter()
-            batch = stream[position:min(position + p["slots_per_chunk"], n_train_total)]
-            result = presenter.run_chunk(data.x_train[batch], chunk, learn=True, intensity=intensity)
-            train_seconds += time.perf_counter() - started
-            before, position, chunk = position, position + len(result.final_slots), chunk + 1
-            intensity = result.next_intensity
+            session.load_state(saved)
+            progress = _unpack(saved)
+            clock["train"] = float(saved["train_seconds"])
+            clock["curve"] = [tuple(row) for row in saved["curve"]]
+            ctx.log(f"resuming at example {progress['done']} (chunk {session.chunks_run})")
+        else:
+            progress = presenter.start_pass(n_train_total, learn=True)
+        bar = Progress(n_train_total, "training examples", start=progress["done"])
+        before = [progress["done"]]
+
+        def after_chunk(progress: dict) -> None:
+            now = time.perf_counter()
+            clock["train"] += now - clock["last"]
             for at in curve_at:
-                if before < at <= position:
-                    saved_state = dict(presenter.runner.state)
-                    acc = score(presenter, data, p["curve_assign_examples"], p["curve_test_examples"], len(curve))
-                    presenter.runner.state = saved_state
-                    curve.append((position, acc["accuracy"]))
-                    ctx.log(f"after {position} examples: accuracy {acc['accuracy']:.3f}")
-            atomic_save_npz(checkpoint, position=np.array(position), chunk=np.array(chunk),
-                            intensity=np.array(intensity), train_seconds=np.array(train_seconds),
-                            curve=np.array(curve, dtype=float).reshape(-1, 2), **presenter.runner.state_arrays())
-            progress.update(position, f"({position / max(train_seconds, 1e-9):.1f} images/s)")
+                if before[0] < at <= progress["done"]:
+                    state = session.state()  # a frozen evaluation must not change the training run
+                    acc = score(presenter, data, p["curve_assign_examples"], p["curve_test_examples"])
+                    session.load_state(state)
+                    clock["curve"].append((progress["done"], acc["accuracy"]))
+                    ctx.log(f"after {progress['done']} examples: accuracy {acc['accuracy']:.3f}")
+            before[0] = progress["done"]
+            atomic_save_npz(checkpoint, train_seconds=np.array(clock["train"]),
+                            curve=np.array(clock["curve"], dtype=float).reshape(-1, 2), **_pack(progress),
+                            **session.state())
+            bar.update(progress["done"], f"({progress['done'] / max(clock['train'], 1e-9):.1f} images/s)")
+            clock["last"] = time.perf_counter()
+
+        presenter.present(data.x_train[stream], learn=True, collect=False, on_chunk=after_chunk, progress=progress)
         n_assign = p["assign_examples"] or len(data.y_train)
-        final = score(presenter, data, min(n_assign, len(data.y_train)), len(data.y_test), len(curve))
-        weights = np.asarray(presenter.runner.state[f"{FEEDFORWARD}.w"]).reshape(data.n_pixels, n_exc)
-        theta = np.asarray(presenter.runner.state[f"{EXCITATORY}.theta"] / mV)
-        raster = presenter.net.spikes[EXCITATORY]
-        raster_i, raster_t = np.asarray(raster.i[:]), np.asarray(raster.t[:] / second)
-    curve.append((position, final["accuracy"]))
+        final = score(presenter, data, min(n_assign, len(data.y_train)), len(data.y_test))
+        weights = np.asarray(session.get(presenter.feedforward, "w")).reshape(data.n_pixels, n_exc)
+        theta = np.asarray(session.get(presenter.excitatory, "theta") / mV)
+        raster = session.spikes(presenter.net.spikes[EXCITATORY])
+        slot_starts = session.samples(presenter.slot_log, "example")[0]
+    curve = [*clock["curve"], (n_train_total, final["accuracy"])]
     logreg = logistic_readout(final["train_counts"], data.y_train[:len(final["train_counts"])],
                               final["test_counts"], data.y_test)
     ctx.save_arrays("network.npz", weights=weights, theta_mV=theta, assignments=final["assignments"])
-    save_figures(ctx, data, weights, theta, final, curve, (raster_i, raster_t), protocol)
+    save_figures(ctx, data, weights, theta, final, curve, raster, slot_starts[0], protocol)
+    train_seconds = clock["train"]
     return {
         "test_accuracy": final["accuracy"],
         "test_accuracy_logreg": logreg,
         "n_excitatory": n_exc,
         **data.describe(),
-        "train_examples": int(position),
+        "train_examples": int(n_train_total),
         "epochs": p["epochs"],
-        "train_images_per_second": position / train_seconds if train_seconds else None,
+        "train_images_per_second": n_train_total / train_seconds if train_seconds else None,
         "compile_seconds": compile_s,
         "accuracy_curve": [{"examples": int(n), "accuracy": a} for n, a in curve],
         "assignment_examples": int(len(final["train_counts"])),
@@ -164,10 +184,9 @@ def classifier(run_dir: Path, *, backend: str = "standalone") -> Callable[[np.nd
 
     Rebuilds the run's network (model, size and protocol from its ``metrics.json``), loads its
     weights and thresholds from ``network.npz`` and classifies by the run's label assignments,
-    so that other experiments (``adversarial``) can evaluate it on new images. Each call
-    presents the images once (with the protocol's repeats) with the same noise stream, so equal
-    images get equal labels; the program is the training run's (same chunk size), so its
-    compiled build is reused.
+    so that other experiments (``adversarial``) can evaluate it on new images. Each call starts
+    a fresh network with the run's seed, so equal images get equal labels; the program is the
+    training run's (same chunk size), so its compiled build is reused.
     """
     from snnlearn.results import read_metrics
     from snnlearn.spec import parse_model
@@ -182,11 +201,10 @@ def classifier(run_dir: Path, *, backend: str = "standalone") -> Callable[[np.nd
     def classify(images: np.ndarray) -> np.ndarray:
         images = np.clip(np.asarray(images, dtype=float).reshape(len(images), n_pixels), 0.0, 1.0)
         with backend_session(backend, seed, key=f"diehl_cook-{n_pixels}x{n_exc}") as build_dir:
-            presenter = DigitPresenter(spec, protocol, slots_per_chunk, backend=backend, seed=seed,
-                                       build_dir=build_dir)
-            presenter.runner.state.update({f"{FEEDFORWARD}.w": weights.ravel(),
-                                           f"{EXCITATORY}.theta": saved["theta_mV"] * mV})
-            counts = presenter.present(images, 10**7, learn=False).counts
+            presenter = DigitPresenter(spec, protocol, slots_per_chunk, backend=backend, build_dir=build_dir)
+            presenter.session.set(presenter.feedforward, "w", weights.ravel())
+            presenter.session.set(presenter.excitatory, "theta", saved["theta_mV"] * mV)
+            counts = presenter.present(images, learn=False).counts
         return predict_by_assignment(counts, assignments, 10)
 
     return classify
@@ -202,7 +220,7 @@ def logistic_readout(train_counts, train_labels, test_counts, test_labels) -> fl
     return float(model.score(scaler.transform(test_counts), test_labels))
 
 
-def save_figures(ctx, data, weights, theta, final, curve, raster, protocol) -> None:
+def save_figures(ctx, data, weights, theta, final, curve, raster, first_slot_s, protocol) -> None:
     from sklearn.metrics import confusion_matrix
 
     ctx.savefig(plots.receptive_fields(weights, data.shape, final["assignments"]), "receptive_fields.png")
@@ -211,7 +229,7 @@ def save_figures(ctx, data, weights, theta, final, curve, raster, protocol) -> N
                              marker="o"), "accuracy_curve.png")
     i, t = raster
     slot_s = float(protocol.slot / second)
-    first = t < slot_s
+    first = (t >= first_slot_s) & (t < first_slot_s + slot_s)
     ctx.savefig(plots.raster({"excitatory": (i[first], t[first])},
                              title=f"excitatory spikes during one test presentation "
                                    f"({float(protocol.t_present / ms):g} ms on, then rest)"), "raster.png")

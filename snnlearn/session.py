@@ -133,6 +133,7 @@ class Session:
         self.build_dir = Path(build_dir) if build_dir is not None else None
         self.check_finite = check_finite
         self.chunks_run = 0
+        self._t = 0.0
         self.compile_seconds = 0.0
         self._compiled = False
         self._state_in: Path | None = None
@@ -145,8 +146,8 @@ class Session:
     # ---------------------------------------------------------------- time
     @property
     def t(self) -> float:
-        """Simulated time reached, in seconds."""
-        return self.chunks_run * float(self.chunk / second)
+        """Simulated time reached, in seconds (a run ended by :func:`stop_if` ends early)."""
+        return self._t
 
     # ---------------------------------------------------------------- build
     def compile(self) -> float:
@@ -199,17 +200,27 @@ class Session:
         return getattr(obj, var)[:]
 
     # ---------------------------------------------------------------- running
-    def run(self, duration: Quantity | None = None) -> None:
-        """Advance by ``duration`` (a whole number of chunks; default one chunk)."""
+    def run(self, duration: Quantity | None = None) -> bool:
+        """Advance by ``duration`` (a whole number of chunks; default one chunk).
+
+        Returns True when the network stopped itself (:func:`stop_if`) before the end.
+        """
         n = 1 if duration is None else chunk_count(duration, self.chunk, "duration")
         for _ in range(n):
+            expected = self._t + float(self.chunk / second)
             if self.backend == "standalone":
                 self._run_standalone()
+                t_file = self.build_dir / (self._state_in.name if self._state_in else "") / "snnlearn_t.bin"
+                self._t = float(np.fromfile(t_file, dtype=np.float64)[0])
             else:
                 self._run_runtime()
+                self._t = float(self.network.t / second)
             self.chunks_run += 1
             if self.check_finite:
                 self._check_finite()
+            if self._t < expected - 1e-9:
+                return True
+        return False
 
     def _run_runtime(self) -> None:
         for monitor in self._monitors:
@@ -254,6 +265,9 @@ class Session:
     def samples(self, monitor: StateMonitor, var: str) -> tuple[np.ndarray, np.ndarray]:
         """``(times in s, values (recorded x samples) in base units)`` of the last run."""
         start = self._offsets.get(monitor.name, 0) if self.backend == "runtime" else 0
+        if self.backend == "standalone":  # Brian2 guesses a 2-d array's shape from the last read
+            recorded = monitor.variables[var]
+            recorded.size = (0, recorded.size[1])
         t = np.asarray(monitor.t[:] / second)[start:]
         values = np.asarray(getattr(monitor, var + "_")).reshape(-1, len(monitor.t))[:, start:]
         return t, values
@@ -261,7 +275,8 @@ class Session:
     # ---------------------------------------------------------------- checkpoints
     def state(self) -> dict[str, np.ndarray]:
         """The whole state as plain arrays (a checkpoint: :meth:`load_state` restores it)."""
-        arrays: dict[str, np.ndarray] = {"session:chunks_run": np.array(self.chunks_run)}
+        arrays: dict[str, np.ndarray] = {"session:chunks_run": np.array(self.chunks_run),
+                                         "session:t": np.array(self._t)}
         if self.backend == "standalone":
             if self._state_in is not None:
                 for path in sorted(self._state_in.iterdir()):
@@ -274,7 +289,7 @@ class Session:
         state = {obj.name: obj._full_state() for obj in _stateful(self.network)}
         for clock in {obj.clock for obj in _stateful(self.network)}:
             state[clock.name] = clock._full_state()
-        state["0_t"] = float(self.network.t_)
+        state["0_t"] = float(self.network.t / second)
         state["_random"] = device.get_random_state()
         structure, flat = _flatten(state)
         arrays["runtime:structure"] = np.frombuffer(json.dumps(structure).encode(), dtype=np.uint8)
@@ -284,6 +299,7 @@ class Session:
     def load_state(self, arrays: Mapping[str, np.ndarray]) -> None:
         """Continue from :meth:`state` output (of a session of the same network and backend)."""
         self.chunks_run = int(arrays["session:chunks_run"])
+        self._t = float(arrays["session:t"])
         if self.backend == "standalone":
             self.compile()
             target = self.build_dir / "state_in"
@@ -319,6 +335,32 @@ class Session:
                     continue
                 if not np.all(np.isfinite(np.asarray(var.get_value()))):
                     raise NumericalError(f"{obj.name}.{var.name}", self.t)
+
+
+def stop_if() -> brian2.Function:
+    """A Brian2 function ``stop_if(flag)`` that ends the current run after this time step when
+    ``flag`` > 0.5 (on both backends; returns 0). A protocol that ends on an event (the last
+    example presented) uses it, so that where it ends does not depend on the chunk length."""
+
+    def stop(flag):
+        if np.any(np.asarray(flag) > 0.5):
+            Network._globally_stopped = True
+        return np.zeros_like(np.asarray(flag, dtype=float))
+
+    function = brian2.Function(stop, arg_units=[1], return_unit=1, stateless=False, auto_vectorise=False)
+    function.implementations.add_implementation("cpp", code="""
+        double snnlearn_stop_if(double flag) {
+            if (flag > 0.5) Network::_globally_stopped = true;
+            return 0.0;
+        }""", name="snnlearn_stop_if")
+    function.implementations.add_implementation("cython", code="""
+        cdef double snnlearn_stop_if(double flag):
+            if flag > 0.5:
+                from brian2.core.network import Network
+                Network._globally_stopped = True
+            return 0.0
+        """, name="snnlearn_stop_if")
+    return function
 
 
 def _stateful(network: Network) -> list[Any]:

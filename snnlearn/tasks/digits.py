@@ -29,9 +29,9 @@ import numpy as np
 from brian2 import Hz, NeuronGroup, StateMonitor, Synapses, TimedArray, linked_var, ms, second
 
 from ..build import BuiltNetwork, build_network
-from ..engine import ChunkRunner
 from ..overrides import apply_to_model
 from ..params import Params, param
+from ..session import Session, stop_if
 from ..spec import ModelSpec, parse_model
 
 INPUT, EXCITATORY, FEEDFORWARD = "inputs", "excitatory", "input_excitatory"
@@ -79,49 +79,58 @@ class Presentation:
     slots_used: int
 
 
-@dataclass
-class ChunkResponses:
-    final_slots: list[int]
-    counts: np.ndarray
-    intensities: np.ndarray
-    next_intensity: float
-
-
 class DigitPresenter:
-    """A Diehl & Cook network wired to a presentation controller, run chunk by chunk."""
+    """A Diehl & Cook network wired to a presentation controller, on a :class:`~snnlearn.session.Session`.
+
+    One *pass* (:meth:`present`) shows a list of examples in order, each until it drew
+    ``min_spikes`` (the repeat rule), and ends itself at the first slot start after the last
+    example's final presentation (:func:`~snnlearn.session.stop_if`), so where a pass ends, and
+    everything after it, does not depend on ``slots_per_chunk``. The session carries the whole
+    state from chunk to chunk and from pass to pass (membranes, conductances, traces, spikes in
+    flight, the random streams).
+    """
 
     def __init__(self, spec: ModelSpec, protocol: Protocol, slots_per_chunk: int, *, backend: str,
-                 seed: int, build_dir=None) -> None:
+                 build_dir=None) -> None:
         self.spec, self.protocol, self.n_slots = spec, protocol, slots_per_chunk
         self.n_in = spec.groups[INPUT].n
         self.n_exc = spec.groups[EXCITATORY].n
         p = protocol
-        self.stimulus = TimedArray(np.zeros((slots_per_chunk, self.n_in)), dt=1 * ms, name="stimulus")
+        # rows: the examples a chunk can reach, from the one on show at its start
+        self.stimulus = TimedArray(np.zeros((slots_per_chunk + 1, self.n_in)), dt=1 * ms, name="stimulus")
         self.controller = NeuronGroup(1, """
-            example : 1
+            example : 1       # index of the example on show, within the pass
+            offset : 1        # example index of the stimulus's first row
+            n_examples : 1    # examples in the pass; past them the input is blank
             intensity : 1
             count : 1
             slot_start : second
-            """, name="controller", dt=spec.dt)
+            fresh : 1         # 1 until the first slot of a pass has started
+            stopped : 1
+            """, name="controller", dt=spec.dt, namespace={"stop_if": stop_if()})
         self.controller.intensity = p.base_intensity
+        self.controller.fresh = 1
         self.controller.run_regularly(f"""
-            first = int(t < {float(p.slot / ms) / 2!r} * ms)
-            repeat = (1 - first) * int(count < {p.min_spikes}) * int(intensity < {p.max_intensity!r})
-            example = example + (1 - first) * (1 - repeat)
-            brighter = repeat * (intensity + 1) + (1 - repeat) * {p.base_intensity!r}
-            intensity = first * intensity + (1 - first) * brighter
+            repeat = (1 - fresh) * int(count < {p.min_spikes}) * int(intensity < {p.max_intensity!r})
+            example = example + (1 - fresh) * (1 - repeat)
+            intensity = repeat * (intensity + 1) + (1 - repeat) * {p.base_intensity!r}
             count = 0
             slot_start = t
+            fresh = 0
+            stopped = stop_if(int(example >= n_examples))
             """, dt=p.slot, when="start", order=-10, name="controller_slot")
         namespace = {"stimulus": self.stimulus, "pixel_rate": p.pixel_rate, "t_present": p.t_present}
         self.inputs = NeuronGroup(self.n_in, """
-            rate = stimulus(example * ms, i) * pixel_rate * intensity * int(t - slot_start < t_present) : Hz
+            rate = stimulus((example - offset) * ms, i) * pixel_rate * intensity * on : Hz
+            on = int(t - slot_start < t_present) * int(example < n_examples) : 1
             example : 1 (linked)
+            offset : 1 (linked)
+            n_examples : 1 (linked)
             intensity : 1 (linked)
             slot_start : second (linked)
             """, threshold="rate > 0 * Hz and rand() < rate * dt", name=INPUT, dt=spec.dt, namespace=namespace)
         index = np.zeros(self.n_in, dtype=int)
-        for var in ("example", "intensity", "slot_start"):
+        for var in ("example", "offset", "n_examples", "intensity", "slot_start"):
             setattr(self.inputs, var, linked_var(self.controller, var, index=index))
         self.net: BuiltNetwork = build_network(spec, record_spikes=[EXCITATORY], replace={INPUT: self.inputs})
         exc = self.net.groups[EXCITATORY]
@@ -132,54 +141,64 @@ class DigitPresenter:
                                      when="start", order=-9, name="slot_log")
         self.net.add(self.controller, self.counter, self.slot_log)
         self.feedforward = self.net.synapses[FEEDFORWARD]
-        self.runner = ChunkRunner(self.net.network, slots_per_chunk * p.slot, backend=backend, seed=seed,
-                                  carry=[(self.feedforward, "w"), (exc, "theta")], build_dir=build_dir)
+        self.session = Session(self.net.network, backend=backend, chunk=slots_per_chunk * p.slot, build_dir=build_dir)
 
     @property
     def excitatory(self):
         return self.net.groups[EXCITATORY]
 
-    def run_chunk(self, images: np.ndarray, index: int, *, learn: bool, intensity: float) -> ChunkResponses:
-        """Present up to ``slots_per_chunk`` images (rows in [0, 1]) starting at ``intensity``."""
-        p = self.protocol
-        rows = np.zeros((self.n_slots, self.n_in))
-        rows[:len(images)] = images
-        if len(images) < self.n_slots:  # pad with the last image; its responses are not used
-            rows[len(images):] = images[-1]
+    def start_pass(self, n_examples: int, *, learn: bool) -> dict:
+        """Set the controller for a new pass over ``n_examples``; returns the pass's progress."""
+        for var, value in {"example": 0, "offset": 0, "n_examples": n_examples, "fresh": 1,
+                           "intensity": self.protocol.base_intensity, "count": 0}.items():
+            self.session.set(self.controller, var, value)
         flag = 1.0 if learn else 0.0
-        self.runner.run(index, {self.stimulus: rows, (self.controller, "intensity"): intensity,
-                                (self.feedforward, "plastic"): flag, (self.excitatory, "adapting"): flag})
-        examples = np.round(self.slot_log.example[0]).astype(int)
-        intensities = np.asarray(self.slot_log.intensity[0])
-        spikes = self.net.spikes[EXCITATORY]
-        t = np.asarray(spikes.t[:] / second)
-        slot_s, present_s = float(p.slot / second), float(p.t_present / second)
-        slot_of = np.minimum((t // slot_s).astype(int), self.n_slots - 1)
-        in_presentation = (t - slot_of * slot_s) < present_s
-        counts = np.zeros((self.n_slots, self.n_exc), dtype=np.int64)
-        np.add.at(counts, (slot_of[in_presentation], np.asarray(spikes.i[:])[in_presentation]), 1)
-        finals = [s for s in range(self.n_slots - 1) if examples[s + 1] != examples[s]]
-        last = self.n_slots - 1
-        repeat_pending = counts[last].sum() < p.min_spikes and intensities[last] < p.max_intensity
-        if not repeat_pending:
-            finals.append(last)
-        finals = [s for s in finals if examples[s] < len(images)]
-        return ChunkResponses(finals, counts[finals], intensities[finals],
-                              float(intensities[last] + 1) if repeat_pending else p.base_intensity)
+        self.session.set(self.feedforward, "plastic", flag)
+        self.session.set(self.excitatory, "adapting", flag)
+        return {"done": 0, "slots": 0, "open": {}, "counts": [], "intensities": []}
 
-    def present(self, images: np.ndarray, first_index: int, *, learn: bool, on_chunk=None) -> Presentation:
-        """Show every image once (with repeats as needed), chunk after chunk."""
-        position, chunk, intensity = 0, 0, self.protocol.base_intensity
-        counts, intensities, slots = [], [], 0
-        while position < len(images):
-            result = self.run_chunk(images[position:position + self.n_slots], first_index + chunk,
-                                    learn=learn, intensity=intensity)
-            counts.append(result.counts)
-            intensities.append(result.intensities)
-            position += len(result.final_slots)
-            intensity = result.next_intensity
-            slots += self.n_slots
-            chunk += 1
+    def present(self, images: np.ndarray, *, learn: bool, collect: bool = True, on_chunk=None,
+                progress: dict | None = None) -> Presentation:
+        """Show every image once (with repeats as needed), chunk after chunk, learning or frozen.
+
+        ``progress`` (from :meth:`start_pass`, or as ``on_chunk(progress)`` last saw it) continues
+        an interrupted pass; the session must then hold the state of that chunk's end. With
+        ``collect=False`` the responses are not kept (training).
+        """
+        p, session = self.protocol, self.session
+        slot_s, present_s = float(p.slot / second), float(p.t_present / second)
+        progress = progress if progress is not None else self.start_pass(len(images), learn=learn)
+        slot_open = progress["open"]  # slot index on the absolute grid -> [example, intensity, counts]
+        while progress["done"] < len(images):
+            first = min((v[0] for v in slot_open.values()), default=progress["done"])
+            rows = np.zeros((self.n_slots + 1, self.n_in))
+            shown = images[first:first + self.n_slots + 1]
+            rows[:len(shown)] = shown
+            session.set_timed(self.stimulus, rows)
+            session.set(self.controller, "offset", first)
+            session.run()
+            times, examples = session.samples(self.slot_log, "example")
+            intensities = session.samples(self.slot_log, "intensity")[1][0]
+            for t_slot, example, intensity in zip(times, examples[0], intensities, strict=True):
+                slot_open[int(round(t_slot / slot_s))] = [int(round(example)), float(intensity),
+                                                           np.zeros(self.n_exc, dtype=np.int64)]
+            i, t = session.spikes(self.net.spikes[EXCITATORY])
+            slot_of = np.floor(t / slot_s + 1e-9).astype(int)
+            presenting = (t - slot_of * slot_s) < present_s
+            for slot in np.unique(slot_of[presenting]):
+                if int(slot) in slot_open:
+                    slot_open[int(slot)][2] += np.bincount(i[presenting & (slot_of == slot)], minlength=self.n_exc)
+            progress["slots"] += len(times)
+            for slot in sorted(slot_open)[:-1]:  # a slot is complete once the next one has begun
+                example, intensity, counts = slot_open.pop(slot)
+                following = slot_open[min(k for k in slot_open if k > slot)][0]
+                if following != example and example < len(images):
+                    progress["done"] += 1
+                    if collect:
+                        progress["counts"].append(counts)
+                        progress["intensities"].append(intensity)
             if on_chunk is not None:
-                on_chunk(position)
-        return Presentation(np.concatenate(counts)[:len(images)], np.concatenate(intensities)[:len(images)], slots)
+                on_chunk(progress)
+        slot_open.clear()
+        return Presentation(np.array(progress["counts"], dtype=np.int64).reshape(-1, self.n_exc),
+                            np.array(progress["intensities"], dtype=float), progress["slots"])
