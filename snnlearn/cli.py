@@ -81,7 +81,7 @@ def cmd_check(args) -> int:
 
 
 #: Modules that add subcommands: each defines ``COMMANDS = [(name, configure(parser), handler(args))]``.
-COMMAND_MODULES = ("snnlearn.bench", "snnlearn.sweep", "snnlearn.compare")
+COMMAND_MODULES = ("snnlearn.bench", "snnlearn.sweep", "snnlearn.compare", "snnlearn.nwb", "snnlearn.scaffold")
 
 
 def build_parser() -> argparse.ArgumentParser:
