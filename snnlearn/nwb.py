@@ -42,7 +42,7 @@ MODULE = "misc"
 BLOCK = "_COLS_"
 
 
-def _pynwb():
+def _pynwb() -> Any:
     try:
         import pynwb
     except ModuleNotFoundError:
@@ -143,7 +143,7 @@ def _model_text(run: RunResult) -> tuple[str, str]:
     return (json.dumps(to_jsonable(model), indent=2), "model.json") if model else ("", "")
 
 
-def build_nwbfile(run: RunResult):
+def build_nwbfile(run: RunResult) -> Any:
     """The ``pynwb.NWBFile`` of a finished run (nothing written)."""
     pynwb = _pynwb()
     from pynwb.file import Subject
