@@ -27,7 +27,8 @@ class BuildPyWithData(build_py):
             return
         for folder, pattern in DATA.items():
             target = Path(self.build_lib) / "snnlearn" / "_data" / folder
-            target.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(target, ignore_errors=True)  # no file removed from the repository survives a rebuild
+            target.mkdir(parents=True)
             for source in sorted((ROOT / folder).glob(pattern)):
                 shutil.copy2(source, target / source.name)
 
