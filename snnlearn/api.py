@@ -245,7 +245,8 @@ def code_of(instance: Rule) -> RuleCode:
     """The :class:`RuleCode` of a checked rule instance."""
     update = instance.update() if isinstance(instance, RewardModulatedRule) else ""
     return RuleCode(name=instance.name, model=lines("w : 1", *instance.model().splitlines()),
-                    on_pre=lines(instance.on_pre()), on_post=lines(instance.on_post()), namespace=instance.namespace(), update=update,
+                    on_pre=lines(instance.on_pre()), on_post=lines(instance.on_post()),
+                    namespace=instance.namespace(), update=update,
                     update_period=getattr(instance, "update_period", None) if update else None, rule=instance)
 
 
