@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,17 @@ def test_a_model_file_anywhere_and_a_missing_script(tmp_path):
 def test_data_is_found_in_the_checkout_or_the_package():
     root = paths.data_root()
     assert (root / "experiments" / "song2000.py").is_file() and (root / "models" / "song2000.toml").is_file()
+
+
+def test_snnlearn_home_overrides_the_packaged_folders(tmp_path):
+    home = tmp_path / "home"
+    (home / "experiments").mkdir(parents=True)
+    (home / "models").mkdir()
+    (home / "experiments" / "stdp_window.py").write_text((paths.data_root() / "experiments" / "stdp_window.py")
+                                                         .read_text())
+    (home / "models" / "stdp_pairing.toml").write_text((models_dir() / "stdp_pairing.toml").read_text())
+    listed = subprocess.run([sys.executable, "-m", "snnlearn.cli", "list"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "SNNLEARN_HOME": str(home)})
+    assert listed.returncode == 0, listed.stderr
+    names = [line.split()[0] for line in listed.stdout.splitlines() if line.startswith("  ")]
+    assert names == ["stdp_window", "stdp_pairing"]
