@@ -27,6 +27,10 @@ synapses.feedforward.rule.a_minus=0.002625 --set "duration=8000 s"``) the width 
 predicted 0.026) and the bimodality at 10 Hz rises to 0.96, with the same output rate (12 Hz): the
 share of weights within 0.1 g_max of a bound is set by the rule's step size, not by the competition.
 
+Arrays: ``weights.npz`` (weights after each chunk at the first input rate, ``times_s`` their
+times, output rates per chunk), ``spikes.npz`` (indices ``<group>_i`` and times ``<group>_t`` in
+seconds of the spikes of the last chunk of that training, for ``inputs`` and ``out``).
+
 Figures: raster of the last seconds, weight distribution over time, final weight histogram,
 weight traces of sampled synapses, output rate over time, output rate against input rate.
 """
@@ -134,6 +138,8 @@ def run(ctx: RunContext) -> dict:
     raster = {"inputs": (main["in_i"][-1], main["in_t"][-1]),
               "out": (np.zeros(len(main["out_t"][-1]), dtype=int), main["out_t"][-1])}
     last_start = (n_chunks[first] - 1) * chunk_s
+    ctx.save_arrays("spikes.npz", **{f"{group}_{key}": value for group, (i, t) in raster.items()
+                                     for key, value in (("i", i), ("t", t + last_start))})
     t_from = max(0.0, chunk_s - p["raster_seconds"])
     recent = {name: (i[t >= t_from], t[t >= t_from] + last_start) for name, (i, t) in raster.items()}
     ctx.savefig(plots.raster(recent, title=f"last {p['raster_seconds']:g} s of training"), "raster.png")

@@ -1,5 +1,7 @@
 """The ``snnlearn`` command: list, run, check (and the commands later modules register).
 
+Registered through :data:`COMMAND_MODULES`: bench, sweep, compare, export (NWB) and init.
+
 Bad input never shows a traceback: it exits with status 2 and one line ``error: <field>: ...``,
 before anything is simulated or written.
 """
@@ -57,7 +59,9 @@ def _experiment_help(name: str) -> int:
     print("\nparameters (--set KEY=VALUE):")
     print(json.dumps(getattr(module, "PARAMS", {}), indent=2, default=str))
     if getattr(module, "MODEL", None):
-        print(f"\nmodel: models/{module.MODEL}.toml (its keys are set the same way, e.g. groups.NAME.n=10)")
+        from .experiment import model_path
+
+        print(f"\nmodel: {model_path(module, module.MODEL)} (its keys are set the same way, e.g. groups.NAME.n=10)")
     return 0
 
 
@@ -94,7 +98,7 @@ def cmd_check(args) -> int:
 
 
 #: Modules that add subcommands: each defines ``COMMANDS = [(name, configure(parser), handler(args))]``.
-COMMAND_MODULES = ("snnlearn.bench", "snnlearn.sweep", "snnlearn.compare")
+COMMAND_MODULES = ("snnlearn.bench", "snnlearn.sweep", "snnlearn.compare", "snnlearn.nwb", "snnlearn.scaffold")
 
 
 def build_parser() -> argparse.ArgumentParser:

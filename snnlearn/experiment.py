@@ -7,7 +7,8 @@ An experiment is a script ``experiments/NAME.py`` with:
 - ``PARAMS``: a (nested) dict of its parameters and defaults, overridable with ``--set``;
 - ``QUICK`` (optional): ``{dotted key: value}`` overrides (of ``PARAMS`` or of the model) for
   ``--quick``, a reduced run for tests; ``--set`` still overrides them;
-- ``MODEL`` (optional): the model file it runs, a name in ``models/`` (``--model FILE`` swaps it);
+- ``MODEL`` (optional): the model file it runs, a name in ``models/`` or a path ending in
+  ``.toml`` (relative to the script's folder) (``--model FILE`` swaps it);
 - ``BACKEND`` (optional): ``"runtime"`` or ``"standalone"``, its default Brian2 backend;
 - ``check(ctx)`` (optional): cross-field checks that raise ``ConfigError`` before anything runs;
 - ``run(ctx) -> dict``: does the work through the :class:`RunContext` and returns its metrics.
@@ -16,11 +17,15 @@ The framework validates every input first, only then creates the run folder, and
 ``metrics.json`` (metrics plus experiment, seed, backend, quick, wall time, parameters and
 versions) atomically. ``if __name__ == "__main__": script_main(__file__)`` at the end of a script
 makes ``python experiments/NAME.py --help`` work like ``snnlearn run NAME --help``.
+
+``snnlearn run`` takes the name of one of the package's experiments or the path of a user's
+own script (anything ending in ``.py``); its runs are filed under the script's stem.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib.util
 import platform
 import sys
@@ -36,6 +41,7 @@ import numpy as np
 from . import __version__
 from .errors import ConfigError, one_of, warn
 from .overrides import apply_to_model, apply_to_params, is_model_key, parse_assignments
+from .provenance import provenance
 from .results import (
     METRICS_FILE,
     atomic_save_npz,
@@ -65,18 +71,30 @@ def check_seed(seed: Any, field: str = "--seed") -> int:
 
 
 def project_root() -> Path:
-    """The folder holding ``experiments/`` and ``models/`` (``SNNLEARN_HOME`` or the checkout)."""
-    from . import config
+    """The folder holding ``experiments/`` and ``models/``: see :func:`snnlearn.paths.data_root`."""
+    from .paths import data_root
 
-    return config.home() or Path(__file__).resolve().parent.parent
+    return data_root()
 
 
 def experiments_dir() -> Path:
+    """The folder of the package's experiment scripts."""
     return project_root() / "experiments"
 
 
 def models_dir() -> Path:
+    """The folder of the package's model files."""
     return project_root() / "models"
+
+
+def is_script_path(name: str) -> bool:
+    """True when ``name`` is the path of a user's experiment script rather than a name."""
+    return name.endswith(".py")
+
+
+def experiment_name(name: str) -> str:
+    """The name a run is filed under: the experiment's name or the script's stem."""
+    return Path(name).stem if is_script_path(name) else name
 
 
 def available_experiments() -> list[str]:
@@ -88,11 +106,21 @@ def available_models() -> list[str]:
 
 
 def load_experiment(name: str) -> ModuleType:
-    """Import ``experiments/NAME.py``; an unknown name is a ConfigError listing the known ones."""
-    path = experiments_dir() / f"{name}.py"
-    if not path.is_file():
-        raise ConfigError("experiment", f"unknown experiment {name!r}", one_of(available_experiments()))
-    module_name = f"snnlearn_experiments.{name}"
+    """Import ``experiments/NAME.py``, or a user's script when ``name`` ends in ``.py``.
+
+    An unknown name is a ConfigError listing the known ones; a missing script one naming it.
+    """
+    if is_script_path(name):
+        path = Path(name).expanduser().resolve()
+        if not path.is_file():
+            raise ConfigError("experiment", f"file {name} not found", "give an experiment name or a script path")
+        digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
+        module_name = f"snnlearn_user_experiments.{path.stem}_{digest}"
+    else:
+        path = experiments_dir() / f"{name}.py"
+        if not path.is_file():
+            raise ConfigError("experiment", f"unknown experiment {name!r}", one_of(available_experiments()))
+        module_name = f"snnlearn_experiments.{name}"
     if module_name in sys.modules:
         return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(module_name, path)
@@ -176,11 +204,19 @@ def resolve_model(module: ModuleType, model_file: str | None, assignments) -> An
         return None
     from .spec import load_model_dict, parse_model
 
-    path = Path(model_file) if model_file else models_dir() / f"{model_name}.toml"
+    path = Path(model_file) if model_file else model_path(module, model_name)
     raw = load_model_dict(path, "--model" if model_file else "model")
     for key, value in model_keys:
         raw = apply_to_model(raw, key, value)
     return parse_model(raw, source=path)
+
+
+def model_path(module: ModuleType, model_name: str) -> Path:
+    """An experiment's ``MODEL``: a name in ``models/``, or a ``.toml`` path (relative to the script)."""
+    if str(model_name).endswith(".toml"):
+        path = Path(model_name).expanduser()
+        return path if path.is_absolute() else Path(module.__file__).resolve().parent / path
+    return models_dir() / f"{model_name}.toml"
 
 
 def prepare(name: str, *, seed: int = 1, quick: bool = False, backend: str | None = None,
@@ -214,7 +250,7 @@ def check_run(name: str, *, seed: int = 1, quick: bool = False, backend: str | N
     from .engine import resolve_backend
 
     chosen = resolve_backend(chosen, explicit=backend is not None)
-    ctx = RunContext(name=name, seed=seed, quick=quick, backend=chosen, out_dir=Path("."),
+    ctx = RunContext(name=experiment_name(name), seed=seed, quick=quick, backend=chosen, out_dir=Path("."),
                      params=params, model=model, resume=resume, backend_explicit=backend is not None)
     check: Callable[[RunContext], None] | None = getattr(module, "check", None)
     if check is not None:
@@ -232,6 +268,7 @@ def run_experiment(name: str, *, seed: int = 1, quick: bool = False, backend: st
     module, model, ctx = check_run(name, seed=seed, quick=quick, backend=backend, sets=sets,
                                    model_file=model_file, resume=resume is not None)
     from .engine import StandaloneBuildError
+    name = experiment_name(name)
 
     chosen, params = ctx.backend, ctx.params
     if resume is not None:
@@ -266,7 +303,9 @@ def run_experiment(name: str, *, seed: int = 1, quick: bool = False, backend: st
               **metrics,
               "params": params, "model": model.raw if model is not None else None,
               "model_file": str(model.source) if model is not None else None,
-              "versions": versions()}
+              "versions": versions(),
+              "provenance": provenance(model.source if model is not None else None,
+                                       model.raw if model is not None else None)}
     atomic_write_json(ctx.path(METRICS_FILE), record)
     for checkpoint in ctx.out_dir.glob("checkpoint*.npz"):  # the run is complete: nothing to resume
         checkpoint.unlink()

@@ -5,6 +5,18 @@ its final name (``os.replace`` is atomic on POSIX): a reader, or a run killed wi
 moment, sees either the previous complete file or the new complete file. ``metrics.json`` is
 written last, so a folder without it is an unfinished (resumable) run. Run folders are created
 with an exclusive ``mkdir``: two runs started at once never share one.
+
+:func:`load_run` is the one reader of a finished run folder (``snnlearn.load_run``): metrics,
+parameters and every ``.npz`` array, with the spike trains and trajectories picked out by the
+naming conventions experiments follow when they save arrays:
+
+- a spike train is a pair ``<group>_i`` (neuron indices) and ``<group>_t`` (times in seconds)
+  in one file (``spikes.npz`` by convention);
+- a trajectory is any array whose first axis runs along the ``times_s`` array of the same file
+  (weights after each chunk, thresholds, rates); its name is the array's key (``<file>.<key>``
+  when two files use the same key);
+- a unit is read from the end of a name: ``_s``, ``_ms``, ``_mV``, ``Hz`` ... (``theta_mV``,
+  ``rate_10Hz``); anything else is dimensionless.
 """
 
 from __future__ import annotations
@@ -14,11 +26,13 @@ import io
 import json
 import math
 import os
+import re
 import secrets
 import stat
 import tempfile
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +40,9 @@ import numpy as np
 from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity
 
 METRICS_FILE = "metrics.json"
+PARAMS_FILE = "params.json"
+TIMES_KEY = "times_s"
+_UNIT_SUFFIX = re.compile(r"(?:^|_|\d)(kHz|Hz|ms|us|s|mV|uV|V|nS|uS|pA|nA|uA)$")
 
 
 def current_umask() -> int:
@@ -155,3 +172,142 @@ def claim_dir(path: Path) -> Path:
         if not path.is_dir() or any(path.iterdir()):
             raise
     return path
+
+
+def unit_of(name: str) -> str:
+    """The unit a saved array's name ends with (``theta_mV`` -> ``mV``), or ``dimensionless``."""
+    match = _UNIT_SUFFIX.search(name)
+    return match.group(1) if match else "dimensionless"
+
+
+@dataclass(frozen=True)
+class SpikeTrain:
+    """The spikes of one group: neuron ``indices`` and ``times_s`` (seconds), in time order."""
+
+    group: str
+    indices: np.ndarray
+    times_s: np.ndarray
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """A recorded variable over time: ``values[k]`` at ``times_s[k]`` (seconds), in ``unit``."""
+
+    name: str
+    times_s: np.ndarray
+    values: np.ndarray
+    unit: str = "dimensionless"
+
+    @property
+    def is_weight(self) -> bool:
+        """True for a synaptic weight trajectory (its name says ``weight`` or is ``w``)."""
+        return "weight" in self.name.lower() or self.name.split(".")[-1] in ("w", "w_trace")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run folder, read back as NumPy: what :func:`load_run` returns.
+
+    Attributes
+    ----------
+    path
+        The run folder.
+    metrics
+        ``metrics.json``: the experiment's metrics plus experiment, seed, backend, parameters,
+        the model as run, versions and provenance.
+    params
+        ``params.json``: the experiment's parameters after overrides.
+    arrays
+        Every array of every ``.npz`` file, by file stem then key (``arrays["weights"]["weights"]``).
+    spikes
+        Spike trains by group name.
+    trajectories
+        Trajectories by name (weights and other state variables).
+    """
+
+    path: Path
+    metrics: dict[str, Any]
+    params: dict[str, Any]
+    arrays: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    spikes: dict[str, SpikeTrain] = field(default_factory=dict)
+    trajectories: dict[str, Trajectory] = field(default_factory=dict)
+
+    @property
+    def experiment(self) -> str:
+        """The experiment's name."""
+        return str(self.metrics.get("experiment", ""))
+
+    @property
+    def weights(self) -> dict[str, Trajectory]:
+        """The weight trajectories among :attr:`trajectories`."""
+        return {k: v for k, v in self.trajectories.items() if v.is_weight}
+
+
+def _spike_trains(arrays: Mapping[str, np.ndarray]) -> dict[str, SpikeTrain]:
+    trains = {}
+    for key in arrays:
+        if key.endswith("_i") and f"{key[:-2]}_t" in arrays:
+            group = key[:-2]
+            indices, times = np.asarray(arrays[key]), np.asarray(arrays[f"{group}_t"], dtype=float)
+            if indices.ndim == 1 and indices.shape == times.shape:
+                order = np.argsort(times, kind="stable")
+                trains[group] = SpikeTrain(group, indices[order].astype(np.int64), times[order])
+    return trains
+
+
+def _trajectories(stem: str, arrays: Mapping[str, np.ndarray]) -> dict[str, Trajectory]:
+    times = arrays.get(TIMES_KEY)
+    if times is None or np.ndim(times) != 1:
+        return {}
+    times = np.asarray(times, dtype=float)
+    return {key: Trajectory(key, times, np.asarray(value), unit_of(key)) for key, value in arrays.items()
+            if key != TIMES_KEY and np.ndim(value) >= 1 and np.shape(value)[0] == len(times)
+            and np.issubdtype(np.asarray(value).dtype, np.number)}
+
+
+def load_run(path: str | Path) -> RunResult:
+    """Read a finished run folder: metrics, parameters, arrays, spike trains and trajectories.
+
+    Parameters
+    ----------
+    path
+        A run folder written by ``snnlearn run`` (it holds ``metrics.json``).
+
+    Returns
+    -------
+    RunResult
+        Everything as plain Python and NumPy (times in seconds).
+
+    Raises
+    ------
+    ConfigError
+        When ``path`` is not a folder or holds no ``metrics.json`` (not a finished run).
+
+    Examples
+    --------
+    >>> run = snnlearn.load_run("results/song2000/20260101-120000-s1-abc123")  # doctest: +SKIP
+    >>> run.spikes["out"].times_s, run.weights["weights"].values.shape  # doctest: +SKIP
+    """
+    from .errors import ConfigError
+
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ConfigError("RUN_DIR", f"{path} is not a folder", "give the folder of a finished run")
+    if not is_complete(folder):
+        raise ConfigError("RUN_DIR", f"{path} is not a finished run (no {METRICS_FILE})",
+                          "give the folder of a finished run")
+    params_path = folder / PARAMS_FILE
+    params = json.loads(params_path.read_text()) if params_path.is_file() else {}
+    arrays, spikes, trajectories = {}, {}, {}
+    for npz in sorted(folder.glob("*.npz")):
+        if npz.name.startswith(("checkpoint", ".")):
+            continue
+        data = load_npz(npz)
+        arrays[npz.stem] = data
+        spikes.update(_spike_trains(data))
+        for key, trajectory in _trajectories(npz.stem, data).items():
+            if key in trajectories:
+                key = f"{npz.stem}.{key}"
+                trajectory = Trajectory(key, trajectory.times_s, trajectory.values, trajectory.unit)
+            trajectories[key] = trajectory
+    return RunResult(folder, read_metrics(folder), params.get("params", params), arrays, spikes, trajectories)

@@ -48,21 +48,21 @@ several stimuli are rewarded at different rates) or absent (``none``). With an u
 reward the mean reward times the mean eligibility, the unsupervised STDP drift, adds to the
 learning signal and grows with the number of stimuli.
 
-=================  ==========  ==========  =========  =================================================
-parameter          da_stdp     mstdp       mstdpet    meaning
-=================  ==========  ==========  =========  =================================================
-tau_plus           20 ms       20 ms       20 ms      decay of the presynaptic trace
-tau_minus          20 ms       20 ms       20 ms      decay of the postsynaptic trace
-a_plus             0.1         1.0         1.0        STDP term of a pre-then-post pair at dt -> 0+
-a_minus            0.15        1.0         1.0        STDP term of a post-then-pre pair at dt -> 0-
-interaction        nearest     all_to_all  all_to_all ``all_to_all`` or ``nearest``
-w_max              4.0         1.0         1.0        upper weight bound (lower bound 0)
-tau_d              200 ms      200 ms      200 ms     decay of the shared dopamine concentration
-tau_c / tau_z      1 s         -           25 ms      decay of the eligibility trace
-d_tonic            0.002       -           -          tonic dopamine added at each weight update
-gamma              -           0.01        0.01       learning rate
-update_period      10 ms       -           1 ms       time between weight updates
-=================  ==========  ==========  =========  =================================================
+=================  ==========  ==========  ==========  =================================================
+parameter          da_stdp     mstdp       mstdpet     meaning
+=================  ==========  ==========  ==========  =================================================
+tau_plus           20 ms       20 ms       20 ms       decay of the presynaptic trace
+tau_minus          20 ms       20 ms       20 ms       decay of the postsynaptic trace
+a_plus             0.1         1.0         1.0         STDP term of a pre-then-post pair at dt -> 0+
+a_minus            0.15        1.0         1.0         STDP term of a post-then-pre pair at dt -> 0-
+interaction        nearest     all_to_all  all_to_all  ``all_to_all`` or ``nearest``
+w_max              4.0         1.0         1.0         upper weight bound (lower bound 0)
+tau_d              200 ms      200 ms      200 ms      decay of the shared dopamine concentration
+tau_c / tau_z      1 s         -           25 ms       decay of the eligibility trace
+d_tonic            0.002       -           -           tonic dopamine added at each weight update
+gamma              -           0.01        0.01        learning rate
+update_period      10 ms       -           1 ms        time between weight updates
+=================  ==========  ==========  ==========  =================================================
 
 References: Izhikevich (2007) Cereb Cortex 17:2443 (and its code ``daspnet.m``);
 Florian (2007) Neural Comput 19:1468; Fremaux, Sprekeler & Gerstner (2010) J Neurosci 30:13326.

@@ -25,18 +25,18 @@ overrides the preset's value (``rule = { name = "triplet", preset =
 Gerstner 2006, Table 3) and hippocampal culture (fitted to Wang et al. 2005 and Bi & Poo 1998;
 Table 4):
 
-======================================  ========  =======  =======  =======  ======  ======
-preset                                  a2_plus   a3_plus  a2_minus a3_minus tau_x   tau_y
-======================================  ========  =======  =======  =======  ======  ======
-visual_cortex_all_to_all_full           5e-10     6.2e-3   7e-3     2.3e-4   101 ms  125 ms
-visual_cortex_all_to_all_minimal        0         6.5e-3   7.1e-3   0        --      114 ms
-visual_cortex_nearest_full              8.8e-11   5.3e-2   6.6e-3   3.1e-3   714 ms  40 ms
-visual_cortex_nearest_minimal           0         5e-2     8e-3     0        --      40 ms
-hippocampal_all_to_all_full             6.1e-3    6.7e-3   1.6e-3   1.4e-3   946 ms  27 ms
-hippocampal_all_to_all_minimal          5.3e-3    8e-3     3.5e-3   0        --      40 ms
-hippocampal_nearest_full                4.6e-3    9.1e-3   3e-3     7.5e-9   575 ms  47 ms
-hippocampal_nearest_minimal             4.6e-3    9.1e-3   3e-3     0        --      48 ms
-======================================  ========  =======  =======  =======  ======  ======
+======================================  ========  =======  ========  ========  ======  ======
+preset                                  a2_plus   a3_plus  a2_minus  a3_minus  tau_x   tau_y
+======================================  ========  =======  ========  ========  ======  ======
+visual_cortex_all_to_all_full           5e-10     6.2e-3   7e-3      2.3e-4    101 ms  125 ms
+visual_cortex_all_to_all_minimal        0         6.5e-3   7.1e-3    0         --      114 ms
+visual_cortex_nearest_full              8.8e-11   5.3e-2   6.6e-3    3.1e-3    714 ms  40 ms
+visual_cortex_nearest_minimal           0         5e-2     8e-3      0         --      40 ms
+hippocampal_all_to_all_full             6.1e-3    6.7e-3   1.6e-3    1.4e-3    946 ms  27 ms
+hippocampal_all_to_all_minimal          5.3e-3    8e-3     3.5e-3    0         --      40 ms
+hippocampal_nearest_full                4.6e-3    9.1e-3   3e-3      7.5e-9    575 ms  47 ms
+hippocampal_nearest_minimal             4.6e-3    9.1e-3   3e-3      0         --      48 ms
+======================================  ========  =======  ========  ========  ======  ======
 
 (--: unused, since a3_minus = 0; the rule keeps its default 101 ms.) A minimal model keeps
 only the terms the data need: for visual cortex no pair potentiation and no triplet
