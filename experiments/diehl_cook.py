@@ -35,7 +35,7 @@ from snnlearn.engine import Progress, backend_session
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext, script_main
 from snnlearn.results import atomic_save_npz, load_npz
-from snnlearn.tasks.digits import EXCITATORY, DigitPresenter, Protocol, fit_model
+from snnlearn.tasks.digits import EXCITATORY, DigitPresenter, Protocol, fit_model, pack_progress, unpack_progress
 
 MODEL = "diehl_cook_2015"
 BACKEND = "standalone"
@@ -89,22 +89,6 @@ def score(presenter: DigitPresenter, data: Dataset, n_assign: int, n_test: int) 
             "predicted": predicted, "accuracy": float(np.mean(predicted == data.y_test[:n_test]))}
 
 
-def _pack(progress: dict) -> dict:
-    slots = sorted(progress["open"])
-    return {"pass_done": np.array(progress["done"]), "pass_slots": np.array(progress["slots"]),
-            "open_slot": np.array(slots, dtype=np.int64),
-            "open_example": np.array([progress["open"][k][0] for k in slots], dtype=np.int64),
-            "open_intensity": np.array([progress["open"][k][1] for k in slots], dtype=float),
-            "open_counts": np.array([progress["open"][k][2] for k in slots], dtype=np.int64)}
-
-
-def _unpack(saved: dict) -> dict:
-    open_slots = {int(k): [int(e), float(i), np.asarray(c, dtype=np.int64)] for k, e, i, c in zip(
-        saved["open_slot"], saved["open_example"], saved["open_intensity"], saved["open_counts"], strict=True)}
-    return {"done": int(saved["pass_done"]), "slots": int(saved["pass_slots"]), "open": open_slots,
-            "counts": [], "intensities": []}
-
-
 def run(ctx: RunContext) -> dict:
     p = ctx.params
     data = load_dataset(p["data"]["path"], p["data"]["train"], p["data"]["test"])
@@ -119,37 +103,43 @@ def run(ctx: RunContext) -> dict:
         presenter = DigitPresenter(spec, protocol, p["slots_per_chunk"], backend=ctx.backend, build_dir=build_dir)
         session = presenter.session
         compile_s = session.compile()
-        clock = {"train": 0.0, "last": time.perf_counter(), "curve": []}
+        clock = {"train": 0.0, "last": time.perf_counter(), "curve": [], "segment": 0}
+        bounds = [0, *curve_at, n_train_total]  # training passes end exactly at the curve points
+        progress = None
         if checkpoint.is_file():
             saved = load_npz(checkpoint)
             session.load_state(saved)
-            progress = _unpack(saved)
-            clock["train"] = float(saved["train_seconds"])
-            clock["curve"] = [tuple(row) for row in saved["curve"]]
-            ctx.log(f"resuming at example {progress['done']} (chunk {session.chunks_run})")
-        else:
-            progress = presenter.start_pass(n_train_total, learn=True)
-        bar = Progress(n_train_total, "training examples", start=progress["done"])
-        before = [progress["done"]]
+            progress = unpack_progress(saved)
+            clock.update(train=float(saved["train_seconds"]), segment=int(saved["segment"]),
+                         curve=[tuple(row) for row in saved["curve"]])
+            ctx.log(f"resuming at example {bounds[clock['segment']] + progress['done']} (chunk {session.chunks_run})")
+        done = bounds[clock["segment"]] + (progress["done"] if progress else 0)
+        bar = Progress(n_train_total, "training examples", start=done)
 
         def after_chunk(progress: dict) -> None:
             now = time.perf_counter()
             clock["train"] += now - clock["last"]
-            for at in curve_at:
-                if before[0] < at <= progress["done"]:
-                    state = session.state()  # a frozen evaluation must not change the training run
-                    acc = score(presenter, data, p["curve_assign_examples"], p["curve_test_examples"])
-                    session.load_state(state)
-                    clock["curve"].append((progress["done"], acc["accuracy"]))
-                    ctx.log(f"after {progress['done']} examples: accuracy {acc['accuracy']:.3f}")
-            before[0] = progress["done"]
-            atomic_save_npz(checkpoint, train_seconds=np.array(clock["train"]),
-                            curve=np.array(clock["curve"], dtype=float).reshape(-1, 2), **_pack(progress),
+            seen = bounds[clock["segment"]] + progress["done"]
+            atomic_save_npz(checkpoint, train_seconds=np.array(clock["train"]), segment=np.array(clock["segment"]),
+                            curve=np.array(clock["curve"], dtype=float).reshape(-1, 2), **pack_progress(progress),
                             **session.state())
-            bar.update(progress["done"], f"({progress['done'] / max(clock['train'], 1e-9):.1f} images/s)")
+            bar.update(seen, f"({seen / max(clock['train'], 1e-9):.1f} images/s)")
             clock["last"] = time.perf_counter()
 
-        presenter.present(data.x_train[stream], learn=True, collect=False, on_chunk=after_chunk, progress=progress)
+        while clock["segment"] < len(bounds) - 1:
+            lo, hi = bounds[clock["segment"]], bounds[clock["segment"] + 1]
+            if hi > lo:
+                presenter.present(data.x_train[stream[lo:hi]], learn=True, collect=False, on_chunk=after_chunk,
+                                  progress=progress)
+            progress = None
+            if hi < n_train_total:  # a curve point: a frozen evaluation that leaves training unchanged
+                state = session.state()
+                acc = score(presenter, data, p["curve_assign_examples"], p["curve_test_examples"])
+                session.load_state(state)
+                clock["curve"].append((hi, acc["accuracy"]))
+                ctx.log(f"after {hi} examples: accuracy {acc['accuracy']:.3f}")
+            clock["segment"] += 1
+            clock["last"] = time.perf_counter()
         n_assign = p["assign_examples"] or len(data.y_train)
         final = score(presenter, data, min(n_assign, len(data.y_train)), len(data.y_test))
         weights = np.asarray(session.get(presenter.feedforward, "w")).reshape(data.n_pixels, n_exc)

@@ -142,6 +142,7 @@ class Session:
         self._offsets: dict[str, int] = {}   # runtime: monitor sizes before the last run
         self._counts: dict[str, np.ndarray] = {}  # runtime: spike counts before the last run
         self._monitors = [o for o in network.objects if isinstance(o, _MONITORS)]
+        self._initial_stored = False
 
     # ---------------------------------------------------------------- time
     @property
@@ -176,6 +177,16 @@ class Session:
         self._compiled = True
         self.compile_seconds = time.perf_counter() - started
         return self.compile_seconds
+
+    def reset(self) -> None:
+        """Return to the network's initial state (variables, time and random streams), forgetting
+        values set since; a ``TimedArray``'s values are inputs, not state, and stay."""
+        self._pending.clear()
+        self.chunks_run, self._t = 0, 0.0
+        if self.backend == "standalone":
+            self._state_in = None
+        elif self._initial_stored:
+            self.network.restore("snnlearn_initial", restore_random_state=True)
 
     # ---------------------------------------------------------------- inputs and state
     def set(self, obj: Any, var: str, value: Any) -> None:
@@ -223,6 +234,9 @@ class Session:
         return False
 
     def _run_runtime(self) -> None:
+        if not self._initial_stored:  # for reset(); values set before the first run are part of it
+            self.network.store("snnlearn_initial")
+            self._initial_stored = True
         for monitor in self._monitors:
             self._offsets[monitor.name] = _recorded_length(monitor)
             if isinstance(monitor, EventMonitor):

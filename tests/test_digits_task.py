@@ -52,3 +52,26 @@ def test_weights_are_normalised_before_each_example(presenter):
     w = np.asarray(presenter.session.get(presenter.feedforward, "w")).reshape(16, 4)
     assert w.sum(axis=0) == pytest.approx(np.full(4, 78.0 * 16 / 784), rel=0.02)
     assert presenter.spec.synapses[FEEDFORWARD].normalize.period == presenter.protocol.slot
+
+
+def _trained(backend: str, slots_per_chunk: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    protocol = Protocol.from_mapping({"max_intensity": 3.0, "t_present": "40 ms", "t_rest": "20 ms",
+                                      "pixel_rate": "300 Hz", "min_spikes": 3}, "protocol")
+    spec = diehl_cook_spec(n_pixels=16, n_excitatory=4, protocol=protocol)
+    images = np.random.default_rng(2).random((5, 16)) * (np.arange(5) != 2)[:, None]  # one blank: repeats
+    with backend_session(backend, 4, key="test-digits-continuation") as build_dir:
+        presenter = DigitPresenter(spec, protocol, slots_per_chunk, backend=backend, build_dir=build_dir)
+        learned = presenter.present(images, learn=True)
+        frozen = presenter.present(images[:3], learn=False)
+        w = np.asarray(presenter.session.get(presenter.feedforward, "w")).copy()
+    return learned.counts, frozen.counts, w
+
+
+@pytest.mark.parametrize("backend", ["runtime", pytest.param("standalone", marks=pytest.mark.standalone)])
+def test_slots_per_chunk_does_not_change_responses_or_weights(backend):
+    """Passes end themselves after their last example, the state carries over between chunks
+    and passes: 2 and 5 slots per chunk give the same responses and weights."""
+    a, b = _trained(backend, 2), _trained(backend, 5)
+    assert a[0].shape == (5, 4) and a[1].shape == (3, 4) and a[0].sum() > 0
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x, y)

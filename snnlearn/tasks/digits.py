@@ -202,3 +202,21 @@ class DigitPresenter:
         slot_open.clear()
         return Presentation(np.array(progress["counts"], dtype=np.int64).reshape(-1, self.n_exc),
                             np.array(progress["intensities"], dtype=float), progress["slots"])
+
+
+def pack_progress(progress: dict) -> dict[str, np.ndarray]:
+    """A pass's progress (without collected responses) as arrays, for a checkpoint."""
+    slots = sorted(progress["open"])
+    return {"pass_done": np.array(progress["done"]), "pass_slots": np.array(progress["slots"]),
+            "open_slot": np.array(slots, dtype=np.int64),
+            "open_example": np.array([progress["open"][k][0] for k in slots], dtype=np.int64),
+            "open_intensity": np.array([progress["open"][k][1] for k in slots], dtype=float),
+            "open_counts": np.array([progress["open"][k][2] for k in slots], dtype=np.int64).reshape(len(slots), -1)}
+
+
+def unpack_progress(saved) -> dict:
+    """The inverse of :func:`pack_progress` (a pass that collects nothing)."""
+    open_slots = {int(k): [int(e), float(i), np.asarray(c, dtype=np.int64)] for k, e, i, c in zip(
+        saved["open_slot"], saved["open_example"], saved["open_intensity"], saved["open_counts"], strict=True)}
+    return {"done": int(saved["pass_done"]), "slots": int(saved["pass_slots"]), "open": open_slots,
+            "counts": [], "intensities": []}
