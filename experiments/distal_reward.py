@@ -90,7 +90,7 @@ def check(ctx: RunContext) -> None:
         if not isinstance(index, int) or not 0 <= index < n:
             raise ConfigError(f"synapses.rewarded.params.{key}", f"got {index!r}", f"expected an integer in [0, {n})")
     chunk_count(p["duration"], p["chunk"])
-    chunk_count(p["stats_dt"], p["chunk"])  # the statistics are taken at the end of a chunk
+    chunk_count(p["stats_dt"], p["chunk"], "chunk", "stats_dt")  # the statistics are taken at the end of a chunk
     for key in ("window", "reward_delay_min", "reward_delay_max", "trace_dt", "stats_dt", "detail_dt"):
         if not p[key] > 0 * second:
             raise ConfigError(key, f"{p[key]} is not positive", "expected a duration > 0 s")
@@ -133,7 +133,7 @@ def run(ctx: RunContext) -> dict:
         ctx.log(f"compiled in {session.compile():.1f} s" if ctx.backend == "standalone" else "runtime backend")
         tau_c = float(rule.tau_c / second)
 
-        per_stats = chunk_count(p["stats_dt"], p["chunk"], "chunk")
+        per_stats = chunk_count(p["stats_dt"], p["chunk"], "chunk", "stats_dt")
 
         def record(k: int) -> dict:
             out = {}

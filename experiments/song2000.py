@@ -18,7 +18,7 @@ rate is roughly independent of the input rate). Metrics:
   width) bounds how much of a peak can lie within 0.1 g_max of its bound, and so the bimodality;
 - ``output_rate_hz``: output rate over the last ``rate_window`` of that training;
 - ``output_rate_by_input_rate`` (after learning) and ``output_rate_initial_by_input_rate``
-  (first chunk, before the weights have moved) for each input rate.
+  (first ``sample_dt``, before the weights have moved) for each input rate.
 
 Measured (seed 1, the paper's parameters): bimodality 0.785 at 10 Hz after 4000 s (stationary
 0.76-0.80), 0.79 at 20 Hz, 0.83 at 40 Hz; lower-peak width 0.063 g_max against 0.053 predicted.
@@ -27,9 +27,11 @@ synapses.feedforward.rule.a_minus=0.002625 --set "duration=8000 s"``) the width 
 predicted 0.026) and the bimodality at 10 Hz rises to 0.96, with the same output rate (12 Hz): the
 share of weights within 0.1 g_max of a bound is set by the rule's step size, not by the competition.
 
-Arrays: ``weights.npz`` (weights after each chunk at the first input rate, ``times_s`` their
-times, output rates per chunk), ``spikes.npz`` (indices ``<group>_i`` and times ``<group>_t`` in
-seconds of the spikes of the last chunk of that training, for ``inputs`` and ``out``).
+Arrays: ``weights.npz`` (weights every ``sample_dt`` at the first input rate, ``times_s`` their
+times, output rates per ``sample_dt``), ``spikes.npz`` (indices ``<group>_i`` and times
+``<group>_t`` in seconds of the spikes of the last ``raster_seconds`` of that training, for
+``inputs`` and ``out``). The session carries the whole state from chunk to chunk, so none of
+this depends on ``chunk`` (which must divide ``sample_dt``).
 
 Figures: raster of the last seconds, weight distribution over time, final weight histogram,
 weight traces of sampled synapses, output rate over time, output rate against input rate.
@@ -41,11 +43,12 @@ import numpy as np
 from brian2 import Hz, second
 
 from snnlearn import plots
-from snnlearn.analysis import additive_stdp_peak_width, bimodality, lower_peak_width, rate_over_time
+from snnlearn.analysis import additive_stdp_peak_width, bimodality, lower_peak_width
 from snnlearn.build import build_network
-from snnlearn.engine import ChunkRunner, backend_session, run_chunks
+from snnlearn.engine import backend_session
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext, script_main
+from snnlearn.session import Session, chunk_count, run_in_chunks
 
 MODEL = "song2000"
 BACKEND = "standalone"
@@ -54,7 +57,8 @@ PARAMS = {
     # train each rate for duration x first rate / rate, i.e. for the same number of presynaptic
     # spikes per synapse (STDP's drift and diffusion both scale with the presynaptic rate)
     "equal_input_spikes": True,
-    "chunk": 20 * second,        # simulated time per compiled run (weights carried across)
+    "chunk": 20 * second,        # simulated time per compiled run (the whole state carried across)
+    "sample_dt": 20 * second,    # weights and output rate sampled every sample_dt (a multiple of chunk)
     "input_rates": [10.0, 20.0, 40.0],  # Hz; the first is the main run (Fig. 2), all give Fig. 3
     "rate_window": 200 * second,  # output rate measured over the last part of training
     "raster_seconds": 2.0,
@@ -63,6 +67,7 @@ PARAMS = {
 QUICK = {
     "duration": 120 * second,
     "chunk": 10 * second,
+    "sample_dt": 10 * second,
     "rate_window": 30 * second,
     "input_rates": [10.0, 40.0],
     "equal_input_spikes": False,
@@ -77,9 +82,11 @@ def check(ctx: RunContext) -> None:
     if "feedforward" not in ctx.model.synapses or ctx.model.synapses["feedforward"].rule is None:
         raise ConfigError("synapses.feedforward.rule", "missing",
                           "this experiment needs plastic synapses named feedforward")
-    if not 0 * second < p["chunk"] <= p["duration"]:
-        raise ConfigError("chunk", f"{p['chunk']} is out of range",
-                          f"expected 0 s < chunk <= duration ({p['duration']})")
+    chunk_count(p["sample_dt"], p["chunk"], "chunk", "sample_dt")  # weights are read at chunk ends on the sample grid
+    chunk_count(p["duration"], p["sample_dt"], "sample_dt")
+    if not 0 < p["raster_seconds"] <= float(p["chunk"] / second):
+        raise ConfigError("raster_seconds", f"{p['raster_seconds']} is out of range",
+                          f"expected 0 < raster_seconds <= chunk ({p['chunk']})")
     if not 0 * second < p["rate_window"] <= p["duration"]:
         raise ConfigError("rate_window", f"{p['rate_window']} is out of range",
                           "expected 0 s < rate_window <= duration")
@@ -88,78 +95,80 @@ def check(ctx: RunContext) -> None:
 
 
 def chunks_per_rate(p: dict) -> dict[float, int]:
-    """Number of chunks trained at each input rate."""
-    total = float(p["duration"] / p["chunk"])
+    """Number of chunks trained at each input rate (whole samples of ``sample_dt``)."""
+    per_sample = chunk_count(p["sample_dt"], p["chunk"], "chunk", "sample_dt")
+    samples = float(p["duration"] / p["sample_dt"])
     first = p["input_rates"][0]
-    return {rate: max(1, int(round(total * (first / rate if p["equal_input_spikes"] else 1.0))))
+    return {rate: per_sample * max(1, int(round(samples * (first / rate if p["equal_input_spikes"] else 1.0))))
             for rate in p["input_rates"]}
 
 
 def run(ctx: RunContext) -> dict:
     p, spec = ctx.params, ctx.model
-    chunk_s = float(p["chunk"] / second)
+    sample_s, raster_s = float(p["sample_dt"] / second), float(p["raster_seconds"])
+    per_sample = chunk_count(p["sample_dt"], p["chunk"], "chunk")
     n_chunks = chunks_per_rate(p)
     rule = spec.synapses["feedforward"].rule
     w_max = rule.w_max
-    window = float(p["rate_window"] / p["chunk"])
+    window = float(p["rate_window"] / p["sample_dt"])
     with backend_session(ctx.backend, ctx.seed, key=f"song2000-{spec.groups['inputs'].n}") as build_dir:
         net = build_network(spec, record_spikes=["inputs", "out"])
         inputs, synapses = net.groups["inputs"], net.synapses["feedforward"]
         in_spikes, out = net.spikes["inputs"], net.spikes["out"]
-        runner = ChunkRunner(net.network, p["chunk"], backend=ctx.backend, seed=ctx.seed,
-                             carry=[(synapses, "w")], build_dir=build_dir)
-        ctx.log(f"compiled in {runner.compile():.1f} s" if ctx.backend == "standalone" else "runtime backend")
+        session = Session(net.network, backend=ctx.backend, chunk=p["chunk"], build_dir=build_dir)
+        ctx.log(f"compiled in {session.compile():.1f} s" if ctx.backend == "standalone" else "runtime backend")
 
         runs = {}
         for r, rate in enumerate(p["input_rates"]):
             def record(k: int, last: int = n_chunks[rate] - 1, main: bool = r == 0) -> dict:
-                # the last chunk's spikes are recorded (and so checkpointed): a resumed run has them
-                final = k == last
-                rec = {"w": runner.state["feedforward.w"], "out_spikes": out.num_spikes,
-                       "out_t": np.asarray(out.t[:] / second) if final else np.empty(0)}
+                # spikes of the last raster_seconds are recorded (and so checkpointed): a resumed run has them
+                t_out = session.spikes(out)[1]
+                rec = {"out_spikes": len(t_out), "out_t": t_out[t_out >= session.t - raster_s] if k == last
+                       else np.empty(0)}
+                if (k + 1) % per_sample == 0:
+                    rec["w"] = np.asarray(session.get(synapses, "w"))
                 if main:
-                    rec["in_i"] = in_spikes.i[:].copy() if final else np.empty(0, dtype=int)
-                    rec["in_t"] = np.asarray(in_spikes.t[:] / second) if final else np.empty(0)
+                    i, t = session.spikes(in_spikes)
+                    late = t >= session.t - raster_s
+                    rec["in_i"] = i[late] if k == last else np.empty(0, dtype=int)
+                    rec["in_t"] = t[late] if k == last else np.empty(0)
                 return rec
 
-            runner.state.clear()  # every input rate learns from the same initial weights
-            runs[rate] = run_chunks(runner, n_chunks[rate], record, checkpoint=ctx.path(f"checkpoint_{r}.npz"),
-                                    label=f"{rate:g} Hz input",
-                                    inputs=lambda k, rate=rate: {(inputs, "rates"): rate * Hz})
+            session.reset()  # every input rate learns from the same initial state
+            session.set(inputs, "rates", rate * Hz)
+            runs[rate] = run_in_chunks(session, n_chunks[rate], record, checkpoint=ctx.path(f"checkpoint_{r}.npz"),
+                                       label=f"{rate:g} Hz input")
     first = p["input_rates"][0]
     main = runs[first]
     weights = np.stack(main["w"])
-    rates = {rate: np.asarray(rec["out_spikes"], dtype=float) / chunk_s for rate, rec in runs.items()}
-    times = chunk_s * np.arange(1, n_chunks[first] + 1)
+    rates = {rate: np.asarray(rec["out_spikes"], dtype=float).reshape(-1, per_sample).sum(axis=1) / sample_s
+             for rate, rec in runs.items()}
+    times = sample_s * np.arange(1, len(weights) + 1)
     final_w = weights[-1]
     late = weights[-max(1, int(round(window))):]
     ctx.save_arrays("weights.npz", times_s=times, weights=weights, **{f"rate_{k:g}Hz": v for k, v in rates.items()})
 
     raster = {"inputs": (main["in_i"][-1], main["in_t"][-1]),
               "out": (np.zeros(len(main["out_t"][-1]), dtype=int), main["out_t"][-1])}
-    last_start = (n_chunks[first] - 1) * chunk_s
     ctx.save_arrays("spikes.npz", **{f"{group}_{key}": value for group, (i, t) in raster.items()
-                                     for key, value in (("i", i), ("t", t + last_start))})
-    t_from = max(0.0, chunk_s - p["raster_seconds"])
-    recent = {name: (i[t >= t_from], t[t >= t_from] + last_start) for name, (i, t) in raster.items()}
-    ctx.savefig(plots.raster(recent, title=f"last {p['raster_seconds']:g} s of training"), "raster.png")
+                                     for key, value in (("i", i), ("t", t))})
+    ctx.savefig(plots.raster(raster, title=f"last {p['raster_seconds']:g} s of training"), "raster.png")
     ctx.savefig(plots.weight_histogram_over_time(times, weights, w_max), "weight_histogram_over_time.png")
     title = f"final weights (bimodality {bimodality(final_w, w_max):.2f})"
     ctx.savefig(plots.weight_histogram(final_w, w_max, title=title), "weight_histogram_final.png")
     sample = ctx.rng.choice(weights.shape[1], size=min(p["sample_synapses"], weights.shape[1]), replace=False)
     ctx.savefig(plots.weight_traces(times, weights[:, sample],
                                     bands={"mean": weights.mean(axis=1)}), "weight_traces.png")
-    ctx.savefig(plots.curves({f"{k:g} Hz input": chunk_s * np.arange(1, len(v) + 1) for k, v in rates.items()},
+    ctx.savefig(plots.curves({f"{k:g} Hz input": sample_s * np.arange(1, len(v) + 1) for k, v in rates.items()},
                              {f"{k:g} Hz input": v for k, v in rates.items()}, "time (s)",
                              "output rate (Hz)", "output rate during learning"), "output_rate.png")
     by_rate = {f"{k:g}": float(v[-max(1, int(round(window * n_chunks[k] / n_chunks[first]))):].mean())
                for k, v in rates.items()}
     initial = {f"{k:g}": float(v[0]) for k, v in rates.items()}
     ctx.savefig(plots.curves([float(k) for k in by_rate], {"after learning": list(by_rate.values()),
-                                                           "first chunk": list(initial.values())},
+                                                           "first sample": list(initial.values())},
                              "input rate (Hz)", "output rate (Hz)", "Song et al. Fig. 3", marker="o"),
                 "output_vs_input_rate.png")
-    _, late_rate = rate_over_time(main["out_t"][-1], 1, chunk_s, chunk_s)
     late_bimodality = [bimodality(w, w_max) for w in late]
     width_theory = (additive_stdp_peak_width(rule.a_plus, rule.a_minus, float(rule.tau_plus / second),
                                              float(rule.tau_minus / second))
@@ -176,12 +185,12 @@ def run(ctx: RunContext) -> dict:
         "fraction_near_max": float(np.mean(final_w > 0.9 * w_max)),
         "fraction_near_zero": float(np.mean(final_w < 0.1 * w_max)),
         "output_rate_hz": by_rate[f"{first:g}"],
-        "output_rate_last_chunk_hz": float(late_rate[0]),
+        "output_rate_last_sample_hz": float(rates[first][-1]),
         "output_rate_by_input_rate": by_rate,
         "output_rate_initial_by_input_rate": initial,
-        "training_seconds_by_input_rate": {f"{k:g}": n * chunk_s for k, n in n_chunks.items()},
-        "simulated_seconds": float(sum(n_chunks.values()) * chunk_s),
-        "compile_seconds": runner.compile_seconds,
+        "training_seconds_by_input_rate": {f"{k:g}": n * float(p["chunk"] / second) for k, n in n_chunks.items()},
+        "simulated_seconds": float(sum(n_chunks.values()) * float(p["chunk"] / second)),
+        "compile_seconds": session.compile_seconds,
     }
 
 

@@ -74,15 +74,16 @@ class NumericalError(FloatingPointError):
         )
 
 
-def chunk_count(duration: Quantity, chunk: Quantity, field: str = "chunk") -> int:
-    """How many chunks of ``chunk`` make ``duration``; a chunk that does not divide it is a ConfigError."""
+def chunk_count(duration: Quantity, chunk: Quantity, field: str = "chunk", whole: str = "the duration") -> int:
+    """How many chunks of ``chunk`` make ``duration``; a chunk that does not divide it is a
+    ConfigError naming ``field`` (and ``whole``, what it should divide)."""
     if not chunk > 0 * second:
         raise ConfigError(field, f"{chunk} is not positive", "expected a duration > 0 s")
     ratio = float(duration / chunk)
     n = int(round(ratio))
     if n < 1 or abs(ratio - n) > 1e-9 * max(1.0, ratio):
-        raise ConfigError(field, f"{chunk} does not divide the duration ({duration}) into whole chunks",
-                          "expected duration / chunk to be a whole number >= 1")
+        raise ConfigError(field, f"{chunk} does not divide {whole} ({duration}) into whole parts",
+                          f"expected {whole} / {field} to be a whole number >= 1")
     return n
 
 

@@ -16,7 +16,8 @@ pynwb = pytest.importorskip("pynwb")
 nwbinspector = pytest.importorskip("nwbinspector")
 
 # song2000 --quick, shortened further: two 2-s chunks at one input rate, 250 inputs at 40 Hz
-SHORT = ["--set", "duration=4 s", "--set", "chunk=2 s", "--set", "rate_window=2 s", "--set", "input_rates=[40.0]",
+SHORT = ["--set", "duration=4 s", "--set", "chunk=2 s", "--set", "sample_dt=2 s", "--set", "rate_window=2 s",
+         "--set", "input_rates=[40.0]",
          "--set", "groups.inputs.n=250"]
 
 

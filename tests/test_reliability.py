@@ -23,10 +23,11 @@ from hypothesis import strategies as st
 
 from snnlearn import cli, engine
 from snnlearn.data import load_dataset
-from snnlearn.engine import ChunkRunner, NumericalError, backend_session
+from snnlearn.engine import NumericalError, backend_session
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import models_dir, run_experiment
 from snnlearn.results import new_run_dir
+from snnlearn.session import Session
 from snnlearn.spec import parse_model
 
 ERROR_LINE = re.compile(r"^error: [A-Za-z0-9_.\-\[\]]+: .+; .+$")
@@ -146,13 +147,13 @@ def test_nan_state_is_named_with_its_likely_cause(capsys):
         from snnlearn.build import build_network
 
         net = build_network(spec)
-        runner = ChunkRunner(net.network, 1000 * engine.brian2.ms, backend="runtime", seed=1)
-        with pytest.raises(NumericalError, match=r"^cells\.(v|u): became NaN or infinite in chunk 0; .*dt"):
-            runner.run(0)
-        assert runner.state == {}  # the last good state is kept
+        session = Session(net.network, backend="runtime", chunk=1000 * engine.brian2.ms)
+        with pytest.raises(NumericalError, match=r"^cells\.(v|u): became NaN or infinite before t = 1 s; .*dt"):
+            session.run()
 
 
-TINY_SONG = ["duration=4 s", "chunk=2 s", "rate_window=2 s", "groups.inputs.n=80", "input_rates=[20.0]"]
+TINY_SONG = ["duration=4 s", "chunk=2 s", "sample_dt=2 s", "rate_window=2 s", "groups.inputs.n=80",
+             "input_rates=[20.0]"]
 
 
 def tiny_song(*extra):
