@@ -39,6 +39,10 @@ from snnlearn.tasks.digits import EXCITATORY, DigitPresenter, Protocol, fit_mode
 
 MODEL = "diehl_cook_2015"
 BACKEND = "standalone"
+#: model keys this experiment sets itself (sized for the data and n_excitatory)
+OWNED_MODEL_KEYS = {"groups.inputs.n": "the data set (data.path)", "groups.excitatory.n": "n_excitatory",
+                    "groups.inhibitory.n": "n_excitatory",
+                    "synapses.input_excitatory.normalize.period": "protocol.t_present and protocol.t_rest"}
 PARAMS = {
     "data": {"path": "digits", "train": "0:8000", "test": "8000:10000"},
     "n_excitatory": 100,

@@ -7,7 +7,7 @@ price. Measured: ``trials_to_criterion_by_n`` per rule against the number of pla
 synapses, as the input neurons and the output populations k grow together:
 
 - the reward-modulated rules (``da_stdp``, ``mstdp``, ``mstdpet``, with the per-stimulus reward
-  baseline) on ``reward_choice``, run by that experiment's own code (sub-folders
+  baseline) on the choice task of ``reward_choice``, run by :mod:`snnlearn.protocols.choice` (sub-folders
   ``spiking/reward_choice_<inputs>x<k>``): trials until ``criterion`` of the last
   ``curve_window`` trials are rewarded. The synaptic efficacy J is scaled by
   ``efficacy_inputs`` / inputs so that a pattern drives the outputs equally at every size;
@@ -43,14 +43,17 @@ from brian2 import ms, mV
 
 from snnlearn.engine import backend_session, resolve_backend
 from snnlearn.errors import ConfigError
-from snnlearn.experiment import RunContext, load_experiment, models_dir, resolve_model, script_main
+from snnlearn.experiment import RunContext, models_dir, script_main
 from snnlearn.overrides import apply_to_model
 from snnlearn.params import parse_quantity
+from snnlearn.protocols.choice import DEFAULTS, check_params, run_choice
+from snnlearn.protocols.choice import trials_to_criterion as choice_trials_to_criterion
 from snnlearn.ratenet.variance import loglog_slope
 from snnlearn.ratenet.variance_plots import slope_label
 from snnlearn.results import atomic_write_json
-from snnlearn.spec import load_model_dict
+from snnlearn.spec import load_model_dict, parse_model
 from snnlearn.tasks.digits import FEEDFORWARD, DigitPresenter, Protocol, fit_model
+from snnlearn.tasks.reward import ChoiceTask
 
 #: the unsupervised local rule
 UNSUPERVISED = "stdp_adaptive_threshold"
@@ -81,14 +84,13 @@ QUICK = {"sizes": [[40, 2]], "trials": 300, "rules": ["mstdpet"]}
 def check(ctx: RunContext) -> None:
     sp = ctx.params
     Protocol.from_mapping(sp["unsupervised_protocol"], "unsupervised_protocol")
-    module = load_experiment("reward_choice")
     if sp["trials"] % sp["slots_per_chunk"]:
         raise ConfigError("trials", f"{sp['trials']} is not a multiple of "
                           f"slots_per_chunk ({sp['slots_per_chunk']})", "expected whole chunks")
     for size in sp["sizes"]:
         if len(size) != 2:
             raise ConfigError("sizes", f"got {size}", "expected [n_inputs, k] pairs")
-        module.check(reward_context(ctx, *size, ctx.backend))
+        check_params(reward_context(ctx, *size, ctx.backend).params)
 
 
 def spiking_backend(ctx: RunContext) -> str:
@@ -103,8 +105,7 @@ def size_label(n_inputs: int, k: int) -> str:
 
 def reward_context(ctx: RunContext, n_inputs: int, k: int, backend: str) -> RunContext:
     """A ``reward_choice`` run of this size, in a sub-folder of this run."""
-    module = load_experiment("reward_choice")
-    params = copy.deepcopy(module.PARAMS)
+    params = copy.deepcopy(DEFAULTS)
     sp = ctx.params
     params.update(n_inputs=n_inputs, n_patterns=k, population_size=sp["population_size"],
                   pattern_fraction=sp["pattern_fraction"], trials=sp["trials"],
@@ -113,34 +114,35 @@ def reward_context(ctx: RunContext, n_inputs: int, k: int, backend: str) -> RunC
                   curve_window=sp["curve_window"])
     return RunContext(name="reward_choice", seed=ctx.seed, quick=ctx.quick, backend=backend,
                       out_dir=ctx.path(f"spiking/reward_choice_{size_label(n_inputs, k)}"),
-                      params=params, model=reward_model(module, n_inputs, sp["efficacy_inputs"]),
+                      params=params, model=reward_model(n_inputs, sp["efficacy_inputs"]),
                       backend_explicit=True)
 
 
-def reward_model(module, n_inputs: int, efficacy_inputs: int):
-    """``reward_choice``'s model with its synaptic efficacy ``J`` scaled by ``efficacy_inputs /
-    n_inputs``: a pattern (a fixed fraction of the inputs) then drives the outputs as much at
-    every size as at ``efficacy_inputs`` inputs with the file's J."""
-    base = resolve_model(module, None, [])
+def reward_model(n_inputs: int, efficacy_inputs: int):
+    """The choice task's model (``models/reward_choice.toml``) with its synaptic efficacy ``J``
+    scaled by ``efficacy_inputs / n_inputs``: a pattern (a fixed fraction of the inputs) then
+    drives the outputs as much at every size as at ``efficacy_inputs`` inputs with the file's J."""
+    path = models_dir() / "reward_choice.toml"
+    raw = load_model_dict(path)
     key = "synapses.feedforward.params.J"
-    efficacy = parse_quantity(base.raw["synapses"]["feedforward"]["params"]["J"], mV, key)
+    efficacy = parse_quantity(raw["synapses"]["feedforward"]["params"]["J"], mV, key)
     scaled = efficacy * efficacy_inputs / n_inputs
-    return resolve_model(module, None, [(key, f"{float(scaled / mV)!r} mV")])
+    return parse_model(apply_to_model(raw, key, f"{float(scaled / mV)!r} mV"), source=path)
 
 
 def reward_rules_trials(ctx: RunContext, n_inputs: int, k: int, backend: str
                         ) -> dict[str, int | None]:
-    """Trials to criterion of each reward-modulated rule on ``reward_choice`` at this size, run
-    by that experiment's own code."""
-    module = load_experiment("reward_choice")
+    """Trials to criterion of each reward-modulated rule on the choice task at this size, run by
+    the choice protocol (:mod:`snnlearn.protocols.choice`)."""
     sub = reward_context(ctx, n_inputs, k, backend)
     sub.out_dir.mkdir(parents=True, exist_ok=True)
-    module.check(sub)
-    metrics = module.run(sub)
-    atomic_write_json(sub.path("metrics.json"), metrics)
-    baseline = ctx.params["baseline"]
-    return {rule: metrics["trials_to_80pct_by_rule"][rule][baseline]
-            for rule in ctx.params["rules"]}
+    check_params(sub.params)
+    results = run_choice(sub)["results"]
+    baseline, p = ctx.params["baseline"], sub.params
+    trials = {rule: choice_trials_to_criterion(results[rule][baseline]["rewarded"], p["curve_window"],
+                                               p["criterion"]) for rule in ctx.params["rules"]}
+    atomic_write_json(sub.path("metrics.json"), {"trials_to_criterion": trials, "baseline": baseline})
+    return trials
 
 
 def trials_to_criterion(values: Sequence[float], trials: Sequence[int], criterion: float
@@ -165,11 +167,10 @@ def unsupervised_trials(ctx: RunContext, n_inputs: int, k: int, backend: str
     silent; shown again brighter after too few spikes, which counts as another trial) to
     ``k x population_size`` competing neurons. The criterion: for a fraction ``criterion`` of
     the patterns some neuron's weights point to the pattern (cosine >= ``prototype_cosine``),
-    checked after every compiled chunk of trials. Returns it and the (trials, fraction of
-    patterns learned) curve."""
+    checked after every ``slots_per_chunk`` patterns (a pass each). Returns it and the (trials,
+    fraction of patterns learned) curve."""
     sp = ctx.params
-    module = load_experiment("reward_choice")
-    task = module.make_task(reward_context(ctx, n_inputs, k, backend).params)
+    task = ChoiceTask.from_params(reward_context(ctx, n_inputs, k, backend).params)
     patterns = task.make_patterns(np.random.default_rng(ctx.seed))  # as the reward runs draw them
     labels = task.schedule(np.random.default_rng([ctx.seed, n_inputs, k]), sp["trials"]).astype(int)
     protocol = Protocol.from_mapping(sp["unsupervised_protocol"], "unsupervised_protocol")
@@ -181,19 +182,16 @@ def unsupervised_trials(ctx: RunContext, n_inputs: int, k: int, backend: str
     for key, value in overrides.items():
         raw = apply_to_model(raw, key, value)
     spec = fit_model(raw, n_inputs, k * sp["population_size"], protocol)
-    slots = sp["slots_per_chunk"]
+    every = sp["slots_per_chunk"]
     curve: list[list[float]] = [[0, 0.0]]
     with backend_session(backend, ctx.seed, key=f"reward_scaling-stdp-{n_inputs}x{k}") as build_dir:
-        presenter = DigitPresenter(spec, protocol, slots, backend=backend, seed=ctx.seed,
-                                   build_dir=build_dir)
-        position, intensity = 0, protocol.base_intensity
-        for chunk in range(sp["trials"] // slots):
-            result = presenter.run_chunk(patterns[labels[position:position + slots]], chunk,
-                                         learn=True, intensity=intensity)
-            position, intensity = position + len(result.final_slots), result.next_intensity
-            w = np.asarray(presenter.runner.state[f"{FEEDFORWARD}.w"]).reshape(n_inputs, -1)
-            curve.append([(chunk + 1) * slots,
-                          patterns_learned(w, patterns, sp["prototype_cosine"])])
+        presenter = DigitPresenter(spec, protocol, every, backend=backend, build_dir=build_dir)
+        position, used = 0, 0
+        while used < sp["trials"]:  # passes of `every` patterns, the weights checked after each
+            shown = presenter.present(patterns[labels[position:position + every]], learn=True, collect=False)
+            position, used = position + every, used + shown.slots_used
+            w = np.asarray(presenter.session.get(presenter.feedforward, "w")).reshape(n_inputs, -1)
+            curve.append([used, patterns_learned(w, patterns, sp["prototype_cosine"])])
     trials, values = [t for t, _ in curve], [v for _, v in curve]
     return trials_to_criterion(values, trials, sp["criterion"]), curve
 

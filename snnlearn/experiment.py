@@ -227,12 +227,24 @@ def prepare(name: str, *, seed: int = 1, quick: bool = False, backend: str | Non
         raise ConfigError("--backend", f"unknown backend {backend!r}", one_of(BACKENDS))
     check_seed(seed)
     assignments = parse_assignments(sets)
+    check_owned_keys(module, assignments)
     if quick:  # --quick first, so that --set still overrides it
         assignments = list(getattr(module, "QUICK", {}).items()) + assignments
     params = resolve_params(module, assignments)
     model = resolve_model(module, model_file, assignments)
     chosen = backend or getattr(module, "BACKEND", "runtime")
     return module, params, model, chosen
+
+
+def check_owned_keys(module: ModuleType, assignments: Sequence[tuple[str, Any]]) -> None:
+    """Refuse a ``--set`` of a model key the experiment sets itself (``OWNED_MODEL_KEYS``:
+    ``{key prefix: the parameter that sets it}``), which would otherwise be silently dropped."""
+    owned: dict[str, str] = getattr(module, "OWNED_MODEL_KEYS", {})
+    for key, _ in assignments:
+        for prefix, instead in owned.items():
+            if key == prefix or key.startswith(prefix + "."):
+                raise ConfigError(key, "is set by this experiment, so a value given here would be dropped",
+                                  f"set {instead} instead")
 
 
 def check_run(name: str, *, seed: int = 1, quick: bool = False, backend: str | None = None,

@@ -270,6 +270,11 @@ class Session:
         start = self._offsets.get(monitor.name, 0) if self.backend == "runtime" else 0
         return np.asarray(monitor.i[:])[start:], np.asarray(monitor.t[:] / second)[start:]
 
+    def event_values(self, monitor: SpikeMonitor, var: str) -> np.ndarray:
+        """The values of ``var`` that ``monitor`` recorded with each spike of the last run (base units)."""
+        start = self._offsets.get(monitor.name, 0) if self.backend == "runtime" else 0
+        return np.asarray(getattr(monitor, var + "_")[:])[start:]
+
     def spike_count(self, monitor: SpikeMonitor) -> np.ndarray:
         """Spikes per neuron recorded by ``monitor`` during the last run."""
         count = np.asarray(monitor.count[:]).astype(np.int64)

@@ -43,3 +43,11 @@ def test_trained_network_classifies_new_images_and_can_be_attacked(quick_run, tm
     assert m["diehl_cook"]["status"] == "evaluated" and m["diehl_cook"]["examples"] == 30
     curve = m["accuracy_vs_epsilon"]["fgsm"]["transfer_from_backprop"]["diehl_cook"]
     assert len(curve) == 3 and curve[0] > 0.3
+
+
+def test_a_model_key_the_experiment_sets_itself_is_refused(tmp_path):
+    from snnlearn.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="^groups.excitatory.n: is set by this experiment.*; set n_excitatory"):
+        run_experiment("diehl_cook", sets=["groups.excitatory.n=20"], out=tmp_path / "run")
+    assert not (tmp_path / "run").exists()

@@ -179,6 +179,23 @@ class ChoiceTask:
         built.add(controller, count, decide, monitor)
         return controller, monitor
 
+    @classmethod
+    def from_params(cls, p: dict) -> ChoiceTask:
+        """The task of the ``reward_choice`` experiment's parameters."""
+        return cls(n_inputs=p["n_inputs"], n_patterns=p["n_patterns"], population_size=p["population_size"],
+                   trial=p["trial"], stimulus_on=p["stimulus_on"], response=p["response"], rate_on=p["rate_on"],
+                   rate_off=p["rate_off"], pattern_fraction=p["pattern_fraction"],
+                   baseline=RewardBaseline.from_mapping(p["baseline"], "baseline"), amount=p["reward_amount"])
+
+    def selectivity(self, w: np.ndarray, patterns: np.ndarray) -> float:
+        """Mean weight from each pattern's inputs to its own population minus to the others
+        (``w``: the feedforward weights, all to all, presynaptic-major)."""
+        k = patterns.shape[0]
+        per_population = np.asarray(w).reshape(patterns.shape[1], k, self.population_size).mean(axis=2)
+        own = np.mean([per_population[patterns[s] > 0, s].mean() for s in range(k)])
+        other = np.mean([np.delete(per_population[patterns[s] > 0], s, axis=1).mean() for s in range(k)])
+        return float(own - other)
+
     @staticmethod
     def rewarded(counts: np.ndarray, targets: np.ndarray) -> np.ndarray:
         """Whether each decision was rewarded (``counts``: decision x population): the target's

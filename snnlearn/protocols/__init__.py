@@ -1,0 +1,1 @@
+"""Protocols: the paradigms experiments share, each written once (the choice task, ...)."""
