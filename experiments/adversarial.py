@@ -20,8 +20,9 @@ as a control, the learners in ``other_init`` are trained once more from independ
 weights (``<learner>_other_init``).
 
 The spiking Diehl & Cook (2015) network has no gradient; it is attacked by transfer only, on its
-first ``diehl_cook.examples`` test images, when ``experiments/diehl_cook.py`` provides
-``classifier(run_dir) -> (images -> labels)`` and a finished run of it on the same data split
+first ``diehl_cook.examples`` test images, through
+:func:`snnlearn.tasks.digits.trained_classifier` (``run_dir -> (images -> labels)``), when a
+finished ``diehl_cook`` run on the same data split
 exists (``diehl_cook.run``, or the latest under ``results/diehl_cook/``); otherwise it is
 skipped and the metrics say why.
 Metric: ``accuracy_vs_epsilon[attack][gradient][learner]``.
@@ -30,7 +31,6 @@ Metric: ``accuracy_vs_epsilon[attack][gradient][learner]``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -42,7 +42,7 @@ from threadpoolctl import threadpool_limits
 
 from snnlearn.data import Dataset
 from snnlearn.errors import ConfigError
-from snnlearn.experiment import RunContext, load_experiment, project_root, script_main
+from snnlearn.experiment import RunContext, project_root, script_main
 from snnlearn.ratenet import Architecture, init_params, load_data, make_loss, train
 from snnlearn.ratenet.adversarial import (
     Attack,
@@ -56,6 +56,7 @@ from snnlearn.ratenet.adversarial import (
 from snnlearn.ratenet.learners import Backprop, ChainLearner, make_learner
 from snnlearn.ratenet.settings import check_training, optimizer_from
 from snnlearn.results import METRICS_FILE, is_complete
+from snnlearn.tasks.digits import trained_classifier
 
 AKROUT_2019 = ("MNIST: adversarial accuracy 98% for networks trained without weight transport "
                "against 0.03% for backprop, attacks following each network's own feedback path")
@@ -171,13 +172,6 @@ def diehl_cook_classifier(ctx: RunContext, data: Dataset) -> tuple[Classifier | 
     """The trained Diehl & Cook network as a classifier, or None and the reason it is missing."""
     if ctx.params["diehl_cook"]["examples"] == 0:
         return None, "diehl_cook.examples = 0"
-    try:
-        module = load_experiment("diehl_cook")
-    except ConfigError:
-        return None, "experiments/diehl_cook.py does not exist"
-    make: Callable[[Path], Classifier] | None = getattr(module, "classifier", None)
-    if make is None:
-        return None, "experiments/diehl_cook.py has no classifier(run_dir) function"
     setting = ctx.params["diehl_cook"]["run"]
     run_dir = Path(setting) if setting else latest_run("diehl_cook")
     if run_dir is None or not is_complete(run_dir):
@@ -186,7 +180,7 @@ def diehl_cook_classifier(ctx: RunContext, data: Dataset) -> tuple[Classifier | 
     if (trained_on.get("dataset"), trained_on.get("split")) != (data.name, data.split):
         return None, (f"{run_dir} was trained on {trained_on.get('dataset')} "
                       f"({trained_on.get('split')}), this run uses {data.name} ({data.split})")
-    return make(run_dir), f"run {run_dir}"
+    return trained_classifier(run_dir), f"run {run_dir}"
 
 
 def attack_diehl_cook(ctx: RunContext, data: Dataset, gradient, x, y, curves: dict) -> dict:

@@ -22,8 +22,6 @@ run and gives the same result as an uninterrupted one.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 from brian2 import ms, mV, second
@@ -171,37 +169,6 @@ def run(ctx: RunContext) -> dict:
         "mean_spikes_per_test_example": float(final["test_counts"].sum(axis=1).mean()),
         "paper_accuracy_full_mnist": {"100": 0.829, "400": 0.870, "1600": 0.919, "6400": 0.950},
     }
-
-
-def classifier(run_dir: Path, *, backend: str = "standalone") -> Callable[[np.ndarray], np.ndarray]:
-    """The trained network of a finished run as ``images -> labels`` (learning and theta frozen).
-
-    Rebuilds the run's network (model, size and protocol from its ``metrics.json``), loads its
-    weights and thresholds from ``network.npz`` and classifies by the run's label assignments,
-    so that other experiments (``adversarial``) can evaluate it on new images. Each call starts
-    a fresh network with the run's seed, so equal images get equal labels; the program is the
-    training run's (same chunk size), so its compiled build is reused.
-    """
-    from snnlearn.results import read_metrics
-    from snnlearn.spec import parse_model
-
-    metrics, saved = read_metrics(run_dir), load_npz(Path(run_dir) / "network.npz")
-    protocol = Protocol.from_mapping(metrics["params"]["protocol"], "protocol")
-    weights, assignments = saved["weights"], saved["assignments"]
-    n_pixels, n_exc = weights.shape
-    spec = fit_model(parse_model(metrics["model"]).raw, n_pixels, n_exc, protocol)
-    seed, slots_per_chunk = int(metrics["seed"]), int(metrics["params"]["slots_per_chunk"])
-
-    def classify(images: np.ndarray) -> np.ndarray:
-        images = np.clip(np.asarray(images, dtype=float).reshape(len(images), n_pixels), 0.0, 1.0)
-        with backend_session(backend, seed, key=f"diehl_cook-{n_pixels}x{n_exc}") as build_dir:
-            presenter = DigitPresenter(spec, protocol, slots_per_chunk, backend=backend, build_dir=build_dir)
-            presenter.session.set(presenter.feedforward, "w", weights.ravel())
-            presenter.session.set(presenter.excitatory, "theta", saved["theta_mV"] * mV)
-            counts = presenter.present(images, learn=False).counts
-        return predict_by_assignment(counts, assignments, 10)
-
-    return classify
 
 
 def logistic_readout(train_counts, train_labels, test_counts, test_labels) -> float:

@@ -42,15 +42,14 @@ def chunked_standalone(spec, images: np.ndarray, repeats: int, seed: int) -> tup
 
     with backend_session("standalone", seed, key=f"bench-diehl_cook-{spec.groups[INPUT].n}x"
                                                    f"{spec.groups[EXCITATORY].n}x{len(images)}") as build_dir:
-        presenter = DigitPresenter(spec, Protocol(), len(images), backend="standalone", seed=seed,
-                                   build_dir=build_dir)
-        compile_seconds = presenter.runner.compile()
-        presenter.run_chunk(images, 0, learn=True, intensity=2.0)  # warm-up: file caches
+        presenter = DigitPresenter(spec, Protocol(), len(images), backend="standalone", build_dir=build_dir)
+        compile_seconds = presenter.session.compile()
+        presenter.present(images, learn=True, collect=False)  # warm-up: file caches
         rates = []
-        for k in range(repeats):
+        for _ in range(repeats):
             started = time.perf_counter()
-            result = presenter.run_chunk(images, k + 1, learn=True, intensity=2.0)
-            rates.append(len(result.final_slots) / (time.perf_counter() - started))
+            presenter.present(images, learn=True, collect=False)
+            rates.append(len(images) / (time.perf_counter() - started))
     return rates, compile_seconds
 
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from snnlearn.data import load_dataset
-from snnlearn.experiment import load_experiment, run_experiment
+from snnlearn.experiment import run_experiment
+from snnlearn.tasks.digits import trained_classifier
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def test_quick_run_is_far_above_chance(quick_run):
 @pytest.mark.standalone
 def test_trained_network_classifies_new_images_and_can_be_attacked(quick_run, tmp_path):
     data = load_dataset("digits", "0:8000", "8000:10000")
-    classify = load_experiment("diehl_cook").classifier(quick_run)
+    classify = trained_classifier(quick_run)
     x, y = data.x_test[:40], data.y_test[:40]
     labels = classify(x)
     assert labels.shape == (40,) and np.array_equal(labels, classify(x))  # same images, same labels

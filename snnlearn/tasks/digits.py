@@ -23,10 +23,12 @@ program trains on a chunk without Python in the loop:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-from brian2 import Hz, NeuronGroup, StateMonitor, Synapses, TimedArray, linked_var, ms, second
+from brian2 import Hz, NeuronGroup, StateMonitor, Synapses, TimedArray, linked_var, ms, mV, second
 
 from ..build import BuiltNetwork, build_network
 from ..overrides import apply_to_model
@@ -220,3 +222,36 @@ def unpack_progress(saved) -> dict:
         saved["open_slot"], saved["open_example"], saved["open_intensity"], saved["open_counts"], strict=True)}
     return {"done": int(saved["pass_done"]), "slots": int(saved["pass_slots"]), "open": open_slots,
             "counts": [], "intensities": []}
+
+
+def trained_classifier(run_dir: Path, *, backend: str = "standalone") -> Callable[[np.ndarray], np.ndarray]:
+    """The trained network of a finished run as ``images -> labels`` (learning and theta frozen).
+
+    Rebuilds the run's network (model, size and protocol from its ``metrics.json``), loads its
+    weights and thresholds from ``network.npz`` and classifies by the run's label assignments,
+    so that other experiments (``adversarial``) can evaluate it on new images (a run of the
+    ``diehl_cook`` experiment). Each call starts
+    a fresh network with the run's seed, so equal images get equal labels; the program is the
+    training run's (same chunk size), so its compiled build is reused.
+    """
+    from ..analysis import predict_by_assignment
+    from ..engine import backend_session
+    from ..results import load_npz, read_metrics
+
+    metrics, saved = read_metrics(run_dir), load_npz(Path(run_dir) / "network.npz")
+    protocol = Protocol.from_mapping(metrics["params"]["protocol"], "protocol")
+    weights, assignments = saved["weights"], saved["assignments"]
+    n_pixels, n_exc = weights.shape
+    spec = fit_model(parse_model(metrics["model"]).raw, n_pixels, n_exc, protocol)
+    seed, slots_per_chunk = int(metrics["seed"]), int(metrics["params"]["slots_per_chunk"])
+
+    def classify(images: np.ndarray) -> np.ndarray:
+        images = np.clip(np.asarray(images, dtype=float).reshape(len(images), n_pixels), 0.0, 1.0)
+        with backend_session(backend, seed, key=f"diehl_cook-{n_pixels}x{n_exc}") as build_dir:
+            presenter = DigitPresenter(spec, protocol, slots_per_chunk, backend=backend, build_dir=build_dir)
+            presenter.session.set(presenter.feedforward, "w", weights.ravel())
+            presenter.session.set(presenter.excitatory, "theta", saved["theta_mV"] * mV)
+            counts = presenter.present(images, learn=False).counts
+        return predict_by_assignment(counts, assignments, 10)
+
+    return classify
