@@ -40,9 +40,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from snnlearn.cli import script_main
 from snnlearn.data import Dataset
 from snnlearn.errors import ConfigError
-from snnlearn.experiment import RunContext, project_root, script_main
+from snnlearn.experiment import RunContext, project_root
 from snnlearn.ratenet import Architecture, init_params, load_data, make_loss, train
 from snnlearn.ratenet.adversarial import (
     Attack,

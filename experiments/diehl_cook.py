@@ -28,10 +28,12 @@ from brian2 import ms, mV, second
 
 from snnlearn import plots
 from snnlearn.analysis import assign_labels, predict_by_assignment
+from snnlearn.cli import script_main
 from snnlearn.data import Dataset, load_dataset
-from snnlearn.engine import Progress, backend_session
+from snnlearn.engine import backend_session
 from snnlearn.errors import ConfigError
-from snnlearn.experiment import RunContext, script_main
+from snnlearn.experiment import RunContext
+from snnlearn.progress import Progress
 from snnlearn.results import atomic_save_npz, load_npz
 from snnlearn.tasks.digits import EXCITATORY, DigitPresenter, Protocol, fit_model, pack_progress, unpack_progress
 

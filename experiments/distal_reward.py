@@ -39,9 +39,10 @@ from brian2 import SpikeMonitor, StateMonitor, ms, mV, second
 
 from snnlearn import plots
 from snnlearn.build import build_network
+from snnlearn.cli import script_main
 from snnlearn.engine import backend_session
 from snnlearn.errors import ConfigError
-from snnlearn.experiment import RunContext, script_main
+from snnlearn.experiment import RunContext
 from snnlearn.rules.reward import DOPAMINE, DopamineSTDP
 from snnlearn.session import Session, chunk_count, run_in_chunks
 from snnlearn.tasks.reward import attach_pair_reward

@@ -21,8 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from snnlearn import plots
+from snnlearn.cli import script_main
 from snnlearn.errors import ConfigError, one_of
-from snnlearn.experiment import RunContext, script_main
+from snnlearn.experiment import RunContext
 from snnlearn.ratenet import (
     REGRESSION_LOSS,
     Adam,

@@ -29,9 +29,10 @@ from brian2 import Hz, mV, second
 
 from snnlearn import plots
 from snnlearn.build import build_network
+from snnlearn.cli import script_main
 from snnlearn.engine import ChunkRunner, backend_session, run_chunks
 from snnlearn.errors import ConfigError
-from snnlearn.experiment import RunContext, script_main
+from snnlearn.experiment import RunContext
 from snnlearn.rules.homeostasis import incoming_sums
 
 MODEL = "homeostasis"

@@ -31,7 +31,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from snnlearn.experiment import RunContext, script_main
+from snnlearn.cli import script_main
+from snnlearn.experiment import RunContext
 from snnlearn.ratenet import (
     Architecture,
     Learner,

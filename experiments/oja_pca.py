@@ -25,8 +25,9 @@ from __future__ import annotations
 import numpy as np
 
 from snnlearn import plots
+from snnlearn.cli import script_main
 from snnlearn.errors import ConfigError
-from snnlearn.experiment import RunContext, script_main
+from snnlearn.experiment import RunContext
 from snnlearn.rules.hebbian import bcm_step, oja_step
 
 PARAMS = {

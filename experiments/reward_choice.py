@@ -43,7 +43,8 @@ import numpy as np
 from brian2 import second
 
 from snnlearn import plots
-from snnlearn.experiment import RunContext, script_main
+from snnlearn.cli import script_main
+from snnlearn.experiment import RunContext
 from snnlearn.protocols.choice import DEFAULTS, check_params, run_choice, trials_to_criterion
 
 MODEL = "reward_choice"

@@ -41,9 +41,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from brian2 import ms, mV
 
+from snnlearn.cli import script_main
 from snnlearn.engine import backend_session, resolve_backend
 from snnlearn.errors import ConfigError
-from snnlearn.experiment import RunContext, models_dir, script_main
+from snnlearn.experiment import RunContext, models_dir
 from snnlearn.overrides import apply_to_model
 from snnlearn.params import parse_quantity
 from snnlearn.protocols.choice import DEFAULTS, check_params, run_choice

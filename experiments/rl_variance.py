@@ -45,8 +45,9 @@ import json
 import time
 from collections.abc import Sequence
 
+from snnlearn.cli import script_main
 from snnlearn.errors import ConfigError, one_of
-from snnlearn.experiment import RunContext, script_main
+from snnlearn.experiment import RunContext
 from snnlearn.ratenet import Architecture, Learner, make_learner
 from snnlearn.ratenet.estimators import ESTIMATORS, n_parameters, n_units, needs_hidden_layer
 from snnlearn.ratenet.variance import (

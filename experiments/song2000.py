@@ -45,9 +45,10 @@ from brian2 import Hz, second
 from snnlearn import plots
 from snnlearn.analysis import additive_stdp_peak_width, bimodality, lower_peak_width
 from snnlearn.build import build_network
+from snnlearn.cli import script_main
 from snnlearn.engine import backend_session
 from snnlearn.errors import ConfigError
-from snnlearn.experiment import RunContext, script_main
+from snnlearn.experiment import RunContext
 from snnlearn.session import Session, chunk_count, run_in_chunks
 
 MODEL = "song2000"

@@ -26,8 +26,9 @@ import numpy as np
 from scipy.optimize import curve_fit
 
 from snnlearn import plots
+from snnlearn.cli import script_main
 from snnlearn.errors import ConfigError
-from snnlearn.experiment import RunContext, script_main
+from snnlearn.experiment import RunContext
 from snnlearn.pairing import Pairing, pairing_trains, run_spike_trains, weight_changes
 
 MODEL = "stdp_pairing"

@@ -27,8 +27,9 @@ from __future__ import annotations
 import numpy as np
 
 from snnlearn import plots
+from snnlearn.cli import script_main
 from snnlearn.errors import ConfigError
-from snnlearn.experiment import RunContext, script_main
+from snnlearn.experiment import RunContext
 from snnlearn.pairing import Pairing, pairing_trains, run_spike_trains, weight_changes
 
 MODEL = "triplet_frequency"

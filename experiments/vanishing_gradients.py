@@ -25,8 +25,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from snnlearn.cli import script_main
 from snnlearn.errors import ConfigError, one_of
-from snnlearn.experiment import RunContext, script_main
+from snnlearn.experiment import RunContext
 from snnlearn.ratenet import (
     Architecture,
     init_params,

@@ -33,9 +33,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from snnlearn.cli import script_main
 from snnlearn.data import Dataset
 from snnlearn.errors import ConfigError
-from snnlearn.experiment import RunContext, script_main
+from snnlearn.experiment import RunContext
 from snnlearn.ratenet import Architecture, History, Params, forward, init_params, load_data, make_loss, train
 from snnlearn.ratenet.learners import BackwardLearner, make_learner, update_angles
 from snnlearn.ratenet.losses import Loss

@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from .engine import NumericalError, StandaloneBuildError
 from .errors import ConfigError, one_of
@@ -157,6 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+
+
+def script_main(path: str) -> None:
+    """Entry point for ``python experiments/NAME.py [options]`` (the same as ``snnlearn run NAME``)."""
+    raise SystemExit(main(["run", Path(path).stem, *sys.argv[1:]]))
 
 
 if __name__ == "__main__":

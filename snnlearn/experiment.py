@@ -15,8 +15,9 @@ An experiment is a script ``experiments/NAME.py`` with:
 
 The framework validates every input first, only then creates the run folder, and finally writes
 ``metrics.json`` (metrics plus experiment, seed, backend, quick, wall time, parameters and
-versions) atomically. ``if __name__ == "__main__": script_main(__file__)`` at the end of a script
-makes ``python experiments/NAME.py --help`` work like ``snnlearn run NAME --help``.
+versions) atomically. ``if __name__ == "__main__": script_main(__file__)`` (from
+``snnlearn.cli``) at the end of a script makes ``python experiments/NAME.py --help`` work like
+``snnlearn run NAME --help``.
 
 ``snnlearn run`` takes the name of one of the package's experiments or the path of a user's
 own script (anything ending in ``.py``); its runs are filed under the script's stem.
@@ -330,10 +331,3 @@ def peak_memory_mb() -> float:
     import resource
 
     return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
-
-
-def script_main(path: str) -> None:
-    """Entry point for ``python experiments/NAME.py [options]``."""
-    from .cli import main
-
-    raise SystemExit(main(["run", Path(path).stem, *sys.argv[1:]]))

@@ -66,7 +66,8 @@ from snnlearn.analysis import bimodality
 from snnlearn.build import build_network
 from snnlearn.engine import ChunkRunner, backend_session, run_chunks
 from snnlearn.errors import ConfigError
-from snnlearn.experiment import RunContext, script_main
+from snnlearn.cli import script_main
+from snnlearn.experiment import RunContext
 
 MODEL = "{model_file}"            # a name in the package's models/ or a path beside this script
 BACKEND = "runtime"               # or "standalone" (compiled C++, faster for long runs)

@@ -609,7 +609,7 @@ def run_in_chunks(session: Session, n_chunks: int, record: Any, *, checkpoint: P
     to ``checkpoint``; if that file exists when this is called, the run continues from it and
     equals an uninterrupted one. Returns ``{name: [record of chunk 0, of chunk 1, ...]}``.
     """
-    from .engine import Progress
+    from .progress import Progress
     from .results import atomic_save_npz, load_npz
 
     records: dict[str, list[np.ndarray]] = {}
