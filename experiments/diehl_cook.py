@@ -34,7 +34,7 @@ from snnlearn.engine import backend_session
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
 from snnlearn.progress import Progress
-from snnlearn.results import atomic_save_npz, load_npz
+from snnlearn.results import load_checkpoint, save_checkpoint
 from snnlearn.tasks.digits import EXCITATORY, DigitPresenter, Protocol, fit_model, pack_progress, unpack_progress
 
 MODEL = "diehl_cook_2015"
@@ -111,7 +111,7 @@ def run(ctx: RunContext) -> dict:
         bounds = [0, *curve_at, n_train_total]  # training passes end exactly at the curve points
         progress = None
         if checkpoint.is_file():
-            saved = load_npz(checkpoint)
+            saved = load_checkpoint(checkpoint)
             session.load_state(saved)
             progress = unpack_progress(saved)
             clock.update(train=float(saved["train_seconds"]), segment=int(saved["segment"]),
@@ -124,7 +124,7 @@ def run(ctx: RunContext) -> dict:
             now = time.perf_counter()
             clock["train"] += now - clock["last"]
             seen = bounds[clock["segment"]] + progress["done"]
-            atomic_save_npz(checkpoint, train_seconds=np.array(clock["train"]), segment=np.array(clock["segment"]),
+            save_checkpoint(checkpoint, train_seconds=np.array(clock["train"]), segment=np.array(clock["segment"]),
                             curve=np.array(clock["curve"], dtype=float).reshape(-1, 2), **pack_progress(progress),
                             **session.state())
             bar.update(seen, f"({seen / max(clock['train'], 1e-9):.1f} images/s)")

@@ -27,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="reduced run (for tests and a first look)")
-    p.add_argument("--seed", type=int, default=1, help="seed of every random draw (default 1)")
+    p.add_argument("--seed", type=int, default=None, help="seed of every random draw (default 1)")
     p.add_argument("--out", help="run folder (default results/NAME/<time>-s<seed>-<id>)")
     p.add_argument("--backend", help="runtime (Cython/NumPy) or standalone (compiled C++)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
@@ -80,7 +80,7 @@ def _run_help(parser: argparse.ArgumentParser) -> int:
 def cmd_run(args) -> int:
     from .experiment import available_experiments, run_experiment
 
-    if args.name is None:
+    if args.name is None and args.resume is None:
         raise ConfigError("experiment", "no experiment named (snnlearn run NAME)", one_of(available_experiments()))
     run_experiment(args.name, seed=args.seed, quick=args.quick, backend=args.backend, sets=args.sets,
                    model_file=args.model, out=args.out, resume=args.resume)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import importlib.util
+import json
 import platform
 import sys
 import time
@@ -50,6 +51,8 @@ from .results import (
     atomic_write_json,
     claim_dir,
     is_complete,
+    load_checkpoint,
+    lock_run_dir,
     new_run_dir,
 )
 
@@ -271,26 +274,72 @@ def check_run(name: str, *, seed: int = 1, quick: bool = False, backend: str | N
     return module, model, ctx
 
 
-def run_experiment(name: str, *, seed: int = 1, quick: bool = False, backend: str | None = None,
+def resumed_settings(folder: str | Path, *, name: str | None, seed: int | None, quick: bool,
+                     backend: str | None, sets: Sequence[str], model_file: str | None) -> dict[str, Any]:
+    """What the unfinished run in ``folder`` was started with (its ``params.json``); a flag that
+    contradicts it is a ConfigError naming the flag, so a resume can never mix two runs."""
+    folder = Path(folder)
+    allowed = "give the folder of an unfinished run"
+    if not folder.is_dir():
+        raise ConfigError("--resume", f"{folder} is not a run folder", allowed)
+    if is_complete(folder):
+        raise ConfigError("--resume", f"{folder} already finished ({METRICS_FILE} exists)", allowed)
+    try:
+        started = json.loads((folder / "params.json").read_text())
+        recorded = {key: started[key] for key in ("experiment", "seed", "quick", "sets", "model_file",
+                                                   "backend_requested")}
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ConfigError("--resume", f"{folder} is not a run folder (no readable params.json of a run)",
+                          allowed) from None
+    given = {"experiment": name and experiment_name(name), "seed": seed, "quick": quick or None,
+             "sets": list(sets) or None, "model_file": model_file, "backend_requested": backend}
+    flags = {"experiment": "experiment", "seed": "--seed", "quick": "--quick", "sets": "--set",
+             "model_file": "--model", "backend_requested": "--backend"}
+    for key, value in given.items():
+        if value is not None and value != recorded[key]:
+            raise ConfigError(flags[key], f"{value!r} contradicts the run in {folder} ({recorded[key]!r})",
+                              f"resume with --resume {folder} alone, or start a new run")
+    if name is not None and is_script_path(name):
+        recorded["experiment"] = name
+    return recorded
+
+
+def run_experiment(name: str | None, *, seed: int | None = None, quick: bool = False, backend: str | None = None,
                    sets: Sequence[str] = (), model_file: str | None = None, out: str | Path | None = None,
                    resume: str | Path | None = None, results_root: str | Path = "results") -> Path:
     """Validate, create the run folder, run the experiment and write ``metrics.json``.
 
-    Returns the run folder. ``resume`` continues an unfinished run folder (its checkpoints).
+    Returns the run folder. ``resume`` continues an unfinished run folder (its checkpoints) with
+    the settings it was started with (:func:`resumed_settings`); it is locked while this runs.
     """
+    if resume is not None:
+        if out is not None:
+            raise ConfigError("--out", "cannot be given with --resume", "a resumed run writes into its own folder")
+        started = resumed_settings(resume, name=name, seed=seed, quick=quick, backend=backend, sets=sets,
+                                   model_file=model_file)
+        name, seed, quick = started["experiment"], started["seed"], started["quick"]
+        sets, model_file, backend = started["sets"], started["model_file"], started["backend_requested"]
+        for checkpoint in sorted(Path(resume).glob("checkpoint*.npz")):
+            load_checkpoint(checkpoint)  # a damaged one is refused before anything runs
+    if name is None:
+        raise ConfigError("experiment", "no experiment named (snnlearn run NAME)", one_of(available_experiments()))
+    seed = 1 if seed is None else seed
+    with lock_run_dir(Path(resume) if resume is not None else None) as lock:
+        return _run(name, seed=seed, quick=quick, backend=backend, sets=sets, model_file=model_file, out=out,
+                    resume=resume, results_root=results_root, lock=lock)
+
+
+def _run(name: str, *, seed: int, quick: bool, backend: str | None, sets: Sequence[str], model_file: str | None,
+         out: str | Path | None, resume: str | Path | None, results_root: str | Path, lock: Any) -> Path:
     module, model, ctx = check_run(name, seed=seed, quick=quick, backend=backend, sets=sets,
                                    model_file=model_file, resume=resume is not None)
     from .engine import StandaloneBuildError
+    requested_backend = backend
     name = experiment_name(name)
 
     chosen, params = ctx.backend, ctx.params
     if resume is not None:
         ctx.out_dir = Path(resume)
-        if not ctx.out_dir.is_dir():
-            raise ConfigError("--resume", f"{resume} is not a run folder", "give the folder of an unfinished run")
-        if is_complete(ctx.out_dir):
-            raise ConfigError("--resume", f"{resume} already finished ({METRICS_FILE} exists)",
-                              "give the folder of an unfinished run")
     elif out is not None:
         try:
             ctx.out_dir = claim_dir(Path(out))
@@ -298,8 +347,12 @@ def run_experiment(name: str, *, seed: int = 1, quick: bool = False, backend: st
             raise ConfigError("--out", f"{out} exists and is not empty", "give a new or empty folder") from None
     else:
         ctx.out_dir = new_run_dir(Path(results_root), name, seed)
-    ctx.save_json("params.json", {"experiment": name, "seed": seed, "quick": quick, "backend": chosen,
-                                  "params": params, "model": model.raw if model is not None else None})
+    lock(ctx.out_dir)
+    if resume is None:  # fixed when the run starts: a resume takes its settings from here
+        ctx.save_json("params.json", {"experiment": name, "seed": seed, "quick": quick, "backend": chosen,
+                                      "backend_requested": requested_backend, "sets": list(sets),
+                                      "model_file": model_file, "version": __version__,
+                                      "params": params, "model": model.raw if model is not None else None})
     for stale in ctx.out_dir.glob(".*.tmp"):  # left by a run killed in the middle of a write
         stale.unlink()
     ctx.log(f"writing to {ctx.out_dir} (backend {chosen}, seed {seed}{', quick' if quick else ''})")

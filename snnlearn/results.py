@@ -21,7 +21,10 @@ naming conventions experiments follow when they save arrays:
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
+import hashlib
 import io
 import json
 import math
@@ -31,7 +34,9 @@ import secrets
 import stat
 import tempfile
 import time
-from collections.abc import Mapping
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,6 +144,71 @@ def atomic_save_npz(path: Path, **arrays: Any) -> Path:
 def load_npz(path: Path) -> dict[str, np.ndarray]:
     with np.load(path, allow_pickle=False) as data:
         return {k: data[k] for k in data.files}
+
+
+CHECKSUM_KEY = "_sha256"
+
+
+def _digest(arrays: Mapping[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for key in sorted(arrays):
+        value = np.ascontiguousarray(arrays[key])
+        h.update(f"{key}:{value.dtype.str}:{value.shape}".encode())
+        h.update(value.tobytes())
+    return h.hexdigest()
+
+
+def save_checkpoint(path: Path, **arrays: Any) -> Path:
+    """Write a checkpoint atomically with a sha256 of its contents (checked by :func:`load_checkpoint`)."""
+    arrays = {k: np.asarray(v) for k, v in arrays.items()}
+    return atomic_save_npz(path, **arrays, **{CHECKSUM_KEY: np.array(_digest(arrays))})
+
+
+def load_checkpoint(path: Path) -> dict[str, np.ndarray]:
+    """A checkpoint written by :func:`save_checkpoint`; a damaged one is a ConfigError naming the file."""
+    from .errors import ConfigError
+
+    how = "delete it to restart the run from the beginning, or start a new run"
+    try:
+        arrays = load_npz(path)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ConfigError(str(path), f"damaged checkpoint ({type(exc).__name__}: {exc})", how) from None
+    stored = arrays.pop(CHECKSUM_KEY, None)
+    if stored is None or str(stored) != _digest(arrays):
+        raise ConfigError(str(path), "damaged checkpoint (its checksum does not match its contents)", how)
+    return arrays
+
+
+@contextlib.contextmanager
+def lock_run_dir(folder: Path | None) -> Iterator[Callable[[Path], None]]:
+    """Hold an exclusive lock on a run folder while a process writes it.
+
+    Yields ``lock(folder)``, which takes the lock (at once for ``folder``, else when the caller
+    has created its folder); a second writer of the same folder gets a ConfigError.
+    """
+    from .errors import ConfigError
+
+    handles = []
+
+    def lock(path: Path) -> None:
+        if handles:
+            return
+        handle = open(Path(path) / ".lock", "a")  # noqa: SIM115 - held until the run ends
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise ConfigError("--resume", f"{path} is being written by another process",
+                              "wait for it to finish, or resume once it has stopped") from None
+        handles.append(handle)
+
+    if folder is not None and Path(folder).is_dir():
+        lock(folder)
+    try:
+        yield lock
+    finally:
+        for handle in handles:
+            handle.close()
 
 
 def read_metrics(run_dir: Path) -> dict[str, Any]:

@@ -131,7 +131,7 @@ class Session:
         if backend == "standalone" and build_dir is None:
             raise ValueError("standalone needs the build folder of backend_session")
         self.network, self.backend, self.chunk = network, backend, chunk
-        self.build_dir = Path(build_dir) if build_dir is not None else None
+        self.build_dir: Path = Path(build_dir) if build_dir is not None else Path()  # standalone only
         self.check_finite = check_finite
         self.chunks_run = 0
         self._t = 0.0
@@ -610,11 +610,11 @@ def run_in_chunks(session: Session, n_chunks: int, record: Any, *, checkpoint: P
     equals an uninterrupted one. Returns ``{name: [record of chunk 0, of chunk 1, ...]}``.
     """
     from .progress import Progress
-    from .results import atomic_save_npz, load_npz
+    from .results import load_checkpoint, save_checkpoint
 
     records: dict[str, list[np.ndarray]] = {}
     if checkpoint is not None and Path(checkpoint).is_file():
-        saved = load_npz(checkpoint)
+        saved = load_checkpoint(checkpoint)
         session.load_state(saved)
         indexed: dict[str, list[tuple[int, np.ndarray]]] = {}
         for key, value in saved.items():
@@ -634,6 +634,6 @@ def run_in_chunks(session: Session, n_chunks: int, record: Any, *, checkpoint: P
         if checkpoint is not None:
             arrays = session.state()
             arrays.update({f"record:{name}:{i}": v for name, vs in records.items() for i, v in enumerate(vs)})
-            atomic_save_npz(checkpoint, **arrays)
+            save_checkpoint(checkpoint, **arrays)
         progress.update(k + 1)
     return records
