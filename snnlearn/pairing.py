@@ -9,7 +9,9 @@ of trains, runs the network on either backend and returns each synapse group's f
 :func:`protocol_model` makes such a model from rule tables.
 
 Spike times must be multiples of the time step: event-driven traces are then integrated
-exactly, and the result does not depend on dt.
+exactly, and the result does not depend on dt. The network runs in a :class:`~snnlearn.session.Session`,
+as one chunk or (``chunk_ms``) in chunks that divide the protocol's duration; the session
+carries the whole state from chunk to chunk, so the weights and traces do not depend on the chunk length.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ import numpy as np
 from brian2 import StateMonitor, ms, second
 
 from .build import build_network
-from .engine import ChunkRunner, backend_session
+from .engine import backend_session
 from .errors import ConfigError
+from .session import Session, chunk_count, run_in_chunks
 from .spec import ModelSpec, parse_model
 
 
@@ -127,12 +130,16 @@ def run_spike_trains(
     post: str = "post",
     record_dt_ms: float | None = None,
     tail_ms: float = 10.0,
+    chunk_ms: float | None = None,
 ) -> ProtocolResult:
     """Drive the ``spikes`` groups ``pre`` and ``post`` with the given trains (spike times in
     ms, one array per neuron) and return every synapse group's weights at the end.
 
     The groups are resized to the number of trains; the run lasts until ``tail_ms`` after the
-    last spike. ``backend``: ``runtime`` or ``standalone`` (one compile per network layout).
+    last spike (rounded up to the time step). ``backend``: ``runtime`` or ``standalone`` (one
+    compile per network layout). ``chunk_ms``: the length of one chunk of the session (default:
+    the whole run as one chunk); it must divide the run's duration (a ConfigError naming
+    ``chunk_ms`` otherwise, raised before anything is built), and the result does not depend on it.
     """
     for name in (pre, post):
         if name not in spec.groups or spec.groups[name].kind != "spikes":
@@ -156,6 +163,8 @@ def run_spike_trains(
     }
     last = max(float(t.max(initial=0.0)) for _, t in spikes.values())
     duration = (np.ceil((last + tail_ms) / dt_ms) * dt_ms) * ms
+    chunk = duration if chunk_ms is None else chunk_ms * ms
+    n_chunks = chunk_count(duration, chunk, "chunk_ms")
     initial = {name: _initial_weights(spec, name, sizes[pre]) for name in spec.synapses}
     with backend_session(backend, seed, key=f"protocol-{spec.name}") as build_dir:
         net = build_network(spec, record_spikes=False)
@@ -168,17 +177,18 @@ def run_spike_trains(
                 for name, syn in net.synapses.items()
             }
             net.add(*monitors.values())
-        runner = ChunkRunner(
-            net.network,
-            duration,
-            backend=backend,
-            seed=seed,
-            carry=[(syn, "w") for syn in net.synapses.values()],
-            build_dir=build_dir,
-        )
-        runner.run(0)
-        weights = {name: runner.state[runner.key(syn, "w")] for name, syn in net.synapses.items()}
-        traces = {name: np.asarray(mon.w[:]).T.copy() for name, mon in monitors.items()}
+        session = Session(net.network, backend=backend, chunk=chunk, build_dir=build_dir)
+
+        def record(k: int) -> dict[str, np.ndarray]:
+            # samples (synapse x time) of this chunk, on the absolute grid of record_dt_ms
+            out = {name: session.samples(mon, "w")[1] for name, mon in monitors.items()}
+            if k == n_chunks - 1:
+                out |= {f"final:{name}": np.asarray(session.get(syn, "w")).copy() for name, syn in net.synapses.items()}
+            return out
+
+        records = run_in_chunks(session, n_chunks, record, label=f"protocol {spec.name}")
+    weights = {name: records[f"final:{name}"][-1] for name in net.synapses}
+    traces = {name: np.concatenate(records[name], axis=1).T.copy() for name in monitors}
     return ProtocolResult(weights, initial, traces, float(duration / second))
 
 
