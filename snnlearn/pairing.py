@@ -173,7 +173,8 @@ def run_spike_trains(
         monitors = {}
         if record_dt_ms is not None:
             monitors = {
-                name: StateMonitor(syn, "w", record=True, dt=record_dt_ms * ms, name=f"{name}_w")
+                # one synapse per condition (one_to_one); standalone cannot resolve record=True for synapses
+                name: StateMonitor(syn, "w", record=np.arange(sizes[pre]), dt=record_dt_ms * ms, name=f"{name}_w")
                 for name, syn in net.synapses.items()
             }
             net.add(*monitors.values())

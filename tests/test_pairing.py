@@ -30,7 +30,8 @@ def protocol():
 def test_the_chunk_length_does_not_change_weights_or_traces(backend):
     spec, trains = protocol()
     whole = run_spike_trains(spec, *trains, backend=backend, record_dt_ms=1.0)
-    split = run_spike_trains(spec, *trains, backend=backend, record_dt_ms=1.0, chunk_ms=10.0)  # spikes on chunk boundaries
+    # 10 chunks of 10 ms: spikes fall on chunk boundaries
+    split = run_spike_trains(spec, *trains, backend=backend, record_dt_ms=1.0, chunk_ms=10.0)
     assert whole.duration_s == split.duration_s == pytest.approx(0.1)
     assert not np.allclose(whole.weights["triplet"], 0.5)  # the rules did act
     for name in ("pair", "triplet"):
