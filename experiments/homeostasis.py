@@ -103,8 +103,24 @@ def cv(rates: np.ndarray) -> float:
 
 
 def run_condition(ctx: RunContext, label: str, adapting: float) -> tuple[dict, float]:
-    """One condition on a network built afresh: the records of :func:`run_in_chunks`
-    (spike counts per chunk, thresholds per sample, final weights) and the compile seconds."""
+    """Run one condition on a network built afresh (so from the seed's initial state and inputs).
+
+    Parameters
+    ----------
+    ctx
+        The run's context (parameters, model, backend, seed, checkpoint folder).
+    label
+        ``"adaptive"`` or ``"control"``: names the checkpoint ``checkpoint_{label}.npz``.
+    adapting
+        The neurons' ``adapting`` flag: 1 lets the threshold adapt, 0 freezes it.
+
+    Returns
+    -------
+    tuple of (dict, float)
+        The records of :func:`run_in_chunks` (``counts``: spikes per neuron in each chunk;
+        ``theta_mV`` at the end of each sample; ``w_final`` and ``post_index`` after the last
+        chunk) and the seconds spent compiling.
+    """
     p, spec = ctx.params, ctx.model
     n_chunks = chunk_count(p["duration"], p["chunk"])
     per_sample = chunk_count(p["sample_dt"], p["chunk"])

@@ -27,7 +27,7 @@ from brian2 import StateMonitor, ms, second
 from .build import build_network
 from .engine import backend_session
 from .errors import ConfigError
-from .session import Session, chunk_count, run_in_chunks
+from .session import Session, chunk_count
 from .spec import ModelSpec, parse_model
 
 
@@ -132,14 +132,35 @@ def run_spike_trains(
     tail_ms: float = 10.0,
     chunk_ms: float | None = None,
 ) -> ProtocolResult:
-    """Drive the ``spikes`` groups ``pre`` and ``post`` with the given trains (spike times in
-    ms, one array per neuron) and return every synapse group's weights at the end.
+    """Drive the ``spikes`` groups ``pre`` and ``post`` with the given trains and return every
+    synapse group's weights at the end.
 
-    The groups are resized to the number of trains; the run lasts until ``tail_ms`` after the
-    last spike (rounded up to the time step). ``backend``: ``runtime`` or ``standalone`` (one
-    compile per network layout). ``chunk_ms``: the length of one chunk of the session (default:
-    the whole run as one chunk); it must divide the run's duration (a ConfigError naming
-    ``chunk_ms`` otherwise, raised before anything is built), and the result does not depend on it.
+    Parameters
+    ----------
+    spec
+        A protocol model (see the module's docstring); its ``pre`` and ``post`` groups are
+        resized to the number of trains.
+    pre_trains, post_trains
+        Spike times in ms, one array per neuron (condition); multiples of the time step.
+    backend
+        ``"runtime"`` or ``"standalone"`` (one compile per network layout).
+    seed
+        The run's seed.
+    pre, post
+        Names of the two ``spikes`` groups.
+    record_dt_ms
+        When given, every weight is also sampled every ``record_dt_ms`` (``traces``).
+    tail_ms
+        The run lasts until ``tail_ms`` after the last spike (rounded up to the time step).
+    chunk_ms
+        Length of one chunk of the session (default: the whole run as one chunk). It must divide
+        the run's duration (a ConfigError naming ``chunk_ms`` otherwise, raised before anything is
+        built); the result does not depend on it.
+
+    Returns
+    -------
+    ProtocolResult
+        Final and initial weights per synapse group, the traces, the simulated duration.
     """
     for name in (pre, post):
         if name not in spec.groups or spec.groups[name].kind != "spikes":
@@ -179,17 +200,13 @@ def run_spike_trains(
             }
             net.add(*monitors.values())
         session = Session(net.network, backend=backend, chunk=chunk, build_dir=build_dir)
-
-        def record(k: int) -> dict[str, np.ndarray]:
-            # samples (synapse x time) of this chunk, on the absolute grid of record_dt_ms
-            out = {name: session.samples(mon, "w")[1] for name, mon in monitors.items()}
-            if k == n_chunks - 1:
-                out |= {f"final:{name}": np.asarray(session.get(syn, "w")).copy() for name, syn in net.synapses.items()}
-            return out
-
-        records = run_in_chunks(session, n_chunks, record, label=f"protocol {spec.name}")
-    weights = {name: records[f"final:{name}"][-1] for name in net.synapses}
-    traces = {name: np.concatenate(records[name], axis=1).T.copy() for name in monitors}
+        samples: dict[str, list[np.ndarray]] = {name: [] for name in monitors}
+        for _ in range(n_chunks):
+            session.run()
+            for name, mon in monitors.items():  # synapse x time, on the absolute grid of record_dt_ms
+                samples[name].append(session.samples(mon, "w")[1])
+        weights = {name: np.asarray(session.get(syn, "w")).copy() for name, syn in net.synapses.items()}
+    traces = {name: np.concatenate(chunks, axis=1).T.copy() for name, chunks in samples.items()}
     return ProtocolResult(weights, initial, traces, float(duration / second))
 
 
