@@ -3,23 +3,26 @@
 Diehl & Cook (2015) Front Comput Neurosci 9:99 stabilise STDP learning with two homeostatic
 mechanisms inside the simulation (models/homeostasis.toml, snnlearn/rules/homeostasis.py):
 each neuron's threshold rises by theta_plus at every spike and decays with tau_theta
-(``adaptive_lif``), and every 100 ms each neuron's incoming weights are rescaled to a fixed sum
-(``normalize``). Here 40 such neurons receive Poisson inputs whose rates are spread from
+(``adaptive_lif``), and every 50 ms each neuron's incoming weights are rescaled to a fixed sum
+(``normalize``). Here the neurons receive Poisson inputs whose rates are spread from
 ``rate_low_hz`` to ``rate_high_hz`` through random, plastic (Diehl & Cook STDP) synapses, so that
-their drives differ. The same network runs twice from the same initial state and input spikes:
-with the adaptive threshold, and as a control with the threshold frozen (``adapting = 0``);
-normalisation is on in both.
+their drives differ. The same network runs twice, each time built afresh from the same seed (so
+from the same initial state and input spikes): with the adaptive threshold, and as a control
+with the threshold frozen (``adapting = 0``); normalisation is on in both. Each condition runs
+for ``duration`` in a session, in chunks of ``chunk`` that carry the whole state, so the result
+does not depend on the chunk length; rates (spike counts) and thresholds are sampled every
+``sample_dt`` of simulated time (a whole number of chunks).
 
 Metrics: ``rate_cv_final`` (coefficient of variation of the neurons' rates over the last
-``final_chunks`` with the adaptive threshold), ``rate_cv_control_final`` (the same without it)
-and ``rate_cv_initial`` (first chunk), ``fraction_in_band`` (neurons whose final rate lies within
-``band`` times the population mean; control: ``fraction_in_band_control``), ``rate_mean_final_hz``,
-and ``weight_sum_error`` (largest relative deviation of a neuron's incoming weight sum from the
-normalisation total at the end; the rule moves the sums for at most one period after the last
-normalisation). Figures: rates_adaptive.png and rates_control.png (rate of every neuron
-against time), rate_spread.png (CV against time, with the CV that Poisson counting alone gives
-to equal rates, 1/sqrt(mean count): the adaptive run sits near it), weight_sums.png (incoming
-weight sums at the end).
+``final_window`` with the adaptive threshold), ``rate_cv_control_final`` (the same without it)
+and ``rate_cv_initial`` (first ``sample_dt``), ``fraction_in_band`` (neurons whose final rate lies
+within ``band`` times the population mean; control: ``fraction_in_band_control``),
+``rate_mean_final_hz``, and ``weight_sum_error`` (largest relative deviation of a neuron's incoming
+weight sum from the normalisation total at the end; the rule moves the sums for at most one period
+after the last normalisation). Figures: rates_adaptive.png and rates_control.png (rate of every
+neuron against time), rate_spread.png (CV against time, with the CV that Poisson counting alone
+gives to equal rates, 1/sqrt(mean count): the adaptive run sits near it), weight_sums.png
+(incoming weight sums at the end).
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ from brian2 import Hz, mV, second
 from snnlearn import plots
 from snnlearn.build import build_network
 from snnlearn.cli import script_main
-from snnlearn.engine import ChunkRunner, backend_session, run_chunks
+from snnlearn.engine import backend_session
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
 from snnlearn.rules.homeostasis import incoming_sums
+from snnlearn.session import Session, chunk_count, run_in_chunks
 
 MODEL = "homeostasis"
 BACKEND = "standalone"
@@ -41,14 +45,15 @@ INPUTS, NEURONS, SYNAPSES = "inputs", "exc", "input"
 PARAMS = {
     "rate_low_hz": 2.0,
     "rate_high_hz": 40.0,
-    "chunk": 2 * second,
-    "n_chunks": 30,
-    "final_chunks": 5,  # chunks averaged for the final rates
+    "duration": 60 * second,  # of each condition
+    "chunk": 2 * second,  # one compiled run; must divide duration and sample_dt (the whole state is carried)
+    "sample_dt": 2 * second,  # rates and thresholds are sampled on this grid of simulated time
+    "final_window": 10 * second,  # the final rates: the last final_window (a multiple of sample_dt)
     "band": [0.5, 1.5],  # relative to the population mean rate
 }
 QUICK = {
-    "n_chunks": 8,
-    "final_chunks": 2,
+    "duration": 16 * second,
+    "final_window": 4 * second,
     "groups.exc.params.tau_theta": "2 s",
 }
 
@@ -78,11 +83,15 @@ def check(ctx: RunContext) -> None:
             f"{p['rate_low_hz']} to {p['rate_high_hz']} Hz",
             "expected 0 <= rate_low_hz <= rate_high_hz",
         )
-    if p["chunk"] <= 0 * second or not 0 < p["final_chunks"] <= p["n_chunks"]:
+    chunk_count(p["duration"], p["chunk"])
+    chunk_count(p["sample_dt"], p["chunk"])  # the samples are taken at the end of a chunk
+    n_samples = chunk_count(p["duration"], p["sample_dt"], "sample_dt")
+    ratio = float(p["final_window"] / p["sample_dt"])
+    if not (1 <= round(ratio) <= n_samples and abs(ratio - round(ratio)) <= 1e-9 * ratio):
         raise ConfigError(
-            "final_chunks",
-            f"{p['final_chunks']} of {p['n_chunks']} chunks of {p['chunk']}",
-            "expected chunk > 0 s and 0 < final_chunks <= n_chunks",
+            "final_window",
+            f"{p['final_window']} is not a whole number of samples of {p['sample_dt']} within {p['duration']}",
+            "expected final_window = k * sample_dt with 1 <= k <= duration / sample_dt",
         )
     if len(p["band"]) != 2 or not 0 <= p["band"][0] < p["band"][1]:
         raise ConfigError("band", f"got {p['band']}", "expected [low, high] with 0 <= low < high")
@@ -94,57 +103,81 @@ def cv(rates: np.ndarray) -> float:
     return float(np.std(rates) / mean) if mean > 0 else 0.0
 
 
-def run(ctx: RunContext) -> dict:
+def run_condition(ctx: RunContext, label: str, adapting: float) -> tuple[dict, float]:
+    """Run one condition on a network built afresh (so from the seed's initial state and inputs).
+
+    Parameters
+    ----------
+    ctx
+        The run's context (parameters, model, backend, seed, checkpoint folder).
+    label
+        ``"adaptive"`` or ``"control"``: names the checkpoint ``checkpoint_{label}.npz``.
+    adapting
+        The neurons' ``adapting`` flag: 1 lets the threshold adapt, 0 freezes it.
+
+    Returns
+    -------
+    tuple of (dict, float)
+        The records of :func:`run_in_chunks` (``counts``: spikes per neuron in each chunk;
+        ``theta_mV`` at the end of each sample; ``w_final`` and ``post_index`` after the last
+        chunk) and the seconds spent compiling.
+    """
     p, spec = ctx.params, ctx.model
-    chunk_s = float(p["chunk"] / second)
-    n_post = spec.groups[NEURONS].n
-    total = spec.synapses[SYNAPSES].normalize.total
+    n_chunks = chunk_count(p["duration"], p["chunk"])
+    per_sample = chunk_count(p["sample_dt"], p["chunk"])
     rates = {INPUTS: "rate_low + (rate_high - rate_low) * i / (N - 1)"}
     namespace = {"rate_low": p["rate_low_hz"] * Hz, "rate_high": p["rate_high_hz"] * Hz}
-    with backend_session(ctx.backend, ctx.seed, key=f"homeostasis-{spec.groups[INPUTS].n}-{n_post}") as build_dir:
+    key = f"homeostasis-{spec.groups[INPUTS].n}-{spec.groups[NEURONS].n}"
+    with backend_session(ctx.backend, ctx.seed, key=key) as build_dir:
         net = build_network(spec, record_spikes=[NEURONS], rates=rates, namespace=namespace)
         neurons, synapses, spikes = net.groups[NEURONS], net.synapses[SYNAPSES], net.spikes[NEURONS]
-        runner = ChunkRunner(
-            net.network,
-            p["chunk"],
-            backend=ctx.backend,
-            seed=ctx.seed,
-            carry=[(synapses, "w"), (neurons, "theta")],
-            build_dir=build_dir,
-        )
-        ctx.log(f"compiled in {runner.compile():.1f} s" if ctx.backend == "standalone" else "runtime backend")
+        session = Session(net.network, backend=ctx.backend, chunk=p["chunk"], build_dir=build_dir)
+        session.set(neurons, "adapting", adapting)
 
         def record(k: int) -> dict:
-            return {
-                "rates": np.bincount(np.asarray(spikes.i[:]), minlength=n_post) / chunk_s,
-                "theta_mV": np.asarray(runner.state[runner.key(neurons, "theta")] / mV),
-                # the connectivity, once, in the checkpointed records: a resumed run that has
-                # nothing left to simulate cannot read it from a standalone program
-                "post_index": np.asarray(synapses.j[:]) if k == p["n_chunks"] - 1 else np.empty(0, dtype=int),
-            }
+            out = {"counts": session.spike_count(spikes)}
+            if (k + 1) % per_sample == 0:  # the end of a chunk on the sampling grid
+                out["theta_mV"] = np.asarray(session.get(neurons, "theta") / mV)
+            if k == n_chunks - 1:
+                # in the checkpointed records: a resumed run that has nothing left to simulate
+                # cannot read them from a standalone program
+                out["w_final"] = np.asarray(session.get(synapses, "w"))
+                out["post_index"] = np.asarray(synapses.j[:])
+            return out
 
-        runs = {}
-        for label, adapting in (("adaptive", 1.0), ("control", 0.0)):
-            runner.state.clear()  # both start from the same initial weights and thresholds
-            runs[label] = run_chunks(
-                runner,
-                p["n_chunks"],
-                record,
-                checkpoint=ctx.path(f"checkpoint_{label}.npz"),
-                label=f"{label} threshold",
-                inputs=lambda k, adapting=adapting: {(neurons, "adapting"): adapting},
-            )
-            if label == "adaptive":
-                final_w = np.asarray(runner.state[runner.key(synapses, "w")])
-    rates_t = {label: np.stack(rec["rates"]) for label, rec in runs.items()}  # chunk x neuron
-    final = {label: r[-p["final_chunks"] :].mean(axis=0) for label, r in rates_t.items()}
+        records = run_in_chunks(
+            session, n_chunks, record, checkpoint=ctx.path(f"checkpoint_{label}.npz"), label=f"{label} threshold"
+        )
+        if session.compile_seconds:
+            ctx.log(f"{label}: compiled in {session.compile_seconds:.1f} s")
+    return records, session.compile_seconds
+
+
+def run(ctx: RunContext) -> dict:
+    p, spec = ctx.params, ctx.model
+    sample_s = float(p["sample_dt"] / second)
+    n_samples = chunk_count(p["duration"], p["sample_dt"], "sample_dt")
+    n_final = int(round(float(p["final_window"] / p["sample_dt"])))
+    n_post = spec.groups[NEURONS].n
+    total = spec.synapses[SYNAPSES].normalize.total
+    runs, compile_seconds = {}, 0.0
+    for label, adapting in (("adaptive", 1.0), ("control", 0.0)):
+        runs[label], seconds = run_condition(ctx, label, adapting)
+        compile_seconds += seconds
+    # spike counts per chunk, summed on the sampling grid: sample x neuron
+    rates_t = {
+        label: np.stack(rec["counts"]).reshape(n_samples, -1, n_post).sum(axis=1) / sample_s
+        for label, rec in runs.items()
+    }
+    final = {label: r[-n_final:].mean(axis=0) for label, r in rates_t.items()}
+    final_w = runs["adaptive"]["w_final"][-1]
     sums = incoming_sums(final_w, runs["adaptive"]["post_index"][-1], n_post)
     low, high = p["band"]
 
     def in_band(r: np.ndarray) -> float:
         return float(np.mean((r >= low * r.mean()) & (r <= high * r.mean()))) if r.mean() > 0 else 0.0
 
-    times = chunk_s * np.arange(1, p["n_chunks"] + 1)
+    times = sample_s * np.arange(1, n_samples + 1)
     theta = np.stack(runs["adaptive"]["theta_mV"])
     ctx.save_arrays(
         "homeostasis.npz",
@@ -165,7 +198,7 @@ def run(ctx: RunContext) -> dict:
         fig.axes[0].set_ylabel("rate (Hz)")
         ctx.savefig(fig, f"rates_{label}.png")
     # the spread that Poisson spike counts alone give to equal rates
-    counting_noise = 1 / np.sqrt(np.maximum(rates_t["adaptive"].mean(axis=1) * chunk_s, 1.0))
+    counting_noise = 1 / np.sqrt(np.maximum(rates_t["adaptive"].mean(axis=1) * sample_s, 1.0))
     ctx.savefig(
         plots.curves(
             times,
@@ -202,8 +235,8 @@ def run(ctx: RunContext) -> dict:
         "theta_final_mV": theta[-1].tolist(),
         "weight_sum_error": float(np.max(np.abs(sums - total)) / total),
         "weight_sum_total": total,
-        "simulated_seconds": 2 * p["n_chunks"] * chunk_s,
-        "compile_seconds": runner.compile_seconds,
+        "simulated_seconds": 2 * float(p["duration"] / second),
+        "compile_seconds": compile_seconds,
     }
 
 

@@ -9,7 +9,9 @@ of trains, runs the network on either backend and returns each synapse group's f
 :func:`protocol_model` makes such a model from rule tables.
 
 Spike times must be multiples of the time step: event-driven traces are then integrated
-exactly, and the result does not depend on dt.
+exactly, and the result does not depend on dt. The network runs in a :class:`~snnlearn.session.Session`,
+as one chunk or (``chunk_ms``) in chunks that divide the protocol's duration; the session
+carries the whole state from chunk to chunk, so the weights and traces do not depend on the chunk length.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ import numpy as np
 from brian2 import StateMonitor, ms, second
 
 from .build import build_network
-from .engine import ChunkRunner, backend_session
+from .engine import backend_session
 from .errors import ConfigError
+from .session import Session, chunk_count
 from .spec import ModelSpec, parse_model
 
 
@@ -127,12 +130,37 @@ def run_spike_trains(
     post: str = "post",
     record_dt_ms: float | None = None,
     tail_ms: float = 10.0,
+    chunk_ms: float | None = None,
 ) -> ProtocolResult:
-    """Drive the ``spikes`` groups ``pre`` and ``post`` with the given trains (spike times in
-    ms, one array per neuron) and return every synapse group's weights at the end.
+    """Drive the ``spikes`` groups ``pre`` and ``post`` with the given trains and return every
+    synapse group's weights at the end.
 
-    The groups are resized to the number of trains; the run lasts until ``tail_ms`` after the
-    last spike. ``backend``: ``runtime`` or ``standalone`` (one compile per network layout).
+    Parameters
+    ----------
+    spec
+        A protocol model (see the module's docstring); its ``pre`` and ``post`` groups are
+        resized to the number of trains.
+    pre_trains, post_trains
+        Spike times in ms, one array per neuron (condition); multiples of the time step.
+    backend
+        ``"runtime"`` or ``"standalone"`` (one compile per network layout).
+    seed
+        The run's seed.
+    pre, post
+        Names of the two ``spikes`` groups.
+    record_dt_ms
+        When given, every weight is also sampled every ``record_dt_ms`` (``traces``).
+    tail_ms
+        The run lasts until ``tail_ms`` after the last spike (rounded up to the time step).
+    chunk_ms
+        Length of one chunk of the session (default: the whole run as one chunk). It must divide
+        the run's duration (a ConfigError naming ``chunk_ms`` otherwise, raised before anything is
+        built); the result does not depend on it.
+
+    Returns
+    -------
+    ProtocolResult
+        Final and initial weights per synapse group, the traces, the simulated duration.
     """
     for name in (pre, post):
         if name not in spec.groups or spec.groups[name].kind != "spikes":
@@ -156,6 +184,8 @@ def run_spike_trains(
     }
     last = max(float(t.max(initial=0.0)) for _, t in spikes.values())
     duration = (np.ceil((last + tail_ms) / dt_ms) * dt_ms) * ms
+    chunk = duration if chunk_ms is None else chunk_ms * ms
+    n_chunks = chunk_count(duration, chunk, "chunk_ms")
     initial = {name: _initial_weights(spec, name, sizes[pre]) for name in spec.synapses}
     with backend_session(backend, seed, key=f"protocol-{spec.name}") as build_dir:
         net = build_network(spec, record_spikes=False)
@@ -164,21 +194,19 @@ def run_spike_trains(
         monitors = {}
         if record_dt_ms is not None:
             monitors = {
-                name: StateMonitor(syn, "w", record=True, dt=record_dt_ms * ms, name=f"{name}_w")
+                # one synapse per condition (one_to_one); standalone cannot resolve record=True for synapses
+                name: StateMonitor(syn, "w", record=np.arange(sizes[pre]), dt=record_dt_ms * ms, name=f"{name}_w")
                 for name, syn in net.synapses.items()
             }
             net.add(*monitors.values())
-        runner = ChunkRunner(
-            net.network,
-            duration,
-            backend=backend,
-            seed=seed,
-            carry=[(syn, "w") for syn in net.synapses.values()],
-            build_dir=build_dir,
-        )
-        runner.run(0)
-        weights = {name: runner.state[runner.key(syn, "w")] for name, syn in net.synapses.items()}
-        traces = {name: np.asarray(mon.w[:]).T.copy() for name, mon in monitors.items()}
+        session = Session(net.network, backend=backend, chunk=chunk, build_dir=build_dir)
+        samples: dict[str, list[np.ndarray]] = {name: [] for name in monitors}
+        for _ in range(n_chunks):
+            session.run()
+            for name, mon in monitors.items():  # synapse x time, on the absolute grid of record_dt_ms
+                samples[name].append(session.samples(mon, "w")[1])
+        weights = {name: np.asarray(session.get(syn, "w")).copy() for name, syn in net.synapses.items()}
+    traces = {name: np.concatenate(chunks, axis=1).T.copy() for name, chunks in samples.items()}
     return ProtocolResult(weights, initial, traces, float(duration / second))
 
 

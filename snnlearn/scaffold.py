@@ -64,42 +64,41 @@ from brian2 import second
 
 from snnlearn.analysis import bimodality
 from snnlearn.build import build_network
-from snnlearn.engine import ChunkRunner, backend_session, run_chunks
-from snnlearn.errors import ConfigError
 from snnlearn.cli import script_main
+from snnlearn.engine import backend_session
 from snnlearn.experiment import RunContext
+from snnlearn.session import Session, chunk_count, run_in_chunks
 
 MODEL = "{model_file}"            # a name in the package's models/ or a path beside this script
 BACKEND = "runtime"               # or "standalone" (compiled C++, faster for long runs)
 PARAMS = {{                        # every entry can be changed with --set KEY=VALUE
     "duration": 60 * second,
-    "chunk": 10 * second,         # weights are saved (and checkpointed) after every chunk
+    "chunk": 10 * second,         # one compiled run; weights saved (and checkpointed) after each
 }}
 QUICK = {{"duration": 2 * second, "chunk": 1 * second}}   # what --quick changes
 
 
 def check(ctx: RunContext) -> None:
     """Cross-field checks, before anything runs: raise ConfigError(field, problem, allowed)."""
-    if not 0 * second < ctx.params["chunk"] <= ctx.params["duration"]:
-        raise ConfigError("chunk", f"{{ctx.params['chunk']}} is out of range", "expected 0 s < chunk <= duration")
+    chunk_count(ctx.params["duration"], ctx.params["chunk"])  # the chunk must divide the duration
 
 
 def run(ctx: RunContext) -> dict:
     """Simulate, save arrays and figures into ctx.out_dir, return the metrics."""
     p, spec = ctx.params, ctx.model
-    n_chunks = int(round(float(p["duration"] / p["chunk"])))
+    n_chunks = chunk_count(p["duration"], p["chunk"])
     chunk_s = float(p["chunk"] / second)
     with backend_session(ctx.backend, ctx.seed, key="{name}") as build_dir:
         net = build_network(spec, record_spikes=["inputs", "out"])
         synapses, out = net.synapses["feedforward"], net.spikes["out"]
-        runner = ChunkRunner(net.network, p["chunk"], backend=ctx.backend, seed=ctx.seed,
-                             carry=[(synapses, "w")], build_dir=build_dir)
-        runner.compile()
+        # the session carries the whole state from chunk to chunk: the result does not depend on it
+        session = Session(net.network, backend=ctx.backend, chunk=p["chunk"], build_dir=build_dir)
+        session.compile()
 
         def record(k: int) -> dict:
-            return {{"w": runner.state["feedforward.w"], "out_t": np.asarray(out.t[:] / second) + k * chunk_s}}
+            return {{"w": session.get(synapses, "w"), "out_t": session.spikes(out)[1]}}
 
-        records = run_chunks(runner, n_chunks, record, checkpoint=ctx.path("checkpoint.npz"))
+        records = run_in_chunks(session, n_chunks, record, checkpoint=ctx.path("checkpoint.npz"))
     weights = np.stack(records["w"])
     out_t = np.concatenate(records["out_t"])
     # the conventions load_run and snnlearn export read: times_s + trajectories, <group>_i / <group>_t

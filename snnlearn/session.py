@@ -206,10 +206,10 @@ class Session:
             self._timed[timed] = values
 
     def get(self, obj: Any, var: str) -> Any:
-        """The current value of ``obj.var`` (with units, like ``obj.var[:]``)."""
+        """The current value of ``obj.var`` (a copy, with units, like ``obj.var[:]``)."""
         if self.backend == "standalone" and self.chunks_run == 0 and (obj, var) in self._pending:
             return self._pending[(obj, var)]
-        return getattr(obj, var)[:]
+        return getattr(obj, var)[:].copy()
 
     # ---------------------------------------------------------------- running
     def run(self, duration: Quantity | None = None) -> bool:
@@ -268,16 +268,16 @@ class Session:
     def spikes(self, monitor: SpikeMonitor) -> tuple[np.ndarray, np.ndarray]:
         """``(indices, times in s)`` of the spikes ``monitor`` recorded during the last run."""
         start = self._offsets.get(monitor.name, 0) if self.backend == "runtime" else 0
-        return np.asarray(monitor.i[:])[start:], np.asarray(monitor.t[:] / second)[start:]
+        return np.array(monitor.i[:])[start:], np.array(monitor.t[:] / second)[start:]
 
     def event_values(self, monitor: SpikeMonitor, var: str) -> np.ndarray:
         """The values of ``var`` that ``monitor`` recorded with each spike of the last run (base units)."""
         start = self._offsets.get(monitor.name, 0) if self.backend == "runtime" else 0
-        return np.asarray(getattr(monitor, var + "_")[:])[start:]
+        return np.array(getattr(monitor, var + "_")[:])[start:]
 
     def spike_count(self, monitor: SpikeMonitor) -> np.ndarray:
         """Spikes per neuron recorded by ``monitor`` during the last run."""
-        count = np.asarray(monitor.count[:]).astype(np.int64)
+        count = np.array(monitor.count[:]).astype(np.int64)
         if self.backend == "runtime" and monitor.name in self._counts:
             count = count - self._counts[monitor.name]
         return count
@@ -288,8 +288,8 @@ class Session:
         if self.backend == "standalone":  # Brian2 guesses a 2-d array's shape from the last read
             recorded = monitor.variables[var]
             recorded.size = (0, recorded.size[1])
-        t = np.asarray(monitor.t[:] / second)[start:]
-        values = np.asarray(getattr(monitor, var + "_")).reshape(-1, len(monitor.t))[:, start:]
+        t = np.array(monitor.t[:] / second)[start:]
+        values = np.array(getattr(monitor, var + "_")).reshape(-1, len(monitor.t))[:, start:]
         return t, values
 
     # ---------------------------------------------------------------- checkpoints

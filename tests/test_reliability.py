@@ -253,29 +253,30 @@ def test_missing_dataset_names_the_file_and_where(tmp_path):
 
 
 @pytest.mark.standalone
-@pytest.mark.parametrize("name, sets, second_checkpoint, arrays", [
-    ("song2000", ["duration=20 s", "chunk=5 s", "rate_window=10 s"], "checkpoint_1.npz", "weights.npz"),
-    ("homeostasis", ["n_chunks=4"], "checkpoint_control.npz", "homeostasis.npz"),
+@pytest.mark.parametrize("name, sets, second_checkpoint, arrays, loop", [
+    ("song2000", ["duration=20 s", "chunk=5 s", "rate_window=10 s"], "checkpoint_1.npz", "weights.npz",
+     "run_in_chunks"),
+    ("homeostasis", ["duration=8 s"], "checkpoint_control.npz", "homeostasis.npz", "run_in_chunks"),
 ])
 def test_run_stopped_between_conditions_resumes_to_the_same_result(tmp_path, monkeypatch, name, sets,
-                                                                   second_checkpoint, arrays):
+                                                                   second_checkpoint, arrays, loop):
     """A run stopped right after its first condition's last checkpoint resumes without
     re-simulating that condition (nothing of it may be read back from the simulator)."""
     from snnlearn.experiment import load_experiment
 
     whole = run_experiment(name, quick=True, seed=4, sets=sets, out=tmp_path / "whole")
     module = load_experiment(name)
-    real = module.run_chunks
+    real = getattr(module, loop)  # the chunk loop: engine.run_chunks or session.run_in_chunks
 
     def stop_at_second_condition(runner, n_chunks, record, *, checkpoint, **kwargs):
         if checkpoint.name == second_checkpoint:
             raise KeyboardInterrupt  # as if killed right after the first condition's last checkpoint
         return real(runner, n_chunks, record, checkpoint=checkpoint, **kwargs)
 
-    monkeypatch.setattr(module, "run_chunks", stop_at_second_condition)
+    monkeypatch.setattr(module, loop, stop_at_second_condition)
     with pytest.raises(KeyboardInterrupt):
         run_experiment(name, quick=True, seed=4, sets=sets, out=tmp_path / "stopped")
-    monkeypatch.setattr(module, "run_chunks", real)
+    monkeypatch.setattr(module, loop, real)
     run_experiment(name, quick=True, seed=4, sets=sets, resume=tmp_path / "stopped")
     a, b = np.load(whole / arrays), np.load(tmp_path / "stopped" / arrays)
     for key in a.files:

@@ -7,8 +7,9 @@ import pytest
 from brian2 import ms
 
 from snnlearn.build import build_network
-from snnlearn.engine import ChunkRunner, backend_session
+from snnlearn.engine import backend_session
 from snnlearn.rules.homeostasis import incoming_sums, normalize
+from snnlearn.session import Session
 from snnlearn.spec import parse_model
 
 TOTAL = 2.5
@@ -60,19 +61,12 @@ def test_normalisation_runs_inside_the_simulation(backend):
     with backend_session(backend, 3, key="test-normalisation") as build_dir:
         net = build_network(spec, record_spikes=["out"])
         # one step after a normalisation (at 500 ms): the rule has had one step to move the sums
-        runner = ChunkRunner(
-            net.network,
-            500.5 * ms,
-            backend=backend,
-            seed=3,
-            build_dir=build_dir,
-            carry=[(net.synapses[name], "w") for name in ("feed", "plastic")],
-        )
-        runner.run(0)
+        session = Session(net.network, backend=backend, chunk=500.5 * ms, build_dir=build_dir)
+        session.run()
+        feed, plastic = (np.asarray(session.get(net.synapses[name], "w")) for name in ("feed", "plastic"))
         i, j = np.asarray(net.synapses["feed"].i[:]), np.asarray(net.synapses["feed"].j[:])
         plastic_j = np.asarray(net.synapses["plastic"].j[:])
-        n_out_spikes = net.spikes["out"].num_spikes
-    feed, plastic = runner.state["feed.w"], runner.state["plastic.w"]
+        n_out_spikes = int(session.spike_count(net.spikes["out"]).sum())
     np.testing.assert_allclose(feed, normalize(0.05 + 0.01 * i + 0.1 * j, j, 3, TOTAL), rtol=1e-9)
     assert n_out_spikes > 0
     sums = incoming_sums(plastic, plastic_j, 3)
