@@ -14,8 +14,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .engine import NumericalError, StandaloneBuildError
 from .errors import ConfigError, one_of
+from .session import NumericalError, StandaloneBuildError
 
 
 class _Parser(argparse.ArgumentParser):

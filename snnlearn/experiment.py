@@ -333,7 +333,7 @@ def _run(name: str, *, seed: int, quick: bool, backend: str | None, sets: Sequen
          out: str | Path | None, resume: str | Path | None, results_root: str | Path, lock: Any) -> Path:
     module, model, ctx = check_run(name, seed=seed, quick=quick, backend=backend, sets=sets,
                                    model_file=model_file, resume=resume is not None)
-    from .engine import StandaloneBuildError
+    from .session import StandaloneBuildError
     requested_backend = backend
     name = experiment_name(name)
 

@@ -23,11 +23,11 @@ from hypothesis import strategies as st
 
 from snnlearn import cli, engine
 from snnlearn.data import load_dataset
-from snnlearn.engine import NumericalError, backend_session
+from snnlearn.engine import backend_session
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import models_dir, run_experiment
 from snnlearn.results import new_run_dir
-from snnlearn.session import Session
+from snnlearn.session import NumericalError, Session
 from snnlearn.spec import parse_model
 
 ERROR_LINE = re.compile(r"^error: [A-Za-z0-9_.\-\[\]]+: .+; .+$")
@@ -266,7 +266,7 @@ def test_run_stopped_between_conditions_resumes_to_the_same_result(tmp_path, mon
 
     whole = run_experiment(name, quick=True, seed=4, sets=sets, out=tmp_path / "whole")
     module = load_experiment(name)
-    real = getattr(module, loop)  # the chunk loop: engine.run_chunks or session.run_in_chunks
+    real = getattr(module, loop)  # the chunk loop: session.run_in_chunks
 
     def stop_at_second_condition(runner, n_chunks, record, *, checkpoint, **kwargs):
         if checkpoint.name == second_checkpoint:
