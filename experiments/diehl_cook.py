@@ -27,13 +27,19 @@ import numpy as np
 from brian2 import ms, mV, second
 
 from snnlearn import plots
-from snnlearn.analysis import assign_labels, predict_by_assignment
 from snnlearn.cli import script_main
 from snnlearn.data import Dataset, load_dataset
 from snnlearn.engine import backend_session
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
 from snnlearn.progress import Progress
+from snnlearn.protocols.unsupervised import (
+    kmeans_control,
+    logreg_counts,
+    logreg_pixels_control,
+    online_kmeans_control,
+    receptive_field_similarity,
+)
 from snnlearn.results import load_checkpoint, save_checkpoint
 from snnlearn.tasks.digits import EXCITATORY, DigitPresenter, Protocol, fit_model, pack_progress, unpack_progress
 
@@ -83,16 +89,6 @@ def training_stream(n_train: int, total: int, rng: np.random.Generator) -> np.nd
     return np.concatenate([rng.permutation(n_train) for _ in range(epochs)])[:total]
 
 
-def score(presenter: DigitPresenter, data: Dataset, n_assign: int, n_test: int) -> dict:
-    """Frozen passes: assign labels on training examples, then classify test examples."""
-    train = presenter.present(data.x_train[:n_assign], learn=False)
-    test = presenter.present(data.x_test[:n_test], learn=False)
-    assignments = assign_labels(train.counts, data.y_train[:n_assign], 10)
-    predicted = predict_by_assignment(test.counts, assignments, 10)
-    return {"assignments": assignments, "train_counts": train.counts, "test_counts": test.counts,
-            "predicted": predicted, "accuracy": float(np.mean(predicted == data.y_test[:n_test]))}
-
-
 def run(ctx: RunContext) -> dict:
     p = ctx.params
     data = load_dataset(p["data"]["path"], p["data"]["train"], p["data"]["test"])
@@ -107,7 +103,8 @@ def run(ctx: RunContext) -> dict:
         presenter = DigitPresenter(spec, protocol, p["slots_per_chunk"], backend=ctx.backend, build_dir=build_dir)
         session = presenter.session
         compile_s = session.compile()
-        clock = {"train": 0.0, "last": time.perf_counter(), "curve": [], "segment": 0}
+        clock: dict = {"train": 0.0, "last": time.perf_counter(), "curve": [], "segment": 0}
+        n_assign = min(p["assign_examples"] or len(data.y_train), len(data.y_train))
         bounds = [0, *curve_at, n_train_total]  # training passes end exactly at the curve points
         progress = None
         if checkpoint.is_file():
@@ -115,7 +112,7 @@ def run(ctx: RunContext) -> dict:
             session.load_state(saved)
             progress = unpack_progress(saved)
             clock.update(train=float(saved["train_seconds"]), segment=int(saved["segment"]),
-                         curve=[tuple(row) for row in saved["curve"]])
+                         curve=[tuple(row) for row in saved["curve"]], random=float(saved["control_random"]))
             ctx.log(f"resuming at example {bounds[clock['segment']] + progress['done']} (chunk {session.chunks_run})")
         done = bounds[clock["segment"]] + (progress["done"] if progress else 0)
         bar = Progress(n_train_total, "training examples", start=done)
@@ -125,11 +122,17 @@ def run(ctx: RunContext) -> dict:
             clock["train"] += now - clock["last"]
             seen = bounds[clock["segment"]] + progress["done"]
             save_checkpoint(checkpoint, train_seconds=np.array(clock["train"]), segment=np.array(clock["segment"]),
+                            control_random=np.array(clock["random"]),
                             curve=np.array(clock["curve"], dtype=float).reshape(-1, 2), **pack_progress(progress),
                             **session.state())
             bar.update(seen, f"({seen / max(clock['train'], 1e-9):.1f} images/s)")
             clock["last"] = time.perf_counter()
 
+        if "random" not in clock:  # the control: the same network with its initial weights, frozen
+            state = session.state()
+            clock["random"] = presenter.score(data, n_assign, len(data.y_test))["accuracy"]
+            session.load_state(state)
+            ctx.log(f"random initial weights, frozen: accuracy {clock['random']:.3f}")
         while clock["segment"] < len(bounds) - 1:
             lo, hi = bounds[clock["segment"]], bounds[clock["segment"] + 1]
             if hi > lo:
@@ -138,27 +141,35 @@ def run(ctx: RunContext) -> dict:
             progress = None
             if hi < n_train_total:  # a curve point: a frozen evaluation that leaves training unchanged
                 state = session.state()
-                acc = score(presenter, data, p["curve_assign_examples"], p["curve_test_examples"])
+                acc = presenter.score(data, p["curve_assign_examples"], p["curve_test_examples"])
                 session.load_state(state)
                 clock["curve"].append((hi, acc["accuracy"]))
                 ctx.log(f"after {hi} examples: accuracy {acc['accuracy']:.3f}")
             clock["segment"] += 1
             clock["last"] = time.perf_counter()
-        n_assign = p["assign_examples"] or len(data.y_train)
-        final = score(presenter, data, min(n_assign, len(data.y_train)), len(data.y_test))
+        final = presenter.score(data, n_assign, len(data.y_test))
         weights = np.asarray(session.get(presenter.feedforward, "w")).reshape(data.n_pixels, n_exc)
         theta = np.asarray(session.get(presenter.excitatory, "theta") / mV)
         raster = session.spikes(presenter.net.spikes[EXCITATORY])
         slot_starts = session.samples(presenter.slot_log, "example")[0]
     curve = [*clock["curve"], (n_train_total, final["accuracy"])]
-    logreg = logistic_readout(final["train_counts"], data.y_train[:len(final["train_counts"])],
-                              final["test_counts"], data.y_test)
+    logreg = logreg_counts(final["train_counts"], data.y_train[:n_assign], final["test_counts"], data.y_test)
+    x_assign, y_assign = data.x_train[:n_assign], data.y_train[:n_assign]
+    controls = {"control_kmeans": kmeans_control(data.x_train, data.y_train, data.x_test, data.y_test, n_exc, ctx.seed),
+                "control_online_kmeans": online_kmeans_control(data.x_train[stream], x_assign, y_assign, data.x_test,
+                                                               data.y_test, n_exc),
+                "control_random_weights": clock["random"],
+                "control_logreg_pixels": logreg_pixels_control(data.x_train, data.y_train, data.x_test, data.y_test)}
+    ctx.log("accuracy: " + ", ".join(f"{k} {v:.3f}" for k, v in {"network": final["accuracy"], **controls}.items()))
     ctx.save_arrays("network.npz", weights=weights, theta_mV=theta, assignments=final["assignments"])
-    save_figures(ctx, data, weights, theta, final, curve, raster, slot_starts[0], protocol)
+    save_figures(ctx, data, weights, theta, final, curve, raster, slot_starts[0], protocol, controls)
     train_seconds = clock["train"]
     return {
         "test_accuracy": final["accuracy"],
         "test_accuracy_logreg": logreg,
+        **controls,
+        "test_silent_fraction": float(np.mean(final["test_counts"].sum(axis=1) == 0)),
+        "receptive_field_similarity": receptive_field_similarity(weights, data.x_train),
         "n_excitatory": n_exc,
         **data.describe(),
         "train_examples": int(n_train_total),
@@ -167,29 +178,25 @@ def run(ctx: RunContext) -> dict:
         "compile_seconds": compile_s,
         "accuracy_curve": [{"examples": int(n), "accuracy": a} for n, a in curve],
         "assignment_examples": int(len(final["train_counts"])),
-        "neurons_per_class": np.bincount(final["assignments"], minlength=10).tolist(),
+        "neurons_per_class": np.bincount(final["assignments"][final["assignments"] >= 0], minlength=10).tolist(),
+        "unassigned_neurons": int(np.sum(final["assignments"] < 0)),
         "mean_spikes_per_test_example": float(final["test_counts"].sum(axis=1).mean()),
         "paper_accuracy_full_mnist": {"100": 0.829, "400": 0.870, "1600": 0.919, "6400": 0.950},
     }
 
 
-def logistic_readout(train_counts, train_labels, test_counts, test_labels) -> float:
-    """Accuracy of a logistic regression on spike counts (fitted on training responses only)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
-    scaler = StandardScaler().fit(train_counts)
-    model = LogisticRegression(max_iter=2000).fit(scaler.transform(train_counts), train_labels)
-    return float(model.score(scaler.transform(test_counts), test_labels))
-
-
-def save_figures(ctx, data, weights, theta, final, curve, raster, first_slot_s, protocol) -> None:
+def save_figures(ctx, data, weights, theta, final, curve, raster, first_slot_s, protocol, controls) -> None:
     from sklearn.metrics import confusion_matrix
 
     ctx.savefig(plots.receptive_fields(weights, data.shape, final["assignments"]), "receptive_fields.png")
-    ctx.savefig(plots.curves([n for n, _ in curve], {"test accuracy": [a for _, a in curve]},
-                             "training examples seen", "test accuracy", "accuracy during training",
-                             marker="o"), "accuracy_curve.png")
+    fig = plots.curves([n for n, _ in curve], {"network (test accuracy)": [a for _, a in curve]},
+                       "training examples seen", "test accuracy", "accuracy during training", marker="o")
+    for k, (name, value) in enumerate(controls.items()):
+        label = name.removeprefix("control_").replace("_", " ")
+        fig.axes[0].axhline(value, color=f"C{k + 1}", ls="--", lw=1, label=label)
+    fig.axes[0].axhline(0.1, color="0.5", ls=":", lw=1, label="chance")
+    fig.axes[0].legend(fontsize=7)
+    ctx.savefig(fig, "accuracy_curve.png")
     i, t = raster
     slot_s = float(protocol.slot / second)
     first = (t >= first_slot_s) & (t < first_slot_s + slot_s)

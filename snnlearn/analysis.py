@@ -84,20 +84,34 @@ def spike_counts(indices: np.ndarray, times_s: np.ndarray, n_neurons: int, n_win
     return counts
 
 
+UNASSIGNED = -1
+
+
 def assign_labels(counts: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
-    """Each neuron's class: the one for which its mean response is highest (Diehl & Cook 2015)."""
+    """Each neuron's class: the one for which its mean response is highest (Diehl & Cook 2015).
+
+    A neuron that never fired on these examples gets no class (:data:`UNASSIGNED`) and does not vote.
+    """
     means = np.zeros((n_classes, counts.shape[1]))
     for c in range(n_classes):
         if np.any(labels == c):
             means[c] = counts[labels == c].mean(axis=0)
-    return np.argmax(means, axis=0)
+    assigned = np.argmax(means, axis=0)
+    assigned[np.asarray(counts).sum(axis=0) == 0] = UNASSIGNED
+    return assigned
 
 
 def predict_by_assignment(counts: np.ndarray, assignments: np.ndarray, n_classes: int) -> np.ndarray:
-    """Predict the class whose assigned neurons respond most on average."""
+    """Predict the class whose assigned neurons respond most on average.
+
+    An example to which no assigned neuron responded gets no prediction (:data:`UNASSIGNED`,
+    counted as wrong), rather than class 0.
+    """
     scores = np.full((counts.shape[0], n_classes), -1.0)
     for c in range(n_classes):
         members = assignments == c
         if members.any():
             scores[:, c] = counts[:, members].mean(axis=1)
-    return np.argmax(scores, axis=1)
+    predicted = np.argmax(scores, axis=1)
+    predicted[scores.max(axis=1) <= 0] = UNASSIGNED
+    return predicted

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import Hz, NeuronGroup, StateMonitor, Synapses, TimedArray, linked_var, ms, mV, second
 
+from ..analysis import predict_by_assignment
 from ..build import BuiltNetwork, build_network
 from ..overrides import apply_to_model
 from ..params import Params, param
@@ -149,6 +150,18 @@ class DigitPresenter:
     def excitatory(self):
         return self.net.groups[EXCITATORY]
 
+    def score(self, data, n_assign: int, n_test: int) -> dict:
+        """Frozen passes: assign labels on the first ``n_assign`` training examples, then classify
+        the first ``n_test`` test examples (Diehl & Cook 2015; silent neurons do not vote)."""
+        from ..analysis import assign_labels
+
+        train = self.present(data.x_train[:n_assign], learn=False)
+        test = self.present(data.x_test[:n_test], learn=False)
+        assignments = assign_labels(train.counts, data.y_train[:n_assign], 10)
+        predicted = predict_by_assignment(test.counts, assignments, 10)
+        return {"assignments": assignments, "train_counts": train.counts, "test_counts": test.counts,
+                "predicted": predicted, "accuracy": float(np.mean(predicted == data.y_test[:n_test]))}
+
     def start_pass(self, n_examples: int, *, learn: bool) -> dict:
         """Set the controller for a new pass over ``n_examples``; returns the pass's progress."""
         for var, value in {"example": 0, "offset": 0, "n_examples": n_examples, "fresh": 1,
@@ -234,7 +247,6 @@ def trained_classifier(run_dir: Path, *, backend: str = "standalone") -> Callabl
     a fresh network with the run's seed, so equal images get equal labels; the program is the
     training run's (same chunk size), so its compiled build is reused.
     """
-    from ..analysis import predict_by_assignment
     from ..engine import backend_session
     from ..results import load_npz, read_metrics
 
