@@ -21,6 +21,7 @@ from brian2 import (
     SpikeMonitor,
     Synapses,
     ms,
+    second,
 )
 
 from .rules.base import lines
@@ -131,7 +132,10 @@ def build_network(spec: ModelSpec, *, record_spikes: Iterable[str] | bool = True
         syn.w = s.w_init
         if "plastic" in syn.variables:
             syn.plastic = 1
-        if s.delay is not None:
+        if isinstance(s.delay, tuple):  # uniform per synapse, drawn from the run's random stream
+            low, high = (float(d / second) for d in s.delay)
+            syn.delay = f"{low!r} * second + {high - low!r} * second * rand()"
+        elif s.delay is not None:
             syn.delay = s.delay
         if s.normalize:
             _attach_normalization(syn, built.groups[s.post], s)

@@ -59,7 +59,7 @@ class SynapseSpec:
     connect: dict[str, Any]
     effect: str
     w_init: Any = 0.0
-    delay: Quantity | None = None
+    delay: Quantity | tuple[Quantity, Quantity] | None = None  # one delay, or uniform (low, high)
     params: dict[str, Any] = field(default_factory=dict)
     rule: Rule | None = None
     normalize: Normalization | None = None
@@ -100,6 +100,26 @@ class ModelSpec:
             out.append(f"  synapses {s.name}: {s.pre} -> {s.post}, connect {s.connect}, "
                        f"effect '{s.effect}'{rule}")
         return "\n".join(out)
+
+
+def _delay(raw: Any, where: str) -> Quantity | tuple[Quantity, Quantity]:
+    """One delay (``"1 ms"``) or a uniform distribution per synapse (``{ uniform = ["0 ms", "10 ms"] }``)."""
+    allowed = 'expected a delay like "1 ms" or a table { uniform = ["0 ms", "10 ms"] }'
+    if isinstance(raw, dict):
+        table = _table(raw, where, ("uniform",))
+        bounds = table.get("uniform")
+        if not isinstance(bounds, list) or len(bounds) != 2:
+            raise ConfigError(f"{where}.uniform", f"got {bounds!r}", "expected [low, high], two delays")
+        low, high = (parse_quantity(b, 1 * ms, f"{where}.uniform") for b in bounds)
+        if not 0 * ms <= low <= high:
+            raise ConfigError(f"{where}.uniform", f"[{low}, {high}]", "expected 0 ms <= low <= high")
+        return low, high
+    if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+        raise ConfigError(where, f"got {raw!r}", allowed)
+    delay = parse_quantity(raw, 1 * ms, where)
+    if delay < 0 * ms:
+        raise ConfigError(where, f"{delay} is negative", "expected a delay >= 0 ms")
+    return delay
 
 
 def load_model_dict(path: str | Path, field_name: str = "model") -> dict[str, Any]:
@@ -286,9 +306,7 @@ def parse_synapse(name: str, raw: Any, groups: Mapping[str, GroupSpec]) -> Synap
         if not (math.isfinite(w_init) and low <= w_init <= high):
             raise ConfigError(f"{where}.w_init", f"{w_init} is outside the rule's bounds",
                               f"expected {low} <= w <= {high}")
-    delay = parse_quantity(raw["delay"], 1 * ms, f"{where}.delay") if "delay" in raw else None
-    if delay is not None and delay < 0 * ms:
-        raise ConfigError(f"{where}.delay", f"{delay} is negative", "expected a delay >= 0 ms")
+    delay = _delay(raw["delay"], f"{where}.delay") if "delay" in raw else None
     normalize = (Normalization.from_mapping(_table(raw["normalize"], f"{where}.normalize"), f"{where}.normalize")
                  if "normalize" in raw else None)
     return SynapseSpec(name, ends["pre"].name, post.name, _connect(raw.get("connect", "all"), f"{where}.connect"),

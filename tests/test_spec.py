@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 from brian2 import Hz, ms, mV
 
@@ -116,3 +117,26 @@ def test_normalization_is_checked():
     assert error_of(raw).field == "synapses.feedforward.normalize.total"
     spec = parse_model(with_change("synapses.feedforward.normalize", {"total": 78.0, "period": "350 ms"}))
     assert spec.synapses["feedforward"].normalize.period == 350 * ms
+
+
+def test_per_synapse_uniform_delays_are_parsed_built_and_checked():
+    from brian2 import ms
+
+    from snnlearn.build import build_network
+    from snnlearn.engine import backend_session
+
+    raw = {"name": "delays", "groups": {"a": {"kind": "poisson", "n": 20, "rate": "10 Hz"},
+                                        "b": {"neuron": "lif_current", "n": 5}},
+           "synapses": {"ab": {"pre": "a", "post": "b", "effect": "v_post += 0 * mV",
+                               "delay": {"uniform": ["0 ms", "10 ms"]}}}}
+    spec = parse_model(raw)
+    assert spec.synapses["ab"].delay == (0 * ms, 10 * ms)
+    with backend_session("runtime", 3):
+        delays = np.asarray(build_network(spec).synapses["ab"].delay[:] / ms)
+    assert delays.size == 100 and 0 <= delays.min() and delays.max() <= 10 and delays.std() > 2  # uniform: 2.9
+    for bad, field in (({"uniform": ["5 ms"]}, "synapses.ab.delay.uniform"),
+                       ({"uniform": ["5 ms", "1 ms"]}, "synapses.ab.delay.uniform"),
+                       ({"normal": ["5 ms", "1 ms"]}, "synapses.ab.delay"), ("-1 ms", "synapses.ab.delay")):
+        raw["synapses"]["ab"]["delay"] = bad
+        with pytest.raises(ConfigError, match=f"^{field}"):
+            parse_model(raw)
