@@ -8,15 +8,25 @@ a test image is classified by the class whose neurons respond most on average; a
 logistic-regression readout of the spike counts is a second score.
 
 Paper (full MNIST, 60,000 training images): 82.9% (100 neurons), 87.0% (400), 91.9% (1600),
-95.0% (6400). Here by default: scikit-learn's embedded 8x8 digits. With the shared MNIST test
-set (``--set data.path=../shared/data/mnist``) the first 8,000 images train and the last 2,000
-test (400 neurons: target >= 85%, several epochs). Metrics: ``test_accuracy``,
-``test_accuracy_logreg``, ``n_excitatory``, ``dataset``, ``train_examples``, ``test_examples``,
-``epochs``, ``train_images_per_second``, ``accuracy_curve``. Figures: receptive fields, accuracy
-curve, raster of one presentation, theta distribution, confusion matrix.
+95.0% (6400). Here by default: scikit-learn's embedded 8x8 digits, presented at the paper's
+operating point (``tasks.digits.OperatingPoint``: input rates scaled so that an image brings as
+many input spikes as an MNIST image does in the paper, STDP rates scaled so that a postsynaptic
+spike changes a weight vector as much; derived from the training images, not tuned). With the
+shared MNIST test set (``--set data.path=../shared/data/mnist``) ``train[0:8000]`` trains and
+``test[8000:10000]`` tests. Input -> excitatory delays are uniform in 0-10 ms, as in the paper's
+code. Neurons that never fired on the assignment examples get no class; a test image with no
+assigned neuron responding counts as wrong (``test_silent_fraction``).
+
+Metrics: ``test_accuracy``, ``test_accuracy_logreg`` and the controls a reviewer asks for, with
+the same readout: ``control_kmeans`` (k = n_excitatory), ``control_online_kmeans`` (one pass over
+the same presentations, in order), ``control_random_weights`` (this network, initial weights,
+frozen), ``control_logreg_pixels``; ``receptive_field_similarity`` (median best cosine of a
+neuron's weights to a training image), ``operating_point``, ``accuracy_curve``,
+``train_images_per_second``. Figures: receptive fields, accuracy curve with the controls,
+raster, theta distribution, confusion matrix.
 
 Training is checkpointed after every chunk of examples; ``--resume RUN_DIR`` continues a killed
-run and gives the same result as an uninterrupted one.
+run and gives the same result as an uninterrupted one; nothing depends on ``slots_per_chunk``.
 """
 
 from __future__ import annotations
@@ -41,7 +51,15 @@ from snnlearn.protocols.unsupervised import (
     receptive_field_similarity,
 )
 from snnlearn.results import load_checkpoint, save_checkpoint
-from snnlearn.tasks.digits import EXCITATORY, DigitPresenter, Protocol, fit_model, pack_progress, unpack_progress
+from snnlearn.tasks.digits import (
+    EXCITATORY,
+    DigitPresenter,
+    OperatingPoint,
+    Protocol,
+    fit_model,
+    pack_progress,
+    unpack_progress,
+)
 
 MODEL = "diehl_cook_2015"
 BACKEND = "standalone"
@@ -65,9 +83,13 @@ QUICK = {"n_excitatory": 50, "epochs": 0.5, "slots_per_chunk": 50, "curve_points
 
 
 def adapt_model(ctx: RunContext, data: Dataset):
-    """The model sized for the data set and ``n_excitatory`` (see ``tasks.digits.fit_model``)."""
+    """The model sized for the data set and ``n_excitatory``, at the paper's operating point
+    (``tasks.digits.fit_model`` and ``OperatingPoint``, derived from the training images only)."""
     protocol = Protocol.from_mapping(ctx.params["protocol"], "protocol")
-    return fit_model(ctx.model.raw, data.n_pixels, ctx.params["n_excitatory"], protocol, ctx.model.source), protocol
+    point = OperatingPoint.of(data.x_train, protocol)
+    spec = fit_model(ctx.model.raw, data.n_pixels, ctx.params["n_excitatory"], protocol, ctx.model.source,
+                     nu_scale=point.nu_scale)
+    return spec, protocol, point
 
 
 def check(ctx: RunContext) -> None:
@@ -80,7 +102,7 @@ def check(ctx: RunContext) -> None:
     if p["curve_points"] < 0 or p["assign_examples"] < 0:
         raise ConfigError("curve_points", "negative", "expected >= 0")
     data = load_dataset(p["data"]["path"], p["data"]["train"], p["data"]["test"])
-    ctx.model, _ = adapt_model(ctx, data)  # recorded in metrics.json as run
+    ctx.model, _, _ = adapt_model(ctx, data)  # recorded in metrics.json as run
 
 
 def training_stream(n_train: int, total: int, rng: np.random.Generator) -> np.ndarray:
@@ -92,15 +114,17 @@ def training_stream(n_train: int, total: int, rng: np.random.Generator) -> np.nd
 def run(ctx: RunContext) -> dict:
     p = ctx.params
     data = load_dataset(p["data"]["path"], p["data"]["train"], p["data"]["test"])
-    spec, protocol = adapt_model(ctx, data)
+    spec, protocol, point = adapt_model(ctx, data)
     n_train_total = int(round(p["epochs"] * len(data.y_train)))
     stream = training_stream(len(data.y_train), n_train_total, np.random.default_rng(ctx.seed))
     curve_at = [int(n_train_total * (k + 1) / (p["curve_points"] + 1)) for k in range(p["curve_points"])]
     checkpoint = ctx.path("checkpoint.npz")
     n_exc = p["n_excitatory"]
-    ctx.log(f"{data.describe()}; {n_exc} excitatory neurons; {n_train_total} training presentations")
+    ctx.log(f"{data.name}: {len(data.y_train)} training and {len(data.y_test)} test images ({data.split}); "
+            f"{n_exc} excitatory neurons; {n_train_total} training presentations")
     with backend_session(ctx.backend, ctx.seed, key=f"diehl_cook-{data.n_pixels}x{n_exc}") as build_dir:
-        presenter = DigitPresenter(spec, protocol, p["slots_per_chunk"], backend=ctx.backend, build_dir=build_dir)
+        presenter = DigitPresenter(spec, protocol, p["slots_per_chunk"], backend=ctx.backend, build_dir=build_dir,
+                                   pixel_rate=point.pixel_rate)
         session = presenter.session
         compile_s = session.compile()
         clock: dict = {"train": 0.0, "last": time.perf_counter(), "curve": [], "segment": 0}
@@ -172,6 +196,7 @@ def run(ctx: RunContext) -> dict:
         "receptive_field_similarity": receptive_field_similarity(weights, data.x_train),
         "n_excitatory": n_exc,
         **data.describe(),
+        "operating_point": point.as_dict(),
         "train_examples": int(n_train_total),
         "epochs": p["epochs"],
         "train_images_per_second": n_train_total / train_seconds if train_seconds else None,

@@ -72,7 +72,7 @@ PARAMS = {
     "curve_window": 50,
     # the unsupervised network: Diehl & Cook's, with potentiation five times the paper's and
     # at least 20 spikes per presentation, so that it learns within hundreds of trials
-    "unsupervised_protocol": {"t_present": 350 * ms, "t_rest": 150 * ms, "min_spikes": 20},
+    "unsupervised_protocol": {"t_present": 350 * ms, "t_rest": 150 * ms, "min_spikes": 20, "match_paper": False},
     "unsupervised_rule": {"nu_post": 0.05},
     "unsupervised_total": 10.0,  # sum of a neuron's input weights (the paper's 78 / 784 x 100)
     "prototype_cosine": 0.8,  # weights this close to a pattern count as learned

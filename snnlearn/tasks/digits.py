@@ -50,18 +50,77 @@ class Protocol(Params):
     base_intensity: float = param(2.0, "intensity of a first presentation", positive=True)
     max_intensity: float = param(32.0, "no repeat above this intensity (blank images)", positive=True)
     min_spikes: int = param(5, "fewer excitatory spikes than this: show again, brighter", nonnegative=True)
+    match_paper: bool = param(True, "scale the drive and learning rate to the paper's operating point")
 
     @property
     def slot(self):
         return self.t_present + self.t_rest
 
 
-def fit_model(raw: dict, n_pixels: int, n_excitatory: int, protocol: Protocol, source=None) -> ModelSpec:
+#: The paper's operating point, from the 10,000 MNIST test images at its rates (a full pixel at
+#: 63.75 Hz): mean total input rate of an image, and the sum over inputs of the mean nearest-spike
+#: presynaptic trace, sum_i r_i tau_pre / (1 + r_i tau_pre) with tau_pre = 20 ms; and the sum of a
+#: neuron's input weights for 784 inputs.
+PAPER_INPUT_RATE_HZ = 6623.1
+PAPER_TRACE_SUM = 64.74
+PAPER_WEIGHT_TOTAL = 78.0
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """How a data set is presented so that the network works where the paper's does.
+
+    Derivation (Diehl & Cook 2015 on MNIST: 784 inputs, mean intensity 0.13, weights normalised
+    to 78 per neuron, a mean weight of 0.1). For n inputs with mean intensity m at the paper's
+    per-pixel rates, a neuron's input drive, sum_i w_i r_i ~ mean weight x total input rate,
+    scales as n m (the normalisation keeps the mean weight at 0.1): 8x8 digits (n = 64,
+    m = 0.31) get 1/5.3 of the paper's drive, few excitatory spikes, many repeats. So:
+
+    1. ``rate_scale`` = the paper's total input rate / the data's, applied to every pixel's rate:
+       the same input spikes per presentation, and so the same drive, spikes per presentation,
+       theta growth and winner-take-all as the paper's;
+    2. ``nu_scale``: the relative change of a neuron's weight vector per postsynaptic spike,
+       nu_post x (sum of presynaptic traces) / (sum of weights), is what STDP learns with; with
+       fewer, faster inputs and a smaller weight total it is larger, so the learning rates
+       ``nu_pre``, ``nu_post`` are scaled to keep it at the paper's value.
+
+    Both are 1 (to 1%) for MNIST itself, and follow from the training images' statistics only.
+    """
+
+    rate_scale: float
+    nu_scale: float
+    pixel_rate: object
+
+    @classmethod
+    def of(cls, images: np.ndarray, protocol: Protocol, tau_pre=20 * ms) -> OperatingPoint:
+        if not protocol.match_paper:
+            return cls(1.0, 1.0, protocol.pixel_rate)
+        full = float(protocol.pixel_rate * protocol.base_intensity / Hz)  # rate of a full pixel, Hz
+        rate_scale = PAPER_INPUT_RATE_HZ / (float(np.mean(images.sum(axis=1))) * full)
+        rates = images * full * rate_scale
+        tau = float(tau_pre / second)
+        trace_sum = float(np.mean((rates * tau / (1 + rates * tau)).sum(axis=1)))
+        total = PAPER_WEIGHT_TOTAL * images.shape[1] / 784
+        nu_scale = (PAPER_TRACE_SUM / PAPER_WEIGHT_TOTAL) / (trace_sum / total)
+        return cls(rate_scale, nu_scale, protocol.pixel_rate * rate_scale)
+
+    def as_dict(self) -> dict[str, float]:
+        return {"rate_scale": self.rate_scale, "nu_scale": self.nu_scale,
+                "pixel_rate_hz": float(self.pixel_rate / Hz)}
+
+
+def fit_model(raw: dict, n_pixels: int, n_excitatory: int, protocol: Protocol, source=None,
+              nu_scale: float = 1.0) -> ModelSpec:
     """A Diehl & Cook model file sized for the data and the number of excitatory neurons.
 
     The normalisation total scales with the number of inputs (the paper's 78 for 784 pixels,
-    a mean weight of about 0.1), and normalisation happens at the start of every slot.
+    a mean weight of about 0.1), normalisation happens at the start of every slot, and the
+    learning rates are multiplied by ``nu_scale`` (:class:`OperatingPoint`).
     """
+    rule = raw["synapses"][FEEDFORWARD].get("rule", {})
+    for nu in ("nu_pre", "nu_post"):
+        if nu in rule and nu_scale != 1.0:
+            raw = apply_to_model(raw, f"synapses.{FEEDFORWARD}.rule.{nu}", float(rule[nu]) * nu_scale)
     norm = f"synapses.{FEEDFORWARD}.normalize"
     total = float(raw["synapses"][FEEDFORWARD].get("normalize", {}).get("total", 78.0))
     if raw["groups"][INPUT]["n"] != n_pixels:
@@ -94,7 +153,7 @@ class DigitPresenter:
     """
 
     def __init__(self, spec: ModelSpec, protocol: Protocol, slots_per_chunk: int, *, backend: str,
-                 build_dir=None) -> None:
+                 build_dir=None, pixel_rate=None) -> None:
         self.spec, self.protocol, self.n_slots = spec, protocol, slots_per_chunk
         self.n_in = spec.groups[INPUT].n
         self.n_exc = spec.groups[EXCITATORY].n
@@ -122,7 +181,8 @@ class DigitPresenter:
             fresh = 0
             stopped = stop_if(int(example >= n_examples))
             """, dt=p.slot, when="start", order=-10, name="controller_slot")
-        namespace = {"stimulus": self.stimulus, "pixel_rate": p.pixel_rate, "t_present": p.t_present}
+        namespace = {"stimulus": self.stimulus, "pixel_rate": pixel_rate if pixel_rate is not None else p.pixel_rate,
+                     "t_present": p.t_present}
         self.inputs = NeuronGroup(self.n_in, """
             rate = stimulus((example - offset) * ms, i) * pixel_rate * intensity * on : Hz
             on = int(t - slot_start < t_present) * int(example < n_examples) : 1
@@ -255,12 +315,15 @@ def trained_classifier(run_dir: Path, *, backend: str = "standalone") -> Callabl
     weights, assignments = saved["weights"], saved["assignments"]
     n_pixels, n_exc = weights.shape
     spec = fit_model(parse_model(metrics["model"]).raw, n_pixels, n_exc, protocol)
+    point = metrics.get("operating_point")  # the rates the network was trained with
+    pixel_rate = point["pixel_rate_hz"] * Hz if point else protocol.pixel_rate
     seed, slots_per_chunk = int(metrics["seed"]), int(metrics["params"]["slots_per_chunk"])
 
     def classify(images: np.ndarray) -> np.ndarray:
         images = np.clip(np.asarray(images, dtype=float).reshape(len(images), n_pixels), 0.0, 1.0)
         with backend_session(backend, seed, key=f"diehl_cook-{n_pixels}x{n_exc}") as build_dir:
-            presenter = DigitPresenter(spec, protocol, slots_per_chunk, backend=backend, build_dir=build_dir)
+            presenter = DigitPresenter(spec, protocol, slots_per_chunk, backend=backend, build_dir=build_dir,
+                                       pixel_rate=pixel_rate)
             presenter.session.set(presenter.feedforward, "w", weights.ravel())
             presenter.session.set(presenter.excitatory, "theta", saved["theta_mV"] * mV)
             counts = presenter.present(images, learn=False).counts
