@@ -34,11 +34,12 @@ from threadpoolctl import threadpool_limits
 
 from snnlearn.analysis import mean_confidence_interval
 from snnlearn.experiment import RunContext, script_main
+from snnlearn.plots import mean_band
 from snnlearn.ratenet import make_learner, make_loss
 from snnlearn.ratenet.optim import Adam, ClipNorm
 from snnlearn.recurrent_snn import CueTask, SpikingArchitecture, decision_output, init_params, simulate
 from snnlearn.recurrent_snn.bptt import surrogate_gradient
-from snnlearn.recurrent_snn.memory import memory_against_steps, slopes
+from snnlearn.recurrent_snn.memory import memory_against_steps, memory_learners, slopes
 
 PARAMS = {
     "task": {"n_cues": 7, "cue_ms": 100.0, "gap_ms": 50.0, "recall_ms": 150.0, "cue_rate": 40.0, "noise_rate": 10.0},
@@ -49,22 +50,22 @@ PARAMS = {
     "truncations": [50, 200],           # steps, truncated_bptt only
     "lif_only": ["surrogate_bptt", "eprop"],  # also trained with LIF neurons only ...
     "lif_only_delays_ms": [1200.0],     # ... at these delays
-    "node_perturbation": {"sigma": 0.05, "sigma_out": 0.05, "block": 20},
+    "node_perturbation": {"sigma": 0.1, "sigma_out": 0.1, "block": 50},  # best alignment of a small sweep
     "seeds": 3,
-    "iterations": 100,
+    "iterations": 60,
     "batch_size": 32,
     "lr": 0.005,
     "lr_by_learner": {},
     "clip_norm": 5.0,
     "eval_every": 10,
-    "test_trials": 128,
+    "test_trials": 100,
     "memory": {"steps": [100, 200, 400, 800, 1600], "batch": 16},
     "blas_threads": 1,
 }
 
 QUICK = {"task.n_cues": 3, "task.cue_ms": 50.0, "task.gap_ms": 25.0, "task.recall_ms": 50.0, "delays_ms": [50.0, 200.0],
          "network.n_lif": 20, "network.n_alif": 20, "truncations": [25], "lif_only_delays_ms": [200.0],
-         "seeds": 2, "iterations": 16, "batch_size": 16, "eval_every": 4, "test_trials": 32,
+         "seeds": 2, "iterations": 30, "batch_size": 16, "lr": 0.01, "eval_every": 4, "test_trials": 32,
          "memory.steps": [50, 100, 200], "memory.batch": 4}
 
 
@@ -137,9 +138,7 @@ def run(ctx: RunContext) -> dict:
                 for label, by in results.items()}
     cos = [c for by in results.get("eprop", {}).values() for r in by for _, c in r["cosine"]]
     first = [r["cosine"][0][1] for by in results.get("eprop", {}).values() for r in by]
-    plot_curves(ctx, results)
-    plot_memory(ctx, memory["bytes"])
-    plot_alignment(ctx, results)
+    plot_curves(ctx, results), plot_memory(ctx, memory["bytes"]), plot_alignment(ctx, results)
     if ("surrogate_bptt", p["delays_ms"][-1]) in trained:
         plot_raster(ctx, *trained[("surrogate_bptt", p["delays_ms"][-1])], np.random.default_rng([ctx.seed, 9]))
     metrics = {f"accuracy_{key}": accuracy[label][longest]["mean"] for key, label in
@@ -166,32 +165,17 @@ def run(ctx: RunContext) -> dict:
 
 
 def summary(values: list[float]) -> dict:
-    mean, low, high = mean_confidence_interval(values)
-    return {"mean": mean, "ci95": [low, high], "values": values}
+    return dict(zip(("mean", "ci95_low", "ci95_high"), mean_confidence_interval(values), strict=True), values=values)
 
 
 def measure_memory(ctx: RunContext, arch: SpikingArchitecture) -> dict:
     m = ctx.params["memory"]
-    learners = {"surrogate_bptt": make_learner("surrogate_bptt"), "eprop": make_learner("eprop", online=True),
-                "eprop_random": make_learner("eprop_random", online=True, rng=np.random.default_rng(0)),
-                f"truncated_bptt_{ctx.params['truncations'][0]}":
-                    make_learner("truncated_bptt", truncation=ctx.params["truncations"][0]),
-                "reward_node_perturbation": make_learner("reward_node_perturbation")}
+    learners = memory_learners(ctx.params["truncations"][0] if ctx.params["truncations"] else 100)
     arch = arch.replace(n_recall=min(arch.n_recall, min(m["steps"])))
     curves = memory_against_steps(arch, learners, m["steps"], m["batch"], make_loss("softmax_cross_entropy"),
                                   np.random.default_rng([ctx.seed, 7]))
     ctx.log("memory, bytes per step: " + ", ".join(f"{k} {slopes(v)['bytes_per_step']:.0f}" for k, v in curves.items()))
     return {"bytes": curves, "slopes": {k: slopes(v) for k, v in curves.items()}, "batch": m["batch"]}
-
-
-def _band(ax, xs, runs, color, label):
-    ys = np.asarray(runs, float)
-    mean = ys.mean(axis=0)
-    ax.plot(xs, mean, color=color, label=label)
-    if len(ys) > 1:
-        from scipy import stats
-        half = stats.t.ppf(0.975, len(ys) - 1) * ys.std(axis=0, ddof=1) / np.sqrt(len(ys))
-        ax.fill_between(xs, mean - half, mean + half, color=color, alpha=0.2)
 
 
 def plot_curves(ctx: RunContext, results: dict) -> None:
@@ -202,12 +186,12 @@ def plot_curves(ctx: RunContext, results: dict) -> None:
             if str(delay) in by:
                 runs = by[str(delay)]
                 xs = [n for n, _ in runs[0]["curve"]]
-                _band(ax, xs, [[a for _, a in r["curve"]] for r in runs], f"C{i}", label)
+                mean_band(ax, xs, [[a for _, a in r["curve"]] for r in runs], f"C{i}", label)
         ax.axhline(0.5, color="0.4", ls="--", lw=0.8, label="chance")
         ax.set(xlabel="training trials", title=f"delay {delay:g} ms (mean, 95% CI over seeds)", ylim=(0.3, 1.02))
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("test accuracy")
-    axes[0][-1].legend(fontsize=7, loc="upper left")
+    axes[0][0].set_ylabel("test accuracy (held-out trials)")
+    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ctx.savefig(fig, "learning_curves.png")
 
 
@@ -227,7 +211,7 @@ def plot_alignment(ctx: RunContext, results: dict) -> None:
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for i, (delay, runs) in enumerate(results.get("eprop", {}).items()):
         xs = [it * ctx.params["batch_size"] for it, _ in runs[0]["cosine"]]
-        _band(ax, xs, [[c for _, c in r["cosine"]] for r in runs], f"C{i}", f"delay {float(delay):g} ms")
+        mean_band(ax, xs, [[c for _, c in r["cosine"]] for r in runs], f"C{i}", f"delay {float(delay):g} ms")
     ax.axhline(0.0, color="0.4", ls="--", lw=0.8, label="orthogonal")
     ax.set(xlabel="training trials (e-prop)", ylabel="cosine(e-prop update, BPTT gradient)", ylim=(-0.2, 1.0),
            title="gradient alignment of W_in, W_rec (mean, 95% CI)")
@@ -246,9 +230,10 @@ def plot_raster(ctx: RunContext, arch: SpikingArchitecture, task: CueTask, param
     for g, name in enumerate(groups):
         t, i = np.nonzero(x[:, 0, g * task.n_per_group:(g + 1) * task.n_per_group])
         axes[0].scatter(ms[t], i + g * task.n_per_group, s=1.5, color=f"C{g}", label=name)
-    axes[0].set(ylabel="input channel", title=f"one trial: cues {''.join('LR'[s] for s in sides[0])}, "
-                f"answer {'LR'[labels[0]]}")
-    axes[0].legend(fontsize=7, loc="upper right", markerscale=4)
+    decision = "LR"[int(decision_output(arch, trace.y)[0].argmax())]
+    cues = "".join("LR"[s] for s in sides[0])
+    axes[0].set(ylabel="input channel", title=f"after BPTT: cues {cues}, answer {'LR'[labels[0]]}, decision {decision}")
+    axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), markerscale=4)
     t, i = np.nonzero(trace.z[1:, 0])
     axes[1].scatter(ms[t], i, s=1.5, c=np.where(i < arch.n_lif, "k", "C3"))
     axes[1].axhline(arch.n_lif - 0.5, color="0.5", lw=0.6)
@@ -257,7 +242,7 @@ def plot_raster(ctx: RunContext, arch: SpikingArchitecture, task: CueTask, param
         axes[2].plot(ms, trace.y[:, 0, k], color=f"C{k}", label=f"readout {side}")
     axes[2].axvspan(ms[-arch.n_recall], ms[-1], color="0.85", label="decision window")
     axes[2].set(xlabel="time (ms)", ylabel="readout (a.u.)")
-    axes[2].legend(fontsize=7)
+    axes[2].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ctx.savefig(fig, "raster.png")
 
 

@@ -39,3 +39,14 @@ def memory_against_steps(arch: SpikingArchitecture, learners: dict[str, Learner]
 def slopes(curve: dict[int, int]) -> dict[str, float | None]:
     """Bytes per step of a straight-line fit, and the log-log exponent (1 linear, 0 flat)."""
     return {"bytes_per_step": linear_slope(curve), "loglog": loglog_slope(list(curve), list(curve.values()))}
+
+
+def memory_learners(truncation: int) -> dict[str, Learner]:
+    """The learners whose memory is measured: BPTT, e-prop (symmetric and random) in the online
+    trace form, truncated BPTT at ``truncation`` steps, node perturbation."""
+    from ..ratenet.learner import make_learner
+
+    return {"surrogate_bptt": make_learner("surrogate_bptt"), "eprop": make_learner("eprop", online=True),
+            "eprop_random": make_learner("eprop_random", online=True, rng=np.random.default_rng(0)),
+            f"truncated_bptt_{truncation}": make_learner("truncated_bptt", truncation=truncation),
+            "reward_node_perturbation": make_learner("reward_node_perturbation")}
