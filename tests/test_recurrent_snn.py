@@ -1,7 +1,6 @@
 """The recurrent spiking network and its learners: BPTT is the exact gradient of the surrogate model,
 the fast form of e-prop equals its online trace form, truncated BPTT is BPTT when the chunk covers
-the trial, node perturbation follows the gradient on average, the task is what it says, and
-memory grows with T for BPTT and not for e-prop."""
+the trial, the task is what it says, and memory grows with T for BPTT and not for e-prop."""
 
 from __future__ import annotations
 
@@ -126,16 +125,6 @@ def test_truncated_bptt_is_bptt_when_the_chunk_covers_the_trial():
         np.testing.assert_allclose(same[key], full[key], rtol=1e-12, atol=1e-14)
     assert not np.allclose(cut["W_in"], full["W_in"])
     assert cosine(flat(cut), flat(full)) > 0  # the same error, seen over fewer steps
-
-
-def test_node_perturbation_follows_the_gradient_on_average():
-    """On the smooth model with small noise, the mean of many reward-based updates points along
-    the gradient (the estimator is unbiased to first order in sigma)."""
-    arch, params, x, labels = small("soft", steps=20, batch=2)
-    learner = make_learner("reward_node_perturbation", sigma=0.01, sigma_out=0.01, block=1)
-    rng = np.random.default_rng(3)
-    mean = np.mean([flat(learner.update(arch, params, x, labels, LOSS, rng)) for _ in range(2000)], axis=0)
-    assert cosine(mean, flat(surrogate_gradient(arch, params, x, labels, LOSS))) > 0.8
 
 
 def test_cue_task_labels_are_the_majority_and_rates_are_as_set():
