@@ -132,13 +132,13 @@ def run(ctx: RunContext) -> dict:
                     runs.append(out)
                     ctx.log(f"delay {delay:g} ms, {label}, seed {s}: accuracy {out['accuracy']:.3f}, "
                             f"{out['seconds_per_update']:.3f} s/update")
-        memory = measure_memory(ctx, base)
+        memory = measure_memory(ctx, base) if p["memory"]["steps"] else {"bytes": {}, "slopes": {}}  # [] skips it
     longest = str(p["delays_ms"][-1])
     accuracy = {label: {delay: summary([r["accuracy"] for r in runs]) for delay, runs in by.items()}
                 for label, by in results.items()}
     cos = [c for by in results.get("eprop", {}).values() for r in by for _, c in r["cosine"]]
     first = [r["cosine"][0][1] for by in results.get("eprop", {}).values() for r in by]
-    plot_curves(ctx, results), plot_memory(ctx, memory["bytes"]), plot_alignment(ctx, results)
+    plot_curves(ctx, results), plot_alignment(ctx, results), memory["bytes"] and plot_memory(ctx, memory["bytes"])
     if ("surrogate_bptt", p["delays_ms"][-1]) in trained:
         plot_raster(ctx, *trained[("surrogate_bptt", p["delays_ms"][-1])], np.random.default_rng([ctx.seed, 9]))
     metrics = {f"accuracy_{key}": accuracy[label][longest]["mean"] for key, label in
@@ -147,8 +147,8 @@ def run(ctx: RunContext) -> dict:
                 ("lif_only_eprop", "eprop_lif_only")) if longest in accuracy.get(label, {})}
     return {
         **metrics,
-        "memory_slope_bptt": memory["slopes"]["surrogate_bptt"]["bytes_per_step"],
-        "memory_slope_eprop": memory["slopes"]["eprop"]["bytes_per_step"],
+        **{f"memory_slope_{k}": memory["slopes"].get(name, {}).get("bytes_per_step") for k, name in
+           (("bptt", "surrogate_bptt"), ("eprop", "eprop"), ("eprop_random", "eprop_random"))},
         "memory": memory,
         "eprop_bptt_cosine": float(np.mean(cos)) if cos else None,
         "eprop_bptt_cosine_initial": float(np.mean(first)) if first else None,
