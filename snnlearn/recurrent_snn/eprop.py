@@ -27,7 +27,7 @@ memory measurement runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -74,9 +74,9 @@ class OnlineEprop:
         self.grad_out = np.zeros_like(params["W_out"])
         self.grad_b = np.zeros_like(params["b_out"])
 
-    def step(self, x_t: Array, g_fn) -> Array:
-        """Advance one step with input spikes ``x_t``; ``g_fn(y_t)`` gives ``dL/dy_t`` (or None
-        outside the decision window). Returns the readout ``y_t``."""
+    def step(self, x_t: Array, g_fn: Callable[[Array], Array] | None) -> Array:
+        """Advance one step with input spikes ``x_t``; ``g_fn(y_t)`` gives ``dL/dy_t`` (``g_fn`` is
+        None outside the decision window, where the loss does not look). Returns the readout ``y_t``."""
         arch, s = self.arch, self.state
         pre = np.concatenate([x_t, s.z], axis=1)  # s_t: input spikes and the previous recurrent spikes
         v, a, z, psi = neuron_step(arch, self.w_rec_t, x_t @ self.w_in_t, s, self.beta)
