@@ -3,7 +3,7 @@
 Source: Bellec et al. (2020) "A solution to the learning dilemma for recurrent networks of spiking
 neurons", Nat Commun 11:3625, Fig. 3 (cue accumulation): 50 LIF + 50 ALIF neurons, 40 inputs, 1 ms
 steps; e-prop comes close to BPTT with ALIF neurons, and a network of LIF neurons only fails at long
-delays. The first seed essay's argument: BPTT must store the whole trial, a local online rule not.
+delays. The first seed essay: BPTT must store the whole trial, a local online rule need not.
 
 Every learner trains identical networks (same initial weights, same trials, same readout) on the
 cue-accumulation task (:mod:`snnlearn.recurrent_snn.cue_task`) at each delay, for ``seeds`` seeds:
@@ -16,9 +16,9 @@ chance; LIF-only BPTT at chance at 1200 ms; e-prop/BPTT cosine 0.94 at the start
 
 Metrics: ``accuracy_<learner>`` (mean over seeds of the final test accuracy at the longest delay;
 all delays with 95% intervals in ``accuracy``), learning curves against training trials, bytes
-stored against T with fitted slopes (``memory_slope_bptt``, ``memory_slope_eprop``: bytes per step;
-e-prop in its online trace form), ``eprop_bptt_cosine`` (cosine of the e-prop and BPTT updates of
-``W_in`` and ``W_rec`` on the training batch, mean over training), and seconds per update.
+stored against T (``memory_slope_bptt``, ``memory_slope_eprop``: bytes per step, e-prop in its online
+trace form), ``eprop_bptt_cosine`` (of the e-prop and BPTT updates of ``W_in``, ``W_rec`` on the
+training batch, mean over training), and seconds per update.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ PARAMS = {
     "clip_norm": 5.0,
     "eval_every": 10,
     "test_trials": 100,
-    "memory": {"steps": [100, 200, 400, 800, 1600], "batch": 16},
+    "memory": {"steps": [100, 200, 400, 800, 1600], "batch": 16},  # steps [] skips the measurement
     "blas_threads": 1,
 }
 
@@ -132,7 +132,7 @@ def run(ctx: RunContext) -> dict:
                     runs.append(out)
                     ctx.log(f"delay {delay:g} ms, {label}, seed {s}: accuracy {out['accuracy']:.3f}, "
                             f"{out['seconds_per_update']:.3f} s/update")
-        memory = measure_memory(ctx, base) if p["memory"]["steps"] else {"bytes": {}, "slopes": {}}  # [] skips it
+        memory = measure_memory(ctx, base) if p["memory"]["steps"] else {"bytes": {}, "slopes": {}}
     longest = str(p["delays_ms"][-1])
     accuracy = {label: {delay: summary([r["accuracy"] for r in runs]) for delay, runs in by.items()}
                 for label, by in results.items()}
@@ -199,7 +199,8 @@ def plot_memory(ctx: RunContext, curves: dict) -> None:
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for i, (name, curve) in enumerate(curves.items()):
         ts, bs = zip(*sorted((int(k), v) for k, v in curve.items()), strict=True)
-        ax.loglog(ts, bs, "o-", color=f"C{i}", label=f"{name} ({slopes(curve)['bytes_per_step']:.3g} B/step)")
+        ax.loglog(ts, bs, marker="os^vD"[i % 5], ls=("-", "--")[i % 2], color=f"C{i}",  # overlaps stay visible
+                  label=f"{name} ({slopes(curve)['bytes_per_step']:.3g} B/step)")
     ax.set(xlabel="trial length T (steps of 1 ms)", ylabel="peak bytes allocated by one update",
            title=f"memory of learning (batch {ctx.params['memory']['batch']})")
     ax.grid(alpha=0.3, which="both")
@@ -211,7 +212,7 @@ def plot_alignment(ctx: RunContext, results: dict) -> None:
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for i, (delay, runs) in enumerate(results.get("eprop", {}).items()):
         xs = [it * ctx.params["batch_size"] for it, _ in runs[0]["cosine"]]
-        mean_band(ax, xs, [[c for _, c in r["cosine"]] for r in runs], f"C{i}", f"delay {float(delay):g} ms")
+        mean_band(ax, xs, [[c for _, c in r["cosine"]] for r in runs], f"C{i}", f"delay {float(delay):g} ms", (-1, 1))
     ax.axhline(0.0, color="0.4", ls="--", lw=0.8, label="orthogonal")
     ax.set(xlabel="training trials (e-prop)", ylabel="cosine(e-prop update, BPTT gradient)", ylim=(-0.2, 1.0),
            title="gradient alignment of W_in, W_rec (mean, 95% CI)")
