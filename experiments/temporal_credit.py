@@ -37,7 +37,7 @@ from snnlearn.experiment import RunContext, script_main
 from snnlearn.plots import mean_band
 from snnlearn.ratenet import make_learner, make_loss
 from snnlearn.ratenet.optim import Adam, ClipNorm
-from snnlearn.recurrent_snn import CueTask, SpikingArchitecture, decision_output, init_params, simulate
+from snnlearn.recurrent_snn import CueTask, SpikingArchitecture, accuracy, decision_output, init_params, simulate
 from snnlearn.recurrent_snn.bptt import surrogate_gradient
 from snnlearn.recurrent_snn.memory import memory_against_steps, memory_learners, slopes
 
@@ -89,12 +89,7 @@ def train_one(p: dict, arch: SpikingArchitecture, task: CueTask, learner_name: s
     optimizer = ClipNorm(Adam(p["lr_by_learner"].get(label, p["lr"])), p["clip_norm"])
     data, noise = np.random.default_rng([*seed, 3]), np.random.default_rng([*seed, 4])
     loss = make_loss("softmax_cross_entropy")
-    curve, cosines, seconds = [], [], 0.0
-
-    def test_accuracy() -> float:
-        return float(np.mean(decision_output(arch, simulate(arch, params, test[0]).y).argmax(axis=1) == test[1]))
-
-    curve.append((0, test_accuracy()))
+    curve, cosines, seconds = [(0, accuracy(arch, params, *test))], [], 0.0
     for it in range(1, p["iterations"] + 1):
         x, labels, _ = task.sample(p["batch_size"], data)
         began = time.perf_counter()
@@ -106,7 +101,7 @@ def train_one(p: dict, arch: SpikingArchitecture, task: CueTask, learner_name: s
             cosines.append((it - 1, float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-30))))
         optimizer.step(params, grads)
         if it % p["eval_every"] == 0 or it == p["iterations"]:
-            curve.append((it * p["batch_size"], test_accuracy()))
+            curve.append((it * p["batch_size"], accuracy(arch, params, *test)))
     return {"curve": curve, "accuracy": curve[-1][1], "seconds_per_update": seconds / p["iterations"],
             "cosine": cosines, "params": params}
 
@@ -134,17 +129,17 @@ def run(ctx: RunContext) -> dict:
                             f"{out['seconds_per_update']:.3f} s/update")
         memory = measure_memory(ctx, base) if p["memory"]["steps"] else {"bytes": {}, "slopes": {}}
     longest = str(p["delays_ms"][-1])
-    accuracy = {label: {delay: summary([r["accuracy"] for r in runs]) for delay, runs in by.items()}
+    acc_stats = {label: {delay: summary([r["accuracy"] for r in runs]) for delay, runs in by.items()}
                 for label, by in results.items()}
     cos = [c for by in results.get("eprop", {}).values() for r in by for _, c in r["cosine"]]
     first = [r["cosine"][0][1] for by in results.get("eprop", {}).values() for r in by]
     plot_curves(ctx, results), plot_alignment(ctx, results), memory["bytes"] and plot_memory(ctx, memory["bytes"])
     if ("surrogate_bptt", p["delays_ms"][-1]) in trained:
         plot_raster(ctx, *trained[("surrogate_bptt", p["delays_ms"][-1])], np.random.default_rng([ctx.seed, 9]))
-    metrics = {f"accuracy_{key}": accuracy[label][longest]["mean"] for key, label in
+    metrics = {f"accuracy_{key}": acc_stats[label][longest]["mean"] for key, label in
                (("bptt", "surrogate_bptt"), ("eprop", "eprop"), ("eprop_random", "eprop_random"),
                 ("reward", "reward_node_perturbation"), ("lif_only_bptt", "surrogate_bptt_lif_only"),
-                ("lif_only_eprop", "eprop_lif_only")) if longest in accuracy.get(label, {})}
+                ("lif_only_eprop", "eprop_lif_only")) if longest in acc_stats.get(label, {})}
     return {
         **metrics,
         **{f"memory_slope_{k}": memory["slopes"].get(name, {}).get("bytes_per_step") for k, name in
@@ -152,7 +147,7 @@ def run(ctx: RunContext) -> dict:
         "memory": memory,
         "eprop_bptt_cosine": float(np.mean(cos)) if cos else None,
         "eprop_bptt_cosine_initial": float(np.mean(first)) if first else None,
-        "accuracy": accuracy,
+        "accuracy": acc_stats,
         "seconds_per_update": {label: {delay: float(np.mean([r["seconds_per_update"] for r in runs]))
                                        for delay, runs in by.items()} for label, by in results.items()},
         "curves": {label: {delay: [r["curve"] for r in runs] for delay, runs in by.items()}
