@@ -45,7 +45,7 @@ from snnlearn.ratenet import (
     peak_allocated_bytes,
     recurrent_forward,
 )
-from snnlearn.ratenet.diagnostics import cache_bytes
+from snnlearn.ratenet.diagnostics import cache_bytes, linear_slope
 from snnlearn.ratenet.network import bias_name, forward, weight_name
 
 PARAMS = {
@@ -64,12 +64,6 @@ QUICK = {"mlp.depths": [1, 4, 16], "rnn.steps": [10, 100, 1000], "stdp.n_pre": 2
 def loglog_slope(xs, ys) -> float:
     """Exponent of a power law fitted to (xs, ys): 1 for linear growth, 0 for constant."""
     return float(np.polyfit(np.log(np.asarray(xs, float)), np.log(np.asarray(ys, float)), 1)[0])
-
-
-def linear_slope(curve: dict) -> float:
-    """Bytes per unit of x of a straight line fitted to ``{x: bytes}``."""
-    return float(np.polyfit(np.asarray(list(curve), float), np.asarray(list(curve.values()), float),
-                            1)[0])
 
 
 def layer_local_hebbian(arch: Architecture, params, x, eta: float) -> None:

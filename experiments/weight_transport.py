@@ -38,6 +38,7 @@ from snnlearn.data import Dataset
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
 from snnlearn.ratenet import Architecture, History, Params, forward, init_params, load_data, make_loss, train
+from snnlearn.ratenet.learner import Learner
 from snnlearn.ratenet.learners import BackwardLearner, make_learner, update_angles
 from snnlearn.ratenet.losses import Loss
 from snnlearn.ratenet.settings import check_training, optimizer_from
@@ -76,7 +77,7 @@ def check(ctx: RunContext) -> None:
         raise ConfigError("target_accuracy", f"got {p['target_accuracy']}", "expected 0 < target <= 1")
 
 
-def train_with_probes(ctx: RunContext, arch: Architecture, start: Params, learner: BackwardLearner,
+def train_with_probes(ctx: RunContext, arch: Architecture, start: Params, learner: Learner,
                       loss: Loss, data: Dataset, probe: tuple[np.ndarray, np.ndarray], epochs: int,
                       seed: list[int]) -> tuple[History, dict]:
     """Train a copy of ``start``; returns the learning curves and the alignment angles."""
@@ -90,7 +91,9 @@ def train_with_probes(ctx: RunContext, arch: Architecture, start: Params, learne
         cache = forward(arch, params, probe[0])
         _, dout = loss.evaluate(cache.output, probe[1])
         angles["epoch"].append(step / steps_per_epoch)
-        for layer, angle in enumerate(update_angles(arch, params, learner, cache, dout), start=1):
+        measured = (update_angles(arch, params, learner, cache, dout) if isinstance(learner, BackwardLearner)
+                    else [math.nan] * (arch.n_layers - 1))  # no error travels back (Forward-Forward)
+        for layer, angle in enumerate(measured, start=1):
             angles[f"hidden_layer_{layer}"].append(angle)
 
     optimizer = ProbedOptimizer(optimizer_from(p, learner.name), every, measure)

@@ -1,7 +1,9 @@
 """``snnlearn compare``: every learning rule on shared tasks, measured the same way, side by side.
 
-Tasks: digit classification (embedded digits by default, ``--data DIR`` for MNIST) and the
-``reward_choice`` task. Each learner is an existing experiment with settings that select it, at
+Tasks: digit classification (embedded digits by default, ``--data DIR`` for MNIST), the
+``reward_choice`` task and cue accumulation (``temporal_credit``: a recurrent spiking network
+trained through time by BPTT, truncated BPTT, e-prop and node perturbation; Bellec et al. 2020).
+Each learner is an existing experiment with settings that select it, at
 matched size where that makes sense (``hidden`` units = excitatory neurons); every (learner,
 seed) is one job of the Dask sweep machinery (``snnlearn.sweep``), so finished jobs are skipped
 when the comparison is run again and a failing job is reported in the table with its error.
@@ -78,6 +80,14 @@ def read_reward_choice(m: dict, rule: str, baseline: str) -> JobResult:
     return JobResult.from_metrics(m, m["accuracy_by_rule"][rule][baseline], curve)
 
 
+def read_temporal_credit(m: dict, label: str) -> JobResult:
+    """A ``temporal_credit`` run of one seed: ``label``'s test accuracy at the longest delay and its
+    curve against training trials."""
+    delay = str(m["longest_delay_ms"])
+    curve = m["curves"][label][delay][0]
+    return JobResult.from_metrics(m, m["accuracy"][label][delay]["values"][0], [(n, a) for n, a in curve])
+
+
 @dataclass(frozen=True)
 class Learner:
     """How one learner is run on one task (an experiment with settings that select it), the
@@ -116,9 +126,10 @@ def property_cells(props: Properties) -> dict[str, str]:
 def learners(hidden: int, data: str) -> list[Learner]:
     d = (f"data.path={data}",)
     table = [Learner("stdp_diehl_cook", "digits", "diehl_cook", (*d, f"n_excitatory={hidden}"), read_diehl_cook)]
-    for name in ("backprop", "feedback_alignment"):
+    for name, own_lr in (("backprop", ()), ("feedback_alignment", ()),
+                         ("forward_forward", ("lr_by_learner={forward_forward = 0.01}",))):  # its own tuned rate
         table.append(Learner(name, "digits", "weight_transport",
-                             (*d, f"learners=[\"{name}\"]", f"networks={{one_hidden = [{hidden}]}}"),
+                             (*d, f"learners=[\"{name}\"]", f"networks={{one_hidden = [{hidden}]}}", *own_lr),
                              lambda m, name=name: read_weight_transport(m, name)))
     for name, estimator in (("node_perturbation", "node_perturbation"), ("reinforce", "reinforce_gaussian_baseline")):
         sets = (*d, f"estimators=[\"{estimator}\"]", f"hidden={hidden}")
@@ -128,6 +139,12 @@ def learners(hidden: int, data: str) -> list[Learner]:
         sets = ("rules=[\"mstdpet\"]", f"baselines=[\"{baseline}\"]")
         table.append(Learner(name, "reward_choice", "reward_choice", sets,
                              lambda m, baseline=baseline: read_reward_choice(m, "mstdpet", baseline)))
+    one = ("seeds=1", "lif_only=[]", "memory.steps=[]")  # a job is one seed; memory is the experiment's own
+    for label, name, extra in (("surrogate_bptt", "surrogate_bptt", ()), ("truncated_bptt_50", "truncated_bptt",
+                               ("truncations=[50]",)), ("eprop", "eprop", ()), ("eprop_random", "eprop_random", ()),
+                               ("reward_node_perturbation", "reward_node_perturbation", ())):
+        table.append(Learner(label, "cue_accumulation", "temporal_credit", (*one, f"learners=[\"{name}\"]", *extra),
+                             lambda m, label=label: read_temporal_credit(m, label), declared=name))
     return table
 
 
@@ -185,14 +202,18 @@ def markdown(rows: list[dict], criteria: dict[str, float]) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     notes = ", ".join(f"{task}: accuracy >= {c:g}" for task, c in criteria.items())
     return ("\n".join(lines) + f"\n\nCriterion ({notes}); examples are training images for digits and trials for "
-            "reward_choice; the interval is a t-interval over seeds.\n")
+            "reward_choice and cue_accumulation (accuracy at the longest delay); the interval is a t-interval over "
+            "seeds.\n")
 
 
 def curves_figure(table: list[Learner], jobs: dict[str, list[Job]]) -> bytes:
     from . import plots
 
-    fig, axes = plots.plt.subplots(1, 2, figsize=(11, 4))
-    for ax, task, xlabel in ((axes[0], "digits", "training examples seen"), (axes[1], "reward_choice", "trials")):
+    panels = [(task, xlabel) for task, xlabel in (("digits", "training examples seen"), ("reward_choice", "trials"),
+                                                  ("cue_accumulation", "training trials"))
+              if any(x.task == task for x in table)]
+    fig, axes = plots.plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    for ax, (task, xlabel) in zip(axes[0], panels, strict=True):
         for learner in (x for x in table if x.task == task):
             for k, job in enumerate(jobs[learner.name]):
                 if is_complete(Path(job.folder)):
@@ -200,6 +221,7 @@ def curves_figure(table: list[Learner], jobs: dict[str, list[Job]]) -> bytes:
                     ax.plot(xs, ys, color=f"C{table.index(learner)}", alpha=0.8,
                             label=learner.name if k == 0 else None)
         ax.set_xlabel(xlabel)
+        ax.axhline(0.1 if task == "digits" else 0.5, color="0.5", ls="--", lw=0.8, label="chance")
         ax.set_ylabel("accuracy")
         ax.set_title(task)
         ax.legend(fontsize=7)
@@ -273,7 +295,7 @@ def command(args) -> int:
     jobs = {x.name: [Job(x.experiment, x.sets, s, args.quick, str(out / "jobs" / job_name(x.experiment, x.sets, s)))
                      for s in seeds] for x in table}
     outcomes = run_jobs([j for js in jobs.values() for j in js], args.scheduler, args.workers)
-    criteria = {"digits": 0.8, "reward_choice": 0.8}
+    criteria = {"digits": 0.8, "reward_choice": 0.8, "cue_accumulation": 0.8}
     rows = summarise(table, jobs, criteria)
     atomic_write_csv(out / "comparison.csv", rows)
     text = markdown(rows, criteria)

@@ -138,3 +138,17 @@ def matrix(values: np.ndarray, xlabel: str, ylabel: str, title: str = "") -> Fig
     ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.046)
     return fig
+
+
+def mean_band(ax, xs: Sequence[float], runs: Sequence[Sequence[float]], color: str, label: str,
+              bounds: tuple[float, float] | None = (0.0, 1.0)) -> None:
+    """Plot the mean over runs (seeds) of curves sampled at ``xs`` with its 95% t-interval as a band
+    (clipped to ``bounds``, e.g. an accuracy's [0, 1])."""
+    from .analysis import mean_confidence_interval
+
+    stats = [mean_confidence_interval(col) for col in np.asarray(runs, float).T]
+    mean, low, high = (np.array(v) for v in zip(*stats, strict=True))
+    if bounds is not None:
+        low, high = np.clip(low, *bounds), np.clip(high, *bounds)
+    ax.plot(xs, mean, color=color, label=label)
+    ax.fill_between(xs, low, high, color=color, alpha=0.12)

@@ -7,9 +7,11 @@ takes its property columns from these declarations, and the conformance test
 (``tests/test_learner_conformance.py``) checks every registered learner against them.
 
 Rate learners (:mod:`snnlearn.ratenet`) also register a factory, which builds the learner from
-its options; spiking learners are declared here only (they run as Brian2 rules inside their
-experiments). Registering a learner is one call to :func:`register`; :mod:`snnlearn.catalogue`
-imports every module that registers, so that the registry is complete.
+its options. Spiking learners that run as Brian2 rules inside their experiments are declared
+here only; the gradient-trained recurrent spiking networks (:mod:`snnlearn.recurrent_snn`), which
+run in NumPy through the same learner interface as the rate networks, register a factory too.
+Registering a learner is one call to :func:`register`; :mod:`snnlearn.catalogue` imports every
+module that registers, so that the registry is complete.
 """
 
 from __future__ import annotations
@@ -112,19 +114,24 @@ def register(name: str, properties: Properties, summary: str,
              factory: Callable[..., object] | None = None) -> None:
     """Add a learner to :data:`REGISTRY`; a second learner under the same name is an error.
 
-    A rate learner must come with a factory, a spiking learner without one (its rule is built
-    by its experiment).
+    A rate learner must come with a factory; a spiking learner has one only when it runs in the
+    NumPy simulation of :mod:`snnlearn.recurrent_snn` (a Brian2 rule is built by its experiment).
     """
     if name in REGISTRY:
         raise ValueError(f"learner {name!r} is registered twice")
-    if (factory is None) != (properties.kind == "spiking"):
-        raise ValueError(f"learner {name!r}: rate learners have a factory, spiking ones not")
+    if factory is None and properties.kind == "rate":
+        raise ValueError(f"learner {name!r}: rate learners have a factory")
     REGISTRY[name] = Registration(name, properties, summary, factory)
 
 
 def registered(kind: str | None = None) -> dict[str, Registration]:
     """The registered learners (of one ``kind`` if given), in registration order."""
     return {name: r for name, r in REGISTRY.items() if kind is None or r.properties.kind == kind}
+
+
+def buildable() -> dict[str, Registration]:
+    """The registered learners that have a factory (rate learners and NumPy spiking ones)."""
+    return {name: r for name, r in REGISTRY.items() if r.factory is not None}
 
 
 def registration(name: str, kind: str | None = None) -> Registration:

@@ -8,6 +8,7 @@
 - :mod:`.learner` — the one learner interface (``update`` from a batch) and ``make_learner``;
 - :mod:`.learners` — backprop, feedback alignment, sign symmetry, DFA, output-only;
 - :mod:`.estimators` — node and weight perturbation, REINFORCE: learning from a scalar reward;
+- :mod:`.forward_forward` — Forward-Forward (Hinton 2022): a goodness per layer, no backward pass;
 - :mod:`.optim` — SGD and Adam over a parameter dict;
 - :mod:`.recurrent` — a recurrent rate network and its learner, backprop through time;
 - :mod:`.train` — the one training loop (``fit``), epochs of a data set, learning curves;
@@ -29,6 +30,7 @@ from .diagnostics import (
     top_k_layers,
 )
 from .estimators import ESTIMATORS, GradientEstimator
+from .forward_forward import ForwardForward
 from .learner import Learner, OnlineLearner, make_learner, rate_learners
 from .learners import Backprop, BackwardLearner, ChainLearner
 from .losses import LOSSES, REGRESSION_LOSS, Loss, make_loss
@@ -71,7 +73,7 @@ __all__ = [
     "ACTIVATION_NAMES", "Activation", "make_activation",
     "finite_difference_gradients", "jacobian_importance", "layer_grad_norms",
     "peak_allocated_bytes", "top_k_layers",
-    "ESTIMATORS", "GradientEstimator",
+    "ESTIMATORS", "GradientEstimator", "ForwardForward",
     "Learner", "OnlineLearner", "make_learner", "rate_learners",
     "Backprop", "BackwardLearner", "ChainLearner",
     "LOSSES", "REGRESSION_LOSS", "Loss", "make_loss",

@@ -115,3 +115,8 @@ def cache_bytes(arch: Architecture, batch: int, itemsize: int = 8) -> int:
     (The input itself is given, not produced, so it is not counted.)
     """
     return itemsize * batch * 2 * sum(arch.sizes[1:])
+
+
+def linear_slope(curve: Mapping[float, float]) -> float:
+    """Units of y per unit of x of a straight line fitted to ``{x: y}`` (bytes per step, per layer)."""
+    return float(np.polyfit(np.asarray(list(curve), float), np.asarray(list(curve.values()), float), 1)[0])

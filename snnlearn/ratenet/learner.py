@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError, one_of
-from ..registry import Properties, registered, registration
+from ..registry import Properties, buildable, registered
 from .losses import REGRESSION_LOSS, Loss
 from .network import Architecture, Params, backward, forward
 
@@ -112,13 +112,17 @@ class OnlineLearner(Learner):
 
 
 def make_learner(name: str, rng: np.random.Generator | None = None, **options: Any) -> Learner:
-    """The registered rate learner ``name``, built with ``options``.
+    """The registered learner ``name`` (a rate learner, or a spiking one simulated in NumPy), built
+    with ``options``.
 
     ``rng`` draws anything random the learner fixes once (feedback matrices). An option the
     learner does not take is a ConfigError naming it: a setting that does not reach its learner
     is a bug, not a default.
     """
-    entry = registration(name, "rate")
+    known = buildable()
+    if name not in known:
+        raise ConfigError("learner", f"unknown learner {name!r}", one_of(known))
+    entry = known[name]
     unknown = sorted(set(options) - set(entry.options))
     if unknown:
         raise ConfigError(f"{name}.{unknown[0]}", f"not an option of the learner {name!r}",

@@ -55,3 +55,21 @@ def make_optimizer(name: str, lr: float, **options) -> SGD | Adam:
     if name not in OPTIMIZERS:
         raise ConfigError("optimizer", f"unknown optimizer {name!r}", one_of(OPTIMIZERS))
     return OPTIMIZERS[name](lr=lr, **options)
+
+
+class ClipNorm:
+    """Scales the update down to a global norm of at most ``max_norm`` before ``optimizer`` applies it.
+
+    Gradient clipping (Pascanu, Mikolov & Bengio 2013): BPTT through long sequences has rare huge
+    gradients that would throw the weights far off; ``max_norm`` None or <= 0 passes them unchanged.
+    """
+
+    def __init__(self, optimizer: SGD | Adam, max_norm: float | None) -> None:
+        self.optimizer, self.max_norm = optimizer, max_norm
+
+    def step(self, params: MutableMapping[str, Array], grads: Mapping[str, Array]) -> None:
+        if self.max_norm:
+            norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
+            if norm > self.max_norm:
+                grads = {k: g * (self.max_norm / norm) for k, g in grads.items()}
+        self.optimizer.step(params, grads)

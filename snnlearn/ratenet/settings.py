@@ -25,11 +25,11 @@ def check_training(p: Mapping[str, Any], networks: Mapping[str, list[int]],
 
     ``networks`` maps setting names to lists of hidden widths; ``counts`` names further
     settings that must be integers >= 1. The learners are those that send an error back
-    (:data:`~.learners.BACKWARD_LEARNERS`). ``lr_by_learner``, if present, may only name learners
-    that are run.
+    (:data:`~.learners.BACKWARD_LEARNERS`) and Forward-Forward, which trains in the same loop.
+    ``lr_by_learner``, if present, may only name learners that are run.
     """
     resolve_data_path(p["data"]["path"])
-    check_names("learners", p["learners"], list(BACKWARD_LEARNERS))
+    check_names("learners", p["learners"], [*BACKWARD_LEARNERS, "forward_forward"])
     for name in p.get("lr_by_learner", {}):
         if name not in p["learners"]:
             raise ConfigError(f"lr_by_learner.{name}", "not one of the learners run", one_of(p["learners"]))
