@@ -34,7 +34,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from snnlearn.analysis import mean_confidence_interval
-from snnlearn.experiment import RunContext, script_main
+from snnlearn.cli import script_main
+from snnlearn.experiment import RunContext
 from snnlearn.plots import mean_band
 from snnlearn.ratenet import make_learner, make_loss
 from snnlearn.ratenet.optim import Adam, ClipNorm

@@ -67,3 +67,11 @@ def test_environment_variables_are_read_in_one_place():
     readers = [p.relative_to(ROOT) for p in PACKAGE.rglob("*.py")
                if re.search(r"environ(\.get)?[\[(]\s*[\"']SNNLEARN_", p.read_text()) and p.name != "config.py"]
     assert not readers, readers
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
+def test_every_experiment_imports_and_describes_itself(path):
+    from snnlearn.experiment import describe, load_experiment
+
+    module = load_experiment(path.stem)
+    assert describe(module) and callable(module.run)
