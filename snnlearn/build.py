@@ -78,6 +78,7 @@ def _attach_normalization(syn: Synapses, post, spec: SynapseSpec) -> None:
     would cost every time step) and need no Python between steps, so standalone runs them too.
     """
     norm, wsum = spec.normalize, normalization_variable(spec.name)
+    assert norm is not None
     kwargs = {"dt": norm.period, "when": "start"}
     post.run_regularly(f"{wsum} = 0", order=-3, name=f"{spec.name}_norm_reset", **kwargs)
     syn.run_regularly(f"{wsum}_post += w", order=-2, name=f"{spec.name}_norm_sum", **kwargs)
@@ -92,6 +93,7 @@ def _make_group(g: GroupSpec, dt, namespace: Mapping[str, Any], rate: Any | None
     if g.kind == "spikes":
         return SpikeGeneratorGroup(g.n, [], [] * ms, name=g.name, dt=dt)
     neuron = g.neuron
+    assert neuron is not None, f"group {g.name} has neither a kind nor a neuron model"
     group = NeuronGroup(g.n, neuron.equations() + extra_equations, threshold=neuron.threshold, reset=neuron.reset,
                         refractory=neuron.refractory, method=neuron.method, name=g.name, dt=dt,
                         namespace={**neuron.namespace(), **namespace})

@@ -171,12 +171,14 @@ def load_mnist(folder: Path, train: str = "0:8000", test: str = "8000:10000") ->
         missing = [s for s, p in zip(MNIST_FILES["test"], paths["test"], strict=True) if p is None]
         raise ConfigError("data.path", f"{missing[0]}(.gz) not found in {folder.resolve()}",
                           "give a folder with the MNIST IDX files")
-    x_t10k, y_t10k = _read_pair(*paths["test"])
-    if None not in paths["train"]:
-        x_train, y_train = _read_pair(*paths["train"])
+    test_paths = [p for p in paths["test"] if p is not None]
+    train_paths = [p for p in paths["train"] if p is not None]
+    x_t10k, y_t10k = _read_pair(test_paths[0], test_paths[1])
+    if len(train_paths) == 2:
+        x_train, y_train = _read_pair(train_paths[0], train_paths[1])
         if x_train.shape[1:] != x_t10k.shape[1:]:
             raise ConfigError("data.path", f"{paths['train'][0]}: images of {x_train.shape[1:]} pixels, but "
-                              f"{x_t10k.shape[1:]} in {paths['test'][0].name}", "give one data set's files")
+                              f"{x_t10k.shape[1:]} in {test_paths[0].name}", "give one data set's files")
         tr, te = parse_range(train, len(y_train), "data.train"), parse_range(test, len(y_t10k), "data.test")
         parts = (x_train[tr], y_train[tr], x_t10k[te], y_t10k[te])
         split = f"mnist train[{train}] / t10k[{test}]"

@@ -128,6 +128,8 @@ def load_experiment(name: str) -> ModuleType:
     if module_name in sys.modules:
         return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError("experiment", f"{path} cannot be imported", "give a Python file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
@@ -208,7 +210,7 @@ def resolve_model(module: ModuleType, model_file: str | None, assignments) -> An
         return None
     from .spec import load_model_dict, parse_model
 
-    path = Path(model_file) if model_file else model_path(module, model_name)
+    path = Path(model_file) if model_file else model_path(module, str(model_name))
     raw = load_model_dict(path, "--model" if model_file else "model")
     for key, value in model_keys:
         raw = apply_to_model(raw, key, value)
@@ -219,7 +221,7 @@ def model_path(module: ModuleType, model_name: str) -> Path:
     """An experiment's ``MODEL``: a name in ``models/``, or a ``.toml`` path (relative to the script)."""
     if str(model_name).endswith(".toml"):
         path = Path(model_name).expanduser()
-        return path if path.is_absolute() else Path(module.__file__).resolve().parent / path
+        return path if path.is_absolute() else Path(str(module.__file__)).resolve().parent / path
     return models_dir() / f"{model_name}.toml"
 
 
@@ -236,7 +238,7 @@ def prepare(name: str, *, seed: int = 1, quick: bool = False, backend: str | Non
         assignments = list(getattr(module, "QUICK", {}).items()) + assignments
     params = resolve_params(module, assignments)
     model = resolve_model(module, model_file, assignments)
-    chosen = backend or getattr(module, "BACKEND", "runtime")
+    chosen = str(backend or getattr(module, "BACKEND", "runtime"))
     return module, params, model, chosen
 
 

@@ -26,7 +26,7 @@ Izhikevich (2003) IEEE TNN 14:1569 (Izhikevich model).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from brian2 import Mohm, ms, mV
 
@@ -58,7 +58,7 @@ class NeuronModel(Params):
     def refractory(self):
         return getattr(self, "t_ref", 0 * ms)
 
-    def initial(self) -> dict[str, str]:
+    def initial(self) -> dict[str, str | float]:
         """Initial values as Brian2 expressions (evaluated in the group's namespace)."""
         return {"v": "v_rest"}
 
@@ -157,7 +157,7 @@ class AdaptiveLIF(LIFConductance):
     def reset(self) -> str:
         return "v = v_reset; theta += adapting * theta_plus"
 
-    def initial(self) -> dict[str, str]:
+    def initial(self) -> dict[str, str | float]:
         return {"v": "v_rest", "theta": "theta_init", "adapting": 1.0}
 
 
@@ -192,7 +192,7 @@ class Izhikevich(NeuronModel):
     def reset(self) -> str:
         return "v = c; u += d"
 
-    def initial(self) -> dict[str, str]:
+    def initial(self) -> dict[str, str | float]:
         return {"v": "c", "u": "b * c"}
 
 
@@ -208,7 +208,7 @@ def make_neuron(name: str, params: dict | None, field: str) -> NeuronModel:
     return NEURONS[name].from_mapping(params, f"{field.rsplit('.', 1)[0]}.params")
 
 
-def _check_threshold(model: NeuronModel, field: str) -> None:
+def _check_threshold(model: Any, field: str) -> None:
     if not model.v_reset < model.v_threshold:
         raise ConfigError(f"{field}.v_reset", f"{model.v_reset} is not below v_threshold {model.v_threshold}",
                           "expected v_reset < v_threshold")

@@ -51,7 +51,7 @@ def weight_histogram_over_time(times_s: Sequence[float], snapshots: np.ndarray, 
 def weight_histogram(w: np.ndarray, w_max: float, bins: int = 40, title: str = "") -> Figure:
     """Histogram of one weight snapshot."""
     fig, ax = plt.subplots(figsize=(5, 3.2))
-    ax.hist(np.asarray(w), bins=np.linspace(0, w_max, bins + 1), color="0.3")
+    ax.hist(np.asarray(w), bins=list(np.linspace(0, w_max, bins + 1)), color="0.3")
     ax.set_xlabel("weight")
     ax.set_ylabel("synapses")
     ax.set_title(title or "final weights")

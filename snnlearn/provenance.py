@@ -34,6 +34,7 @@ def git_state() -> dict[str, Any]:
     commit = _git(root, "rev-parse", "HEAD") if root is not None else None
     if commit is None:
         return {"git_commit": None, "git_dirty": None}
+    assert root is not None
     status = _git(root, "status", "--porcelain", "--untracked-files=no")
     return {"git_commit": commit, "git_dirty": bool(status) if status is not None else None}
 

@@ -60,7 +60,7 @@ class _Parser:
             match = _TOKEN.match(text, position)
             if match is None:
                 self.fail(f"unexpected {text[position]!r} at position {position + 1}")
-            if match.lastgroup != "space":
+            if match.lastgroup is not None and match.lastgroup != "space":
                 self.tokens.append((match.lastgroup, match.group(), position))
             position = match.end()
         self.index = 0

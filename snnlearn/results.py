@@ -36,7 +36,7 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,7 +126,7 @@ def atomic_write_json(path: Path, data: Mapping[str, Any]) -> Path:
     return atomic_write_bytes(path, (text + "\n").encode())
 
 
-def atomic_write_csv(path: Path, rows: list[Mapping[str, Any]]) -> Path:
+def atomic_write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
     """Write ``rows`` as a CSV table; its columns are every key, in order of first appearance."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(dict.fromkeys(k for row in rows for k in row)))
@@ -188,7 +188,7 @@ def lock_run_dir(folder: Path | None) -> Iterator[Callable[[Path], None]]:
     """
     from .errors import ConfigError
 
-    handles = []
+    handles: list[Any] = []
 
     def lock(path: Path) -> None:
         if handles:

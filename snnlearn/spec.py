@@ -214,7 +214,7 @@ def _time_constants(spec_parts) -> list[tuple[str, Quantity]]:
 
 def warn_about_time_step(spec: ModelSpec) -> None:
     """Warn (before any run) when dt exceeds a tenth of the smallest time constant."""
-    parts = [(f"groups.{g.name}.params", g.neuron) for g in spec.groups.values() if g.neuron]
+    parts: list[tuple[str, Any]] = [(f"groups.{g.name}.params", g.neuron) for g in spec.groups.values() if g.neuron]
     parts += [(f"synapses.{s.name}.rule", s.rule) for s in spec.synapses.values() if s.rule]
     constants = _time_constants(parts)
     if not constants:

@@ -11,7 +11,7 @@ The slopes are fitted as bytes per step (a straight line) and as a log-log expon
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -36,7 +36,7 @@ def memory_against_steps(arch: SpikingArchitecture, learners: dict[str, Learner]
     return out
 
 
-def slopes(curve: dict[int, int]) -> dict[str, float | None]:
+def slopes(curve: Mapping[float, float]) -> dict[str, float | None]:
     """Bytes per step of a straight-line fit, and the log-log exponent (1 linear, 0 flat)."""
     return {"bytes_per_step": linear_slope(curve), "loglog": loglog_slope(list(curve), list(curve.values()))}
 

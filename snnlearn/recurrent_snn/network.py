@@ -187,7 +187,7 @@ def simulate(arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, s
             yt = yt + out_noise[t]
         y[t] = yt
         now = State(v, a, zt, yt)
-        if keep_voltage:
+        if vs is not None and adapt is not None:
             vs[t], adapt[t] = v, a
     return Trace(x, z, psi, y, now, vs, adapt)
 

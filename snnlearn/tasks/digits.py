@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from brian2 import Hz, NeuronGroup, StateMonitor, Synapses, TimedArray, linked_var, ms, mV, second
@@ -95,14 +96,15 @@ class OperatingPoint:
     def of(cls, images: np.ndarray, protocol: Protocol, tau_pre=20 * ms) -> OperatingPoint:
         if not protocol.match_paper:
             return cls(1.0, 1.0, protocol.pixel_rate)
-        full = float(protocol.pixel_rate * protocol.base_intensity / Hz)  # rate of a full pixel, Hz
+        pixel_rate: Any = protocol.pixel_rate
+        full = float(pixel_rate * protocol.base_intensity / Hz)  # rate of a full pixel, Hz
         rate_scale = PAPER_INPUT_RATE_HZ / (float(np.mean(images.sum(axis=1))) * full)
         rates = images * full * rate_scale
         tau = float(tau_pre / second)
         trace_sum = float(np.mean((rates * tau / (1 + rates * tau)).sum(axis=1)))
         total = PAPER_WEIGHT_TOTAL * images.shape[1] / 784
         nu_scale = (PAPER_TRACE_SUM / PAPER_WEIGHT_TOTAL) / (trace_sum / total)
-        return cls(rate_scale, nu_scale, protocol.pixel_rate * rate_scale)
+        return cls(rate_scale, nu_scale, pixel_rate * rate_scale)
 
     def as_dict(self) -> dict[str, float]:
         return {"rate_scale": self.rate_scale, "nu_scale": self.nu_scale,
