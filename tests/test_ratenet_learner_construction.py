@@ -122,8 +122,13 @@ def test_make_learner_and_check_names_errors():
     assert (field, problem) == ("node_perturbation.alpha", "not an option of the learner 'node_perturbation'")
     assert allowed == one_of(["n_samples", "sigma"])
     assert error(make_learner, "nope")[:2] == ("learner", "unknown learner 'nope'")
-    fa = make_learner("feedback_alignment", rng=np.random.default_rng(5), scale=2.0)
-    assert fa.scale == 2.0 and fa.random.rng is not None
+    rng = np.random.default_rng(5)
+    fa = make_learner("feedback_alignment", rng=rng, scale=2.0)
+    assert fa.scale == 2.0 and fa.random.rng is rng  # the rng reaches the feedback matrices
+    assert make_learner("direct_feedback_alignment", rng=rng).random.rng is rng
+    assert make_learner("feedback_alignment", rng=rng, matrices={"W": [[1.0]]}).matrices["W"].tolist() == [[1.0]]
+    field, problem, _ = error(make_learner, "stdp_diehl_cook")  # a spiking learner is no rate learner
+    assert (field, problem) == ("learner", "unknown learner 'stdp_diehl_cook'")
     assert make_learner("sign_symmetry", scaled=False).scaled is False
     check_names("learners", ["backprop", "feedback_alignment"])
     assert error(check_names, "learners", ["backprop", "bogus"]) == (
@@ -140,11 +145,12 @@ class _Counting(OnlineLearner):
     name = "counting"
 
     def begin(self, arch, params, batch):
-        self.batch, self.total, self.seen = batch, 0.0, []
+        self.batch, self.total, self.seen, self.calls = batch, 0.0, [], [(arch, params)]
 
     def step(self, arch, params, x_t, y_t, loss, rng):
         self.total = self.total + x_t.sum(axis=0)
         self.seen.append(None if y_t is None else float(np.sum(y_t)))
+        self.calls.append((arch, params, loss, rng))
 
     def end(self):
         return {"w": np.asarray(self.total)}
@@ -154,9 +160,12 @@ def test_online_learner_update_is_the_sum_of_its_steps():
     learner = _Counting()
     xs = np.arange(24, dtype=float).reshape(3, 4, 2)  # (T, batch, n_in)
     ys = np.ones((3, 4))
-    out = learner.update(None, {}, xs, ys, REGRESSION_LOSS, np.random.default_rng(0))
+    arch, params, rng = object(), {"w": np.zeros(2)}, np.random.default_rng(0)
+    out = learner.update(arch, params, xs, ys, REGRESSION_LOSS, rng)
     np.testing.assert_allclose(out["w"], xs.sum(axis=(0, 1)))
     assert learner.batch == 4 and learner.seen == [4.0, 4.0, 4.0]
+    assert learner.calls[0] == (arch, params)
+    assert all(c == (arch, params, REGRESSION_LOSS, rng) for c in learner.calls[1:]) and len(learner.calls) == 4
     learner.update(None, {}, xs, None, REGRESSION_LOSS, np.random.default_rng(0))
     assert learner.seen == [None, None, None]
 
@@ -169,7 +178,10 @@ def test_random_matrices_scale_seed_and_shapes():
     doubled = RandomMatrices(np.random.default_rng(3), scale=2.0)
     assert doubled.scale == 2.0
     np.testing.assert_allclose(doubled.get("W", (40, 60)), 2 * a)
-    np.testing.assert_array_equal(RandomMatrices().get("W", (3, 4)), RandomMatrices(None).get("W", (3, 4)))
+    np.testing.assert_array_equal(RandomMatrices().get("W", (3, 4)),
+                                  RandomMatrices(np.random.default_rng(0)).get("W", (3, 4)))  # seed 0 if none
+    rng = np.random.default_rng(9)
+    assert RandomMatrices(rng).rng is rng
     preset = RandomMatrices(matrices={"W": [[1, 2]]})
     assert preset.get("W", (1, 2)).dtype == float and preset.matrices["W"].tolist() == [[1.0, 2.0]]
     with pytest.raises(ValueError, match=r"feedback matrix W has shape \(1, 2\), expected \(2, 1\)"):
@@ -177,6 +189,14 @@ def test_random_matrices_scale_seed_and_shapes():
     assert error(RandomMatrices, scale=0) == ("scale", "got 0", "expected a positive feedback scale")
     stack = RandomMatrices(np.random.default_rng(0)).get("S", (5, 30, 20))
     assert np.std(stack) == pytest.approx(np.sqrt(2 / 50), rel=0.05)
+
+
+def test_unit_and_parameter_counts():
+    from snnlearn.ratenet.estimators import n_parameters, n_units
+
+    arch = Architecture((3, 5, 2))
+    assert n_units(arch) == 7 and n_parameters(arch) == 3 * 5 + 5 + 5 * 2 + 2
+    assert n_units(Architecture((4, 2))) == 2
 
 
 def test_sign_symmetry_feedback():

@@ -106,3 +106,54 @@ def test_normalisation_rescales_each_neurons_incoming_weights():
     out = normalize(w, post, 4, 8.0)
     np.testing.assert_allclose(out, [2.0, 6.0, 8.0, 0.0, 0.0])  # a neuron with sum 0 is left alone
     assert incoming_sums(np.array([1.0]), np.array([0]), 3).shape == (3,)
+
+
+def test_diehl_cook_rule_reads_its_traces_before_resetting_them():
+    """Pre at 10, 30, 31 ms, post at 15, 25 ms, simulated: the potentiation at a post spike is
+    nu_post * pre * post2 with post2 from before this spike, the depression at a pre spike is
+    nu_pre * post1; every trace is reset to 1 at its own spike (Diehl & Cook 2015)."""
+    from snnlearn.pairing import protocol_model, run_spike_trains, weight_changes
+
+    spec = protocol_model({"dc": {"name": "diehl_cook", "w_max": 1.0}}, w_init=0.5, dt="1 ms")
+    rule = spec.synapses["dc"].rule
+    tp, t1, t2 = (float(getattr(rule, k) / ms) for k in ("tau_pre", "tau_post1", "tau_post2"))
+    pre, post = [np.array([10.0, 30.0, 31.0])], [np.array([15.0, 25.0])]
+    dw = weight_changes(run_spike_trains(spec, pre, post, backend="runtime"))["dc"][0]
+    expected = (rule.nu_post * np.exp(-15 / tp) * np.exp(-10 / t2)
+                - rule.nu_pre * (np.exp(-5 / t1) + np.exp(-6 / t1)))
+    assert dw == pytest.approx(expected, rel=1e-9, abs=1e-15)
+    assert rule.nu_post * np.exp(-15 / tp) * np.exp(-10 / t2) > 1e-4  # the potentiation is there
+
+
+@pytest.mark.parametrize(("name", "interaction", "bump"), [("mstdp", "all_to_all", "+= 1"),
+                                                            ("mstdp", "nearest", "= 1"),
+                                                            ("da_stdp", "nearest", "= 1")])
+def test_reward_modulated_rules_bump_their_traces_by_the_interaction(name, interaction, bump):
+    rule = make_rule({"name": name, "interaction": interaction}, "r")
+    assert f"apre {bump}" in rule.on_pre().splitlines()[-1]
+    assert f"apost {bump}" in rule.on_post().splitlines()[-1]
+
+
+def test_dopamine_group_is_shared_and_refuses_a_conflict():
+    from types import SimpleNamespace
+
+    from brian2 import NeuronGroup
+
+    from snnlearn.rules.reward import DOPAMINE, dopamine_group
+
+    added = []
+    built = SimpleNamespace(groups={}, spec=SimpleNamespace(dt=0.5 * ms), add=added.append)
+    group = dopamine_group(built, 200 * ms)
+    assert group.name == DOPAMINE and built.groups[DOPAMINE] is group and added == [group]
+    assert group.namespace["tau_d"] == 200 * ms and float(group.dt / ms) == 0.5 and len(group) == 1
+    assert dopamine_group(built, 200 * ms) is group and added == [group]  # made once, then shared
+    with pytest.raises(ConfigError) as info:
+        dopamine_group(built, 100 * ms, field="synapses.s.rule.tau_d")
+    assert info.value.field == "synapses.s.rule.tau_d"
+    assert info.value.problem == "100. ms differs from the 200. ms of another reward-modulated synapse"
+    assert info.value.allowed == "all synapses share one dopamine signal: give them one tau_d"
+    for other in (NeuronGroup(1, "v : 1", name=f"{DOPAMINE}_x"), NeuronGroup(1, "DA : 1", name=f"{DOPAMINE}_y")):
+        with pytest.raises(ConfigError) as info:
+            dopamine_group(SimpleNamespace(groups={DOPAMINE: other}), 200 * ms)
+        assert (info.value.field, info.value.problem, info.value.allowed) == (
+            f"groups.{DOPAMINE}", "this name is used by the shared dopamine signal", "rename the group")
