@@ -15,7 +15,9 @@ with the input gradient taken three ways:
 - ``transfer_from_backprop``: the perturbed images made on the BP network, shown to the others;
 - ``feedback_path``: the gradient each learner's own feedback sends to the input (Akrout's attack).
 
-The learners share their initial weights and batches, which by itself helps examples transfer;
+Each learner trains at its own learning rate, chosen from ``lr_grid`` on a validation split of
+the training images (:func:`snnlearn.ratenet.lr_search.select_learning_rates`; metric
+``learning_rates``). The learners share their initial weights and batches, which by itself helps examples transfer;
 as a control, the learners in ``other_init`` are trained once more from independent initial
 weights (``<learner>_other_init``).
 
@@ -55,6 +57,7 @@ from snnlearn.ratenet.adversarial import (
     pgd,
 )
 from snnlearn.ratenet.learners import Backprop, ChainLearner, make_learner
+from snnlearn.ratenet.lr_search import DEFAULT_LR_GRID, select_learning_rates, training_score
 from snnlearn.ratenet.settings import check_training, optimizer_from
 from snnlearn.results import METRICS_FILE, is_complete
 from snnlearn.tasks.digits import trained_classifier
@@ -71,7 +74,9 @@ PARAMS = {
     "init": "xavier",
     "optimizer": "adam",
     "lr": 0.001,
-    "lr_by_learner": {},      # a learner's own learning rate
+    "lr_by_learner": {},      # a learner's fixed rate, not searched
+    "lr_grid": DEFAULT_LR_GRID,  # each learner's rate chosen from these on a validation split
+    "validation_fraction": 0.2,
     "momentum": 0.9,          # SGD only
     "epochs": {"digits": 40, "mnist": 10},
     "batch_size": 32,
@@ -82,7 +87,7 @@ PARAMS = {
     "blas_threads": 1,
 }
 
-QUICK = {"hidden": [64], "epochs.digits": 15, "lr": 0.003, "epsilons": [0.0, 0.1, 0.2],
+QUICK = {"hidden": [64], "epochs.digits": 15, "lr": 0.003, "lr_grid": [0.003, 0.01], "epsilons": [0.0, 0.1, 0.2],
          "pgd_steps": 5, "diehl_cook.examples": 0, "other_init": ["backprop"]}
 
 GRADIENTS = ("white_box", "transfer_from_backprop", "feedback_path")
@@ -120,11 +125,17 @@ def run(ctx: RunContext) -> dict:
     runs = [(name, name, 0) for name in p["learners"]]
     runs += [(f"{name}_other_init", name, 1) for name in p["other_init"]]
     nets, learners = {}, {}
+
     with threadpool_limits(p["blas_threads"]):
+        score = training_score(arch, init_params(arch, np.random.default_rng([ctx.seed, 0]), p["init"]), loss, p,
+                               p["epochs"][data.name], [ctx.seed, 0])
+        rates = select_learning_rates(list(dict.fromkeys(p["learners"] + p["other_init"])), p, data, score,
+                                      [ctx.seed, 0, 3])
+        ctx.log(f"learning rates {rates['lr_by_learner']} (grid {rates['lr_grid']})")
         for label, name, init in runs:  # init 0 as in weight_transport's first network
             learners[label] = make_learner(name, rng=np.random.default_rng([ctx.seed, init, 1]))
             nets[label] = init_params(arch, np.random.default_rng([ctx.seed, init]), p["init"])
-            history = train(arch, nets[label], learners[label], optimizer_from(p, name),
+            history = train(arch, nets[label], learners[label], optimizer_from(p, name, rates["lr_by_learner"][name]),
                             loss, data, epochs=p["epochs"][data.name], batch_size=p["batch_size"],
                             rng=np.random.default_rng([ctx.seed, init, 2]))
             ctx.log(f"{label}: test accuracy {history.test_accuracy[-1]:.4f}")
@@ -150,6 +161,7 @@ def run(ctx: RunContext) -> dict:
         **data.describe(),
         "network": list(arch.sizes),
         "epochs": p["epochs"][data.name],
+        "learning_rates": rates,
         "attacked_examples": len(y),
         "epsilons": p["epsilons"],
         "clean_accuracy": {name: float(np.mean(targets[name](x) == y)) for name in nets},

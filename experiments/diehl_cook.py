@@ -70,11 +70,11 @@ OWNED_MODEL_KEYS = {"groups.inputs.n": "the data set (data.path)", "groups.excit
 PARAMS = {
     "data": {"path": "digits", "train": "0:8000", "test": "8000:10000"},
     "n_excitatory": 100,
-    "epochs": 1.0,
+    "epochs": 3.0,                   # passes over the training images (the embedded digits are few)
     "slots_per_chunk": 100,          # examples per compiled run (one checkpoint each)
-    "curve_points": 3,               # accuracy-curve evaluations during training
-    "curve_assign_examples": 500,    # training examples used to assign labels at a curve point
-    "curve_test_examples": 500,      # test examples scored at a curve point
+    "curve_points": 2,               # accuracy-curve evaluations during training (<= 20% of its cost)
+    "curve_assign_examples": 200,    # training examples used to assign labels at a curve point
+    "curve_test_examples": 200,      # test examples scored at a curve point
     "assign_examples": 0,            # final label assignment: 0 = every training example
     "protocol": {"t_present": 350 * ms, "t_rest": 150 * ms, "base_intensity": 2.0, "min_spikes": 5},
 }
@@ -86,7 +86,8 @@ def adapt_model(ctx: RunContext, data: Dataset):
     """The model sized for the data set and ``n_excitatory``, at the paper's operating point
     (``tasks.digits.fit_model`` and ``OperatingPoint``, derived from the training images only)."""
     protocol = Protocol.from_mapping(ctx.params["protocol"], "protocol")
-    point = OperatingPoint.of(data.x_train, protocol)
+    point = OperatingPoint.of(data.x_train, protocol, n_excitatory=ctx.params["n_excitatory"],
+                              epochs=ctx.params["epochs"])
     spec = fit_model(ctx.model.raw, data.n_pixels, ctx.params["n_excitatory"], protocol, ctx.model.source,
                      nu_scale=point.nu_scale)
     return spec, protocol, point

@@ -7,8 +7,13 @@ the exact gradient (backprop), weight perturbation and node perturbation (Werfel
 Every learner gets the same network, data, optimiser (Adam) and number of examples, so the
 learning curves show what the variance of a reward-based estimate costs on a real task.
 
-Each learner has its own optimiser; ``lr_by_estimator`` gives one its own learning rate (the
-others use ``lr``). Its settings reach it through :func:`learner_options`: ``sigma`` is the
+Each learner has its own optimiser and its own learning rate, chosen from ``lr_grid`` (the same
+grid for all) on a validation split of the training images (``validation_fraction``; the test
+set is never seen) by :func:`snnlearn.ratenet.lr_search.select_learning_rates`: a noisy estimate
+needs a smaller step than the exact gradient, and one shared rate would favour one learner.
+``lr_by_estimator`` fixes a learner's rate instead (not searched); ``lr_grid = []`` runs every
+learner at ``lr``. Metric ``learning_rates``: the grid, the chosen rates, the validation
+accuracy at every rate. Its settings reach it through :func:`learner_options`: ``sigma`` is the
 unit noise of REINFORCE, ``perturbation`` the perturbation size of node and weight perturbation.
 
 Metrics: ``test_accuracy_by_estimator``, ``accuracy_curve_by_estimator`` (test accuracy against
@@ -33,11 +38,11 @@ from snnlearn.ratenet import (
     fit,
     forward,
     init_params,
-    learning_rate,
     load_data,
     make_learner,
 )
 from snnlearn.ratenet.estimators import ESTIMATORS
+from snnlearn.ratenet.lr_search import DEFAULT_LR_GRID, check_lr_search, select_learning_rates
 
 PARAMS = {
     "data": {"path": "digits", "train": "0:8000", "test": "8000:10000"},
@@ -47,18 +52,22 @@ PARAMS = {
     "epochs": 20.0,
     "batch_size": 32,
     "lr": 0.003,
-    "lr_by_estimator": {},   # a learner's own learning rate, e.g. {node_perturbation = 0.001}
+    "lr_by_estimator": {},   # a learner's fixed rate, not searched, e.g. {node_perturbation = 0.001}
+    "lr_grid": DEFAULT_LR_GRID,  # each learner's rate chosen from these on a validation split
+    "validation_fraction": 0.2,
     "n_samples": 1,
     "sigma": 0.1,            # REINFORCE unit noise
     "perturbation": 1e-3,    # node and weight perturbation size
     "curve_points": 20,
     "criterion": 0.8,
 }
-QUICK = {"estimators": ["backprop", "node_perturbation"], "epochs": 3.0, "hidden": 32, "curve_points": 6}
+QUICK = {"estimators": ["backprop", "node_perturbation"], "epochs": 3.0, "hidden": 32, "curve_points": 6,
+         "lr_grid": [0.001, 0.003, 0.01]}
 
 
 def check(ctx: RunContext) -> None:
     p = ctx.params
+    check_lr_search(p)
     for name in p["estimators"]:
         if name not in ESTIMATORS:
             raise ConfigError("estimators", f"unknown estimator {name!r}", one_of(ESTIMATORS))
@@ -80,13 +89,13 @@ def accuracy(arch: Architecture, params, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(np.argmax(forward(arch, params, x).output, axis=1) == y))
 
 
-def train_one(ctx: RunContext, name: str, data, seed: int) -> tuple[list[tuple[int, float]], float]:
+def train_one(ctx: RunContext, name: str, data, seed: int, lr: float) -> tuple[list[tuple[int, float]], float]:
     p = ctx.params
     rng = np.random.default_rng(seed)
     arch = Architecture([data.n_pixels, p["hidden"], 10], activation="sigmoid", output_activation="linear")
     params = init_params(arch, rng)
     learner = make_learner(name, **learner_options(name, p))
-    optimizer = Adam(learning_rate(name, p["lr"], p["lr_by_estimator"]))
+    optimizer = Adam(lr)
     targets = np.eye(10)[data.y_train]
     total = int(p["epochs"] * len(data.y_train))
     checkpoints = set(np.linspace(total / p["curve_points"], total, p["curve_points"]).astype(int))
@@ -107,8 +116,12 @@ def run(ctx: RunContext) -> dict:
     p = ctx.params
     data = load_data(p["data"]["path"], p["data"]["train"], p["data"]["test"])
     curves, final = {}, {}
+    rates = select_learning_rates(p["estimators"], p, data,
+                                  lambda name, lr, split: train_one(ctx, name, split, ctx.seed, lr)[1],
+                                  [ctx.seed, 3], by_learner="lr_by_estimator")
+    ctx.log(f"learning rates {rates['lr_by_learner']} (grid {rates['lr_grid']})")
     for name in p["estimators"]:
-        curves[name], final[name] = train_one(ctx, name, data, ctx.seed)
+        curves[name], final[name] = train_one(ctx, name, data, ctx.seed, rates["lr_by_learner"][name])
         ctx.log(f"{name}: test accuracy {final[name]:.3f}")
     to_criterion = {name: next((n for n, a in curve if a >= p["criterion"]), None) for name, curve in curves.items()}
     ctx.savefig(plots.curves({k: [n for n, _ in v] for k, v in curves.items()},
@@ -118,7 +131,7 @@ def run(ctx: RunContext) -> dict:
     return {**data.describe(), "test_accuracy_by_estimator": final,
             "accuracy_curve_by_estimator": {k: [{"examples": n, "accuracy": a} for n, a in v]
                                             for k, v in curves.items()},
-            "examples_to_criterion_by_estimator": to_criterion}
+            "examples_to_criterion_by_estimator": to_criterion, "learning_rates": rates}
 
 
 if __name__ == "__main__":

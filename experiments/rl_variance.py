@@ -1,8 +1,15 @@
-"""Reward-based gradient estimates: their variance and learning time as the network grows.
+"""Credit assignment as the network grows: reward-based estimates against local rules, bias and variance.
 
 Reward-based learning estimates the gradient from a scalar reward; the claim to measure is
 that the estimate's variance, and so the learning time, grows with the size of the network,
-while the true gradient (backprop) and local rules do not pay that price.
+while the true gradient (backprop) and local rules do not pay that price. The local rules that
+avoid weight transport, feedback alignment (Lillicrap et al. 2016), sign symmetry (Liao, Leibo
+& Poggio 2016) and direct feedback alignment (Nokland 2016), are measured beside the estimators
+on the same networks and axes (``local_rules``; networks with a hidden layer: without one they
+are backprop): every learner's update ``g_hat`` is scored against the true gradient ``g`` of
+the loss by ``E|g_hat - g|^2 / |g|^2``, split into bias^2 and variance (a deterministic rule has
+variance 0 and all its error in bias; a reward-based estimate, nearly unbiased, has nearly all
+of it in variance), by its cosine to ``g``, and by learning time, all against N.
 
 NumPy rate networks (:mod:`snnlearn.ratenet.estimators`, measured by
 :mod:`snnlearn.ratenet.variance`): student-teacher regression (Werfel, Xie &
@@ -19,7 +26,11 @@ reward baseline. Per estimator and N, over several seeds (mean and confidence in
   trial: n_out + 1. ``variance_slope_by_estimator``: log-log slope against N (theory in
   ``variance_slope_theory_by_estimator``); ``variance_slope_vs_dimension_by_estimator``:
   against the number of perturbed weights (weight perturbation) or units (the others), about 1.
-- ``cosine_to_true_gradient``: mean cosine between an estimate and the gradient it estimates.
+- ``cosine_to_true_gradient``: mean cosine between an estimate and the gradient it estimates
+  (for the local rules, the true gradient).
+- ``update_nmse_by_n``, ``update_bias2_by_n``, ``update_variance_by_n`` (each with ``*_log_ci_by_n``,
+  intervals computed in log space), ``update_cosine_true_by_n`` (with ``*_ci_by_n``): against the
+  true gradient of the squared error, every learner; ``update_nmse_slope_by_learner``.
 - ``learning_time_by_n``: updates (one trial each, as Werfel et al.) until the generalisation
   loss falls to ``target_fraction`` of its start, at the best learning rate of a sweep on a
   separate tuning seed, median over seeds (``learning_time_ci_by_n``: the interval of the
@@ -34,9 +45,11 @@ reward baseline. Per estimator and N, over several seeds (mean and confidence in
 The spiking counterpart (trials to criterion of reward-modulated and unsupervised STDP against
 the number of plastic synapses) is the ``reward_scaling`` experiment.
 
-Figures: normalized variance against N (log-log, fitted slopes in the legend), cosine against
-N, learning time against N, learning curves at the smallest and largest N. The full run takes
-about half an hour of CPU time; ``--quick`` (small N) a few seconds.
+Figures: normalized variance against N (log-log, fitted slopes in the legend), cosine of every
+learner's update to the true gradient against N (linear axis), bias_variance.png (error,
+bias^2 and variance against N for every learner), learning time against N, learning curves at
+the smallest and largest N. Sizes are integer ticks, bands of log-axis quantities are intervals
+computed in log space. The full run takes over half an hour of CPU time; ``--quick`` half a minute.
 """
 
 from __future__ import annotations
@@ -56,9 +69,12 @@ from snnlearn.ratenet.variance import (
     learning_scan,
     summarise_learning,
     summarise_variance,
+    update_error_metrics,
     variance_scan,
 )
-from snnlearn.ratenet.variance_plots import plot_by_n, plot_learning_curves
+from snnlearn.ratenet.variance_plots import plot_bias_variance, plot_by_n, plot_learning_curves
+
+LOCAL_RULES = ("feedback_alignment", "sign_symmetry", "direct_feedback_alignment")  #: beside the estimators
 
 #: where the metrics are kept for ``--resume``
 RATE_METRICS = "rate_metrics.json"
@@ -68,6 +84,7 @@ PARAMS = {
     "sizes": [8, 16, 32, 64, 128, 256, 512, 1024],
     "base_size": 8,           # size of the layers that do not grow in a single-layer scan
     "estimators": list(ESTIMATORS),
+    "local_rules": list(LOCAL_RULES),  # deterministic rules beside them (hidden-layer scans)
     "perturbation_sigma": 1e-5,   # weight and node perturbation size
     "reinforce_sigma": 0.1,       # standard deviation of the Gaussian units
     "baseline_trials": 10.0,      # time constant of the running reward baseline, in trials
@@ -84,6 +101,7 @@ PARAMS = {
         "scans": ["linear_all", "linear_n_in", "linear_n_out", "hidden_all"],
         "sizes": [4, 8, 16, 32, 64, 128, 256, 512, 1024],
         "estimators": list(ESTIMATORS),
+        "local_rules": list(LOCAL_RULES),
         "seeds": 3,               # measurement seeds at the tuned learning rate
         "batch_size": 1,          # trials per update (online learning)
         "target_fraction": 0.1,   # loss to reach, as a fraction of the initial loss
@@ -101,9 +119,10 @@ QUICK = {
     "base_size": 4,
     "variance.seeds": 2,
     "variance.draws": 16,
-    "learning.scans": ["linear_all"],
+    "learning.scans": ["linear_all", "hidden_all"],
     "learning.sizes": [4, 8],
     "learning.estimators": ["backprop", "node_perturbation", "weight_perturbation"],
+    "learning.local_rules": ["feedback_alignment"],
     "learning.seeds": 2,
     "learning.max_updates": 5000,
 }
@@ -114,7 +133,9 @@ def check(ctx: RunContext) -> None:
     for field, names, allowed in (("scans", p["scans"], SCANS),
                                   ("learning.scans", p["learning"]["scans"], SCANS),
                                   ("estimators", p["estimators"], ESTIMATORS),
-                                  ("learning.estimators", p["learning"]["estimators"], ESTIMATORS)):
+                                  ("learning.estimators", p["learning"]["estimators"], ESTIMATORS),
+                                  ("local_rules", p["local_rules"], LOCAL_RULES),
+                                  ("learning.local_rules", p["learning"]["local_rules"], LOCAL_RULES)):
         unknown = sorted(set(names) - set(allowed))
         if unknown:
             raise ConfigError(field, f"unknown name {unknown[0]!r}", one_of(allowed))
@@ -140,12 +161,13 @@ def learner_options(name: str, p: dict) -> dict:
 
 
 def learners_for(p: dict):
-    """``(names, scan) ->`` the learners of ``names`` that apply to the scan's network
-    (Bernoulli units are hidden units), built from the run's settings."""
-    def make(names: Sequence[str], scan: str) -> list[Learner]:
+    """``(names, scan, rng) ->`` the learners of ``names`` that apply to the scan's network
+    (Bernoulli units are hidden units; the local rules need a hidden layer to differ from
+    backprop), built from the run's settings; ``rng`` draws the local rules' feedback."""
+    def make(names: Sequence[str], scan: str, rng=None) -> list[Learner]:
         hidden, _ = SCANS[scan]
-        return [make_learner(name, **learner_options(name, p))
-                for name in names if hidden or not needs_hidden_layer(name)]
+        return [make_learner(name, rng=rng) if name in LOCAL_RULES else make_learner(name, **learner_options(name, p))
+                for name in names if hidden or not (needs_hidden_layer(name) or name in LOCAL_RULES)]
 
     return make
 
@@ -164,14 +186,15 @@ def rate_half(ctx: RunContext) -> dict:
         learning[scan] = summarise_learning(p, scan, learning_raw[scan], confidence)
     sizes, lsizes = p["sizes"], p["learning"]["sizes"]
     if variance:
-        ctx.savefig(plot_by_n(variance, "nvar", "nvar_ci", sizes, "normalized variance",
+        ctx.savefig(plot_by_n(variance, "nvar", "nvar_log_ci", sizes, "normalized variance",
                               "trace Cov / |grad|^2 (legend: log-log slope against N)", "slope",
                               theory=True), "normalized_variance.png")
-        ctx.savefig(plot_by_n(variance, "cos", "cos_ci", sizes, "cosine to the true gradient",
-                              "mean cosine of one estimate to the gradient it estimates"),
+        ctx.savefig(plot_by_n(variance, "cos_true", "cos_true_ci", sizes, "cosine to the true gradient",
+                              "mean cosine of one update to the true gradient", logy=False),
                     "cosine.png")
+        ctx.savefig(plot_bias_variance(variance, sizes), "bias_variance.png")
     if learning:
-        ctx.savefig(plot_by_n(learning, "time", "ci", lsizes, "updates to target",
+        ctx.savefig(plot_by_n(learning, "time", "log_ci", lsizes, "updates to target",
                               "learning time at the best rate (legend: log-log slope)", "slope"),
                     "learning_time.png")
         ctx.savefig(plot_learning_curves(learning_raw, lsizes, list(learning)),
@@ -192,8 +215,11 @@ def rate_half(ctx: RunContext) -> dict:
                                                      for s, v in variance.items()},
         "cosine_to_true_gradient": {s: v["cos"] for s, v in variance.items()},
         "cosine_ci_by_n": {s: v["cos_ci"] for s, v in variance.items()},
+        "normalized_variance_log_ci_by_n": {s: v["nvar_log_ci"] for s, v in variance.items()},
+        **update_error_metrics(variance),
         "learning_time_by_n": {s: v["time"] for s, v in learning.items()},
         "learning_time_ci_by_n": {s: v["ci"] for s, v in learning.items()},
+        "learning_time_log_ci_by_n": {s: v["log_ci"] for s, v in learning.items()},
         "learning_time_censored_at": p["learning"]["max_updates"],
         "best_learning_rate_by_n": {s: v["lr"] for s, v in learning.items()},
         "learning_time_slope_by_estimator": {s: v["slope"] for s, v in learning.items()},

@@ -13,6 +13,13 @@ layer, importance of neuron i of an earlier hidden layer k is the mean over test
 |d h_last[j] / d h_k[i]|, the total derivative through every path (computed by the backward
 pass from a one-hot error on h_last[j]). We count in which layers the top five sit, after
 training and, as a control, at initialisation; chance is 1 / (number of earlier layers).
+
+With residual skips, h_last = h_k + (the residual branches), so neuron j of every earlier layer
+reaches neuron j of the last layer through the identity path with a derivative of 1 added to
+whatever the branches give. ``top5_identity_path_fraction`` (per skip mode, after training and at
+initialisation) is the fraction of top-5 sources that are such same-index neurons: how much of
+the residual network's "scattering" is the identity path itself. Without an identity path (none,
+dense) the same count is the chance control (sources that happen to share the target's index).
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
 from snnlearn.ratenet import (
     Architecture,
+    identity_path_fraction,
     init_params,
     jacobian_importance,
     load_data,
@@ -70,15 +78,20 @@ def check(ctx: RunContext) -> None:
         raise ConfigError("top_k", f"got {p['top_k']}", "expected 1 <= top_k <= width")
 
 
-def top_layers(arch: Architecture, params, x, k: int) -> np.ndarray:
-    """Layers (1..last-1) of the top-k sources of each last-hidden-layer neuron: (n_last, k)."""
+def top_layers(arch: Architecture, params, x, k: int) -> tuple[np.ndarray, float]:
+    """Layers (1..last-1) of the top-k sources of each last-hidden-layer neuron, (n_last, k),
+    and the fraction of those sources on the identity path (same neuron index)."""
     last = arch.n_layers - 1
-    return top_k_layers(jacobian_importance(arch, params, x, last), range(1, last), k)
+    importance = jacobian_importance(arch, params, x, last)
+    return (top_k_layers(importance, range(1, last), k),
+            identity_path_fraction(importance, range(1, last), k))
 
 
-def summarise(layers: np.ndarray, last: int) -> dict:
+def summarise(runs: list[tuple[np.ndarray, float]], last: int) -> dict:
+    layers = np.concatenate([r[0] for r in runs])
     counts = np.array([(layers == k).sum() for k in range(1, last)], dtype=float)
-    return {"top5_previous_layer_fraction": float(np.mean(layers == last - 1)),
+    return {"top5_identity_path_fraction": float(np.mean([r[1] for r in runs])),
+            "top5_previous_layer_fraction": float(np.mean(layers == last - 1)),
             "top5_first_layer_fraction": float(np.mean(layers == 1)),
             "mean_layer_distance_top5": float(np.mean(last - layers)),
             "top5_fraction_by_layer": (counts / counts.sum()).tolist()}
@@ -105,12 +118,14 @@ def run(ctx: RunContext) -> dict:
             accs.append(history.test_accuracy[-1])
             if seed == 0:
                 examples[skip] = jacobian_importance(arch, params, x_jac, last)
-        trained[skip] = summarise(np.concatenate(runs_after), last)
-        initial[skip] = summarise(np.concatenate(runs_before), last)
+        trained[skip] = summarise(runs_after, last)
+        initial[skip] = summarise(runs_before, last)
         accuracy[skip] = float(np.mean(accs))
         ctx.log(f"skip={skip}: test accuracy {accuracy[skip]:.3f}, top-5 in previous layer "
                 f"{trained[skip]['top5_previous_layer_fraction']:.2f}, in first layer "
-                f"{trained[skip]['top5_first_layer_fraction']:.2f}")
+                f"{trained[skip]['top5_first_layer_fraction']:.2f}, on the identity path "
+                f"{trained[skip]['top5_identity_path_fraction']:.2f} (at initialisation "
+                f"{initial[skip]['top5_identity_path_fraction']:.2f})")
     plot_diagram(ctx, examples, last, p["top_k"])
     plot_histogram(ctx, trained, initial, last)
     keys = trained[p["skips"][0]]

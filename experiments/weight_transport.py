@@ -11,7 +11,11 @@ Also here: sign symmetry (feedback = sign of the forward weights; Liao, Leibo & 
 direct feedback alignment (the output error sent to every hidden layer; Nokland 2016).
 
 Every learner trains the same network from the same initial weights on the same batches, for a
-network with one hidden layer and a deeper one. Metrics: final test accuracy by learner (goal:
+network with one hidden layer and a deeper one, each at its own learning rate: chosen per network
+from ``lr_grid`` on a validation split of the training images (``validation_fraction``, by
+:func:`snnlearn.ratenet.lr_search.select_learning_rates`; ``lr_by_learner`` fixes a learner's rate
+instead, ``lr_grid = []`` runs every learner at ``lr``); metric ``learning_rates`` (the grid, the
+chosen rates, the validation accuracy at every rate). Metrics: final test accuracy by learner (goal:
 FA within 1 point of backprop on the MNIST split), the alignment angle of each hidden layer
 during training (measured on a fixed batch of training images, on the update the learner
 computes, before the optimiser), and the epochs each learner needs to reach a target accuracy.
@@ -41,6 +45,7 @@ from snnlearn.ratenet import Architecture, History, Params, forward, init_params
 from snnlearn.ratenet.learner import Learner
 from snnlearn.ratenet.learners import BackwardLearner, make_learner, update_angles
 from snnlearn.ratenet.losses import Loss
+from snnlearn.ratenet.lr_search import DEFAULT_LR_GRID, select_learning_rates, training_score
 from snnlearn.ratenet.settings import check_training, optimizer_from
 from snnlearn.ratenet.train import ProbedOptimizer, epochs_to_target
 
@@ -56,7 +61,9 @@ PARAMS = {
     "init": "xavier",
     "optimizer": "adam",
     "lr": 0.001,
-    "lr_by_learner": {},      # a learner's own learning rate, e.g. {feedback_alignment = 0.002}
+    "lr_by_learner": {},      # a learner's fixed rate, not searched, e.g. {feedback_alignment = 0.002}
+    "lr_grid": DEFAULT_LR_GRID,  # each learner's rate chosen from these on a validation split
+    "validation_fraction": 0.2,
     "momentum": 0.9,          # SGD only
     "epochs": {"digits": 40, "mnist": 10},  # by data set (1,347 or 8,000 training images)
     "batch_size": 32,
@@ -67,7 +74,7 @@ PARAMS = {
 }
 
 QUICK = {"networks.one_hidden": [64], "networks.deep": [32, 32, 32], "epochs.digits": 15,
-         "lr": 0.003, "probes": 10}
+         "lr": 0.003, "lr_grid": [0.003, 0.01], "probes": 10}
 
 def check(ctx: RunContext) -> None:
     p = ctx.params
@@ -79,7 +86,7 @@ def check(ctx: RunContext) -> None:
 
 def train_with_probes(ctx: RunContext, arch: Architecture, start: Params, learner: Learner,
                       loss: Loss, data: Dataset, probe: tuple[np.ndarray, np.ndarray], epochs: int,
-                      seed: list[int]) -> tuple[History, dict]:
+                      seed: list[int], lr: float) -> tuple[History, dict]:
     """Train a copy of ``start``; returns the learning curves and the alignment angles."""
     p = ctx.params
     params = {k: v.copy() for k, v in start.items()}
@@ -96,7 +103,7 @@ def train_with_probes(ctx: RunContext, arch: Architecture, start: Params, learne
         for layer, angle in enumerate(measured, start=1):
             angles[f"hidden_layer_{layer}"].append(angle)
 
-    optimizer = ProbedOptimizer(optimizer_from(p, learner.name), every, measure)
+    optimizer = ProbedOptimizer(optimizer_from(p, learner.name, lr), every, measure)
     history = train(arch, params, learner, optimizer, loss, data, epochs=epochs,
                     batch_size=p["batch_size"], rng=np.random.default_rng(seed))
     measure(optimizer.steps)
@@ -109,18 +116,23 @@ def run(ctx: RunContext) -> dict:
     epochs = p["epochs"][data.name]
     loss = make_loss("softmax_cross_entropy")
     probe = data.x_train[:p["probe_examples"]], data.y_train[:p["probe_examples"]]
-    accuracy, curves, angles, to_target, seconds = {}, {}, {}, {}, {}
+    accuracy, curves, angles, to_target, seconds, rates = {}, {}, {}, {}, {}, {}
     with threadpool_limits(p["blas_threads"]):
         for index, (net, hidden) in enumerate(p["networks"].items()):
             arch = Architecture((data.n_pixels, *hidden, 10), activation=p["activation"])
             start = init_params(arch, np.random.default_rng([ctx.seed, index]), p["init"])
             for table in (accuracy, curves, angles, to_target, seconds):
                 table[net] = {}
+
+            score = training_score(arch, start, loss, p, epochs, [ctx.seed, index])
+            rates[net] = select_learning_rates(p["learners"], p, data, score, [ctx.seed, index, 3])
+            ctx.log(f"{net}: learning rates {rates[net]['lr_by_learner']} (grid {rates[net]['lr_grid']})")
             for name in p["learners"]:
                 learner = make_learner(name, rng=np.random.default_rng([ctx.seed, index, 1]))
                 began = time.perf_counter()
                 history, angle = train_with_probes(ctx, arch, start, learner, loss, data, probe,
-                                                   epochs, [ctx.seed, index, 2])
+                                                   epochs, [ctx.seed, index, 2],
+                                                   rates[net]["lr_by_learner"][name])
                 seconds[net][name] = round(time.perf_counter() - began, 1)
                 accuracy[net][name] = history.test_accuracy[-1]
                 curves[net][name] = {k: v for k, v in history.as_dict().items() if k != "grad_norms"}
@@ -147,6 +159,7 @@ def run(ctx: RunContext) -> dict:
         "initial_alignment_angle_deg": summary_angles(angles, 0),
         "final_alignment_angle_deg": summary_angles(angles, -1),
         "epochs_to_target": to_target,
+        "learning_rates": rates,
         "target_accuracy": p["target_accuracy"],
         "learning_curves": curves,
         "train_seconds": seconds,

@@ -100,4 +100,7 @@ def test_adversarial_quick(tmp_path):
     control = curves["fgsm"]["transfer_from_backprop"]["backprop_other_init"]
     assert control[0] > 0.85 and control[-1] < control[0] - 0.3
     assert m["diehl_cook"] == {"status": "skipped", "reason": "diehl_cook.examples = 0"}
+    rates = m["learning_rates"]
+    assert set(rates["lr_chosen"]) == {"backprop", "feedback_alignment", "sign_symmetry"}
+    assert all(r in rates["lr_grid"] for r in rates["lr_by_learner"].values())
     assert (run / "accuracy_vs_epsilon.png").is_file()

@@ -79,3 +79,82 @@ def test_learning_rate_sweep_finds_the_fastest_stable_rate():
     best, _ = learning_rate_sweep(run, start=0.01, factor=2.0, cap=10_000)
     assert best == 0.16  # from below: rates rise while they do better
     assert learning_rate_sweep(run, start=8.0, factor=2.0, cap=5)[0] is None
+
+
+def test_local_rules_beside_the_estimators_bias_against_variance(quick):
+    """Feedback alignment, sign symmetry and DFA are deterministic: variance exactly 0, all of
+    their error E|g_hat - g|^2 / |g|^2 in bias; the reward-based estimates are (nearly) unbiased
+    and their error is variance, orders of magnitude larger, growing with N."""
+    run, m = quick
+    nmse, bias2, var = (m[f"update_{k}_by_n"]["hidden_all"] for k in ("nmse", "bias2", "variance"))
+    cosine = m["update_cosine_true_by_n"]["hidden_all"]
+    local = ("feedback_alignment", "sign_symmetry", "direct_feedback_alignment")
+    estimators = ("weight_perturbation", "node_perturbation", "reinforce_gaussian_baseline")
+    for n in nmse["backprop"]:
+        assert nmse["backprop"][n] == 0 and cosine["backprop"][n] == pytest.approx(1.0)
+        for name in local:
+            assert var[name][n] == 0.0 and bias2[name][n] > 0
+            assert nmse[name][n] == pytest.approx(bias2[name][n])
+            assert 0.5 < cosine[name][n] < 1
+            assert nmse[name][n] < 2
+        for name in estimators:
+            assert nmse[name][n] == pytest.approx(bias2[name][n] + var[name][n])
+            assert bias2[name][n] < 0.01 * var[name][n]
+            assert min(nmse[k][n] for k in estimators) > 10 * max(nmse[k][n] for k in local)
+    # the linear networks have no hidden layer: the local rules would be backprop there
+    assert "feedback_alignment" not in m["update_nmse_by_n"]["linear_all"]
+    for name in estimators:
+        assert m["update_nmse_slope_by_learner"]["hidden_all"][name] > 0.3
+    # intervals of log-axis quantities are computed in log space: positive, around the mean
+    for name in estimators:
+        for n, (low, high) in m["update_variance_log_ci_by_n"]["hidden_all"][name].items():
+            assert 0 < low <= var[name][n] * 10 and high > low
+    assert m["learning_time_by_n"]["hidden_all"]["feedback_alignment"]["4"] is not None
+    assert (run / "bias_variance.png").is_file()
+
+
+def test_update_error_of_a_deterministic_learner_is_its_bias():
+    import numpy as np
+
+    from snnlearn.ratenet import REGRESSION_LOSS, make_learner
+    from snnlearn.ratenet.estimators import flatten, true_gradient
+    from snnlearn.ratenet.variance import log_interval, measure_update_error, problem
+
+    p = {"base_size": 3}
+    task = problem("hidden_all", 5, p, 0, 0)
+    rng = np.random.default_rng(0)
+    x, t = task.batch(rng, 4)
+    fa = make_learner("feedback_alignment", rng=np.random.default_rng(1))
+    out = measure_update_error(fa, task, x, t, 3, rng, 10_000)
+    assert out["variance"] == 0 and out["normalized_variance"] == 0
+    assert out["nmse"] == out["bias2"] > 0
+    # by hand: summed |update - gradient|^2 over summed |gradient|^2
+    names = list(task.student)
+    grads = [flatten(true_gradient(task.arch, task.student, x[i:i + 1], t[i:i + 1]), names) for i in range(4)]
+    errors = [flatten(fa.update(task.arch, task.student, x[i:i + 1], t[i:i + 1], REGRESSION_LOSS, rng), names)
+              - grads[i] for i in range(4)]
+    norms = grads
+    assert out["bias2"] == pytest.approx(sum(e @ e for e in errors) / sum(g @ g for g in norms))
+    bp = measure_update_error(make_learner("backprop"), task, x, t, 3, rng, 10_000)
+    assert bp["nmse"] == 0 and bp["cosine_true"] == pytest.approx(1.0)
+    wp = measure_update_error(make_learner("weight_perturbation", sigma=1e-5), task, x, t, 64, rng, 10_000)
+    assert wp["bias2"] == 0 and wp["nmse"] == wp["variance"] > 1
+    assert log_interval([0.0, 0.0], 0.95) == (0.0, [0.0, 0.0])
+    mean, (low, high) = log_interval([1.0, 10.0, 100.0], 0.95)
+    assert mean == pytest.approx(10.0) and low < 10 < high and low > 0
+    assert low * high == pytest.approx(100.0)  # symmetric in log space
+
+
+def test_size_axes_have_integer_ticks_and_cosine_is_linear(quick):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from snnlearn.ratenet.variance_plots import plot_by_n
+
+    _, m = quick
+    sizes = m["params"]["sizes"]
+    summary = {"hidden_all": {"cos_true": m["update_cosine_true_by_n"]["hidden_all"],
+                              "cos_true_ci": m["update_cosine_true_ci_by_n"]["hidden_all"]}}
+    ax = plot_by_n(summary, "cos_true", "cos_true_ci", sizes, "cosine", "t", logy=False).axes[0]
+    assert ax.get_yscale() == "linear" and ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(n) for n in sizes]

@@ -43,3 +43,17 @@ def test_skips_move_the_top_sources_away_from_the_previous_layer(metrics):
     first = metrics["top5_first_layer_fraction"]
     assert first["dense"] > first["none"]
     assert first["dense"] == max(metrics["top5_fraction_by_layer"]["dense"])
+
+
+def test_residual_top_sources_are_mostly_the_identity_path(metrics):
+    """With residual skips, h_k[j] reaches h_last[j] with a derivative of 1 plus the branches':
+    the same-index neurons fill most of the top 5, at initialisation and after training, while
+    without an identity path (none, dense) same-index sources are as rare as chance makes them."""
+    width, k = metrics["params"]["width"], metrics["params"]["top_k"]
+    for when in (metrics["at_initialisation"], metrics):
+        identity = when["top5_identity_path_fraction"]
+        assert identity["residual"] > 0.4
+        for skip in ("none", "dense"):
+            assert identity[skip] < 3 / width + 0.1  # chance: 1 / width per source
+            assert identity["residual"] > 3 * identity[skip]
+    assert k == 5

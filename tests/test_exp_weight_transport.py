@@ -31,6 +31,14 @@ def test_weight_transport_quick(tmp_path):
     assert curve["epoch"][0] == 0 and curve["epoch"][-1] == m["epochs"]
     assert len(curve["hidden_layer_1"]) == len(curve["epoch"]) > 10
 
+    # every learner's own rate, chosen from the same grid on a validation split
+    for net in ("one_hidden", "deep"):
+        rates = m["learning_rates"][net]
+        assert rates["lr_grid"] == m["params"]["lr_grid"] and rates["validation_examples"] > 200
+        assert set(rates["lr_by_learner"]) == set(m["params"]["learners"]) == set(rates["lr_chosen"])
+        for name, by_lr in rates["validation_accuracy_by_lr"].items():
+            assert rates["lr_chosen"][name] in rates["lr_grid"]
+            assert by_lr[f"{rates['lr_chosen'][name]:g}"] == max(by_lr.values())
     to_target = m["epochs_to_target"]["one_hidden"]
     assert to_target["backprop"] is not None and to_target["output_only"] is None
     assert (run / "learning_curves.png").is_file() and (run / "alignment_angle.png").is_file()

@@ -24,6 +24,7 @@ All quantities are plain floats (float64 arrays); parameters are a ``dict`` of n
 from .activations import ACTIVATION_NAMES, Activation, make_activation
 from .diagnostics import (
     finite_difference_gradients,
+    identity_path_fraction,
     jacobian_importance,
     layer_grad_norms,
     peak_allocated_bytes,
@@ -72,7 +73,7 @@ from .train import (
 __all__ = [
     "ACTIVATION_NAMES", "Activation", "make_activation",
     "finite_difference_gradients", "jacobian_importance", "layer_grad_norms",
-    "peak_allocated_bytes", "top_k_layers",
+    "peak_allocated_bytes", "top_k_layers", "identity_path_fraction",
     "ESTIMATORS", "GradientEstimator", "ForwardForward",
     "Learner", "OnlineLearner", "make_learner", "rate_learners",
     "Backprop", "BackwardLearner", "ChainLearner",

@@ -77,16 +77,32 @@ def jacobian_importance(arch: Architecture, params: Mapping[str, Array], x: Arra
     return [t / len(x) for t in totals]
 
 
-def top_k_layers(importance: Sequence[Array], layers: Sequence[int], k: int = 5) -> Array:
-    """For each target neuron, the layers of its ``k`` most important neurons among ``layers``.
+def top_k_sources(importance: Sequence[Array], layers: Sequence[int], k: int = 5) -> tuple[Array, Array]:
+    """For each target neuron, the layers and the neuron indices of its ``k`` most important
+    neurons among ``layers``: two (n_target, k) arrays, most important first.
 
-    ``importance`` is the output of :func:`jacobian_importance`; returns (n_target, k) layer
-    indices, most important first.
+    ``importance`` is the output of :func:`jacobian_importance`.
     """
     scores = np.concatenate([importance[layer] for layer in layers], axis=1)
     layer_of = np.concatenate([np.full(importance[layer].shape[1], layer) for layer in layers])
+    index_of = np.concatenate([np.arange(importance[layer].shape[1]) for layer in layers])
     order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    return layer_of[order]
+    return layer_of[order], index_of[order]
+
+
+def top_k_layers(importance: Sequence[Array], layers: Sequence[int], k: int = 5) -> Array:
+    """For each target neuron, the layers of its ``k`` most important neurons among ``layers``
+    ((n_target, k) layer indices, most important first; see :func:`top_k_sources`)."""
+    return top_k_sources(importance, layers, k)[0]
+
+
+def identity_path_fraction(importance: Sequence[Array], layers: Sequence[int], k: int = 5) -> float:
+    """Fraction of the top-``k`` sources of the target neurons that sit on a residual network's
+    identity path: neuron ``j`` of an earlier layer for target neuron ``j`` (He et al. 2016,
+    h_l = h_{l-1} + f(z_l) carries h_k[j] unchanged to h_l[j]). Without an identity path (or
+    with widths that differ) the same fraction is what chance gives, about k' / width per source."""
+    _, index = top_k_sources(importance, layers, k)
+    return float(np.mean(index == np.arange(index.shape[0])[:, None]))
 
 
 def peak_allocated_bytes(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, int]:

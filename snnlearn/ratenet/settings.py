@@ -13,6 +13,7 @@ from typing import Any
 from ..errors import ConfigError, one_of
 from .learner import check_names
 from .learners import BACKWARD_LEARNERS
+from .lr_search import check_lr_search
 from .optim import SGD, Adam, make_optimizer
 from .train import learning_rate, resolve_data_path
 
@@ -26,9 +27,11 @@ def check_training(p: Mapping[str, Any], networks: Mapping[str, list[int]],
     ``networks`` maps setting names to lists of hidden widths; ``counts`` names further
     settings that must be integers >= 1. The learners are those that send an error back
     (:data:`~.learners.BACKWARD_LEARNERS`) and Forward-Forward, which trains in the same loop.
-    ``lr_by_learner``, if present, may only name learners that are run.
+    ``lr_by_learner``, if present, may only name learners that are run; ``lr_grid`` and
+    ``validation_fraction`` as :func:`.lr_search.check_lr_search`.
     """
     resolve_data_path(p["data"]["path"])
+    check_lr_search(p)
     check_names("learners", p["learners"], [*BACKWARD_LEARNERS, "forward_forward"])
     for name in p.get("lr_by_learner", {}):
         if name not in p["learners"]:
@@ -44,10 +47,11 @@ def check_training(p: Mapping[str, Any], networks: Mapping[str, list[int]],
             raise ConfigError(key, f"got {value}", "expected an integer >= 1")
 
 
-def optimizer_from(p: Mapping[str, Any], learner: str | None = None) -> SGD | Adam:
-    """The optimiser the settings name (momentum applies to SGD only), at ``learner``'s own
-    rate from ``lr_by_learner`` if it has one, else at ``lr``."""
-    lr = learning_rate(learner or "", p["lr"], p.get("lr_by_learner"))
+def optimizer_from(p: Mapping[str, Any], learner: str | None = None, lr: float | None = None) -> SGD | Adam:
+    """The optimiser the settings name (momentum applies to SGD only), at ``lr`` if given, else
+    at ``learner``'s own rate from ``lr_by_learner`` if it has one, else at ``p["lr"]``."""
+    if lr is None:
+        lr = learning_rate(learner or "", p["lr"], p.get("lr_by_learner"))
     if p["optimizer"] == "sgd":
         return make_optimizer("sgd", lr, momentum=p["momentum"])
     return make_optimizer(p["optimizer"], lr)

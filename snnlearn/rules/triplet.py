@@ -12,7 +12,10 @@ Each synapse keeps two presynaptic traces ``r1`` (time constant ``tau_plus``) an
 The triplet traces are read *before* the spike's own bump (``r2(t-e)``, ``o2(t-e)`` in the
 paper, Eqs. 3-4), so a post-pre-post triplet potentiates more than the pre-post pair alone,
 which is how the rule reproduces the frequency dependence of Sjostrom, Turrigiano & Nelson
-(2001) that no pair rule can. With ``a3_plus = a3_minus = 0`` it is exactly the additive pair
+(2001) with the measured pair window (tau_plus, tau_minus of Bi & Poo); an additive pair rule
+fitted to the same ten points with those time constants has about twice the residual and LTP
+instead of LTD at -10 ms, 20 Hz, and needs tau_plus ~ 140 ms, tau_minus ~ 6 ms to get the signs
+right (``triplet_frequency``, :mod:`snnlearn.rulefit`). With ``a3_plus = a3_minus = 0`` it is exactly the additive pair
 rule (``stdp_additive``). ``interaction``: ``all_to_all`` adds 1 to a trace at a spike,
 ``nearest`` resets it to 1 (the paper's nearest-spike model, traces saturating at 1). Weights
 are clipped to [0, w_max]; the paper's model is unbounded, so keep w_max far from the weights

@@ -80,22 +80,34 @@ class OperatingPoint:
     1. ``rate_scale`` = the paper's total input rate / the data's, applied to every pixel's rate:
        the same input spikes per presentation, and so the same drive, spikes per presentation,
        theta growth and winner-take-all as the paper's;
-    2. ``nu_scale``: the relative change of a neuron's weight vector per postsynaptic spike,
+    2. ``spike_scale``: the relative change of a neuron's weight vector per postsynaptic spike,
        nu_post x (sum of presynaptic traces) / (sum of weights), is what STDP learns with; with
        fewer, faster inputs and a smaller weight total it is larger, so the learning rates
-       ``nu_pre``, ``nu_post`` are scaled to keep it at the paper's value.
+       ``nu_pre``, ``nu_post`` are scaled to keep it at the paper's value;
+    3. ``steps_scale``: in the paper each neuron learns from the examples it wins during
+       ``paper_epochs`` x 60,000 presentations (1 epoch for up to 400 neurons, 3 for 1600, 7 for
+       6400); a run of ``epochs`` x n_train presentations gives it fewer, so the learning rates are
+       multiplied by the ratio, and a neuron moves as far from its random initial weights over
+       training as in the paper (the embedded digits, 3 epochs: 14.8).
 
-    Both are 1 (to 1%) for MNIST itself, and follow from the training images' statistics only.
+    ``nu_scale`` = ``spike_scale`` x ``steps_scale``. All follow from the training images'
+    statistics and the run's length only; for MNIST at the paper's length all are 1 (to 1%).
     """
 
     rate_scale: float
-    nu_scale: float
+    spike_scale: float
+    steps_scale: float
     pixel_rate: object
 
+    @property
+    def nu_scale(self) -> float:
+        return self.spike_scale * self.steps_scale
+
     @classmethod
-    def of(cls, images: np.ndarray, protocol: Protocol, tau_pre=20 * ms) -> OperatingPoint:
+    def of(cls, images: np.ndarray, protocol: Protocol, *, n_excitatory: int = 100, epochs: float = 1.0,
+           tau_pre=20 * ms) -> OperatingPoint:
         if not protocol.match_paper:
-            return cls(1.0, 1.0, protocol.pixel_rate)
+            return cls(1.0, 1.0, 1.0, protocol.pixel_rate)
         pixel_rate: Any = protocol.pixel_rate
         full = float(pixel_rate * protocol.base_intensity / Hz)  # rate of a full pixel, Hz
         rate_scale = PAPER_INPUT_RATE_HZ / (float(np.mean(images.sum(axis=1))) * full)
@@ -103,12 +115,14 @@ class OperatingPoint:
         tau = float(tau_pre / second)
         trace_sum = float(np.mean((rates * tau / (1 + rates * tau)).sum(axis=1)))
         total = PAPER_WEIGHT_TOTAL * images.shape[1] / 784
-        nu_scale = (PAPER_TRACE_SUM / PAPER_WEIGHT_TOTAL) / (trace_sum / total)
-        return cls(rate_scale, nu_scale, pixel_rate * rate_scale)
+        spike_scale = (PAPER_TRACE_SUM / PAPER_WEIGHT_TOTAL) / (trace_sum / total)
+        paper_epochs = 1 if n_excitatory <= 400 else 3 if n_excitatory <= 1600 else 7
+        steps_scale = paper_epochs * 60_000 / (epochs * len(images))
+        return cls(rate_scale, spike_scale, steps_scale, pixel_rate * rate_scale)
 
     def as_dict(self) -> dict[str, float]:
-        return {"rate_scale": self.rate_scale, "nu_scale": self.nu_scale,
-                "pixel_rate_hz": float(self.pixel_rate / Hz)}
+        return {"rate_scale": self.rate_scale, "spike_scale": self.spike_scale, "steps_scale": self.steps_scale,
+                "nu_scale": self.nu_scale, "pixel_rate_hz": float(self.pixel_rate / Hz)}
 
 
 def fit_model(raw: dict, n_pixels: int, n_excitatory: int, protocol: Protocol, source=None,
