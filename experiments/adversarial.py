@@ -57,8 +57,8 @@ from snnlearn.ratenet.adversarial import (
     pgd,
 )
 from snnlearn.ratenet.learners import Backprop, ChainLearner, make_learner
-from snnlearn.ratenet.lr_search import DEFAULT_LR_GRID, select_learning_rates, training_score
-from snnlearn.ratenet.settings import check_training, optimizer_from
+from snnlearn.ratenet.lr_search import DEFAULT_LR_GRID, optimizer_from, select_learning_rates, training_score
+from snnlearn.ratenet.settings import check_training
 from snnlearn.results import METRICS_FILE, is_complete
 from snnlearn.tasks.digits import trained_classifier
 

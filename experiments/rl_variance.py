@@ -21,11 +21,11 @@ reward baseline. Per estimator and N, over several seeds (mean and confidence in
 
 - ``normalized_variance_by_n``: trace of the covariance of single-trial estimates over many
   draws at the initial weights (summed over several trials), divided by the squared norm of
-  the true gradient (summed likewise). Theory for
-  weight perturbation: P + 1 (P parameters); for node perturbation on a linear network with one
-  trial: n_out + 1. ``variance_slope_by_estimator``: log-log slope against N (theory in
-  ``variance_slope_theory_by_estimator``); ``variance_slope_vs_dimension_by_estimator``:
-  against the number of perturbed weights (weight perturbation) or units (the others), about 1.
+  the true gradient (summed likewise). Theory for weight perturbation: P + 1 (P parameters);
+  for node perturbation on a linear network with one trial: n_out + 1.
+  ``variance_slope_by_estimator``: log-log slope against N (theory in
+  ``variance_slope_theory_by_estimator``); ``variance_slope_vs_dimension_by_estimator``: against
+  the number of perturbed weights (weight perturbation) or units (the others), about 1.
 - ``cosine_to_true_gradient``: mean cosine between an estimate and the gradient it estimates
   (for the local rules, the true gradient).
 - ``update_nmse_by_n``, ``update_bias2_by_n``, ``update_variance_by_n`` (each with ``*_log_ci_by_n``,
@@ -35,15 +35,14 @@ reward baseline. Per estimator and N, over several seeds (mean and confidence in
   loss falls to ``target_fraction`` of its start, at the best learning rate of a sweep on a
   separate tuning seed, median over seeds (``learning_time_ci_by_n``: the interval of the
   mean, or [fastest, null] when a seed did not get there); ``null`` where no rate reached it
-  within the cap (``max_updates``, or
-  ``cap_slack`` times the time extrapolated from smaller N; censored: larger N are then not
-  run; ``learning_runs.json`` has every sweep). ``learning_time_slope_by_estimator``: log-log slope over uncensored N.
+  within the cap (``max_updates``, or ``cap_slack`` times the time extrapolated from smaller N;
+  censored: larger N are then not run; ``learning_runs.json`` has every sweep).
+  ``learning_time_slope_by_estimator``: log-log slope over uncensored N.
   Werfel et al.: node perturbation is slower than gradient descent by a factor n_out, weight
   perturbation by a further factor n_in (``learning_time_ratio_by_n`` beside
   ``werfel_ratio_by_n``).
 
-The spiking counterpart (trials to criterion of reward-modulated and unsupervised STDP against
-the number of plastic synapses) is the ``reward_scaling`` experiment.
+The spiking counterpart (trials to criterion against the number of synapses): ``reward_scaling``.
 
 Figures: normalized variance against N (log-log, fitted slopes in the legend), cosine of every
 learner's update to the true gradient against N (linear axis), bias_variance.png (error,

@@ -8,10 +8,9 @@ file (models/triplet_frequency.toml) is one rule on the same spike trains: an ad
 (hand-set amplitudes from the 0.1-20 Hz points), the minimal triplet rule with all-to-all and
 with nearest-spike interaction (Pfister & Gerstner's published visual-cortex sets, Table 3).
 
-The data are normalised changes of the EPSP amplitude (after/before - 1). As in Pfister &
-Gerstner, the model's weight change is compared with them directly: each weight starts at 1 and
-``dw`` is its total change over the 60 pairings (the bounds are far away, so the rules act as the
-paper's unbounded additive models).
+The data are normalised changes of the EPSP amplitude (after/before - 1), compared directly with
+``dw``, the total change over the 60 pairings of a weight starting at 1 (far from the bounds: the
+rules act as the paper's unbounded additive models), as in Pfister & Gerstner.
 
 Fair comparison: the additive pair rule (all-to-all and nearest-spike) and the minimal triplet
 rule (a3_plus, a2_minus; all-to-all and nearest) are each fitted by the same least-squares

@@ -45,8 +45,8 @@ from snnlearn.ratenet import Architecture, History, Params, forward, init_params
 from snnlearn.ratenet.learner import Learner
 from snnlearn.ratenet.learners import BackwardLearner, make_learner, update_angles
 from snnlearn.ratenet.losses import Loss
-from snnlearn.ratenet.lr_search import DEFAULT_LR_GRID, select_learning_rates, training_score
-from snnlearn.ratenet.settings import check_training, optimizer_from
+from snnlearn.ratenet.lr_search import DEFAULT_LR_GRID, optimizer_from, select_learning_rates, training_score
+from snnlearn.ratenet.settings import check_training
 from snnlearn.ratenet.train import ProbedOptimizer, epochs_to_target
 
 #: Lillicrap et al. (2016), MNIST, 784-1000-10 sigmoid network: test error in percent.

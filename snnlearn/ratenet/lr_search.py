@@ -24,6 +24,7 @@ import numpy as np
 
 from ..data import Dataset
 from ..errors import ConfigError
+from .optim import SGD, Adam, make_optimizer
 
 #: The grid the rate experiments search by default (Adam step sizes around its usual 1e-3).
 DEFAULT_LR_GRID = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
@@ -110,7 +111,6 @@ def training_score(arch: Any, start: Mapping[str, np.ndarray], loss: Any, p: Map
     from ``[*seed, 2]``, as those experiments train) with the optimiser ``p`` names at the rate
     tried, for ``epochs`` epochs; its accuracy on the split's held-out images."""
     from .learner import make_learner
-    from .settings import optimizer_from
     from .train import train
 
     def score(name: str, lr: float, split: Dataset) -> float:
@@ -121,3 +121,15 @@ def training_score(arch: Any, start: Mapping[str, np.ndarray], loss: Any, p: Map
         return history.test_accuracy[-1]
 
     return score
+
+
+def optimizer_from(p: Mapping[str, Any], learner: str | None = None, lr: float | None = None) -> SGD | Adam:
+    """The optimiser the settings name (momentum applies to SGD only), at ``lr`` if given, else
+    at ``learner``'s own rate from ``lr_by_learner`` if it has one, else at ``p["lr"]``."""
+    if lr is None:
+        from .train import learning_rate
+
+        lr = learning_rate(learner or "", p["lr"], p.get("lr_by_learner"))
+    if p["optimizer"] == "sgd":
+        return make_optimizer("sgd", lr, momentum=p["momentum"])
+    return make_optimizer(p["optimizer"], lr)

@@ -14,8 +14,7 @@ from ..errors import ConfigError, one_of
 from .learner import check_names
 from .learners import BACKWARD_LEARNERS
 from .lr_search import check_lr_search
-from .optim import SGD, Adam, make_optimizer
-from .train import learning_rate, resolve_data_path
+from .train import resolve_data_path
 
 OPTIMIZERS = ("adam", "sgd")
 
@@ -45,13 +44,3 @@ def check_training(p: Mapping[str, Any], networks: Mapping[str, list[int]],
                        *((k, p[k]) for k in ("batch_size", "blas_threads", *counts))]:
         if value < 1:
             raise ConfigError(key, f"got {value}", "expected an integer >= 1")
-
-
-def optimizer_from(p: Mapping[str, Any], learner: str | None = None, lr: float | None = None) -> SGD | Adam:
-    """The optimiser the settings name (momentum applies to SGD only), at ``lr`` if given, else
-    at ``learner``'s own rate from ``lr_by_learner`` if it has one, else at ``p["lr"]``."""
-    if lr is None:
-        lr = learning_rate(learner or "", p["lr"], p.get("lr_by_learner"))
-    if p["optimizer"] == "sgd":
-        return make_optimizer("sgd", lr, momentum=p["momentum"])
-    return make_optimizer(p["optimizer"], lr)
