@@ -241,10 +241,10 @@ def report_html(table_md: str, figure: bytes, results_root: Path) -> str:
              "margin:2em}table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:3px}"
              "</style></head><body><h1>snnlearn: learning rules compared</h1>", _md_table_html(table_md), img(figure)]
     latest: dict[str, Path] = {}
-    for metrics in sorted(results_root.glob("**/metrics.json"), key=lambda p: p.stat().st_mtime):
-        name = read_metrics(metrics.parent).get("experiment")
+    for metrics_file in sorted(results_root.glob("**/metrics.json"), key=lambda p: p.stat().st_mtime):
+        name = read_metrics(metrics_file.parent).get("experiment")
         if name:
-            latest[name] = metrics.parent
+            latest[name] = metrics_file.parent
     for name, folder in sorted(latest.items()):
         metrics = read_metrics(folder)
         scalars = {k: v for k, v in metrics.items() if isinstance(v, int | float | str | bool) and k != "experiment"}

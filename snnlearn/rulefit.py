@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize, nnls
@@ -209,7 +210,7 @@ def as_rule_table(fit: Fit, rule: str, interaction: str, w_max: float) -> dict[s
             **{a: p[a] for a in AMPLITUDES}, "w_max": w_max, "interaction": interaction}
 
 
-def rule_params(rule: object) -> tuple[dict[str, float], str]:
+def rule_params(rule: Any) -> tuple[dict[str, float], str]:
     """The parameters (time constants in ms) and interaction of an ``stdp_additive`` or
     ``triplet`` rule object, as :func:`weight_change` takes them."""
     from brian2 import ms

@@ -115,6 +115,7 @@ class RewardModulatedRule(Rule):
     tau_minus: object = param(20 * ms, "decay of the postsynaptic trace", positive=True)
     tau_d: object = param(200 * ms, "decay of the shared dopamine concentration", positive=True)
 
+
     #: Name of the eligibility variable ('' for none) and of its time constant.
     eligibility: ClassVar[str] = ""
     eligibility_tau: ClassVar[str] = ""
@@ -126,10 +127,10 @@ class RewardModulatedRule(Rule):
                      f"d{e}/dt = -{e} / {tau} : 1 (event-driven)" if e else "", "DA : 1 (linked)")
 
     def on_pre(self) -> str:
-        return lines(self.apply("-", "a_minus * apost"), trace_update("apre", self.interaction))
+        return lines(self.apply("-", "a_minus * apost"), trace_update("apre", self.interaction))  # type: ignore[attr-defined]
 
     def on_post(self) -> str:
-        return lines(self.apply("+", "a_plus * apre"), trace_update("apost", self.interaction))
+        return lines(self.apply("+", "a_plus * apre"), trace_update("apost", self.interaction))  # type: ignore[attr-defined]
 
     def apply(self, sign: str, term: str) -> str:
         """The statement that applies one STDP term at a spike: to the eligibility, or else
@@ -149,7 +150,8 @@ class RewardModulatedRule(Rule):
     def attach(self, synapses: Any, built: Any) -> None:
         synapses.DA = linked_var(dopamine_group(built, self.tau_d, f"synapses.{synapses.name}.rule.tau_d"), "DA")
         if self.update():
-            synapses.run_regularly(self.update(), dt=self.update_period, when="start",
+            synapses.run_regularly(self.update(), dt=self.update_period,  # type: ignore[attr-defined]
+                                   when="start",
                                    name=f"{synapses.name}_reward_update")
 
 
