@@ -70,7 +70,7 @@ OWNED_MODEL_KEYS = {"groups.inputs.n": "the data set (data.path)", "groups.excit
 PARAMS = {
     "data": {"path": "digits", "train": "0:8000", "test": "8000:10000"},
     "n_excitatory": 100,
-    "epochs": 3.0,                   # passes over the training images (the embedded digits are few)
+    "epochs": 1.0,
     "slots_per_chunk": 100,          # examples per compiled run (one checkpoint each)
     "curve_points": 2,               # accuracy-curve evaluations during training (<= 20% of its cost)
     "curve_assign_examples": 200,    # training examples used to assign labels at a curve point
