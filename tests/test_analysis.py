@@ -111,12 +111,12 @@ def test_assign_labels_and_predict_by_assignment():
     labels = np.array([0, 0, 1, 2])
     assignments = assign_labels(counts, labels, 4)
     assert assignments.tolist() == [0, 1, 2]  # class 3 has no example: never the best
-    # neuron 0's mean response to class 0 is 4.5; a class without examples scores 0
-    assert assign_labels(np.array([[0, 2]]), np.array([1]), 3).tolist() == [0, 1]
+    # neuron 0's mean response to class 0 is 4.5; a neuron that never fired gets no class (-1)
+    assert assign_labels(np.array([[0, 2]]), np.array([1]), 3).tolist() == [-1, 1]
     predictions = predict_by_assignment(np.array([[9, 0, 0], [0, 1, 3], [0, 0, 0]]), assignments, 4)
-    assert predictions.tolist() == [0, 2, 0]
+    assert predictions.tolist() == [0, 2, -1]  # a silent presentation gets no prediction (wrong)
     # classes without an assigned neuron are never predicted (score -1 < any mean count)
-    assert predict_by_assignment(np.array([[0, 0]]), np.array([2, 2]), 3).tolist() == [2]
+    assert predict_by_assignment(np.array([[0, 1]]), np.array([2, 2]), 3).tolist() == [2]
     # the mean, not the sum, of a class's neurons
     two = predict_by_assignment(np.array([[3, 3, 5]]), np.array([0, 0, 1]), 2)
     assert two.tolist() == [1]

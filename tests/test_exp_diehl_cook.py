@@ -24,7 +24,11 @@ def test_quick_run_is_far_above_chance(quick_run):
     assert metrics["test_accuracy"] > 0.35       # chance: 0.10
     assert metrics["test_accuracy_logreg"] > 0.5
     assert metrics["train_examples"] >= 600
-    assert sum(metrics["neurons_per_class"]) == 50
+    assert sum(metrics["neurons_per_class"]) + metrics["unassigned_neurons"] == 50
+    for control in ("control_kmeans", "control_online_kmeans", "control_logreg_pixels"):
+        assert 0.8 < metrics[control] <= 1.0  # the simple learners a reviewer compares with
+    assert metrics["control_random_weights"] < metrics["control_kmeans"]
+    assert 0 <= metrics["test_silent_fraction"] <= 1 and 0 < metrics["receptive_field_similarity"] <= 1
     for figure in ("receptive_fields.png", "accuracy_curve.png", "raster.png", "theta_distribution.png",
                    "confusion_matrix.png"):
         assert (quick_run / figure).is_file()

@@ -1,0 +1,46 @@
+"""The readout and the controls of unsupervised learning: silent neurons, k-means, similarity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from snnlearn.analysis import UNASSIGNED, assign_labels, predict_by_assignment
+from snnlearn.protocols.unsupervised import (
+    kmeans_control,
+    one_hot_nearest,
+    online_kmeans,
+    online_kmeans_control,
+    receptive_field_similarity,
+)
+
+
+def test_silent_neurons_get_no_class_and_silent_examples_no_prediction():
+    counts = np.array([[3, 0, 0], [0, 2, 0], [4, 1, 0]])
+    assignments = assign_labels(counts, np.array([0, 1, 0]), 2)
+    assert assignments.tolist() == [0, 1, UNASSIGNED]
+    test = np.array([[0, 0, 5], [1, 0, 0], [0, 0, 0]])  # only the unassigned neuron; class 0; nothing
+    assert predict_by_assignment(test, assignments, 2).tolist() == [UNASSIGNED, 0, UNASSIGNED]
+
+
+def test_online_kmeans_is_the_running_mean_of_what_each_centroid_won():
+    stream = np.array([[0.0, 0.0], [10.0, 10.0], [1.0, 0.0], [0.0, 2.0], [12.0, 10.0]])
+    centroids = online_kmeans(stream, 2)
+    np.testing.assert_allclose(centroids, [[1 / 3, 2 / 3], [11.0, 10.0]])
+
+
+def test_one_hot_nearest_and_the_controls_on_separable_clusters():
+    rng = np.random.default_rng(0)
+    centres = np.eye(4) * 5
+    y = rng.integers(0, 4, 400)
+    x = centres[y] + rng.normal(0, 0.3, (400, 4))
+    assert one_hot_nearest(x[:3], centres).sum(axis=1).tolist() == [1, 1, 1]
+    assert kmeans_control(x[:300], y[:300], x[300:], y[300:], 4, seed=0) == pytest.approx(1.0)
+    assert online_kmeans_control(x[:300], x[:300], y[:300], x[300:], y[300:], 8) > 0.95
+
+
+def test_receptive_field_similarity_is_one_for_copies_and_lower_for_noise():
+    images = np.random.default_rng(1).random((20, 16))
+    assert receptive_field_similarity(images[:5].T * 3.0, images) == pytest.approx(1.0)
+    noise = np.random.default_rng(2).normal(size=(16, 5))
+    assert receptive_field_similarity(noise, images) < 0.8
