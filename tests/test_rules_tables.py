@@ -106,6 +106,9 @@ def test_normalisation_rescales_each_neurons_incoming_weights():
     out = normalize(w, post, 4, 8.0)
     np.testing.assert_allclose(out, [2.0, 6.0, 8.0, 0.0, 0.0])  # a neuron with sum 0 is left alone
     assert incoming_sums(np.array([1.0]), np.array([0]), 3).shape == (3,)
+    # sums below 1 are rescaled too (only a sum of exactly 0 is left alone)
+    np.testing.assert_allclose(normalize(np.array([0.2, 0.3]), np.array([0, 0]), 1, 1.0), [0.4, 0.6])
+    np.testing.assert_allclose(normalize(np.array([0.25]), np.array([1]), 2, 2.0), [2.0])
 
 
 def test_diehl_cook_rule_reads_its_traces_before_resetting_them():
