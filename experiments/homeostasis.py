@@ -84,7 +84,7 @@ def check(ctx: RunContext) -> None:
             "expected 0 <= rate_low_hz <= rate_high_hz",
         )
     chunk_count(p["duration"], p["chunk"])
-    chunk_count(p["sample_dt"], p["chunk"])  # the samples are taken at the end of a chunk
+    chunk_count(p["sample_dt"], p["chunk"], "chunk", "sample_dt")  # samples are taken at chunk ends
     n_samples = chunk_count(p["duration"], p["sample_dt"], "sample_dt")
     ratio = float(p["final_window"] / p["sample_dt"])
     if not (1 <= round(ratio) <= n_samples and abs(ratio - round(ratio)) <= 1e-9 * ratio):
@@ -124,7 +124,7 @@ def run_condition(ctx: RunContext, label: str, adapting: float) -> tuple[dict, f
     """
     p, spec = ctx.params, ctx.model
     n_chunks = chunk_count(p["duration"], p["chunk"])
-    per_sample = chunk_count(p["sample_dt"], p["chunk"])
+    per_sample = chunk_count(p["sample_dt"], p["chunk"], "chunk", "sample_dt")
     rates = {INPUTS: "rate_low + (rate_high - rate_low) * i / (N - 1)"}
     namespace = {"rate_low": p["rate_low_hz"] * Hz, "rate_high": p["rate_high_hz"] * Hz}
     key = f"homeostasis-{spec.groups[INPUTS].n}-{spec.groups[NEURONS].n}"

@@ -53,8 +53,8 @@ def test_the_chunk_length_does_not_change_the_result(tmp_path, backend):
 
 
 @pytest.mark.parametrize(("sets", "message"), [
-    (["chunk=3s"], "chunk: 3. s does not divide the duration (16. s) into whole chunks"),
-    (["chunk=4s"], "chunk: 4. s does not divide the duration (2. s) into whole chunks"),  # sample_dt = 2 s
+    (["chunk=3s"], "chunk: 3. s does not divide the duration (16. s) into whole parts"),
+    (["chunk=4s"], "chunk: 4. s does not divide sample_dt (2. s) into whole parts"),
     (["final_window=3s"], "final_window: 3. s is not a whole number of samples of 2. s within 16. s"),
 ])
 def test_a_chunk_or_window_off_the_grid_is_refused_before_anything_runs(tmp_path, sets, message):
