@@ -137,6 +137,7 @@ class Session:
         self._t = 0.0
         self.compile_seconds = 0.0
         self._compiled = False
+        self._carried_files: set[str] = set()  # the arrays a checkpoint holds (standalone)
         self._state_in: Path | None = None
         self._pending: dict[Any, Any] = {}   # (obj, var) -> value for the next run (standalone)
         self._timed: dict[TimedArray, np.ndarray] = {}  # TimedArray values, re-applied every run
@@ -161,7 +162,9 @@ class Session:
         device.insert_code("before_network_run", "snnlearn_load_state();")
         device.insert_code("after_network_run", "snnlearn_save_state();")
         self.network.run(self.chunk, namespace={})
-        text = _state_header(self.network, _carried(self.network))
+        carried = _carried(self.network)
+        self._carried_files = {device.get_array_filename(v) for v in carried}
+        text = _state_header(self.network, carried)
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         # main.cpp must change whenever the header does (make tracks main.cpp, not the header)
         device.insert_code("main", f"// snnlearn state code {digest}")
@@ -299,8 +302,8 @@ class Session:
                                          "session:t": np.array(self._t)}
         if self.backend == "standalone":
             if self._state_in is not None:
-                for path in sorted(self._state_in.iterdir()):
-                    if path.name.startswith(("_array", "_dynamic_array", "snnlearn_")):
+                for path in sorted(self._state_in.iterdir()):  # what the next run loads, no more
+                    if path.name in self._carried_files or path.name.startswith("snnlearn_"):
                         arrays[f"file:{path.name}"] = np.frombuffer(path.read_bytes(), dtype=np.uint8)
             if self._pending:
                 names = ", ".join(f"{obj.name}.{var}" for obj, var in self._pending)

@@ -114,17 +114,8 @@ class RandomMatrices:
         return matrix
 
 
-class FeedbackAlignment(ChainLearner):
-    """Errors travel back through fixed random matrices ``B`` (one per weight), never through W.
-
-    Lillicrap et al. (2016): the forward weights come to align with ``B``, so that ``B`` carries
-    useful errors. ``matrices`` maps weight names to preset ``B`` (each of its weight's shape).
-    """
-
-    name = "feedback_alignment"
-    properties = Properties("rate", differentiable_activation=True, hard_threshold=False,
-                            local=False, weight_transport=False, stores_activations=True,
-                            scalar_reward=False)
+class RandomFeedback:
+    """What the random-feedback learners share: their :class:`RandomMatrices` and its settings."""
 
     def __init__(self, rng: np.random.Generator | None = None, scale: float = 1.0,
                  matrices: Mapping[str, Array] | None = None) -> None:
@@ -137,6 +128,19 @@ class FeedbackAlignment(ChainLearner):
     @property
     def matrices(self) -> dict[str, Array]:
         return self.random.matrices
+
+
+class FeedbackAlignment(RandomFeedback, ChainLearner):
+    """Errors travel back through fixed random matrices ``B`` (one per weight), never through W.
+
+    Lillicrap et al. (2016): the forward weights come to align with ``B``, so that ``B`` carries
+    useful errors. ``matrices`` maps weight names to preset ``B`` (each of its weight's shape).
+    """
+
+    name = "feedback_alignment"
+    properties = Properties("rate", differentiable_activation=True, hard_threshold=False,
+                            local=False, weight_transport=False, stores_activations=True,
+                            scalar_reward=False)
 
     def feedback(self, name: str, weight: Array) -> Array:
         return self.random.get(name, weight.shape)
@@ -181,7 +185,7 @@ class OutputOnly(ChainLearner):
         return np.zeros_like(weight)
 
 
-class DirectFeedbackAlignment(BackwardLearner):
+class DirectFeedbackAlignment(RandomFeedback, BackwardLearner):
     """Every hidden layer receives the output error directly: ``e_l = delta_L B_l``.
 
     Nokland (2016). ``B_l`` (n_out, n_l) is fixed and random; ``matrices`` maps ``"h{l}"`` to a
@@ -192,18 +196,6 @@ class DirectFeedbackAlignment(BackwardLearner):
     properties = Properties("rate", differentiable_activation=True, hard_threshold=False,
                             local=False, weight_transport=False, stores_activations=True,
                             scalar_reward=False)
-
-    def __init__(self, rng: np.random.Generator | None = None, scale: float = 1.0,
-                 matrices: Mapping[str, Array] | None = None) -> None:
-        self.random = RandomMatrices(rng, scale, matrices)
-
-    @property
-    def scale(self) -> float:
-        return self.random.scale
-
-    @property
-    def matrices(self) -> dict[str, Array]:
-        return self.random.matrices
 
     def gradients(self, arch: Architecture, params: Mapping[str, Array], cache: ForwardCache,
                   dloss_doutput: Array) -> Params:
