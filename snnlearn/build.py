@@ -9,6 +9,7 @@ presynaptic statements; ``on_post`` = the rule's postsynaptic statements.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,15 +44,19 @@ class BuiltNetwork:
         self.network.add(*objects)
 
 
-def gated(statements: str) -> str:
+def gated(statements: str, learned: tuple[str, ...] = ()) -> str:
     """Make the spike-triggered weight change of ``statements`` conditional on ``plastic``.
 
     ``plastic`` (a shared synapse variable, 1 by default) switches learning off for testing
     without a second compiled program: the change is computed and then scaled by ``plastic``.
+    ``learned`` names further variables that change only while learning (a rule's
+    ``learned_state``, e.g. a count of the spikes it has learned from).
     """
-    if not statements or "w =" not in statements:
+    changed = [var for var in ("w", *learned) if re.search(rf"\b{var}\s*(\+|-)?=", statements or "")]
+    if not changed:
         return statements
-    return lines("w_before = w", statements, "w = w_before + plastic * (w - w_before)")
+    return lines(*(f"{var}_before = {var}" for var in changed), statements,
+                 *(f"{var} = {var}_before + plastic * ({var} - {var}_before)" for var in changed))
 
 
 def synapse_equations(syn: SynapseSpec) -> dict[str, str]:
@@ -60,8 +65,8 @@ def synapse_equations(syn: SynapseSpec) -> dict[str, str]:
     learns = rule is not None or syn.normalize is not None
     return {
         "model": lines("w : 1", "plastic : 1 (shared)" if learns else "", rule.model() if rule else ""),
-        "on_pre": lines(syn.effect, gated(rule.on_pre()) if rule else ""),
-        "on_post": gated(rule.on_post()) if rule else "",
+        "on_pre": lines(syn.effect, gated(rule.on_pre(), rule.learned_state) if rule else ""),
+        "on_post": gated(rule.on_post(), rule.learned_state) if rule else "",
     }
 
 

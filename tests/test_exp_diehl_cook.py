@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from snnlearn.data import load_dataset
-from snnlearn.experiment import run_experiment
+from snnlearn.experiment import check_run, run_experiment
 from snnlearn.tasks.digits import trained_classifier
 
 
@@ -56,3 +56,17 @@ def test_a_model_key_the_experiment_sets_itself_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="^groups.excitatory.n: is set by this experiment.*; set n_excitatory"):
         run_experiment("diehl_cook", sets=["groups.excitatory.n=20"], out=tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_the_run_scales_the_file_s_learning_rates_once():
+    """The operating point multiplies the model file's STDP rates by ``nu_scale`` exactly once
+    (a check that adapted the run's model before ``run`` adapted it again squared the factor)."""
+    module, model, ctx = check_run("diehl_cook", sets=["protocol.running_mean=true"])
+    spec, _, point = module.adapt_model(ctx, load_dataset("digits", "0:8000", "8000:10000"))
+    file_rule = model.raw["synapses"]["input_excitatory"]["rule"]
+    rule = spec.synapses["input_excitatory"].rule
+    assert 0.1 < point.nu_scale < 0.5
+    assert rule.nu_post == pytest.approx(file_rule["nu_post"] * point.nu_scale, rel=1e-12)
+    assert rule.nu_pre == pytest.approx(file_rule["nu_pre"] * point.nu_scale, rel=1e-12)
+    # n* = the paper's weight total / (its nu_post x its mean sum of presynaptic traces)
+    assert rule.memory_spikes == pytest.approx(78.0 / (0.01 * 64.74), rel=1e-9)

@@ -53,3 +53,20 @@ def test_defaults_are_the_original_code():
         40,
     ]
     assert "w - nu_pre * post1" in rule.on_pre()
+
+
+def test_running_mean_schedule_scales_each_spike_by_memory_over_spikes_learned():
+    """With ``memory_spikes`` = m, the k-th postsynaptic spike (k = 0, 1, ...) learns at
+    m / (1 + k) times the constant rate, and never below it."""
+    m = 10.0
+    patterns = [
+        ([20.0], [30.0, 50.0]),  # second post spike: k = 1, factor m / 2
+        ([30.0], [20.0]),  # depression after one post spike: k = 1, factor m / 2
+        ([20.0], [30.0, 50.0] + [60.0 + 10 * j for j in range(12)]),  # factors fall to 1, not below
+    ]
+    pre, post = zip(*patterns, strict=True)
+    rules = {"constant": {"name": "diehl_cook"}, "schedule": {"name": "diehl_cook", "memory_spikes": m}}
+    dw = weight_changes(run_spike_trains(protocol_model(rules, w_init=0.5), pre, post))
+    assert dw["schedule"][0] == pytest.approx(dw["constant"][0] * m / 2, rel=1e-9)
+    assert dw["schedule"][1] == pytest.approx(dw["constant"][1] * m / 2, rel=1e-9)
+    assert dw["constant"][2] < dw["schedule"][2] < dw["constant"][2] * m / 2

@@ -29,6 +29,8 @@ class Rule(Params):
     name: ClassVar[str] = ""
     #: The paper(s) the rule follows, shown by ``snnlearn rules``.
     reference: ClassVar[str] = ""
+    #: Variables besides ``w`` that change only while learning (frozen with ``plastic = 0``).
+    learned_state: ClassVar[tuple[str, ...]] = ()
 
     def model(self) -> str:
         return ""

@@ -18,6 +18,15 @@ potentiation. ``nu_pre`` is small, so learning is driven by potentiation, and th
 between neurons comes from weight normalisation (``normalize = { total = 78.0 }``) and the
 adaptive threshold (``adaptive_lif``); see :mod:`snnlearn.rules.homeostasis`.
 
+An optional per-neuron learning-rate schedule (``memory_spikes`` = n* > 0, not in the paper) lets
+a short run learn what the paper's long one does: both rates are multiplied by
+``max(1, n* / (1 + spikes_learned))``, with ``spikes_learned`` the postsynaptic neuron's spikes so far while
+learning. With n* = (sum of weights) / (``nu_post`` x mean sum of presynaptic traces), the
+number of postsynaptic spikes the paper's constant rate averages over, a neuron's weights are
+the running mean of its inputs at its first n* spikes (as in online k-means, MacQueen 1967) and
+follow the paper's constant rate afterwards; a neuron of the paper's MNIST run fires thousands
+of spikes, far more than n*, so there the schedule changes only its first steps.
+
 ==============  =========  ===========================================================
 parameter       default    meaning
 ==============  =========  ===========================================================
@@ -27,10 +36,12 @@ tau_post2       40 ms      decay of the postsynaptic trace read by potentiation
 nu_pre          0.0001     depression rate (per presynaptic spike)
 nu_post         0.01       potentiation rate (per postsynaptic spike)
 w_max           1.0        upper weight bound
+memory_spikes   0          n* of the rate schedule (0: constant rates, as the paper)
 ==============  =========  ===========================================================
 
 References: Diehl & Cook (2015) Front Comput Neurosci 9:99 (code: github.com/peter-u-diehl/
-stdp-mnist, ``Diehl&Cook_spiking_MNIST.py``); Pfister & Gerstner (2006) J Neurosci 26:9673.
+stdp-mnist, ``Diehl&Cook_spiking_MNIST.py``); Pfister & Gerstner (2006) J Neurosci 26:9673;
+MacQueen (1967) Proc 5th Berkeley Symp 1:281.
 """
 
 from __future__ import annotations
@@ -60,16 +71,25 @@ class DiehlCookSTDP(Rule):
     nu_pre: float = param(0.0001, "depression rate", nonnegative=True)
     nu_post: float = param(0.01, "potentiation rate", nonnegative=True)
     w_max: float = param(1.0, "upper weight bound", positive=True)
+    memory_spikes: float = param(0.0, "n* of the per-neuron rate schedule (0: constant rates)", nonnegative=True)
+
+    @property
+    def learned_state(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ("spikes_learned",) if self.memory_spikes > 0 else ()
+
+    def _rate(self) -> str:
+        return " * clip(memory_spikes / (1 + spikes_learned), 1, memory_spikes)" if self.memory_spikes > 0 else ""
 
     def model(self) -> str:
-        return """
+        return lines("""
         dpre/dt = -pre / tau_pre : 1 (event-driven)
         dpost1/dt = -post1 / tau_post1 : 1 (event-driven)
         dpost2/dt = -post2 / tau_post2 : 1 (event-driven)
-        """
+        """, "spikes_learned : 1  # postsynaptic spikes learned from" if self.memory_spikes > 0 else "")
 
     def on_pre(self) -> str:
-        return lines("pre = 1", "w = clip(w - nu_pre * post1, 0, w_max)")
+        return lines("pre = 1", f"w = clip(w - nu_pre * post1{self._rate()}, 0, w_max)")
 
     def on_post(self) -> str:
-        return lines("w = clip(w + nu_post * pre * post2, 0, w_max)", "post1 = 1", "post2 = 1")
+        return lines(f"w = clip(w + nu_post * pre * post2{self._rate()}, 0, w_max)", "post1 = 1", "post2 = 1",
+                     "spikes_learned += 1" if self.memory_spikes > 0 else "")
