@@ -12,12 +12,10 @@ Paper (full MNIST, 60,000 training images): 82.9% (100 neurons), 87.0% (400), 91
 operating point (``tasks.digits.OperatingPoint``: input rates scaled so that an image brings as
 many input spikes as an MNIST image does in the paper, STDP rates scaled so that a postsynaptic
 spike changes a weight vector as much; derived from the training images, not tuned) and, as the
-one departure from the paper, each neuron's STDP rates follow a running-mean schedule over its first
-n* = 120 postsynaptic spikes (``protocol.running_mean``; the rule's ``memory_spikes``): the paper's
-neurons fire thousands of spikes over 60,000 images and forget their random start at the constant
-rate, while here each fires a few hundred over 1,347 images; the schedule makes a neuron's weights
-the average of its inputs at its spikes, as in online k-means, and leaves the constant rate after
-n* spikes (``--set protocol.running_mean=false`` is the paper's constant rate). With the
+one departure from the paper, a running-mean rate schedule over each neuron's first n* = 120 spikes
+(``protocol.running_mean``, the rule's ``memory_spikes``; ``false``: the paper's constant rate): the
+paper's neurons fire thousands of spikes over 60,000 images and forget their random start, these a
+few hundred over 1,347; a neuron's weights average its inputs at its spikes (online k-means). With the
 shared MNIST test set (``--set data.path=../shared/data/mnist``) ``train[0:8000]`` trains and
 ``test[8000:10000]`` tests. Input -> excitatory delays are uniform in 0-10 ms, as in the paper's
 code. Neurons that never fired on the assignment examples get no class; a test image with no
@@ -29,7 +27,8 @@ the same presentations, in order), ``control_random_weights`` (this network, ini
 frozen), ``control_logreg_pixels``; ``receptive_field_similarity`` (median best cosine of a
 neuron's weights to a training image), ``operating_point``, ``accuracy_curve``,
 ``train_images_per_second``. Figures: receptive fields, accuracy curve with the controls,
-raster, theta distribution, confusion matrix.
+raster of one presentation (inputs, excitatory, inhibitory), thresholds and weights during
+training, confusion matrix.
 
 Training is checkpointed after every chunk of examples; ``--resume RUN_DIR`` continues a killed
 run and gives the same result as an uninterrupted one; nothing depends on ``slots_per_chunk``.
@@ -58,12 +57,13 @@ from snnlearn.protocols.unsupervised import (
 )
 from snnlearn.results import load_checkpoint, save_checkpoint
 from snnlearn.tasks.digits import (
-    EXCITATORY,
     DigitPresenter,
     OperatingPoint,
     Protocol,
+    TrainingTrack,
     fit_model,
     pack_progress,
+    replay,
     unpack_progress,
 )
 
@@ -82,6 +82,7 @@ PARAMS = {
     "curve_assign_examples": 200,    # training examples used to assign labels at a curve point
     "curve_test_examples": 200,      # test examples scored at a curve point
     "assign_examples": 0,            # final label assignment: 0 = every training example
+    "track_every": 20,               # slots between samples of theta and weights (a figure)
     "protocol": {"t_present": 350 * ms, "t_rest": 150 * ms, "base_intensity": 2.0, "min_spikes": 5,
                  "running_mean": True, "match_learning_steps": False},
 }
@@ -133,15 +134,16 @@ def run(ctx: RunContext) -> dict:
             f"{n_exc} excitatory neurons; {n_train_total} training presentations")
     with backend_session(ctx.backend, ctx.seed, key=f"diehl_cook-{data.n_pixels}x{n_exc}") as build_dir:
         presenter = DigitPresenter(spec, protocol, p["slots_per_chunk"], backend=ctx.backend, build_dir=build_dir,
-                                   pixel_rate=point.pixel_rate)
+                                   pixel_rate=point.pixel_rate, track_every=p["track_every"])
         session = presenter.session
         compile_s = session.compile()
         clock: dict = {"train": 0.0, "last": time.perf_counter(), "curve": [], "segment": 0}
         n_assign = min(p["assign_examples"] or len(data.y_train), len(data.y_train))
         bounds = [0, *curve_at, n_train_total]  # training passes end exactly at the curve points
-        progress = None
+        progress, track = None, TrainingTrack()
         if checkpoint.is_file():
             saved = load_checkpoint(checkpoint)
+            track = TrainingTrack.from_arrays(saved)
             session.load_state(saved)
             progress = unpack_progress(saved)
             clock.update(train=float(saved["train_seconds"]), segment=int(saved["segment"]),
@@ -154,9 +156,11 @@ def run(ctx: RunContext) -> dict:
             now = time.perf_counter()
             clock["train"] += now - clock["last"]
             seen = bounds[clock["segment"]] + progress["done"]
+            track.add(presenter.tracked(), bounds[clock["segment"]])
             save_checkpoint(checkpoint, train_seconds=np.array(clock["train"]), segment=np.array(clock["segment"]),
                             control_random=np.array(clock["random"]),
                             curve=np.array(clock["curve"], dtype=float).reshape(-1, 2), **pack_progress(progress),
+                            **track.arrays(),
                             **session.state())
             bar.update(seen, f"({seen / max(clock['train'], 1e-9):.1f} images/s)")
             clock["last"] = time.perf_counter()
@@ -183,8 +187,7 @@ def run(ctx: RunContext) -> dict:
         final = presenter.score(data, n_assign, len(data.y_test))
         weights = np.asarray(session.get(presenter.feedforward, "w")).reshape(data.n_pixels, n_exc)
         theta = np.asarray(session.get(presenter.excitatory, "theta") / mV)
-        raster = session.spikes(presenter.net.spikes[EXCITATORY])
-        slot_starts = session.samples(presenter.slot_log, "example")[0]
+    raster = replay(spec, protocol, point.pixel_rate, weights, theta, data.x_test[0], ctx.seed)
     curve = [*clock["curve"], (n_train_total, final["accuracy"])]
     logreg = logreg_counts(final["train_counts"], data.y_train[:n_assign], final["test_counts"], data.y_test)
     x_assign, y_assign = data.x_train[:n_assign], data.y_train[:n_assign]
@@ -195,7 +198,7 @@ def run(ctx: RunContext) -> dict:
                 "control_logreg_pixels": logreg_pixels_control(data.x_train, data.y_train, data.x_test, data.y_test)}
     ctx.log("accuracy: " + ", ".join(f"{k} {v:.3f}" for k, v in {"network": final["accuracy"], **controls}.items()))
     ctx.save_arrays("network.npz", weights=weights, theta_mV=theta, assignments=final["assignments"])
-    save_figures(ctx, data, weights, theta, final, curve, raster, slot_starts[0], protocol, controls)
+    save_figures(ctx, data, spec, weights, final, curve, raster, protocol, controls, track)
     train_seconds = clock["train"]
     return {
         "test_accuracy": final["accuracy"],
@@ -220,10 +223,11 @@ def run(ctx: RunContext) -> dict:
     }
 
 
-def save_figures(ctx, data, weights, theta, final, curve, raster, first_slot_s, protocol, controls) -> None:
+def save_figures(ctx, data, spec, weights, final, curve, raster, protocol, controls, track) -> None:
     from sklearn.metrics import confusion_matrix
 
-    ctx.savefig(plots.receptive_fields(weights, data.shape, final["assignments"]), "receptive_fields.png")
+    rf_title = "receptive fields (input weights; blue: assigned class, -: none)"
+    ctx.savefig(plots.receptive_fields(weights, data.shape, final["assignments"], rf_title), "receptive_fields.png")
     fig = plots.curves([n for n, _ in curve], {"network (test accuracy)": [a for _, a in curve]},
                        "training examples seen", "test accuracy", "accuracy during training", marker="o")
     for k, (name, value) in enumerate(controls.items()):
@@ -232,14 +236,13 @@ def save_figures(ctx, data, weights, theta, final, curve, raster, first_slot_s, 
     fig.axes[0].axhline(0.1, color="0.5", ls=":", lw=1, label="chance")
     fig.axes[0].legend(fontsize=7)
     ctx.savefig(fig, "accuracy_curve.png")
-    i, t = raster
-    slot_s = float(protocol.slot / second)
-    first = (t >= first_slot_s) & (t < first_slot_s + slot_s)
-    ctx.savefig(plots.raster({"excitatory": (i[first], t[first])},
-                             title=f"excitatory spikes during one test presentation "
-                                   f"({float(protocol.t_present / ms):g} ms on, then rest)"), "raster.png")
-    ctx.savefig(plots.histogram(theta, "theta (mV)", "neurons", "adaptive thresholds after training"),
-                "theta_distribution.png")
+    ctx.savefig(plots.presentation_raster(raster, {name: spec.groups[name].n for name in raster},
+                                          *(float(x / second) for x in (protocol.slot, protocol.t_present)),
+                                          f"trained network, frozen, test image 0 (class {data.y_test[0]}; shown again"
+                                          f" brighter while < {protocol.min_spikes} spikes)"), "raster.png")
+    if track.examples:
+        ctx.savefig(plots.training_state(track.examples, np.array(track.theta), np.array(track.w),
+                                         float(spec.synapses["input_excitatory"].rule.w_max)), "training_state.png")
     matrix = confusion_matrix(data.y_test, final["predicted"], labels=range(10))
     ctx.savefig(plots.matrix(matrix, "predicted", "true", "confusion matrix (test set)"), "confusion_matrix.png")
 

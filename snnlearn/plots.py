@@ -106,11 +106,13 @@ def receptive_fields(weights: np.ndarray, shape: tuple[int, int], labels: Sequen
         canvas[r * (shape[0] + 1):r * (shape[0] + 1) + shape[0],
                c * (shape[1] + 1):c * (shape[1] + 1) + shape[1]] = weights[:, k].reshape(shape)
     fig, ax = plt.subplots(figsize=(min(12, 1 + cols * 0.6), min(12, 1 + rows * 0.6)))
-    image = ax.imshow(canvas, cmap="hot_r", interpolation="nearest")
-    if labels is not None and n <= 400:
+    image = ax.imshow(canvas, cmap="hot_r", interpolation="nearest", vmin=0.0)
+    if labels is not None and n <= 400:  # the assigned class, bold in a corner; "-" for a silent neuron
+        size = max(4.0, min(9.0, 90.0 / cols))
         for k, label in enumerate(labels):
             r, c = divmod(k, cols)
-            ax.text(c * (shape[1] + 1), r * (shape[0] + 1) + 0.5, str(label), fontsize=5, color="b")
+            ax.text(c * (shape[1] + 1) - 0.4, r * (shape[0] + 1) - 0.4, "-" if label < 0 else str(label),
+                    fontsize=size, color="0.5" if label < 0 else "b", weight="bold", va="top", ha="left")
     ax.set_axis_off()
     ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.03, label="weight")
@@ -152,3 +154,49 @@ def mean_band(ax, xs: Sequence[float], runs: Sequence[Sequence[float]], color: s
         low, high = np.clip(low, *bounds), np.clip(high, *bounds)
     ax.plot(xs, mean, color=color, label=label)
     ax.fill_between(xs, low, high, color=color, alpha=0.12)
+
+
+def presentation_raster(groups: Mapping[str, tuple[np.ndarray, np.ndarray]], sizes: Mapping[str, int],
+                        slot_s: float, present_s: float, title: str = "") -> Figure:
+    """Spikes of every group during one or more presentation slots, every neuron on its axis,
+    the rest period of each slot shaded (``groups``: ``{name: (indices, times in s)}``)."""
+    fig, axes = plt.subplots(len(groups), 1, sharex=True, squeeze=False, figsize=(8, 1.5 + 1.7 * len(groups)))
+    end = max((float(np.max(t)) for _, t in groups.values() if len(t)), default=slot_s)
+    n_slots = max(1, int(np.ceil(end / slot_s - 1e-9)))
+    for ax, (name, (indices, times)) in zip(axes[:, 0], groups.items(), strict=True):
+        ax.plot(times * 1e3, indices, "|", markersize=3 if len(indices) > 1000 else 5, color="k")
+        ax.set_ylim(-0.5, sizes[name] - 0.5)
+        ax.set_ylabel(f"{name}\nneuron\n({len(indices)} spikes)")
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        for k in range(n_slots):
+            ax.axvspan((k * slot_s + present_s) * 1e3, (k + 1) * slot_s * 1e3, color="0.85", lw=0,
+                       label="rest (no input)" if k == 0 else None)
+    axes[0, 0].legend(loc="upper right", fontsize=7)
+    axes[-1, 0].set_xlim(0, n_slots * slot_s * 1e3)
+    axes[-1, 0].set_xlabel("time in the presentation (ms)")
+    axes[0, 0].set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def training_state(examples: Sequence[float], theta_mV: np.ndarray, weights: np.ndarray, w_max: float,
+                   bins: int = 40, title: str = "") -> Figure:
+    """Adaptive thresholds (percentiles over neurons) and the weight distribution (heat map)
+    against training examples seen (``theta_mV``: samples x neurons, ``weights``: samples x synapses)."""
+    x = np.asarray(examples, dtype=float)
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(8, 5.5))
+    low, mid, high = np.percentile(theta_mV, [0, 50, 100], axis=1)
+    q1, q3 = np.percentile(theta_mV, [25, 75], axis=1)
+    top.fill_between(x, low, high, color="C0", alpha=0.15, label="min-max over neurons")
+    top.fill_between(x, q1, q3, color="C0", alpha=0.35, label="25-75%")
+    top.plot(x, mid, color="C0", marker=".", label="median")
+    top.set_ylabel("theta (mV)")
+    top.legend(fontsize=7, loc="upper left")
+    edges = np.linspace(0.0, min(w_max, 1.05 * float(np.max(weights, initial=0.0)) or w_max), bins + 1)
+    hist = np.stack([np.histogram(row, bins=edges)[0] / max(1, row.size) for row in weights], axis=1)
+    mesh = bottom.pcolormesh(x, 0.5 * (edges[1:] + edges[:-1]), hist, shading="nearest", cmap="magma")
+    fig.colorbar(mesh, ax=[top, bottom], fraction=0.03, label="fraction of sampled synapses")
+    bottom.set_ylabel(f"weight (w_max = {w_max:g})")
+    bottom.set_xlabel("training examples seen")
+    top.set_title(title or "adaptive thresholds and weights during training")
+    return fig

@@ -271,12 +271,13 @@ class Session:
     def spikes(self, monitor: SpikeMonitor) -> tuple[np.ndarray, np.ndarray]:
         """``(indices, times in s)`` of the spikes ``monitor`` recorded during the last run."""
         start = self._offsets.get(monitor.name, 0) if self.backend == "runtime" else 0
-        return np.array(monitor.i[:])[start:], np.array(monitor.t[:] / second)[start:]
+        # slice before copying: a long runtime run keeps every spike in the monitor
+        return np.array(monitor.i[start:]), np.array(monitor.t_[start:])
 
     def event_values(self, monitor: SpikeMonitor, var: str) -> np.ndarray:
         """The values of ``var`` that ``monitor`` recorded with each spike of the last run (base units)."""
         start = self._offsets.get(monitor.name, 0) if self.backend == "runtime" else 0
-        return np.array(getattr(monitor, var + "_")[:])[start:]
+        return np.array(getattr(monitor, var + "_")[start:])
 
     def spike_count(self, monitor: SpikeMonitor) -> np.ndarray:
         """Spikes per neuron recorded by ``monitor`` during the last run."""
@@ -291,8 +292,8 @@ class Session:
         if self.backend == "standalone":  # Brian2 guesses a 2-d array's shape from the last read
             recorded = monitor.variables[var]
             recorded.size = (0, recorded.size[1])
-        t = np.array(monitor.t[:] / second)[start:]
-        values = np.array(getattr(monitor, var + "_")).reshape(-1, len(monitor.t))[:, start:]
+        t = np.array(monitor.t_[start:])
+        values = np.array(np.asarray(getattr(monitor, var + "_")).reshape(-1, len(monitor.t))[:, start:])
         return t, values
 
     # ---------------------------------------------------------------- checkpoints

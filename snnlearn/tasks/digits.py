@@ -186,7 +186,8 @@ class DigitPresenter:
     """
 
     def __init__(self, spec: ModelSpec, protocol: Protocol, slots_per_chunk: int, *, backend: str,
-                 build_dir=None, pixel_rate=None) -> None:
+                 build_dir=None, pixel_rate=None, record: tuple[str, ...] = (EXCITATORY,),
+                 track_every: int = 0, track_synapses: int = 4000) -> None:
         self.spec, self.protocol, self.n_slots = spec, protocol, slots_per_chunk
         self.n_in = spec.groups[INPUT].n
         self.n_exc = spec.groups[EXCITATORY].n
@@ -228,7 +229,7 @@ class DigitPresenter:
         index = np.zeros(self.n_in, dtype=int)
         for var in ("example", "offset", "n_examples", "intensity", "slot_start"):
             setattr(self.inputs, var, linked_var(self.controller, var, index=index))
-        self.net: BuiltNetwork = build_network(spec, record_spikes=[EXCITATORY], replace={INPUT: self.inputs})
+        self.net: BuiltNetwork = build_network(spec, record_spikes=list(record), replace={INPUT: self.inputs})
         exc = self.net.groups[EXCITATORY]
         self.counter = Synapses(exc, self.controller, on_pre="count_post += int(t - slot_start_post < t_present)",
                                 namespace=namespace, name="spike_counter", dt=spec.dt)
@@ -237,11 +238,34 @@ class DigitPresenter:
                                      when="start", order=-9, name="slot_log")
         self.net.add(self.controller, self.counter, self.slot_log)
         self.feedforward = self.net.synapses[FEEDFORWARD]
+        # thresholds and a fixed sample of weights every ``track_every`` slots (a grid of simulated
+        # time, so the samples do not depend on the chunk length)
+        self.track: dict[str, StateMonitor] = {}
+        if track_every:
+            every = track_every * p.slot
+            n_syn = self.n_in * self.n_exc
+            sample = np.unique(np.linspace(0, n_syn - 1, min(n_syn, track_synapses)).astype(int))
+            self.track = {"theta": StateMonitor(exc, "theta", record=True, dt=every, when="start", order=-8,
+                                                name="theta_log"),
+                          "w": StateMonitor(self.feedforward, "w", record=sample, dt=every, when="start", order=-8,
+                                            name="weight_log")}
+            self.net.add(*self.track.values())
         self.session = Session(self.net.network, backend=backend, chunk=slots_per_chunk * p.slot, build_dir=build_dir)
 
     @property
     def excitatory(self):
         return self.net.groups[EXCITATORY]
+
+    def tracked(self) -> dict[str, np.ndarray]:
+        """The last run's samples of the tracked variables: ``t`` (s), the example on show at each
+        sample (index within the pass), ``theta`` (mV, samples x neurons), ``w`` (samples x synapses)."""
+        if not self.track:
+            return {}
+        t, theta = self.session.samples(self.track["theta"], "theta")
+        _, w = self.session.samples(self.track["w"], "w")
+        slot_t, example = self.session.samples(self.slot_log, "example")
+        on_show = example[0][np.searchsorted(slot_t, t + 1e-9, side="right") - 1] if len(slot_t) else t * 0
+        return {"t": t, "example": on_show, "theta": theta.T * 1e3, "w": w.T}
 
     def score(self, data, n_assign: int, n_test: int) -> dict:
         """Frozen passes: assign labels on the first ``n_assign`` training examples, then classify
@@ -363,3 +387,58 @@ def trained_classifier(run_dir: Path, *, backend: str = "standalone") -> Callabl
         return predict_by_assignment(counts, assignments, 10)
 
     return classify
+
+
+def replay(spec: ModelSpec, protocol: Protocol, pixel_rate, weights: np.ndarray, theta_mV: np.ndarray,
+           image: np.ndarray, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Every spike of every group while a trained network is shown one image, frozen (a figure).
+
+    Rebuilt on the runtime backend (NumPy) with spike monitors on the inputs, excitatory and
+    inhibitory groups, the given weights and thresholds loaded; shows ``image`` with the repeat rule
+    and returns ``{group: (indices, times in s)}`` from the first slot to the end of the last one.
+    A training run records only its excitatory spikes; this replay costs a few seconds.
+    """
+    from brian2 import prefs
+
+    from ..engine import backend_session
+
+    with backend_session("runtime", seed):
+        prefs.codegen.target = "numpy"  # no compile for a one-image replay
+        presenter = DigitPresenter(spec, protocol, 1, backend="runtime", pixel_rate=pixel_rate,
+                                   record=(INPUT, EXCITATORY, "inhibitory"))
+        presenter.session.set(presenter.feedforward, "w", np.asarray(weights).ravel())
+        presenter.session.set(presenter.excitatory, "theta", np.asarray(theta_mV) * mV)
+        presenter.present(np.asarray(image, dtype=float).reshape(1, -1), learn=False, collect=False)
+        return {name: (np.array(monitor.i[:]), np.array(monitor.t_[:]))
+                for name, monitor in presenter.net.spikes.items()}
+
+
+class TrainingTrack:
+    """Thresholds and sampled weights during training, against examples seen, carried in checkpoints.
+
+    :meth:`add` takes :meth:`DigitPresenter.tracked` after each training chunk, with the number of
+    examples seen before the pass began; :meth:`arrays` / :meth:`from_arrays` write and read them.
+    """
+
+    def __init__(self) -> None:
+        self.examples: list[float] = []
+        self.theta: list[np.ndarray] = []
+        self.w: list[np.ndarray] = []
+
+    def add(self, tracked: dict[str, np.ndarray], before_pass: int) -> None:
+        for k in range(len(tracked.get("t", ()))):
+            self.examples.append(before_pass + float(tracked["example"][k]))
+            self.theta.append(tracked["theta"][k])
+            self.w.append(tracked["w"][k])
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"track_examples": np.array(self.examples, dtype=float),
+                "track_theta": np.array(self.theta, dtype=float), "track_w": np.array(self.w, dtype=float)}
+
+    @classmethod
+    def from_arrays(cls, saved) -> TrainingTrack:
+        track = cls()
+        if "track_examples" in saved:
+            track.examples = [float(x) for x in saved["track_examples"]]
+            track.theta, track.w = list(saved["track_theta"]), list(saved["track_w"])
+        return track
