@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -193,9 +194,14 @@ def note(ax: Axes, text: str, loc: str = "lower left") -> None:
             bbox={"facecolor": "white", "alpha": 0.85, "lw": 0.5, "edgecolor": "0.6"})
 
 
+def _plain(value: Any) -> str:
+    """A value as a reader writes it: Brian2's ``16. s`` as ``16 s``."""
+    return re.sub(r"(\d)\.(?=\s|$)", r"\1", str(value))
+
+
 def quick_caption(overrides: Mapping[str, Any], extra: str = "") -> str:
     """The caption of a ``--quick`` run: every value it changed (``QUICK``), and ``extra``."""
-    changed = ", ".join(f"{key} = {value}" for key, value in overrides.items())
+    changed = ", ".join(f"{key} = {_plain(value)}" for key, value in overrides.items())
     text = f"Quick run (--quick), not the full protocol: {changed or 'nothing changed'}."
     return f"{text} {extra}".strip()
 

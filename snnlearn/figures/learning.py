@@ -87,14 +87,16 @@ def alignment_angles(angles: Mapping[str, Mapping[str, Mapping[str, Sequence[flo
                 ax.plot(angle["epoch"], values, label=name, **ps.curve_style(i), lw=1.0)
             ps.reference(ax, 90, "chance", "90 deg: unrelated to the gradient")
             ax.set_xscale("symlog", linthresh=0.01)
-            ticks = [t for t in (0, 0.01, 0.1, 1, 10, 100) if t <= max(max(a["epoch"]) for a in by_learner.values())]
+            last = max(max(a["epoch"]) for a in by_learner.values())
+            ax.set_xlim(0, last * 1.05)
+            ticks = [t for t in (0, 0.01, 0.1, 1, 10, 100) if t <= last]
             ax.xaxis.set_major_locator(FixedLocator(ticks))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             ax.xaxis.set_minor_locator(NullLocator())
-            ax.set(title=f"{net}: {layer.replace('_', ' ')}", ylim=(0, 100),
+            ax.set(title=f"{net}: {layer.replace('_', ' ')}", ylim=(-3, 100),
                    xlabel=ps.label("epoch", "symlog axis") if net == list(angles)[-1] else "")
         row[0].set_ylabel(ps.label("angle to the true gradient", "deg"))
-    axes[0, 0].legend(loc="lower left")
+    axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0) if cols > len(layers[next(iter(angles))]) else None)
     return fig
 
 
@@ -166,8 +168,8 @@ def norms_per_layer(at_init: Mapping[str, Mapping[int, Sequence[float]]],
     depth; Nielsen's values (``paper[depth]``) on the ``paper_variant`` panel, each depth in its
     own line style and colour, matching the simulated depth, with its own legend entry."""
     fig, axes = ps.figure(1, len(at_init), panel=(4.0, 3.6), sharey=True)
+    depths = sorted({d for by in at_init.values() for d in by} | set(paper))  # one colour per depth everywhere
     for ax, (variant, by_depth) in zip(axes[0], at_init.items(), strict=True):
-        depths = sorted(set(by_depth) | (set(paper) if variant == paper_variant else set()))
         for depth in sorted(by_depth):
             norms = by_depth[depth]
             ax.plot(range(1, len(norms) + 1), norms, label=f"{depth} hidden", color=f"C{depths.index(depth)}",

@@ -110,8 +110,8 @@ def homeostasis_time(times_s: np.ndarray, rates: Mapping[str, np.ndarray], theta
                      theta_mV: np.ndarray, w_t: np.ndarray, w_mean: Mapping[str, np.ndarray],
                      band: tuple[float, float]) -> Figure:
     """Rows: each condition's rate of every neuron (same y scale, population mean and the band
-    around it); the adaptive threshold theta of every neuron; the mean incoming weight of every
-    neuron (both conditions). ``rates[label]``: sample x neuron at ``times_s`` (window centres)."""
+    around it); the adaptive threshold theta of every neuron; mean weights of groups of synapses
+    (``w_mean[label]`` at ``w_t``). ``rates[label]``: sample x neuron at ``times_s`` (window centres)."""
     n_rows = len(rates) + 2
     fig, axes = ps.figure(n_rows, 1, panel=(8.0, 2.2), sharex=True)
     top = max(float(np.max(r)) for r in rates.values()) * 1.05 or 1.0
@@ -130,11 +130,10 @@ def homeostasis_time(times_s: np.ndarray, rates: Mapping[str, np.ndarray], theta
     ax.legend(loc="upper left")
     ax = axes[len(rates) + 1, 0]
     for i, (label, w) in enumerate(w_mean.items()):
-        ax.plot(w_t, w, color=f"C{i}", lw=0.7, ls=ps.LINESTYLES[i % 4])
-        ax.plot([], [], color=f"C{i}", ls=ps.LINESTYLES[i % 4], label=f"{label}: each neuron")
-    ax.set(ylabel=ps.label("mean incoming w", "units of the leak conductance"),
-           xlabel=ps.label("time", "s"), title="mean weight onto each neuron (the sum is normalised)")
-    ax.legend(loc="upper right")
+        ax.plot(w_t, w, label=label, **ps.curve_style(i, hollow=True), lw=1.0)
+    ax.set(ylabel=ps.label("mean w", "leak conductance"), xlabel=ps.label("time", "s"),
+           title="mean weight of the synapses from the lowest- and highest-rate inputs")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.set_xlim(left=0)
     return fig
 
@@ -163,4 +162,31 @@ def weight_sums(sums: np.ndarray, total: float) -> Figure:
     ax.set(xlabel=ps.label("neuron", "index"), ylabel=ps.label("weight sum", "units of the leak conductance"),
            title="incoming weight sums at the end", xlim=(-0.5, len(sums) - 0.5))
     ax.legend()
+    return fig
+
+
+def raster_windows(groups: Mapping[str, tuple[np.ndarray, np.ndarray, int]],
+                   windows: Sequence[tuple[float, float]]) -> Figure:
+    """Spike rasters: one row per group (``(indices, times in s, group size)``, every neuron on the
+    axis), one column per time window (e.g. the first and the last second)."""
+    heights = [min(3.0, 0.8 + n / 25) for *_, n in groups.values()]
+    fig, axes = ps.figure(len(groups), len(windows), panel=(4.2, 1.0), sharex="col", squeeze=False,
+                          gridspec_kw={"height_ratios": heights})
+    fig.set_size_inches(4.2 * len(windows), 0.9 + sum(heights))
+    for r, (name, (i, t, n)) in enumerate(groups.items()):
+        for c, (t0, t1) in enumerate(windows):
+            ax = axes[r, c]
+            shown = (t >= t0) & (t < t1)
+            ax.plot(t[shown], i[shown], "|", color="k", ms=3 if n <= 50 else 1.5)
+            ax.set(ylim=(-0.5, n - 0.5), xlim=(t0, t1))
+            ax.grid(False)
+            ps.count_axis(ax, "y")
+            if c == 0:
+                ax.set_ylabel(f"{name}\n{ps.label('neuron', 'index')}")
+            if r == 0:
+                ax.set_title(f"{t0:g}-{t1:g} s")
+            ax.text(1.0, 1.0, f"{shown.sum() / max(n, 1) / (t1 - t0):.1f} Hz per neuron", transform=ax.transAxes,
+                    ha="right", va="bottom", fontsize=6, color="0.3")
+            if r == len(groups) - 1:
+                ax.set_xlabel(ps.label("time", "s"))
     return fig
