@@ -127,7 +127,8 @@ def run(ctx: RunContext) -> dict:
     ctx.savefig(accuracy_curves({k: ([n for n, _ in v], [a for _, a in v]) for k, v in curves.items()},
                                 "training examples seen", chance=1 / 10, criterion=p["criterion"],
                                 title="learning from a scalar reward vs backprop (each at its chosen rate)"),
-                "learning_curves.png", note="Rates: " + ", ".join(f"{k} {v:g}" for k, v in rates["lr_by_learner"].items())
+                "learning_curves.png",
+                note="Rates: " + ", ".join(f"{k} {v:g}" for k, v in rates["lr_by_learner"].items())
                 + f". Criterion: first curve point at or above {p['criterion']:g}.")
     return {**data.describe(), "test_accuracy_by_estimator": final,
             "accuracy_curve_by_estimator": {k: [{"examples": n, "accuracy": a} for n, a in v]

@@ -68,7 +68,8 @@ QUICK = {
 def check(ctx: RunContext) -> None:
     p, spec = ctx.params, ctx.model
     if NEURONS not in spec.groups or getattr(spec.groups[NEURONS].neuron, "name", None) != "adaptive_lif":
-        raise ConfigError(f"groups.{NEURONS}", "missing or not adaptive_lif", "this experiment needs the adaptive threshold")
+        raise ConfigError(f"groups.{NEURONS}", "missing or not adaptive_lif",
+                          "this experiment needs the adaptive threshold")
     if not 0 < float(p["raster_seconds"] / second) <= float(p["duration"] / second):
         raise ConfigError("raster_seconds", f"got {p['raster_seconds']}", "expected 0 < raster_seconds <= duration")
     syn = spec.synapses.get(SYNAPSES)

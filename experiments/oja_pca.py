@@ -170,7 +170,7 @@ def run(ctx: RunContext) -> dict:
         bcm_theta=bcm["theta"],
     )
     ctx.savefig(figures.oja(samples_oja, oja["cosine"], oja["norm"]), "oja.png",
-                note=f"Gaussian inputs, covariance spectrum {ctx.params['oja']['eigenvalues']}, eta {ctx.params['oja']['eta']:g}.")
+                note=f"Gaussian inputs, covariance spectrum {ctx.params['oja']['eigenvalues']}.")
     final = bcm["responses"][-1]
     b = ctx.params["bcm"]
     ctx.savefig(figures.bcm(samples_bcm, bcm["responses"], bcm["theta"], bcm_fixed_point(b), b["n_patterns"]),

@@ -167,8 +167,9 @@ def run(ctx: RunContext) -> dict:
                 "frequency.png", note="rmse: against all ten data points (both panels).")
     shown = {k: fitted[k] for k in FIGURE_FITS if k in fitted}
     ctx.savefig(frequency_dependence(freqs, lags, shown, SJOSTROM_2001, SJOSTROM_2001_SEM,
-                                     {k: fits[k]["rmse"] for k in shown}, data, "60 pairings: rules fitted to all ten points"),
-                "fits.png", note="Fitted by least squares (rulefit.fit_rule); _free_taus: the time constants fitted as well.")
+                                     {k: fits[k]["rmse"] for k in shown}, data,
+                                     "60 pairings: rules fitted to all ten points"),
+                "fits.png", note="Least-squares fits (rulefit.fit_rule); _free_taus: the time constants fitted too.")
     for name in changes:
         ctx.log(
             f"{name}: rmse {rmse[name]:.3f}, "

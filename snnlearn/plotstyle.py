@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import matplotlib
+import matplotlib.style
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -69,7 +70,7 @@ LINESTYLES = ("-", "--", "-.", ":")
 
 def use() -> None:
     """Apply :data:`RC` to matplotlib (done on import of this module)."""
-    matplotlib.rcParams.update(RC)
+    matplotlib.style.use(RC)
 
 
 use()
@@ -149,7 +150,8 @@ def reference(ax: Axes, value: float, kind: str, text: str, *, axis: str = "y", 
     line(value, label=text, **{**REFERENCE_STYLES[kind], **style})
 
 
-def reference_curve(ax: Axes, x: Sequence[float], y: Sequence[float], kind: str, text: str, **style: Any) -> None:
+def reference_curve(ax: Axes, x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, kind: str, text: str,
+                    **style: Any) -> None:
     """A reference curve (a published fit, a theory) in the style of its ``kind``, with its label."""
     ax.plot(x, y, label=text, **{**REFERENCE_STYLES[kind], **style})
 

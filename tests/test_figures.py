@@ -201,7 +201,8 @@ def test_memory_figure_writes_bytes_with_binary_prefixes():
     fig.canvas.draw()
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert any("KiB" in lbl for lbl in labels) and "formula" in ps.legend_labels(fig)
-    assert integer_ticks(fig.axes[0]) and [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["10", "100", "1,000"]
+    assert integer_ticks(fig.axes[0])
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["10", "100", "1,000"]
 
 
 def test_top_sources_histogram_has_chance():

@@ -232,8 +232,11 @@ def training_norms(during: Mapping[str, Mapping[str, object]], chance: float) ->
     return fig
 
 
-def memory_scaling(panels: Sequence[tuple[Mapping[str, Mapping[float, float]], str, str, Sequence[tuple[str, str, str]]]]
-                   ) -> Figure:
+#: one panel of :func:`memory_scaling`: (data, xlabel, title, lines)
+MemoryPanel = tuple[Mapping[str, Mapping[float, float]], str, str, Sequence[tuple[str, str, str]]]
+
+
+def memory_scaling(panels: Sequence[MemoryPanel]) -> Figure:
     """Bytes against a size, one panel each: ``(data, xlabel, title, lines)`` where ``data[key]``
     maps size -> bytes and each line is ``(key, label, kind)``, kind ``measured`` or a reference
     kind (``theory`` for a formula)."""

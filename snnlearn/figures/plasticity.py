@@ -100,7 +100,8 @@ def bcm(samples: np.ndarray, responses: np.ndarray, theta: np.ndarray, fixed_poi
     top.legend(ncol=2)
     bottom.plot(samples, theta, color="k", label="threshold theta")
     ps.reference(bottom, fixed_point, "theory", text)
-    bottom.set(ylabel=ps.label("threshold theta", "rate units (y^2 / y0)"), xlabel=ps.label("samples", "patterns shown"))
+    bottom.set(ylabel=ps.label("threshold theta", "rate units (y^2 / y0)"),
+               xlabel=ps.label("samples", "patterns shown"))
     ps.count_axis(bottom, "x")
     bottom.legend()
     return fig
@@ -146,7 +147,8 @@ def rate_spread(times_s: np.ndarray, cvs: Mapping[str, Sequence[float]], countin
     for i, (label, values) in enumerate(cvs.items()):
         ax.plot(times_s, values, label=f"{label} threshold", **ps.curve_style(i, hollow=False))
     ps.reference_curve(ax, times_s, counting_noise, "theory", "Poisson counting alone, equal rates: 1/sqrt(count)")
-    ax.set(xlabel=ps.label("time", "s, middle of each window"), ylabel=ps.label("CV of rates across neurons", "std/mean"),
+    ax.set(xlabel=ps.label("time", "s, middle of each window"),
+           ylabel=ps.label("CV of rates across neurons", "std/mean"),
            title="spread of firing rates", xlim=(0, None), ylim=(0, None))
     ax.legend()
     return fig

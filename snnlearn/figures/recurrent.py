@@ -14,7 +14,6 @@ from matplotlib.figure import Figure
 from .. import plotstyle as ps
 from ..plots import mean_band
 from ..recurrent_snn.memory import slopes
-from .learning import ACCURACY
 
 
 def cue_learning_curves(results: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
@@ -37,7 +36,7 @@ def cue_learning_curves(results: Mapping[str, Mapping[str, Sequence[Mapping[str,
     return fig
 
 
-def memory_against_steps(curves: Mapping[str, Mapping[str, float]], batch: int) -> Figure:
+def memory_against_steps(curves: Mapping[str, Mapping[int, float]], batch: int) -> Figure:
     """Peak bytes allocated by one update against the trial length T, one line per learner."""
     fig, axes = ps.figure(panel=(5.6, 4.0))
     ax = axes[0, 0]
@@ -45,7 +44,9 @@ def memory_against_steps(curves: Mapping[str, Mapping[str, float]], batch: int) 
     for i, (name, curve) in enumerate(curves.items()):
         ts, bs = zip(*sorted((int(k), v) for k, v in curve.items()), strict=True)
         steps |= set(ts)
-        ax.plot(ts, bs, label=f"{name} ({ps.format_bytes(slopes(curve)['bytes_per_step'])}/step)", **ps.curve_style(i))
+        per_step = slopes({float(k): v for k, v in curve.items()})["bytes_per_step"]
+        text = f"{name} ({ps.format_bytes(per_step)}/step)" if per_step is not None else name
+        ax.plot(ts, bs, label=text, **ps.curve_style(i))
     ps.bytes_axis(ax, "y")
     ps.count_axis(ax, "x", sorted(steps), log=True)
     ax.set(xlabel=ps.label("trial length T", "steps of 1 ms"),
@@ -65,7 +66,8 @@ def alignment_over_training(eprop: Mapping[str, Sequence[Mapping[str, Any]]], ba
                   marker="o")
     ps.reference(ax, 0.0, "chance", "0: orthogonal")
     ps.count_axis(ax, "x")
-    ax.set(xlabel=ps.label("training trials", "e-prop"), ylabel=ps.label("cosine(e-prop update, BPTT gradient)", "of W_in, W_rec"),
+    ax.set(xlabel=ps.label("training trials", "e-prop"),
+           ylabel=ps.label("cosine(e-prop update, BPTT gradient)", "of W_in, W_rec"),
            ylim=(-0.2, 1.0), title="gradient alignment")
     ax.legend()
     return fig
