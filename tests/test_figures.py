@@ -284,3 +284,13 @@ def test_recurrent_memory_and_curves():
     assert "chance (0.5)" in ps.legend_labels(fig) and "eprop (mean of 2)" in ps.legend_labels(fig)
     assert len(line_with(fig, "eprop (mean of 2)").get_xdata()) == 3
     assert_units(fig)
+
+
+def test_trials_to_criterion_marks_what_was_not_reached():
+    fig = learning.trials_to_criterion({"mstdpet": [120, None], "stdp": [60, 70]}, [160, 640],
+                                       {"mstdpet": None, "stdp": 0.1}, 3000, 0.8)
+    labels = ps.legend_labels(fig)
+    assert "trials run (3,000): x = not reached" in labels and "mstdpet (-), not reached at 1 size(s)" in labels
+    fig.canvas.draw()
+    assert integer_ticks(fig.axes[0], "x") and all("^" not in t.get_text() for t in fig.axes[0].get_yticklabels())
+    assert_units(fig)

@@ -302,3 +302,33 @@ def top_sources_diagram(examples: Mapping[str, Sequence[np.ndarray]], last: int,
         ax.plot([], [], c="tab:orange", marker="o", label=f"its top-{k} sources")
         ax.legend(loc="lower left", fontsize=6)
     return fig
+
+
+def trials_to_criterion(by_rule: Mapping[str, Sequence[int | None]], synapses: Sequence[int],
+                        slopes: Mapping[str, float | None], trials_run: int, criterion: float) -> Figure:
+    """Trials to criterion against the number of plastic synapses (log-log, the sizes as integer
+    ticks), one line per rule with its fitted slope in the legend; a rule that did not reach the
+    criterion at a size has no point there, and the trials run are drawn as the censoring line."""
+    from ..ratenet.variance_plots import slope_label
+
+    fig, axes = ps.figure(panel=(6.0, 4.2))
+    ax = axes[0, 0]
+    for i, (rule, trials) in enumerate(by_rule.items()):
+        points = [(x, t) for x, t in zip(synapses, trials, strict=True) if t is not None]
+        missing = len(synapses) - len(points)
+        text = slope_label(rule, slopes.get(rule)) + (f", not reached at {missing} size(s)" if missing else "")
+        style = ps.curve_style(i, hollow=False)
+        if points:
+            ax.plot(*zip(*points, strict=True), label=text, **style)
+        else:
+            ax.plot([], [], label=f"{rule}: never reached", **style)
+        censored = [x for x, t in zip(synapses, trials, strict=True) if t is None]
+        ax.plot(censored, [trials_run] * len(censored), ls="none", marker="x", color=style["color"], ms=8)
+    ps.reference(ax, trials_run, "control", f"trials run ({trials_run:,}): x = not reached")
+    ps.count_axis(ax, "x", synapses, log=True)
+    ps.count_axis(ax, "y", log=True)
+    ax.set(xlabel=ps.label("plastic synapses", "count, log axis"),
+           ylabel=ps.label("trials to criterion", "count, log axis"),
+           title=f"trials to {criterion:.0%} correct (legend: log-log slope)")
+    ax.legend()
+    return fig
