@@ -125,7 +125,7 @@ def run(ctx: RunContext) -> dict:
         ctx.log(f"{name}: test accuracy {final[name]:.3f}")
     to_criterion = {name: next((n for n, a in curve if a >= p["criterion"]), None) for name, curve in curves.items()}
     ctx.savefig(accuracy_curves({k: ([n for n, _ in v], [a for _, a in v]) for k, v in curves.items()},
-                                "training examples seen", chance=1 / 10, criterion=p["criterion"],
+                                "training examples seen (count)", chance=1 / 10, criterion=p["criterion"],
                                 title="learning from a scalar reward vs backprop (each at its chosen rate)"),
                 "learning_curves.png",
                 note="Rates: " + ", ".join(f"{k} {v:g}" for k, v in rates["lr_by_learner"].items())

@@ -179,7 +179,9 @@ def plot_histogram(ctx: RunContext, trained: dict, initial: dict, last: int) -> 
     p = ctx.params
     ctx.savefig(top_sources_histogram(trained, initial, last, p["top_k"]), "top5_histogram.png",
                 note=f"Importance: mean over {p['jacobian_inputs']} test inputs of |d h_last[j] / d h_k[i]|; "
-                     f"{p['seeds']} network(s) per skip mode.")
+                     f"{p['seeds']} network(s) per skip mode. Top sources on the identity path (same index) after "
+                     "training: " + ", ".join(f"{k} {s['top5_identity_path_fraction']:.0%}" for k, s in trained.items())
+                + " (with residual skips the identity path itself; otherwise chance).")
 
 
 if __name__ == "__main__":

@@ -164,6 +164,8 @@ class RunContext:
     backend_explicit: bool = False
     #: the ``QUICK`` overrides a ``--quick`` run applied (stated under its figures)
     quick_overrides: dict[str, Any] = field(default_factory=dict)
+    #: the experiment's ``QUICK_NOTE``: what the quick overrides mean for its results
+    quick_note: str = ""
     rng: np.random.Generator = field(init=False)
     started: float = field(default_factory=time.perf_counter)
 
@@ -176,15 +178,15 @@ class RunContext:
     def savefig(self, fig, name: str, note: str = "", formats: Sequence[str] = ()) -> Path:
         """Save a matplotlib figure as PNG atomically (:func:`snnlearn.plotstyle.save`) and close it.
 
-        A ``--quick`` run gets a caption line listing what ``QUICK`` changed, then ``note`` (say
-        what that means for the figure); a full run gets ``note`` alone. ``formats`` (and
+        A ``--quick`` run gets a caption line listing what ``QUICK`` changed and the experiment's
+        ``QUICK_NOTE`` (what that means), then ``note``; a full run gets ``note`` alone. ``formats`` (and
         ``SNNLEARN_FIGURES``) add vector copies (``pdf``, ``svg``) beside the PNG.
         """
         import matplotlib.pyplot as plt
 
         from . import config, plotstyle
 
-        text = plotstyle.quick_caption(self.quick_overrides, note) if self.quick else note
+        text = plotstyle.quick_caption(self.quick_overrides, f"{self.quick_note} {note}".strip()) if self.quick else note
         if text:
             plotstyle.caption(fig, text)
         path = atomic_write_bytes(self.path(name), plotstyle.save(fig, "png"))
@@ -283,7 +285,8 @@ def check_run(name: str, *, seed: int = 1, quick: bool = False, backend: str | N
     chosen = resolve_backend(chosen, explicit=backend is not None)
     ctx = RunContext(name=experiment_name(name), seed=seed, quick=quick, backend=chosen, out_dir=Path("."),
                      params=params, model=model, resume=resume, backend_explicit=backend is not None,
-                     quick_overrides=dict(getattr(module, "QUICK", {})) if quick else {})
+                     quick_overrides=dict(getattr(module, "QUICK", {})) if quick else {},
+                     quick_note=str(getattr(module, "QUICK_NOTE", "")) if quick else "")
     check: Callable[[RunContext], None] | None = getattr(module, "check", None)
     if check is not None:
         check(ctx)

@@ -116,8 +116,8 @@ def attack_grid(epsilons: Sequence[float], curves: Mapping[str, Mapping[str, Map
                 ax.plot(epsilons[:len(values)], values, label=name, zorder=3 + i, **ps.curve_style(i))
             ps.reference(ax, chance, "chance", f"chance ({chance:g})")
             ax.set_title(f"{attack_name}, {gradient.replace('_', ' ')}")
-            ax.set_ylim(-0.02, 1.02)
-            ax.legend(loc="upper right")
+            ax.set_ylim(-0.02, 1.12)
+            ax.legend(loc="best")
             if notes and (attack_name, gradient) in notes:
                 ps.note(ax, notes[(attack_name, gradient)], "lower left")
         row[0].set_ylabel(ACCURACY)

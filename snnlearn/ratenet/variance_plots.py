@@ -19,6 +19,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
 
+from .. import plotstyle as ps  # noqa: E402
+
 
 def _grid(n_panels: int) -> tuple[plt.Figure, np.ndarray]:
     cols = min(n_panels, 4)
@@ -29,7 +31,7 @@ def _grid(n_panels: int) -> tuple[plt.Figure, np.ndarray]:
     return fig, axes
 
 
-def size_axis(ax, sizes: Sequence[int], label: str = "N") -> None:
+def size_axis(ax, sizes: Sequence[int], label: str = "N (units in each layer the scan grows; log axis)") -> None:
     """A logarithmic size axis with the sizes as plain integer ticks (no 4x10^0)."""
     ax.set_xscale("log")
     ax.set_xticks(list(sizes), [str(int(n)) for n in sizes])
@@ -131,8 +133,9 @@ def plot_learning_curves(raw: dict, sizes: Sequence[int], scans: Sequence[str]) 
                 n = reached[0] if which == "smallest" else reached[-1]
                 curve = by_n[n]["curve"]
                 ax.plot(np.maximum(curve["updates"], 1), curve["loss"], label=f"{name} (N={n})")
-            ax.set(xscale="log", yscale="log", xlabel="updates (trials)",
-                   ylabel="generalisation loss", title=f"{scan}: {which} N")
+            ax.set(xscale="log", yscale="log", xlabel=ps.label("updates", "trials, log axis"),
+                   ylabel=ps.label("generalisation loss", "squared error, log axis"), title=f"{scan}: {which} N")
+            ps.count_axis(ax, "x", log=True)
             ax.grid(alpha=0.3, which="both")
             ax.legend(fontsize=6)
     fig.tight_layout()
