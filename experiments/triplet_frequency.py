@@ -62,7 +62,7 @@ PARAMS = {
 # the same protocol on a 5 ms grid: every spike time is a multiple of 5 ms, so the result is
 # identical and the 600 s of the 0.1 Hz condition take a fifth of the steps
 QUICK = {"simulation.dt": "5 ms"}
-QUICK_NOTE = "Every spike time is a multiple of 5 ms, so the result is that of the 0.1 ms step."
+QUICK_NOTE = "Every spike time is a multiple of 5 ms, so the result is that of the model file's 1 ms step."
 
 #: Sjostrom et al. (2001) Fig. 1D as used by Pfister & Gerstner (2006) Fig. 4:
 #: {dt in ms: {frequency in Hz: normalised weight change}}.

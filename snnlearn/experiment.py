@@ -186,7 +186,8 @@ class RunContext:
 
         from . import config, plotstyle
 
-        text = plotstyle.quick_caption(self.quick_overrides, f"{self.quick_note} {note}".strip()) if self.quick else note
+        extra = f"{self.quick_note} {note}".strip()
+        text = plotstyle.quick_caption(self.quick_overrides, extra) if self.quick else note
         if text:
             plotstyle.caption(fig, text)
         path = atomic_write_bytes(self.path(name), plotstyle.save(fig, "png"))
