@@ -27,7 +27,10 @@ first ``diehl_cook.examples`` test images, through
 finished ``diehl_cook`` run on the same data split
 exists (``diehl_cook.run``, or the latest under ``results/diehl_cook/``); otherwise it is
 skipped and the metrics say why.
-Metric: ``accuracy_vs_epsilon[attack][gradient][learner]``.
+Metric: ``accuracy_vs_epsilon[attack][gradient][learner]``. Read the feedback-path panels beside the
+white-box ones: FA keeps its accuracy under its feedback-path attack but falls like backprop under
+the white-box one, so its feedback is an ineffective attack direction, not robustness (the figure
+and ``finding`` say so wherever it happens).
 """
 
 from __future__ import annotations
