@@ -173,8 +173,7 @@ def run(ctx: RunContext) -> dict:
     fig = plots.curves([float(k) for k in by_rate], {"after learning": list(by_rate.values()),
                                                      "first sample (before the weights move)": list(initial.values())},
                        "input rate (Hz)", "output rate (Hz)", "Song et al. Fig. 3: output rate against input rate",
-                       marker="o")
-    fig.axes[0].set_xticks([float(k) for k in by_rate], list(by_rate))
+                       marker="o", xticks=[float(k) for k in by_rate])
     ctx.savefig(fig, "output_vs_input_rate.png",
                 note=f"After learning: the last {float(p['rate_window'] / second):g} s of each training.")
     late_bimodality = [bimodality(w, w_max) for w in late]

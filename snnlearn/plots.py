@@ -87,8 +87,9 @@ def weight_traces(times_s: Sequence[float], traces: np.ndarray, labels: Sequence
 
 def curves(x: Mapping[str, Sequence[float]] | Sequence[float], ys: Mapping[str, Sequence[float]],
            xlabel: str, ylabel: str, title: str = "", logx: bool = False, logy: bool = False,
-           marker: str = "") -> Figure:
-    """Several named curves on one axis (learning curves, rate over time, variance vs size)."""
+           marker: str = "", xticks: Sequence[float] | None = None) -> Figure:
+    """Several named curves on one axis (learning curves, rate over time, variance vs size);
+    ``xticks``: ticks at exactly these values (e.g. the conditions run)."""
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for name, y in ys.items():
         xs = x[name] if isinstance(x, Mapping) else x
@@ -98,6 +99,8 @@ def curves(x: Mapping[str, Sequence[float]] | Sequence[float], ys: Mapping[str, 
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
+    if xticks is not None:
+        ax.set_xticks(list(xticks), [f"{v:g}" for v in xticks])
     if len(ys) > 1:
         ax.legend(fontsize=8)
     ax.grid(alpha=0.3)

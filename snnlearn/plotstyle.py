@@ -52,7 +52,6 @@ RC: dict[str, Any] = {
     "axes.spines.right": False,
     "lines.markersize": 4,
     "legend.framealpha": 0.85,
-    "figure.constrained_layout.use": True,
 }
 
 #: kind of reference -> line style; every kind is drawn with a legend entry
@@ -78,8 +77,10 @@ use()
 
 def figure(nrows: int = 1, ncols: int = 1, *, panel: tuple[float, float] = (4.6, 3.4),
            **kwargs: Any) -> tuple[Figure, np.ndarray]:
-    """A figure of ``nrows x ncols`` panels of ``panel`` inches each; axes always 2-D."""
+    """A figure of ``nrows x ncols`` panels of ``panel`` inches each (constrained layout); axes
+    always 2-D."""
     kwargs.setdefault("squeeze", False)
+    kwargs.setdefault("layout", "constrained")
     fig, axes = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows), **kwargs)
     return fig, axes
 
