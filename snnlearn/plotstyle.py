@@ -128,8 +128,8 @@ def format_bytes(n: float) -> str:
     for size, unit in _BINARY:
         if abs(n) >= size:
             value = n / size
-            return f"{value:.3g} {unit}" if unit != "B" else f"{int(round(n))} B"
-    return f"{n:g} B"
+            return f"{value:.3g} {unit}"
+    return f"{n:.3g} B"
 
 
 def bytes_axis(ax: Axes, which: str = "y") -> None:
