@@ -189,12 +189,12 @@ def rate_half(ctx: RunContext) -> dict:
                               "trace Cov / |grad|^2 (legend: log-log slope against N)", "slope",
                               theory=True), "normalized_variance.png")
         ctx.savefig(plot_by_n(variance, "cos_true", "cos_true_ci", sizes, "cosine to the true gradient (mean)",
-                              "mean cosine of one update to the true gradient", logy=False),
-                    "cosine.png")
+                              "mean cosine of one update to the true gradient", logy=False), "cosine.png")
         ctx.savefig(plot_bias_variance(variance, sizes), "bias_variance.png")
     if learning:
         ctx.savefig(plot_by_n(learning, "time", "log_ci", lsizes, "updates to target (trials, log axis)",
-                              "learning time at the best rate (legend: log-log slope)", "slope", count_y=True),
+                              "learning time at the best rate (legend: slope)", "slope",
+                              count_max=p["learning"]["max_updates"]),
                     "learning_time.png")
         ctx.savefig(plot_learning_curves(learning_raw, lsizes, list(learning)),
                     "learning_curves.png")

@@ -63,14 +63,18 @@ def slope_label(name: str, slope: float | None) -> str:
 
 def plot_by_n(summaries: dict, key: str, ci_key: str, sizes: Sequence[int], ylabel: str,
               title: str, slope_key: str | None = None, theory: bool = False, logy: bool = True,
-              count_y: bool = False) -> plt.Figure:
-    """One panel per scan (log size axis; log y unless ``logy`` is False, on integer ticks when
-    ``count_y``: a number of updates), one line per learner (fitted slope in the legend)."""
+              count_max: float | None = None) -> plt.Figure:
+    """One panel per scan (log size axis; log y unless ``logy`` is False), one line per learner
+    (fitted slope in the legend). ``count_max``: y is a count (of updates) censored there, drawn
+    on integer ticks with its band kept inside [1, count_max] and the censoring line drawn."""
     fig, axes = _grid(len(summaries))
     for ax, (scan, s) in zip(axes.flat, summaries.items(), strict=False):
         for i, (name, values) in enumerate(s[key].items()):
             means = [values[str(n)] for n in sizes]
             cis = [(s[ci_key].get(name) or {}).get(str(n)) for n in sizes]
+            if count_max is not None:
+                cis = [None if ci is None else [None if b is None else min(max(b, 1.0), count_max) for b in ci]
+                       for ci in cis]
             _band(ax, sizes, means, cis, slope_label(name, s[slope_key][name]) if slope_key else name,
                   logy, color=f"C{i % 10}", ls="-" if i < 10 else "--")
         if theory:
@@ -80,7 +84,8 @@ def plot_by_n(summaries: dict, key: str, ci_key: str, sizes: Sequence[int], ylab
                     label="units + 1")
         size_axis(ax, sizes)
         ax.set(yscale="log" if logy else "linear", ylabel=ylabel, title=scan)
-        if count_y:
+        if count_max is not None:
+            ps.reference(ax, count_max, "control", f"censored at {count_max:,.0f} updates")
             ps.count_axis(ax, "y", log=True)
         if not logy:
             ax.axhline(0, color="0.6", lw=0.8)
