@@ -236,7 +236,7 @@ def plot(ctx: RunContext, mlp: dict, rnn: dict, stdp: dict) -> None:
     ctx.savefig(memory_scaling(panels), "memory_scaling.png",
                 note=f"The local trace rule keeps pre/post traces ({rnn['local_formula'][r['steps'][0]]:,} B), "
                      "but one step also allocates its weight-shaped update (two outer products and their difference, "
-                     "3 x 8 x n_hidden x max(n_in, n_hidden) B), which is what the measurement sees; both are "
+                     "3 x 8 x n_hidden x max(n_in, n_hidden) B), which the measurement sees (within ~5%); both are "
                      "constant in T. Brian2 state: " + ", ".join(stdp["stdp_synapse_variables"]) + " per synapse.")
 
 
