@@ -75,6 +75,7 @@ def alignment_angles(angles: Mapping[str, Mapping[str, Mapping[str, Sequence[flo
     layers = {net: [k for k in next(iter(by.values())) if k != "epoch"] for net, by in angles.items()}
     cols = max(len(v) for v in layers.values())
     fig, axes = ps.figure(len(angles), cols, panel=(3.8, 3.0), sharey=True)
+    skipped: set[str] = set()
     for row, (net, by_learner) in zip(axes, angles.items(), strict=True):
         for ax in row[len(layers[net]):]:
             ax.set_visible(False)
@@ -83,7 +84,8 @@ def alignment_angles(angles: Mapping[str, Mapping[str, Mapping[str, Sequence[flo
             for i, (name, angle) in enumerate(by_learner.items()):
                 values = np.asarray(angle[layer], dtype=float)
                 if np.all(np.isnan(values)):
-                    continue  # no hidden update (output only): nothing to draw
+                    skipped.add(name)  # no hidden update (output only): nothing to draw
+                    continue
                 ax.plot(angle["epoch"], values, label=name, **ps.curve_style(i), lw=1.0)
             ps.reference(ax, 90, "chance", "90 deg: unrelated to the gradient")
             ax.set_xscale("symlog", linthresh=0.01)
@@ -96,7 +98,12 @@ def alignment_angles(angles: Mapping[str, Mapping[str, Mapping[str, Sequence[flo
             ax.set(title=f"{net}: {layer.replace('_', ' ')}", ylim=(-3, 100),
                    xlabel=ps.label("epoch", "symlog axis") if net == list(angles)[-1] else "")
         row[0].set_ylabel(ps.label("angle to the true gradient", "deg"))
-    axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0) if cols > len(layers[next(iter(angles))]) else None)
+    for name in sorted(skipped):
+        axes[0, 0].plot([], [], ls="none", label=f"{name}: no hidden update (not drawn)")
+    if cols > len(layers[next(iter(angles))]):  # the first row has empty panels: the legend goes there
+        fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper right", bbox_to_anchor=(0.9, 0.95))
+    else:
+        axes[0, 0].legend(loc="lower left")
     return fig
 
 
