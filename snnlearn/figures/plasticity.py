@@ -44,7 +44,7 @@ def stdp_window(lags_ms: np.ndarray, dw: np.ndarray, fitted: Mapping[str, float 
         ax.set(xlabel=ps.label("dt = t_post - t_pre", "ms"),
                ylabel=ps.label("relative change after the protocol", "dw / w_init"),
                title=f"beside Bi & Poo's window ({published['n_pairings']:g} pairings at 1 Hz)")
-        ax.legend()
+        ax.legend(loc="lower right")
     return fig
 
 
