@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from snnlearn import plots
 from snnlearn.cli import script_main
 from snnlearn.errors import ConfigError, one_of
 from snnlearn.experiment import RunContext
+from snnlearn.figures.learning import accuracy_curves
 from snnlearn.ratenet import (
     REGRESSION_LOSS,
     Adam,
@@ -124,10 +124,12 @@ def run(ctx: RunContext) -> dict:
         curves[name], final[name] = train_one(ctx, name, data, ctx.seed, rates["lr_by_learner"][name])
         ctx.log(f"{name}: test accuracy {final[name]:.3f}")
     to_criterion = {name: next((n for n, a in curve if a >= p["criterion"]), None) for name, curve in curves.items()}
-    ctx.savefig(plots.curves({k: [n for n, _ in v] for k, v in curves.items()},
-                             {k: [a for _, a in v] for k, v in curves.items()},
-                             "training examples seen", "test accuracy", "learning from a scalar reward vs backprop"),
-                "learning_curves.png")
+    ctx.savefig(accuracy_curves({k: ([n for n, _ in v], [a for _, a in v]) for k, v in curves.items()},
+                                "training examples seen (count)", chance=1 / 10, criterion=p["criterion"],
+                                title="learning from a scalar reward vs backprop (each at its chosen rate)"),
+                "learning_curves.png",
+                note="Rates: " + ", ".join(f"{k} {v:g}" for k, v in rates["lr_by_learner"].items())
+                + f". Criterion: first curve point at or above {p['criterion']:g}.")
     return {**data.describe(), "test_accuracy_by_estimator": final,
             "accuracy_curve_by_estimator": {k: [{"examples": n, "accuracy": a} for n, a in v]
                                             for k, v in curves.items()},

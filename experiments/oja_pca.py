@@ -16,18 +16,19 @@ BCM's ``1 - mean response / max response`` over the patterns, at most ``1 - 1/n_
 
 Both use the rate forms of the rules (:func:`snnlearn.rules.hebbian.oja_step`,
 :func:`~snnlearn.rules.hebbian.bcm_step`), which are the same equations as the spiking rules
-``oja`` and ``bcm``. Figures: oja.png (cosine to PC1 and |w| during learning), bcm.png
-(response to each pattern and the threshold during learning).
+``oja`` and ``bcm``. Figures: oja.png (cosine to PC1 and |w| during learning, with their fixed
+point 1), bcm.png (response to each pattern, and on its own axis the threshold, during learning,
+with the selective fixed point y = theta = n_patterns y0: metric ``bcm_fixed_point``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from snnlearn import plots
 from snnlearn.cli import script_main
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
+from snnlearn.figures import plasticity as figures
 from snnlearn.rules.hebbian import bcm_step, oja_step
 
 PARAMS = {
@@ -103,7 +104,7 @@ def run_oja(p: dict, rng: np.random.Generator, record_every: int) -> dict:
     pc1 = rotation[:, 0]
     inputs = (rng.normal(size=(p["samples"], n)) * np.sqrt(eigenvalues)) @ rotation.T
     w = 0.1 * rng.normal(size=n)
-    cosine, norm = [], []
+    cosine, norm = [abs(w @ pc1) / np.linalg.norm(w)], [np.linalg.norm(w)]  # from sample 0
     for k, x in enumerate(inputs):
         w = oja_step(w, x, p["eta"])
         if (k + 1) % record_every == 0:
@@ -124,7 +125,7 @@ def run_bcm(p: dict, rng: np.random.Generator, record_every: int) -> dict:
     patterns /= np.linalg.norm(patterns, axis=1, keepdims=True)
     w = rng.uniform(0.1, 0.3, size=p["n_inputs"])
     theta = 0.0
-    responses, thresholds = [], []
+    responses, thresholds = [np.maximum(patterns @ w, 0.0)], [theta]  # from sample 0
     for k, shown in enumerate(rng.integers(p["n_patterns"], size=p["samples"])):
         w, theta, _ = bcm_step(w, theta, patterns[shown], p["eta"], p["tau_theta"], p["y0"])
         if (k + 1) % record_every == 0:
@@ -138,6 +139,13 @@ def run_bcm(p: dict, rng: np.random.Generator, record_every: int) -> dict:
     }
 
 
+def bcm_fixed_point(p: dict) -> float:
+    """The selective fixed point of BCM: a neuron answering one of n patterns (shown equally often)
+    with y has theta = E[y^2] / y0 = y^2 / (n y0), and its weights stop moving when y = theta, so
+    y = theta = n y0."""
+    return float(p["n_patterns"] * p["y0"])
+
+
 def selectivity(responses: np.ndarray) -> float:
     """BCM (1982): 1 - mean / max of a neuron's responses to the patterns (0 if all are 0)."""
     top = float(np.max(responses))
@@ -148,8 +156,8 @@ def run(ctx: RunContext) -> dict:
     every = ctx.params["record_every"]
     oja = run_oja(ctx.params["oja"], ctx.rng, every)
     bcm = run_bcm(ctx.params["bcm"], ctx.rng, every)
-    samples_oja = every * np.arange(1, oja["cosine"].size + 1)
-    samples_bcm = every * np.arange(1, bcm["theta"].size + 1)
+    samples_oja = every * np.arange(oja["cosine"].size)
+    samples_bcm = every * np.arange(bcm["theta"].size)
     ctx.save_arrays(
         "hebbian.npz",
         oja_w=oja["w"],
@@ -161,30 +169,13 @@ def run(ctx: RunContext) -> dict:
         bcm_responses=bcm["responses"],
         bcm_theta=bcm["theta"],
     )
-    ctx.savefig(
-        plots.curves(
-            samples_oja,
-            {"|cos(w, PC1)|": oja["cosine"], "|w|": oja["norm"]},
-            "samples",
-            "value",
-            "Oja's rule: w converges to the unit principal component",
-        ),
-        "oja.png",
-    )
+    ctx.savefig(figures.oja(samples_oja, oja["cosine"], oja["norm"]), "oja.png",
+                note=f"Gaussian inputs, covariance spectrum {ctx.params['oja']['eigenvalues']}.")
     final = bcm["responses"][-1]
-    ctx.savefig(
-        plots.curves(
-            samples_bcm,
-            {
-                **{f"pattern {k}": bcm["responses"][:, k] for k in range(final.size)},
-                "threshold theta": bcm["theta"],
-            },
-            "samples",
-            "response y",
-            f"BCM: selectivity {selectivity(final):.2f}",
-        ),
-        "bcm.png",
-    )
+    b = ctx.params["bcm"]
+    ctx.savefig(figures.bcm(samples_bcm, bcm["responses"], bcm["theta"], bcm_fixed_point(b), b["n_patterns"]),
+                "bcm.png", note=f"Selectivity {selectivity(final):.2f} (at most {1 - 1 / b['n_patterns']:.2f}). At the "
+                "fixed point the neuron answers one pattern only, with y = theta = E[y^2] / y0 = n_patterns y0.")
     n_patterns = ctx.params["bcm"]["n_patterns"]
     return {
         "cosine_to_pc1": float(oja["cosine"][-1]),
@@ -195,6 +186,7 @@ def run(ctx: RunContext) -> dict:
         "bcm_preferred_pattern": int(np.argmax(final)),
         "bcm_responses": final.tolist(),
         "bcm_threshold": float(bcm["theta"][-1]),
+        "bcm_fixed_point": bcm_fixed_point(ctx.params["bcm"]),
         "bcm_pattern_overlap_mean": float(
             np.mean((bcm["patterns"] @ bcm["patterns"].T)[np.triu_indices(n_patterns, 1)])
         ),

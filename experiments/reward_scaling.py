@@ -34,10 +34,6 @@ import copy
 import time
 from collections.abc import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 from brian2 import ms, mV
 
@@ -45,12 +41,12 @@ from snnlearn.cli import script_main
 from snnlearn.engine import backend_session, resolve_backend
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext, models_dir
+from snnlearn.figures.learning import trials_to_criterion as trials_figure
 from snnlearn.overrides import apply_to_model
 from snnlearn.params import parse_quantity
 from snnlearn.protocols.choice import DEFAULTS, check_params, run_choice
 from snnlearn.protocols.choice import trials_to_criterion as choice_trials_to_criterion
 from snnlearn.ratenet.variance import loglog_slope
-from snnlearn.ratenet.variance_plots import slope_label
 from snnlearn.results import atomic_write_json
 from snnlearn.spec import load_model_dict, parse_model
 from snnlearn.tasks.digits import FEEDFORWARD, DigitPresenter, Protocol, fit_model
@@ -216,17 +212,10 @@ def spiking_half(ctx: RunContext) -> dict:
         ctx.log(f"spiking {label} ({n_synapses} synapses): trials to criterion "
                 + ", ".join(f"{rule} {by_n[label]}" for rule, by_n in by_rule.items()))
     slopes = {rule: loglog_slope(synapses, list(by_n.values())) for rule, by_n in by_rule.items()}
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for rule, by_n in by_rule.items():
-        points = [(x, t) for x, t in zip(synapses, by_n.values(), strict=True) if t is not None]
-        if points:
-            ax.plot(*zip(*points, strict=True), marker="o", label=slope_label(rule, slopes[rule]))
-    ax.axhline(sp["trials"], color="k", ls=":", lw=0.8, label="trials run (not reached above)")
-    ax.set(xscale="log", yscale="log", xlabel="plastic synapses", ylabel="trials to criterion",
-           title=f"trials to {sp['criterion']:.0%} correct (legend: log-log slope)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7)
-    ctx.savefig(fig, "trials_to_criterion.png")
+    ctx.savefig(trials_figure({rule: list(by_n.values()) for rule, by_n in by_rule.items()}, synapses, slopes,
+                              sp["trials"], sp["criterion"]), "trials_to_criterion.png",
+                note="Sizes: " + ", ".join(f"{k} ({s['plastic_synapses']:,} synapses)" for k, s in sizes.items())
+                + ". Reward rules: the last curve_window trials rewarded; STDP: patterns with a prototype.")
     return {"trials_to_criterion_by_n": by_rule,
             "trials_to_criterion_slope_by_rule": slopes,
             "trials_to_criterion_censored_at": sp["trials"],

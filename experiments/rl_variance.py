@@ -185,16 +185,16 @@ def rate_half(ctx: RunContext) -> dict:
         learning[scan] = summarise_learning(p, scan, learning_raw[scan], confidence)
     sizes, lsizes = p["sizes"], p["learning"]["sizes"]
     if variance:
-        ctx.savefig(plot_by_n(variance, "nvar", "nvar_log_ci", sizes, "normalized variance",
+        ctx.savefig(plot_by_n(variance, "nvar", "nvar_log_ci", sizes, "normalized variance (log axis)",
                               "trace Cov / |grad|^2 (legend: log-log slope against N)", "slope",
                               theory=True), "normalized_variance.png")
-        ctx.savefig(plot_by_n(variance, "cos_true", "cos_true_ci", sizes, "cosine to the true gradient",
-                              "mean cosine of one update to the true gradient", logy=False),
-                    "cosine.png")
+        ctx.savefig(plot_by_n(variance, "cos_true", "cos_true_ci", sizes, "cosine to the true gradient (mean)",
+                              "mean cosine of one update to the true gradient", logy=False), "cosine.png")
         ctx.savefig(plot_bias_variance(variance, sizes), "bias_variance.png")
     if learning:
-        ctx.savefig(plot_by_n(learning, "time", "log_ci", lsizes, "updates to target",
-                              "learning time at the best rate (legend: log-log slope)", "slope"),
+        ctx.savefig(plot_by_n(learning, "time", "log_ci", lsizes, "updates to target (trials, log axis)",
+                              "learning time at the best rate (legend: slope)", "slope",
+                              count_max=p["learning"]["max_updates"]),
                     "learning_time.png")
         ctx.savefig(plot_learning_curves(learning_raw, lsizes, list(learning)),
                     "learning_curves.png")

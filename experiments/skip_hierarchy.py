@@ -24,15 +24,12 @@ dense) the same count is the chance control (sources that happen to share the ta
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 from snnlearn.cli import script_main
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
+from snnlearn.figures.learning import top_sources_diagram, top_sources_histogram
 from snnlearn.ratenet import (
     Architecture,
     identity_path_fraction,
@@ -174,41 +171,17 @@ def finding(trained: dict, initial: dict, last: int) -> str:
 
 
 def plot_diagram(ctx: RunContext, examples: dict, last: int, k: int) -> None:
-    """The essay's picture: layers as columns, one last-layer neuron, its top-k sources marked."""
-    fig, axes = plt.subplots(1, len(examples), figsize=(4.5 * len(examples), 4), squeeze=False)
-    for ax, (skip, importance) in zip(axes[0], examples.items(), strict=True):
-        n_last = importance[0].shape[0]
-        target = int(np.argmax(importance[last - 1].sum(axis=1)))  # a well-connected neuron
-        target_y = target / max(n_last - 1, 1)
-        scores = np.concatenate([importance[layer][target] for layer in range(1, last)])
-        threshold = np.sort(scores)[-k]
-        for layer in range(1, last):
-            ys = np.linspace(0, 1, len(importance[layer][target]))
-            chosen = ys[importance[layer][target] >= threshold]
-            ax.scatter(np.full(len(ys), layer), ys, s=10, c="lightgray")
-            for y in chosen:
-                ax.plot([layer, last], [y, target_y], c="tab:orange", lw=0.8)
-            ax.scatter(np.full(len(chosen), layer), chosen, s=30, c="tab:orange")
-        ax.scatter(np.full(n_last, last), np.linspace(0, 1, n_last), s=10, c="lightgray")
-        ax.scatter([last], [target_y], s=50, c="tab:blue")
-        ax.set(title=f"skip={skip}: neuron {target} of layer {last}", xlabel="hidden layer",
-               xticks=range(1, last + 1), yticks=[])
-    ctx.savefig(fig, "top5_diagram.png")
+    ctx.savefig(top_sources_diagram(examples, last, k), "top5_diagram.png",
+                note="Each panel: the best-connected neuron of the last hidden layer and its top sources.")
 
 
 def plot_histogram(ctx: RunContext, trained: dict, initial: dict, last: int) -> None:
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
-    width = 0.8 / len(trained)
-    for ax, summary, title in ((axes[0], trained, "after training"),
-                               (axes[1], initial, "at initialisation")):
-        for i, (skip, s) in enumerate(summary.items()):
-            ax.bar(np.arange(1, last) + (i - (len(summary) - 1) / 2) * width,
-                   s["top5_fraction_by_layer"], width, label=f"skip={skip}")
-        ax.axhline(1.0 / (last - 1), c="k", ls=":", label="chance")
-        ax.set(xlabel="layer of a top-5 source", title=title, xticks=range(1, last))
-    axes[0].set_ylabel(f"fraction of top-5 sources of layer {last} neurons")
-    axes[0].legend(fontsize=8)
-    ctx.savefig(fig, "top5_histogram.png")
+    p = ctx.params
+    ctx.savefig(top_sources_histogram(trained, initial, last, p["top_k"]), "top5_histogram.png",
+                note=f"Importance: mean over {p['jacobian_inputs']} test inputs of |d h_last[j] / d h_k[i]|; "
+                     f"{p['seeds']} network(s) per skip mode. Top sources on the identity path (same index) after "
+                     "training: " + ", ".join(f"{k} {s['top5_identity_path_fraction']:.0%}" for k, s in trained.items())
+                + " (with residual skips the identity path itself; otherwise chance).")
 
 
 if __name__ == "__main__":

@@ -76,6 +76,7 @@ QUICK = {
     "synapses.feedforward.rule.a_plus": 0.02,
     "synapses.feedforward.rule.a_minus": 0.021,
 }
+QUICK_NOTE = "Learning rates 4x the paper's (A+ 0.005, A- 0.00525), 120 s instead of 4000 s."
 
 
 def check(ctx: RunContext) -> None:
@@ -153,23 +154,28 @@ def run(ctx: RunContext) -> dict:
               "out": (np.zeros(len(main["out_t"][-1]), dtype=int), main["out_t"][-1])}
     ctx.save_arrays("spikes.npz", **{f"{group}_{key}": value for group, (i, t) in raster.items()
                                      for key, value in (("i", i), ("t", t))})
-    ctx.savefig(plots.raster(raster, title=f"last {p['raster_seconds']:g} s of training"), "raster.png")
-    ctx.savefig(plots.weight_histogram_over_time(times, weights, w_max), "weight_histogram_over_time.png")
+    sizes, unit = {"inputs": spec.groups["inputs"].n, "out": spec.groups["out"].n}, "fraction of g_max"
+    ctx.savefig(plots.raster(raster, title=f"last {p['raster_seconds']:g} s of training at {first:g} Hz input",
+                             sizes=sizes), "raster.png")
+    ctx.savefig(plots.weight_histogram_over_time(times, weights, w_max, unit=unit), "weight_histogram_over_time.png")
     title = f"final weights (bimodality {bimodality(final_w, w_max):.2f})"
-    ctx.savefig(plots.weight_histogram(final_w, w_max, title=title), "weight_histogram_final.png")
+    ctx.savefig(plots.weight_histogram(final_w, w_max, title=title, unit=unit), "weight_histogram_final.png")
     sample = ctx.rng.choice(weights.shape[1], size=min(p["sample_synapses"], weights.shape[1]), replace=False)
-    ctx.savefig(plots.weight_traces(times, weights[:, sample],
-                                    bands={"mean": weights.mean(axis=1)}), "weight_traces.png")
+    ctx.savefig(plots.weight_traces(times, weights[:, sample], bands={"mean": weights.mean(axis=1)}, unit=unit),
+                "weight_traces.png", note=f"{len(sample)} synapses drawn at random; sampled every {sample_s:g} s.")
     ctx.savefig(plots.curves({f"{k:g} Hz input": sample_s * np.arange(1, len(v) + 1) for k, v in rates.items()},
-                             {f"{k:g} Hz input": v for k, v in rates.items()}, "time (s)",
-                             "output rate (Hz)", "output rate during learning"), "output_rate.png")
+                             {f"{k:g} Hz input": v for k, v in rates.items()}, "time (s)", "output rate (Hz)",
+                             "output rate during learning", marker="o"), "output_rate.png",
+                note=f"Spike counts in windows of {sample_s:g} s, drawn at the end of each window.")
     by_rate = {f"{k:g}": float(v[-max(1, int(round(window * n_chunks[k] / n_chunks[first]))):].mean())
                for k, v in rates.items()}
     initial = {f"{k:g}": float(v[0]) for k, v in rates.items()}
-    ctx.savefig(plots.curves([float(k) for k in by_rate], {"after learning": list(by_rate.values()),
-                                                           "first sample": list(initial.values())},
-                             "input rate (Hz)", "output rate (Hz)", "Song et al. Fig. 3", marker="o"),
-                "output_vs_input_rate.png")
+    fig = plots.curves([float(k) for k in by_rate], {"after learning": list(by_rate.values()),
+                                                     "first sample (before the weights move)": list(initial.values())},
+                       "input rate (Hz)", "output rate (Hz)", "Song et al. Fig. 3: output rate against input rate",
+                       marker="o", xticks=[float(k) for k in by_rate])
+    ctx.savefig(fig, "output_vs_input_rate.png",
+                note=f"After learning: the last {float(p['rate_window'] / second):g} s of each training.")
     late_bimodality = [bimodality(w, w_max) for w in late]
     width_theory = (additive_stdp_peak_width(rule.a_plus, rule.a_minus, float(rule.tau_plus / second),
                                              float(rule.tau_minus / second))

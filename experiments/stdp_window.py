@@ -29,7 +29,8 @@ holds the ratios model / experiment of both time constants, both amplitudes, the
 A- / A+ and the ratio of the areas A- tau- / (A+ tau+) (the balance of depression and
 potentiation for uncorrelated spikes; 0.70 in the data).
 
-Figure: window.png (dw per pairing against dt, with the fits).
+Figure: window.png (left: dw per pairing against dt, with the fits; right: the relative change
+after 60 pairings beside Bi & Poo's published window).
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import curve_fit
 
-from snnlearn import plots
 from snnlearn.cli import script_main
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
+from snnlearn.figures.plasticity import stdp_window
 from snnlearn.pairing import Pairing, pairing_trains, run_spike_trains, weight_changes
 
 MODEL = "stdp_pairing"
@@ -152,7 +153,11 @@ def run(ctx: RunContext) -> dict:
     }
     ctx.save_arrays("window.npz", lag_ms=lags, dw_per_pairing=dw, w_final=result.weights[SYNAPSE])
 
-    ctx.savefig(_window_figure(rule.name, lags, dw, fitted), "window.png")
+    w_init, n = _w_init(spec), BI_POO["n_pairings"]
+    relative = dw * n / w_init if np.isfinite(w_init) and w_init > 0 else None
+    ctx.savefig(stdp_window(lags, dw, fitted, rule.name, relative, BI_POO, "Bi & Poo 2001 fit"), "window.png",
+                note=f"Right: the model's change per pairing x {n} / w_init (pairings adding linearly) beside the "
+                     "exponentials fitted to Bi & Poo's (1998) data (their individual points are not bundled).")
     return {
         **{f"fitted_{k}": v for k, v in fitted.items()},
         "rule": rule.name,
@@ -166,33 +171,6 @@ def run(ctx: RunContext) -> dict:
         "n_pairings": p["n_pairings"],
         "simulated_seconds": result.duration_s,
     }
-
-
-def _window_figure(rule_name: str, lags: np.ndarray, dw: np.ndarray, fitted: dict):
-    """Measured points and the two fitted exponentials."""
-    x = {"measured": lags}
-    y = {"measured": dw}
-    for label, sign, a, tau in (
-        ("fit dt > 0", 1.0, fitted["a_plus"], fitted["tau_plus_ms"]),
-        ("fit dt < 0", -1.0, fitted["a_minus"], fitted["tau_minus_ms"]),
-    ):
-        if a is not None:
-            x[label] = sign * np.linspace(0.5, np.abs(lags).max(), 200)
-            y[label] = sign * a * np.exp(-np.abs(x[label]) / tau)
-    title = (
-        f"{rule_name}: tau+ {fitted['tau_plus_ms'] or float('nan'):.1f} ms, "
-        f"tau- {fitted['tau_minus_ms'] or float('nan'):.1f} ms"
-    )
-    fig = plots.curves(
-        x, y, "dt = t_post - t_pre (ms)", "weight change per pairing", title, marker="o"
-    )
-    ax = fig.axes[0]
-    ax.lines[0].set_linestyle("none")
-    for line in ax.lines[1:]:
-        line.set_marker("")
-    ax.axhline(0, color="0.6", lw=0.8)
-    ax.legend(fontsize=8)
-    return fig
 
 
 def _w_init(spec) -> float:

@@ -26,20 +26,16 @@ from __future__ import annotations
 
 import time
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from snnlearn.analysis import mean_confidence_interval
 from snnlearn.cli import script_main
 from snnlearn.experiment import RunContext
-from snnlearn.plots import mean_band
+from snnlearn.figures import recurrent as figures
 from snnlearn.ratenet import make_learner, make_loss
 from snnlearn.ratenet.optim import Adam, ClipNorm
-from snnlearn.recurrent_snn import CueTask, SpikingArchitecture, accuracy, decision_output, init_params, simulate
+from snnlearn.recurrent_snn import CueTask, SpikingArchitecture, accuracy, init_params, simulate
 from snnlearn.recurrent_snn.bptt import surrogate_gradient
 from snnlearn.recurrent_snn.memory import memory_against_steps, memory_learners, slopes
 
@@ -176,72 +172,26 @@ def measure_memory(ctx: RunContext, arch: SpikingArchitecture) -> dict:
 
 
 def plot_curves(ctx: RunContext, results: dict) -> None:
-    delays = ctx.params["delays_ms"]
-    fig, axes = plt.subplots(1, len(delays), figsize=(5.5 * len(delays), 4), squeeze=False, sharey=True)
-    for ax, delay in zip(axes[0], delays, strict=True):
-        for i, (label, by) in enumerate(results.items()):
-            if str(delay) in by:
-                runs = by[str(delay)]
-                xs = [n for n, _ in runs[0]["curve"]]
-                mean_band(ax, xs, [[a for _, a in r["curve"]] for r in runs], f"C{i}", label)
-        ax.axhline(0.5, color="0.4", ls="--", lw=0.8, label="chance")
-        ax.set(xlabel="training trials", title=f"delay {delay:g} ms (mean, 95% CI over seeds)", ylim=(0.3, 1.02))
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("test accuracy (held-out trials)")
-    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ctx.savefig(fig, "learning_curves.png")
+    p = ctx.params
+    ctx.savefig(figures.cue_learning_curves(results, p["delays_ms"]), "learning_curves.png",
+                note=f"{p['seeds']} seeds per learner; band: 95% interval over seeds (from 3 seeds on; "
+                     "fewer: each seed drawn thin).")
 
 
 def plot_memory(ctx: RunContext, curves: dict) -> None:
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    for i, (name, curve) in enumerate(curves.items()):
-        ts, bs = zip(*sorted((int(k), v) for k, v in curve.items()), strict=True)
-        ax.loglog(ts, bs, marker="os^vD"[i % 5], ls=("-", "--")[i % 2], color=f"C{i}",  # overlaps stay visible
-                  label=f"{name} ({slopes(curve)['bytes_per_step']:.3g} B/step)")
-    ax.set(xlabel="trial length T (steps of 1 ms)", ylabel="peak bytes allocated by one update",
-           title=f"memory of learning (batch {ctx.params['memory']['batch']})")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7)
-    ctx.savefig(fig, "memory_vs_T.png")
+    ctx.savefig(figures.memory_against_steps(curves, ctx.params["memory"]["batch"]), "memory_vs_T.png",
+                note="Legend: bytes per step of the fitted line; e-prop measured in its online trace form.")
 
 
 def plot_alignment(ctx: RunContext, results: dict) -> None:
-    fig, ax = plt.subplots(figsize=(5.5, 4))
-    for i, (delay, runs) in enumerate(results.get("eprop", {}).items()):
-        xs = [it * ctx.params["batch_size"] for it, _ in runs[0]["cosine"]]
-        mean_band(ax, xs, [[c for _, c in r["cosine"]] for r in runs], f"C{i}", f"delay {float(delay):g} ms", (-1, 1))
-    ax.axhline(0.0, color="0.4", ls="--", lw=0.8, label="orthogonal")
-    ax.set(xlabel="training trials (e-prop)", ylabel="cosine(e-prop update, BPTT gradient)", ylim=(-0.2, 1.0),
-           title="gradient alignment of W_in, W_rec (mean, 95% CI)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    ctx.savefig(fig, "gradient_alignment.png")
+    ctx.savefig(figures.alignment_over_training(results.get("eprop", {}), ctx.params["batch_size"]),
+                "gradient_alignment.png")
 
 
 def plot_raster(ctx: RunContext, arch: SpikingArchitecture, task: CueTask, params: dict,
                 rng: np.random.Generator) -> None:
     x, labels, sides = task.sample(1, rng)
-    trace = simulate(arch, params, x)
-    ms = np.arange(len(x)) * task.dt
-    fig, axes = plt.subplots(3, 1, figsize=(8, 6.5), sharex=True, gridspec_kw={"height_ratios": [1, 1.6, 1]})
-    groups = ("left cue", "right cue", "recall", "noise")
-    for g, name in enumerate(groups):
-        t, i = np.nonzero(x[:, 0, g * task.n_per_group:(g + 1) * task.n_per_group])
-        axes[0].scatter(ms[t], i + g * task.n_per_group, s=1.5, color=f"C{g}", label=name)
-    decision = "LR"[int(decision_output(arch, trace.y)[0].argmax())]
-    cues = "".join("LR"[s] for s in sides[0])
-    axes[0].set(ylabel="input channel", title=f"after BPTT: cues {cues}, answer {'LR'[labels[0]]}, decision {decision}")
-    axes[0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), markerscale=4)
-    t, i = np.nonzero(trace.z[1:, 0])
-    axes[1].scatter(ms[t], i, s=1.5, c=np.where(i < arch.n_lif, "k", "C3"))
-    axes[1].axhline(arch.n_lif - 0.5, color="0.5", lw=0.6)
-    axes[1].set(ylabel="neuron (black LIF, red ALIF)")
-    for k, side in enumerate(("left", "right")):
-        axes[2].plot(ms, trace.y[:, 0, k], color=f"C{k}", label=f"readout {side}")
-    axes[2].axvspan(ms[-arch.n_recall], ms[-1], color="0.85", label="decision window")
-    axes[2].set(xlabel="time (ms)", ylabel="readout (a.u.)")
-    axes[2].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ctx.savefig(fig, "raster.png")
+    ctx.savefig(figures.cue_raster(arch, task, x, labels, sides, simulate(arch, params, x)), "raster.png")
 
 
 if __name__ == "__main__":

@@ -19,14 +19,12 @@ independent copies of the neuron, each with its own w.
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 from snnlearn.cli import script_main
 from snnlearn.experiment import RunContext
+from snnlearn.figures.learning import staircase as staircase_figure
+from snnlearn.figures.learning import threshold_learning
 from snnlearn.ratenet import (
     Architecture,
     init_params,
@@ -140,27 +138,17 @@ def staircase(ctx: RunContext) -> tuple[dict, np.ndarray, np.ndarray]:
 
 
 def plot_learning(ctx: RunContext, histories: dict) -> None:
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4), layout="constrained")
-    for name, h in histories.items():
-        axes[0].plot(h.epoch, h.test_accuracy, marker="o", ms=3, label=name)
-        axes[1].plot(h.epoch, h.train_loss, marker="o", ms=3, label=name)
-        axes[2].plot(h.epoch[1:], [n[0] for n in h.grad_norms[1:]], marker="o", ms=3, label=name)
-    axes[0].set(xlabel="epoch", ylabel="test accuracy", title="learning curves")
-    axes[1].set(xlabel="epoch", ylabel="training loss", yscale="log")
-    axes[2].set(xlabel="epoch", ylabel="mean |dL/dW_hidden| per batch",
-                title="hidden-layer gradient (0 for the step)")
-    axes[0].legend()
-    ctx.savefig(fig, "learning_curves.png")
+    curves = {k: {"epoch": h.epoch, "test_accuracy": h.test_accuracy, "train_loss": h.train_loss,
+                  "hidden_grad_norm": [n[0] if n else np.nan for n in h.grad_norms]} for k, h in histories.items()}
+    ctx.savefig(threshold_learning(curves, chance=0.1), "learning_curves.png",
+                note="Gradient norm: Frobenius norm of the hidden weights' gradient, mean over an epoch's batches.")
 
 
 def plot_staircase(ctx: RunContext, weights: np.ndarray, counts: np.ndarray) -> None:
-    fig, axes = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
-    axes[0].step(weights, counts, where="post")
-    axes[0].set(ylabel="spike count", title="Brian2 LIF neuron: spike count against input weight")
-    axes[1].plot(weights[:-1], np.diff(counts) / np.diff(weights), lw=0.8)
-    axes[1].set(xlabel="w (mV)", ylabel="finite difference (1/mV)",
-                title="d count / dw: 0 almost everywhere, (jump size)/dw where the count changes")
-    ctx.savefig(fig, "lif_staircase.png")
+    lif = ctx.params["lif"]
+    ctx.savefig(staircase_figure(weights, counts), "lif_staircase.png",
+                note=f"{lif['n_weights']} independent copies of the neuron, one per weight, one input spike "
+                     f"train at {lif['input_rate_Hz']:g} Hz for {lif['duration_ms']:g} ms.")
 
 
 def run(ctx: RunContext) -> dict:

@@ -36,18 +36,19 @@ simulated; Pfister & Gerstner fit the ten points to roughly 0.1-0.15), ``rmse_tr
 fixed) and each ``..._free_taus``, ``fits`` (per fitted rule: every parameter, which are free, the
 fitted dw per condition, ``sign_matches``), ``ltp_at_minus_10ms_high_frequency`` (per rule, the
 model-file rules and the fits), ``exact_vs_simulated_max_abs_dw`` (the exact computation of the
-model-file rules against their simulation), and the data themselves. Figures: frequency.png
-(model-file rules, as Pfister & Gerstner Fig. 4) and fits.png (the fitted rules).
+model-file rules against their simulation), and the data themselves with their standard errors.
+Figures: frequency.png (model-file rules, as Pfister & Gerstner Fig. 4) and fits.png (the fitted
+rules): one panel per dt, the data with error bars, each rule's RMSE in the legend.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from snnlearn import plots
 from snnlearn.cli import script_main
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
+from snnlearn.figures.plasticity import frequency_dependence
 from snnlearn.pairing import Pairing, pairing_trains, run_spike_trains, weight_changes
 from snnlearn.rulefit import DEFAULT_TAUS_MS, RuleFamily, fit_rule, rule_params, sign_matches, weight_change
 
@@ -61,12 +62,18 @@ PARAMS = {
 # the same protocol on a 5 ms grid: every spike time is a multiple of 5 ms, so the result is
 # identical and the 600 s of the 0.1 Hz condition take a fifth of the steps
 QUICK = {"simulation.dt": "5 ms"}
+QUICK_NOTE = "Every spike time is a multiple of 5 ms, so the result is that of the model file's 1 ms step."
 
 #: Sjostrom et al. (2001) Fig. 1D as used by Pfister & Gerstner (2006) Fig. 4:
 #: {dt in ms: {frequency in Hz: normalised weight change}}.
 SJOSTROM_2001 = {
     10.0: {0.1: -0.04, 10.0: 0.14, 20.0: 0.29, 40.0: 0.53, 50.0: 0.56},
     -10.0: {0.1: -0.29, 10.0: -0.41, 20.0: -0.34, 40.0: 0.56, 50.0: 0.75},
+}
+#: their standard errors (the error bars of Sjostrom et al. 2001 Fig. 1D, as in Pfister & Gerstner Fig. 4)
+SJOSTROM_2001_SEM = {
+    10.0: {0.1: 0.05, 10.0: 0.10, 20.0: 0.14, 40.0: 0.11, 50.0: 0.26},
+    -10.0: {0.1: 0.08, 10.0: 0.11, 20.0: 0.10, 40.0: 0.32, 50.0: 0.19},
 }
 
 FIGURE_FITS = ("pair_all_to_all", "pair_all_to_all_free_taus", "pair_nearest_free_taus", "triplet", "triplet_nearest")
@@ -155,9 +162,15 @@ def run(ctx: RunContext) -> dict:
         lags_ms=np.array(lags),
         **{f"dw_{name}": dw for name, dw in changes.items()},
     )
-    ctx.savefig(_figure(freqs, lags, changes), "frequency.png")
+    data = "Sjostrom et al. 2001"
+    ctx.savefig(frequency_dependence(freqs, lags, changes, SJOSTROM_2001, SJOSTROM_2001_SEM, rmse, data,
+                                     "60 pairings: the model file's rules (as Pfister & Gerstner 2006 Fig. 4)"),
+                "frequency.png", note="rmse: against all ten data points (both panels).")
     shown = {k: fitted[k] for k in FIGURE_FITS if k in fitted}
-    ctx.savefig(_figure(freqs, lags, shown, "fitted to all 10 points"), "fits.png")
+    ctx.savefig(frequency_dependence(freqs, lags, shown, SJOSTROM_2001, SJOSTROM_2001_SEM,
+                                     {k: fits[k]["rmse"] for k in shown}, data,
+                                     "60 pairings: rules fitted to all ten points"),
+                "fits.png", note="Least-squares fits (rulefit.fit_rule); _free_taus: the time constants fitted too.")
     for name in changes:
         ctx.log(
             f"{name}: rmse {rmse[name]:.3f}, "
@@ -184,6 +197,8 @@ def run(ctx: RunContext) -> dict:
             for lag in lags
             if lag in SJOSTROM_2001
         },
+        "sjostrom_2001_sem": {_label(lag): [SJOSTROM_2001_SEM[lag].get(f) for f in freqs]
+                              for lag in lags if lag in SJOSTROM_2001_SEM},
         "rules": {
             name: syn.rule.as_dict() | {"name": syn.rule.name}
             for name, syn in spec.synapses.items()
@@ -213,37 +228,6 @@ def _fits(trains, conditions: list[Pairing], pairs: list, n_freqs: int) -> tuple
                                                   for i in index],
                                    "sign_matches": sign_matches(fit.dw, data)}
     return fits, fitted
-
-
-def _figure(freqs: list[float], lags: list[float], changes: dict[str, np.ndarray],
-            what: str = "Pfister & Gerstner 2006 Fig. 4"):
-    """Weight change against pairing frequency: data as points, each rule as lines."""
-    ys, styles = {}, []
-    for k, lag in enumerate(lags):
-        if lag in SJOSTROM_2001:
-            ys[f"data {_label(lag)}"] = [SJOSTROM_2001[lag].get(f, np.nan) for f in freqs]
-            styles.append(("none", "o" if lag > 0 else "s", "k"))
-        for r, (name, dw) in enumerate(changes.items()):
-            ys[f"{name} {_label(lag)}"] = dw[k]
-            styles.append(("-" if lag > 0 else "--", "", f"C{r}"))
-    fig = plots.curves(
-        freqs,
-        ys,
-        "pairing frequency (Hz)",
-        "weight change (relative)",
-        f"60 pairings (Sjostrom et al. 2001); {what}",
-        marker="o",
-    )
-    ax = fig.axes[0]
-    for line, (style, marker, color) in zip(ax.lines, styles, strict=True):
-        line.set_linestyle(style)
-        line.set_marker(marker)
-        line.set_color(color)
-    ax.axhline(0, color="0.6", lw=0.8)
-    ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.15))
-    fig.set_size_inches(7, 6.5)
-    fig.tight_layout()
-    return fig
 
 
 if __name__ == "__main__":

@@ -30,10 +30,6 @@ from __future__ import annotations
 import math
 import time
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 from threadpoolctl import threadpool_limits
 
@@ -41,6 +37,7 @@ from snnlearn.cli import script_main
 from snnlearn.data import Dataset
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
+from snnlearn.figures.learning import alignment_angles, error_curves
 from snnlearn.ratenet import Architecture, History, Params, forward, init_params, load_data, make_loss, train
 from snnlearn.ratenet.learner import Learner
 from snnlearn.ratenet.learners import BackwardLearner, make_learner, update_angles
@@ -141,8 +138,7 @@ def run(ctx: RunContext) -> dict:
                 final = [round(v[-1], 1) for k, v in angle.items() if k != "epoch"]
                 ctx.log(f"{net} {name}: test accuracy {accuracy[net][name]:.4f}, final angles "
                         f"{final} deg, {seconds[net][name]} s")
-    plot_learning_curves(ctx, curves)
-    plot_angles(ctx, angles)
+    plot(ctx, curves, angles, accuracy, data.name)
     gap = {net: round(100 * (acc["feedback_alignment"] - acc["backprop"]), 2)
            for net, acc in accuracy.items() if {"backprop", "feedback_alignment"} <= acc.keys()}
     return {
@@ -179,7 +175,7 @@ def finding(accuracy: dict, angles: dict, gap: dict) -> str:
         text = f"{net}: test error {errors}"
         if net in gap:
             fa = [v for k, v in angles[net]["feedback_alignment"].items() if k != "epoch"]
-            text += (f"; FA - BP = {gap[net]:+.2f} points; FA hidden-update angle "
+            text += (f"; {gap_text(accuracy, net)}; FA hidden-update angle "
                      f"{', '.join(f'{v[0]:.0f} -> {v[-1]:.0f}' for v in fa)} deg")
         parts.append(text)
     return ". ".join(parts) + "."
@@ -191,38 +187,27 @@ def summary_angles(angles: dict, index: int) -> dict:
             for net, by in angles.items()}
 
 
-def plot_learning_curves(ctx: RunContext, curves: dict) -> None:
-    fig, axes = plt.subplots(1, len(curves), figsize=(5 * len(curves), 3.8), squeeze=False,
-                             sharey=True)
-    for ax, (net, by_learner) in zip(axes[0], curves.items(), strict=True):
-        for i, (name, curve) in enumerate(by_learner.items()):
-            error = 100 * (1 - np.asarray(curve["test_accuracy"]))
-            ax.plot(curve["epoch"], error, marker="o", ms=3, lw=max(0.8, 2.6 - 0.45 * i), label=name)
-        ax.set(xlabel="epoch", yscale="log", title=net)
-        ax.grid(alpha=0.3, which="both")
-    axes[0][0].set_ylabel("test error (%)")
-    axes[0][0].legend(fontsize=8)
-    ctx.savefig(fig, "learning_curves.png")
+def gap_text(accuracy: dict, net: str) -> str:
+    """FA's test error against backprop's, the difference with a sign that reads the right way."""
+    fa, bp = (100 * (1 - accuracy[net][k]) for k in ("feedback_alignment", "backprop"))
+    worse = "higher" if fa > bp else "lower"
+    return f"test error FA {fa:.2f}%, backprop {bp:.2f}%: FA {abs(fa - bp):.2f} points {worse}"
 
 
-def plot_angles(ctx: RunContext, angles: dict) -> None:
-    fig, axes = plt.subplots(1, len(angles), figsize=(5 * len(angles), 3.8), squeeze=False,
-                             sharey=True)
-    styles = ["-", "--", ":", "-."]
-    for ax, (net, by_learner) in zip(axes[0], angles.items(), strict=True):
-        for i, (name, angle) in enumerate(by_learner.items()):
-            layers = [k for k in angle if k != "epoch"]
-            for j, layer in enumerate(layers):
-                ax.plot(angle["epoch"], angle[layer], color=f"C{i}", ls=styles[j % len(styles)],
-                        lw=max(0.8, 2.6 - 0.45 * i), label=name if j == 0 else None)
-        ax.axhline(90, color="0.5", lw=0.8)
-        ax.set_xscale("symlog", linthresh=0.01)
-        ax.set_xlim(left=0)
-        ax.set(xlabel="epoch", title=f"{net} (line style: hidden layer 1, 2, ...)")
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("angle to the true gradient (deg)")
-    axes[0][0].legend(fontsize=8)
-    ctx.savefig(fig, "alignment_angle.png")
+def plot(ctx: RunContext, curves: dict, angles: dict, accuracy: dict, data_name: str) -> None:
+    notes = {net: gap_text(accuracy, net) for net, acc in accuracy.items()
+             if {"backprop", "feedback_alignment"} <= acc.keys()}
+    same = [net for net, acc in accuracy.items() if "direct_feedback_alignment" in acc
+            and len(ctx.params["networks"][net]) == 1]
+    note = (f"Lillicrap et al.'s values are for MNIST with 60,000 training images (here: {data_name}). "
+            + (f"With one hidden layer ({', '.join(same)}) DFA is FA: their curves coincide (hollow markers). "
+               if same else ""))
+    error = 100 * (1 - ctx.params["target_accuracy"])
+    ctx.savefig(error_curves(curves, paper=LILLICRAP_2016_TEST_ERROR, paper_text="Lillicrap 2016",
+                             target_error=error, notes=notes), "learning_curves.png", note=note)
+    ctx.savefig(alignment_angles(angles), "alignment_angle.png",
+                note="Angle of each learner's update of a hidden layer's weights and bias (before the optimiser) "
+                     "to the true gradient, on a fixed batch of training images.")
 
 
 if __name__ == "__main__":

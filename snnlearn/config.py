@@ -10,6 +10,7 @@ variable               meaning
 ``SNNLEARN_DATA``      default MNIST folder when an experiment's ``data.path`` is ``"auto"``
 ``SNNLEARN_CODEGEN``   Brian2 code generation target of the runtime backend: auto, cython, numpy
 ``SNNLEARN_BUILD_DIR`` cache of compiled standalone programs (default ``~/.cache/snnlearn/standalone``)
+``SNNLEARN_FIGURES``   vector formats saved beside each PNG figure: ``pdf``, ``svg`` or ``pdf,svg``
 =====================  =====================================================================
 """
 
@@ -24,6 +25,7 @@ HOME = "SNNLEARN_HOME"
 DATA = "SNNLEARN_DATA"
 CODEGEN = "SNNLEARN_CODEGEN"
 BUILD_DIR = "SNNLEARN_BUILD_DIR"
+FIGURES = "SNNLEARN_FIGURES"
 
 #: name -> one-line description (the README's table)
 VARIABLES = {
@@ -31,9 +33,11 @@ VARIABLES = {
     DATA: 'default MNIST folder for data.path = "auto"',
     CODEGEN: "code generation target of the runtime backend: auto, cython or numpy",
     BUILD_DIR: "cache of compiled standalone programs (default ~/.cache/snnlearn/standalone)",
+    FIGURES: "vector formats saved beside each PNG figure: pdf, svg or pdf,svg (default: none)",
 }
 
 CODEGEN_TARGETS = ("auto", "cython", "numpy")
+FIGURE_FORMATS = ("pdf", "svg")
 
 
 def _get(name: str) -> str | None:
@@ -77,9 +81,20 @@ def build_root() -> Path:
     return path
 
 
+def figure_formats() -> tuple[str, ...]:
+    """``SNNLEARN_FIGURES``: the vector formats saved beside each PNG figure (none when unset)."""
+    value = _get(FIGURES)
+    formats = tuple(f.strip().lower() for f in value.split(",") if f.strip()) if value else ()
+    for fmt in formats:
+        if fmt not in FIGURE_FORMATS:
+            raise ConfigError(FIGURES, f"unknown format {fmt!r}", one_of(FIGURE_FORMATS))
+    return formats
+
+
 def check_environment() -> None:
     """Check every ``SNNLEARN_*`` value now (a ConfigError names the first bad one)."""
     home()
     data_path()
     codegen_target()
     build_root()
+    figure_formats()

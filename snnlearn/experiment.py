@@ -162,6 +162,10 @@ class RunContext:
     model: Any = None  # snnlearn.spec.ModelSpec when the experiment has a MODEL
     resume: bool = False
     backend_explicit: bool = False
+    #: the ``QUICK`` overrides a ``--quick`` run applied (stated under its figures)
+    quick_overrides: dict[str, Any] = field(default_factory=dict)
+    #: the experiment's ``QUICK_NOTE``: what the quick overrides mean for its results
+    quick_note: str = ""
     rng: np.random.Generator = field(init=False)
     started: float = field(default_factory=time.perf_counter)
 
@@ -171,16 +175,28 @@ class RunContext:
     def path(self, name: str) -> Path:
         return self.out_dir / name
 
-    def savefig(self, fig, name: str) -> Path:
-        """Save a matplotlib figure as PNG atomically and close it."""
-        import io
+    def savefig(self, fig, name: str, note: str = "", formats: Sequence[str] = ()) -> Path:
+        """Save a matplotlib figure as PNG atomically (:func:`snnlearn.plotstyle.save`) and close it.
 
+        A ``--quick`` run gets a caption line listing what ``QUICK`` changed and the experiment's
+        ``QUICK_NOTE`` (what that means), then ``note``; a full run gets ``note`` alone. ``formats`` (and
+        ``SNNLEARN_FIGURES``) add vector copies (``pdf``, ``svg``) beside the PNG.
+        """
         import matplotlib.pyplot as plt
 
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+        from . import config, plotstyle
+
+        extra = f"{self.quick_note} {note}".strip()
+        text = plotstyle.quick_caption(self.quick_overrides, extra) if self.quick else note
+        if text:
+            plotstyle.caption(fig, text)
+        path = atomic_write_bytes(self.path(name), plotstyle.save(fig, "png"))
+        for fmt in dict.fromkeys((*formats, *config.figure_formats())):
+            if fmt not in plotstyle.VECTOR_FORMATS:
+                raise ConfigError("formats", f"unknown figure format {fmt!r}", one_of(plotstyle.VECTOR_FORMATS))
+            atomic_write_bytes(path.with_suffix(f".{fmt}"), plotstyle.save(fig, fmt))
         plt.close(fig)
-        return atomic_write_bytes(self.path(name), buffer.getvalue())
+        return path
 
     def save_arrays(self, name: str, **arrays: Any) -> Path:
         return atomic_save_npz(self.path(name), **arrays)
@@ -269,7 +285,9 @@ def check_run(name: str, *, seed: int = 1, quick: bool = False, backend: str | N
 
     chosen = resolve_backend(chosen, explicit=backend is not None)
     ctx = RunContext(name=experiment_name(name), seed=seed, quick=quick, backend=chosen, out_dir=Path("."),
-                     params=params, model=model, resume=resume, backend_explicit=backend is not None)
+                     params=params, model=model, resume=resume, backend_explicit=backend is not None,
+                     quick_overrides=dict(getattr(module, "QUICK", {})) if quick else {},
+                     quick_note=str(getattr(module, "QUICK_NOTE", "")) if quick else "")
     check: Callable[[RunContext], None] | None = getattr(module, "check", None)
     if check is not None:
         check(ctx)

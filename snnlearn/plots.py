@@ -1,7 +1,9 @@
 """The figures people look at: rasters, weight distributions over time, weight traces, rates.
 
-Every function returns a matplotlib ``Figure`` (Agg backend, no screen needed) that the caller
-saves with ``RunContext.savefig``; none of them computes anything a test should check.
+Every function returns a matplotlib ``Figure`` (Agg backend, no screen needed, the style of
+:mod:`.plotstyle`) that the caller saves with ``RunContext.savefig``; none of them computes
+anything a test should check. Weights are labelled with their unit (``unit``, by default a
+fraction of w_max); a raster given the group sizes puts every neuron on its axis.
 """
 
 from __future__ import annotations
@@ -15,26 +17,34 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from . import plotstyle as ps  # noqa: E402
+
+WEIGHT_UNIT = "fraction of w_max"
+
 
 def raster(groups: Mapping[str, tuple[np.ndarray, np.ndarray]], title: str = "",
-           t_range: tuple[float, float] | None = None) -> Figure:
-    """One raster panel per group: ``{name: (neuron indices, spike times in s)}``."""
+           t_range: tuple[float, float] | None = None, sizes: Mapping[str, int] | None = None) -> Figure:
+    """One raster panel per group: ``{name: (neuron indices, spike times in s)}``; with ``sizes``
+    (neurons per group) every neuron of the group is on its axis, silent ones included."""
+    n = {name: (sizes or {}).get(name, int(np.max(i, initial=0)) + 1) for name, (i, _) in groups.items()}
     fig, axes = plt.subplots(len(groups), 1, sharex=True, squeeze=False,
                              figsize=(8, 1.2 + 1.6 * len(groups)),
-                             gridspec_kw={"height_ratios": [min(4, 1 + np.max(i, initial=0) / 100)
-                                                            for i, _ in groups.values()]})
+                             gridspec_kw={"height_ratios": [min(4, 1 + n[name] / 100) for name in groups]})
     for ax, (name, (indices, times)) in zip(axes[:, 0], groups.items(), strict=True):
         ax.plot(times, indices, "|", markersize=2 if len(indices) > 2000 else 4, color="k")
-        ax.set_ylabel(f"{name}\nneuron")
+        ax.set_ylim(-0.5, n[name] - 0.5)
+        ps.count_axis(ax, "y", range(n[name]) if n[name] <= 4 else None)
+        ax.grid(False)
+        ax.set_ylabel(f"{name}\n{ps.label('neuron', 'index')}")
     if t_range:
         axes[-1, 0].set_xlim(*t_range)
-    axes[-1, 0].set_xlabel("time (s)")
+    axes[-1, 0].set_xlabel(ps.label("time", "s"))
     axes[0, 0].set_title(title)
     return fig
 
 
 def weight_histogram_over_time(times_s: Sequence[float], snapshots: np.ndarray, w_max: float,
-                               bins: int = 40, title: str = "") -> Figure:
+                               bins: int = 40, title: str = "", unit: str = WEIGHT_UNIT) -> Figure:
     """Heat map of the weight distribution (rows: weight bins) against time."""
     edges = np.linspace(0.0, w_max, bins + 1)
     hist = np.stack([np.histogram(s, bins=edges)[0] / max(1, s.size) for s in snapshots], axis=1)
@@ -42,24 +52,24 @@ def weight_histogram_over_time(times_s: Sequence[float], snapshots: np.ndarray, 
     t = np.asarray(times_s)
     mesh = ax.pcolormesh(t, 0.5 * (edges[1:] + edges[:-1]), hist, shading="nearest", cmap="magma")
     fig.colorbar(mesh, ax=ax, label="fraction of synapses")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("weight")
+    ax.set_xlabel(ps.label("time", "s"))
+    ax.set_ylabel(ps.label("weight", unit))
     ax.set_title(title or "weight distribution over time")
     return fig
 
 
-def weight_histogram(w: np.ndarray, w_max: float, bins: int = 40, title: str = "") -> Figure:
+def weight_histogram(w: np.ndarray, w_max: float, bins: int = 40, title: str = "", unit: str = WEIGHT_UNIT) -> Figure:
     """Histogram of one weight snapshot."""
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.hist(np.asarray(w), bins=list(np.linspace(0, w_max, bins + 1)), color="0.3")
-    ax.set_xlabel("weight")
-    ax.set_ylabel("synapses")
+    ax.set_xlabel(ps.label("weight", unit))
+    ax.set_ylabel(ps.label("synapses", "count"))
     ax.set_title(title or "final weights")
     return fig
 
 
 def weight_traces(times_s: Sequence[float], traces: np.ndarray, labels: Sequence[str] | None = None,
-                  title: str = "", bands: Mapping[str, np.ndarray] | None = None) -> Figure:
+                  title: str = "", bands: Mapping[str, np.ndarray] | None = None, unit: str = WEIGHT_UNIT) -> Figure:
     """Weights of sampled synapses against time (``traces``: time x synapse), optional bands."""
     fig, ax = plt.subplots(figsize=(8, 3.5))
     for name, values in (bands or {}).items():
@@ -69,16 +79,17 @@ def weight_traces(times_s: Sequence[float], traces: np.ndarray, labels: Sequence
         ax.legend(list(bands or {}) + list(labels), fontsize=7, ncol=2)
     elif bands:
         ax.legend(fontsize=7)
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("weight")
+    ax.set_xlabel(ps.label("time", "s"))
+    ax.set_ylabel(ps.label("weight", unit))
     ax.set_title(title or "weights of sampled synapses")
     return fig
 
 
 def curves(x: Mapping[str, Sequence[float]] | Sequence[float], ys: Mapping[str, Sequence[float]],
            xlabel: str, ylabel: str, title: str = "", logx: bool = False, logy: bool = False,
-           marker: str = "") -> Figure:
-    """Several named curves on one axis (learning curves, rate over time, variance vs size)."""
+           marker: str = "", xticks: Sequence[float] | None = None) -> Figure:
+    """Several named curves on one axis (learning curves, rate over time, variance vs size);
+    ``xticks``: ticks at exactly these values (e.g. the conditions run)."""
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for name, y in ys.items():
         xs = x[name] if isinstance(x, Mapping) else x
@@ -88,6 +99,8 @@ def curves(x: Mapping[str, Sequence[float]] | Sequence[float], ys: Mapping[str, 
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
+    if xticks is not None:
+        ax.set_xticks(list(xticks), [f"{v:g}" for v in xticks])
     if len(ys) > 1:
         ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
@@ -143,16 +156,22 @@ def matrix(values: np.ndarray, xlabel: str, ylabel: str, title: str = "") -> Fig
 
 
 def mean_band(ax, xs: Sequence[float], runs: Sequence[Sequence[float]], color: str, label: str,
-              bounds: tuple[float, float] | None = (0.0, 1.0)) -> None:
+              bounds: tuple[float, float] | None = (0.0, 1.0), **style) -> None:
     """Plot the mean over runs (seeds) of curves sampled at ``xs`` with its 95% t-interval as a band
-    (clipped to ``bounds``, e.g. an accuracy's [0, 1])."""
+    (clipped to ``bounds``, e.g. an accuracy's [0, 1]); from fewer than 3 runs an interval means
+    little, so each run is drawn as a thin line instead of a band."""
     from .analysis import mean_confidence_interval
 
-    stats = [mean_confidence_interval(col) for col in np.asarray(runs, float).T]
-    mean, low, high = (np.array(v) for v in zip(*stats, strict=True))
+    values = np.asarray(runs, float)
+    ax.plot(xs, values.mean(axis=0), color=color, label=f"{label} (mean of {len(values)})", **style)
+    if len(values) < 3:
+        for run in values:
+            ax.plot(xs, run, color=color, lw=0.5, alpha=0.5)
+        return
+    stats = [mean_confidence_interval(col) for col in values.T]
+    _, low, high = (np.array(v) for v in zip(*stats, strict=True))
     if bounds is not None:
         low, high = np.clip(low, *bounds), np.clip(high, *bounds)
-    ax.plot(xs, mean, color=color, label=label)
     ax.fill_between(xs, low, high, color=color, alpha=0.12)
 
 

@@ -22,6 +22,9 @@ def test_memory_scaling(tmp_path):
     assert m["bp_slope_depth"] > 0.8 and m["bptt_slope_T"] > 0.7
     assert abs(m["local_slope_T"]) < 0.02
     assert len(set(m["local_bytes_by_T"].values())) == 1
+    # the local rule's memory: its traces plus one step's weight-shaped update (the figure's formula)
+    assert 0.9 < m["local_bytes_by_T"]["10"] / m["local_formula_step_bytes"] < 1.2
+    assert m["local_formula_trace_bytes"] < 0.1 * m["local_formula_step_bytes"]
     # The measured cache holds at least what the formula says it must.
     for depth, formula in m["bp_formula_cache_bytes_by_depth"].items():
         assert formula <= m["bp_cache_bytes_by_depth"][depth] < 2 * formula

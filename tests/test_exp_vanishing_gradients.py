@@ -37,4 +37,9 @@ def test_gradient_norms_per_layer_as_nielsen_reports(tmp_path):
     # ReLU/He and skip connections keep the first layer within 3x of the last at 4 hidden layers
     for variant in ("relu_he", "sigmoid_residual", "sigmoid_dense"):
         assert 1 / 3 < ratio[variant]["4"] < 3, variant
-    assert (run / "grad_norm_per_layer.png").is_file()
+    assert (run / "grad_norm_per_layer.png").is_file() and (run / "grad_norm_ratio.png").is_file()
+    # the training figure's time course: one point per epoch from epoch 0, accuracy beside the norms
+    epochs = metrics["params"]["epochs"]
+    for variant, by_depth in metrics["test_accuracy_during_training"].items():
+        for depth, curve in by_depth.items():
+            assert len(curve) == len(metrics["bias_grad_norms_during_training"][variant][depth]) == epochs + 1 >= 10

@@ -17,7 +17,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import NullFormatter  # noqa: E402
+from matplotlib.ticker import NullFormatter, NullLocator  # noqa: E402
+
+from .. import plotstyle as ps  # noqa: E402
 
 
 def _grid(n_panels: int) -> tuple[plt.Figure, np.ndarray]:
@@ -29,11 +31,12 @@ def _grid(n_panels: int) -> tuple[plt.Figure, np.ndarray]:
     return fig, axes
 
 
-def size_axis(ax, sizes: Sequence[int], label: str = "N") -> None:
+def size_axis(ax, sizes: Sequence[int], label: str = "N (units in each layer the scan grows; log axis)") -> None:
     """A logarithmic size axis with the sizes as plain integer ticks (no 4x10^0)."""
     ax.set_xscale("log")
     ax.set_xticks(list(sizes), [str(int(n)) for n in sizes])
     ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel(label)
 
 
@@ -47,6 +50,8 @@ def _band(ax, xs, means, cis, label: str, logy: bool = True, **style) -> None:
     if not pts:
         return
     x, m, ci = (np.asarray(v, dtype=float) for v in zip(*pts, strict=True))
+    if not logy:  # a cosine: its interval cannot leave [-1, 1]
+        ci = np.clip(ci, -1.0, 1.0)
     line, = ax.plot(x, m, marker="o", ms=3, label=label, **style)
     ax.fill_between(x, ci[:, 0], ci[:, 1], color=line.get_color(), alpha=0.1)
 
@@ -57,14 +62,19 @@ def slope_label(name: str, slope: float | None) -> str:
 
 
 def plot_by_n(summaries: dict, key: str, ci_key: str, sizes: Sequence[int], ylabel: str,
-              title: str, slope_key: str | None = None, theory: bool = False, logy: bool = True) -> plt.Figure:
+              title: str, slope_key: str | None = None, theory: bool = False, logy: bool = True,
+              count_max: float | None = None) -> plt.Figure:
     """One panel per scan (log size axis; log y unless ``logy`` is False), one line per learner
-    (fitted slope in the legend)."""
+    (fitted slope in the legend). ``count_max``: y is a count (of updates) censored there, drawn
+    on integer ticks with its band kept inside [1, count_max] and the censoring line drawn."""
     fig, axes = _grid(len(summaries))
     for ax, (scan, s) in zip(axes.flat, summaries.items(), strict=False):
         for i, (name, values) in enumerate(s[key].items()):
             means = [values[str(n)] for n in sizes]
             cis = [(s[ci_key].get(name) or {}).get(str(n)) for n in sizes]
+            if count_max is not None:
+                cis = [None if ci is None else [None if b is None else min(max(b, 1.0), count_max) for b in ci]
+                       for ci in cis]
             _band(ax, sizes, means, cis, slope_label(name, s[slope_key][name]) if slope_key else name,
                   logy, color=f"C{i % 10}", ls="-" if i < 10 else "--")
         if theory:
@@ -74,9 +84,12 @@ def plot_by_n(summaries: dict, key: str, ci_key: str, sizes: Sequence[int], ylab
                     label="units + 1")
         size_axis(ax, sizes)
         ax.set(yscale="log" if logy else "linear", ylabel=ylabel, title=scan)
+        if count_max is not None:
+            ps.reference(ax, count_max, "control", f"censored at {count_max:,.0f} updates")
+            ps.count_axis(ax, "y", log=True)
         if not logy:
             ax.axhline(0, color="0.6", lw=0.8)
-        ax.grid(alpha=0.3, which="both")
+        ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
     fig.suptitle(title)
     fig.tight_layout()
@@ -110,7 +123,7 @@ def plot_bias_variance(summaries: dict, sizes: Sequence[int]) -> plt.Figure:
                 names = ["zero (not drawn):"] + [", ".join(zero[i:i + 2]) for i in range(0, len(zero), 2)]
                 ax.text(0.03, 0.97, "\n".join(names), transform=ax.transAxes, fontsize=6, va="top",
                         bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
-            ax.grid(alpha=0.3, which="both")
+            ax.grid(alpha=0.3)
             handles.update(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
     fig.suptitle("error of each learner's update against the true gradient: bias^2 + variance "
                  "(bands: intervals over seeds, in log space)")
@@ -131,9 +144,10 @@ def plot_learning_curves(raw: dict, sizes: Sequence[int], scans: Sequence[str]) 
                 n = reached[0] if which == "smallest" else reached[-1]
                 curve = by_n[n]["curve"]
                 ax.plot(np.maximum(curve["updates"], 1), curve["loss"], label=f"{name} (N={n})")
-            ax.set(xscale="log", yscale="log", xlabel="updates (trials)",
-                   ylabel="generalisation loss", title=f"{scan}: {which} N")
-            ax.grid(alpha=0.3, which="both")
+            ax.set(xscale="log", yscale="log", xlabel=ps.label("updates", "trials, log axis"),
+                   ylabel=ps.label("generalisation loss", "squared error, log axis"), title=f"{scan}: {which} N")
+            ps.count_axis(ax, "x", log=True)
+            ax.grid(alpha=0.3)
             ax.legend(fontsize=6)
     fig.tight_layout()
     return fig
