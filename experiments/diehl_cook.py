@@ -68,6 +68,7 @@ from snnlearn.tasks.digits import (
 )
 
 MODEL = "diehl_cook_2015"
+PAPER = {100: 0.829, 400: 0.870, 1600: 0.919, 6400: 0.950}  # test accuracy, full MNIST, by network size
 BACKEND = "standalone"
 #: model keys this experiment sets itself (sized for the data and n_excitatory)
 OWNED_MODEL_KEYS = {"groups.inputs.n": "the data set (data.path)", "groups.excitatory.n": "n_excitatory",
@@ -219,7 +220,7 @@ def run(ctx: RunContext) -> dict:
         "neurons_per_class": np.bincount(final["assignments"][final["assignments"] >= 0], minlength=10).tolist(),
         "unassigned_neurons": int(np.sum(final["assignments"] < 0)),
         "mean_spikes_per_test_example": float(final["test_counts"].sum(axis=1).mean()),
-        "paper_accuracy_full_mnist": {"100": 0.829, "400": 0.870, "1600": 0.919, "6400": 0.950},
+        "paper_accuracy_full_mnist": {str(k): v for k, v in PAPER.items()},
     }
 
 
@@ -228,14 +229,10 @@ def save_figures(ctx, data, spec, weights, final, curve, raster, protocol, contr
 
     rf_title = "receptive fields (input weights; blue: assigned class, -: none)"
     ctx.savefig(plots.receptive_fields(weights, data.shape, final["assignments"], rf_title), "receptive_fields.png")
-    fig = plots.curves([n for n, _ in curve], {"network (test accuracy)": [a for _, a in curve]},
-                       "training examples seen", "test accuracy", "accuracy during training", marker="o")
-    for k, (name, value) in enumerate(controls.items()):
-        label = name.removeprefix("control_").replace("_", " ")
-        fig.axes[0].axhline(value, color=f"C{k + 1}", ls="--", lw=1, label=label)
-    fig.axes[0].axhline(0.1, color="0.5", ls=":", lw=1, label="chance")
-    fig.axes[0].legend(fontsize=7)
-    ctx.savefig(fig, "accuracy_curve.png")
+    paper = PAPER.get(weights.shape[1])
+    ctx.savefig(plots.accuracy_with_controls([n for n, _ in curve], [a for _, a in curve], controls,
+                                             paper=(paper, f"paper, {weights.shape[1]} neurons, full MNIST {paper}")
+                                             if paper else None), "accuracy_curve.png")
     ctx.savefig(plots.presentation_raster(raster, {name: spec.groups[name].n for name in raster},
                                           *(float(x / second) for x in (protocol.slot, protocol.t_present)),
                                           f"trained network, frozen, test image 0 (class {data.y_test[0]}; shown again"

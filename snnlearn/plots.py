@@ -214,8 +214,31 @@ def training_state(examples: Sequence[float], theta_mV: np.ndarray, weights: np.
     edges = np.linspace(0.0, min(w_max, 1.05 * float(np.max(weights, initial=0.0)) or w_max), bins + 1)
     hist = np.stack([np.histogram(row, bins=edges)[0] / max(1, row.size) for row in weights], axis=1)
     mesh = bottom.pcolormesh(x, 0.5 * (edges[1:] + edges[:-1]), hist, shading="nearest", cmap="magma")
-    fig.colorbar(mesh, ax=[top, bottom], fraction=0.03, label="fraction of sampled synapses")
+    fig.colorbar(mesh, ax=[top, bottom], fraction=0.03, label="sampled synapses in the bin (fraction)")
     bottom.set_ylabel(f"weight (w_max = {w_max:g})")
-    bottom.set_xlabel("training examples seen")
+    bottom.set_xlabel("training examples seen (count)")
     top.set_title(title or "adaptive thresholds and weights during training")
+    return fig
+
+
+def accuracy_with_controls(examples: Sequence[float], accuracy: Sequence[float], controls: Mapping[str, float],
+                           *, paper: tuple[float, str] | None = None, chance: float = 0.1,
+                           title: str = "test accuracy during training") -> Figure:
+    """A learning curve with each control, the chance level and the paper's number as labelled
+    reference lines (``controls``: ``{name: accuracy}``)."""
+    from . import plotstyle
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    ax.plot(examples, accuracy, marker="o", color="C0", label="network")
+    for k, (name, value) in enumerate(controls.items()):
+        plotstyle.reference(ax, value, "control", f"{name.removeprefix('control_').replace('_', ' ')} {value:.3f}",
+                            color=f"C{k + 1}")
+    if paper is not None:
+        plotstyle.reference(ax, paper[0], "paper", paper[1])
+    plotstyle.reference(ax, chance, "chance", f"chance {chance:g}")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("training examples seen (count)")
+    ax.set_ylabel("test accuracy (fraction correct)")
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="lower right")
     return fig

@@ -294,3 +294,31 @@ def test_trials_to_criterion_marks_what_was_not_reached():
     fig.canvas.draw()
     assert integer_ticks(fig.axes[0], "x") and all("^" not in t.get_text() for t in fig.axes[0].get_yticklabels())
     assert_units(fig)
+
+
+def test_digit_presentation_raster_covers_the_slot_and_every_neuron():
+    groups = {"inputs": (np.array([0, 63, 5]), np.array([0.01, 0.2, 0.34])),
+              "excitatory": (np.array([3, 3]), np.array([0.1, 0.12])), "inhibitory": (np.array([3]), np.array([0.101]))}
+    fig = plots.presentation_raster(groups, {"inputs": 64, "excitatory": 100, "inhibitory": 100}, 0.5, 0.35)
+    axes = [ax for ax in fig.axes if ax.lines]
+    assert [ax.get_ylim() for ax in axes] == [(-0.5, 63.5), (-0.5, 99.5), (-0.5, 99.5)]
+    assert axes[-1].get_xlim() == (0.0, 500.0)  # the whole slot, in ms, rest included
+    assert "rest (no input)" in ps.legend_labels(fig)
+    assert_units(fig)
+
+
+def test_digit_training_state_has_a_sample_per_point_and_units():
+    theta = np.linspace(20, 30, 12)[:, None] + np.zeros((12, 5))
+    fig = plots.training_state(np.arange(12) * 20.0, theta, np.random.default_rng(0).uniform(0, 0.2, (12, 50)), 1.0)
+    median = [line for line in fig.axes[0].lines if line.get_label() == "median"][0]
+    assert len(median.get_xdata()) == 12
+    assert_units(fig)
+
+
+def test_digit_accuracy_curve_draws_every_control_the_paper_and_chance():
+    controls = {"control_kmeans": 0.96, "control_random_weights": 0.25}
+    fig = plots.accuracy_with_controls([100, 200], [0.5, 0.7], controls, paper=(0.829, "paper 0.829"))
+    labels = ps.legend_labels(fig)
+    assert any(label.startswith("kmeans") for label in labels) and any("random weights" in x for x in labels)
+    assert "paper 0.829" in labels and "chance 0.1" in labels and len(labels) == 5
+    assert_units(fig)
