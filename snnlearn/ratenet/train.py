@@ -235,6 +235,9 @@ def train(arch: Any, params: MutableMapping[str, Array], learner: Learner, optim
 
 
 def epochs_to_target(history: History, target: float) -> int | None:
-    """The first epoch whose test accuracy reaches ``target`` (None if none does)."""
-    return next((e for e, a in zip(history.epoch, history.test_accuracy, strict=True)
-                 if a >= target), None)
+    """The first epoch whose test accuracy reaches ``target`` (None if none does): examples to
+    criterion (:func:`snnlearn.criterion.examples_to_criterion`) counted in epochs."""
+    from ..criterion import examples_to_criterion
+
+    reached = examples_to_criterion(zip(history.epoch, history.test_accuracy, strict=True), target)
+    return None if reached is None else int(reached)
