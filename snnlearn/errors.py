@@ -27,6 +27,6 @@ def one_of(names) -> str:
 def warn(message: str) -> None:
     """Tell the user about something suspicious but allowed: one ``warning:`` line on stderr,
     through :mod:`snnlearn.logs` (shown once per command; ``-qq`` hides it)."""
-    from . import logs
+    from .logs import warning
 
-    logs.warning(message)
+    warning(message)

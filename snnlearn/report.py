@@ -22,7 +22,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from .captions import caption_of
 from .catalogue import PROPERTY_TITLES
 from .criterion import Curve, examples_to_criterion
 from .results import atomic_write_bytes, atomic_write_csv
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CURVES_FILE = "accuracy_vs_examples.png"
 #: an interval over fewer seeds than this is not printed (a t-interval from 2 values is ~13 SDs wide)
@@ -100,7 +103,7 @@ def accuracy_cell(row: Mapping[str, Any]) -> str:
     if row.get("accuracy_ci95_low") is None:
         return f"{row['accuracy_mean']:.3f} (seeds: {per_seed}; no interval from {n} seed{'s' * (n != 1)})"
     low, high = row["accuracy_ci95_low"], row["accuracy_ci95_high"]
-    outside = " (beyond [0, 1]: too few seeds for a narrow interval)" if low < 0 or high > 1 else ""
+    outside = " (extends beyond [0, 1]; not clipped)" if low < 0 or high > 1 else ""
     return f"{row['accuracy_mean']:.3f} (seeds: {per_seed}; 95% CI [{low:.3f}, {high:.3f}]{outside})"
 
 
@@ -166,9 +169,9 @@ def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
 
 
 def curves_figure(table: Sequence[Entry], results: Mapping[str, Sequence[JobResult]],
-                  criteria: Mapping[str, float]) -> tuple[bytes, str]:
+                  criteria: Mapping[str, float]) -> tuple[Figure, str]:
     """Accuracy against examples seen per task, log axis: each learner's mean over seeds (points
-    every seed measured) with its band, chance and criterion lines. Returns the PNG and a caption."""
+    every seed measured) with its band, chance and criterion lines. Returns the figure and its caption."""
     from .plots import plt
 
     tasks = [task for task in EXAMPLES if any(x.task == task and results.get(x.name) for x in table)]
@@ -184,7 +187,7 @@ def curves_figure(table: Sequence[Entry], results: Mapping[str, Sequence[JobResu
             keep = x > 0  # a log axis has no 0: the curve before training is left out
             x, values = x[keep], values[:, keep]
             color = f"C{list(table).index(learner) % 10}"
-            ax.plot(x, values.mean(axis=0), color=color, marker="o", ms=3, lw=1.5,
+            ax.plot(x, values.mean(axis=0), color=color, marker="o" if len(x) <= 30 else None, ms=3, lw=1.5,
                     label=f"{learner.name} (mean of {len(runs)} seed{'s' * (len(runs) != 1)})")
             if len(runs) > 1:
                 low, high, kind = _band(values)
@@ -196,9 +199,6 @@ def curves_figure(table: Sequence[Entry], results: Mapping[str, Sequence[JobResu
                title=task)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3, which="both")
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
-    plt.close(fig)
     counts = sorted({len(v) for v in results.values() if v})
     caption = (f"Learning curves of {', '.join(x.name for x in table if results.get(x.name))} "
                f"(experiments {', '.join(sorted({x.experiment for x in table if results.get(x.name)}))}; "
@@ -206,7 +206,17 @@ def curves_figure(table: Sequence[Entry], results: Mapping[str, Sequence[JobResu
                "axis (the point before training, at 0 examples, is not drawn), the mean over seeds at the points "
                f"every seed measured, with a band of the 95% t-interval of the mean ({MIN_SEEDS_FOR_INTERVAL} or "
                "more seeds) or of the seeds' range (2 seeds); dotted: chance, dashed: the criterion.")
-    return buffer.getvalue(), caption
+    return fig, caption
+
+
+def png(fig: Figure) -> bytes:
+    """A figure as PNG bytes (150 dpi), closed afterwards."""
+    from .plots import plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
 
 
 def job_figures(out: Path, table: Sequence[Entry],
@@ -258,7 +268,7 @@ def write_report(out: Path, table: Sequence[Entry], results: Mapping[str, Sequen
     text = markdown(rows, criteria)
     atomic_write_bytes(out / "comparison.md", text.encode())
     figure, caption = curves_figure(table, results, criteria)
-    atomic_write_bytes(out / CURVES_FILE, figure)
+    atomic_write_bytes(out / CURVES_FILE, png(figure))
     figures = [(CURVES_FILE, caption), *job_figures(out, table, results)]
     atomic_write_bytes(out / "report.html", report_html(rows, criteria, figures).encode())
     return text
