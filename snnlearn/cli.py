@@ -96,7 +96,11 @@ def cmd_check(args) -> int:
     raw = load_model_dict(args.file, "FILE")
     for key, value in parse_assignments(args.sets):
         raw = apply_to_model(raw, key, value)
-    print(parse_model(raw, source=args.file).summary())
+    from . import footprint
+
+    spec = parse_model(raw, source=args.file)
+    print(spec.summary())
+    print(f"  memory: {footprint.estimate(spec).describe()}")
     return 0
 
 

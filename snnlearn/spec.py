@@ -97,7 +97,8 @@ class ModelSpec:
             rule = f", rule {s.rule.name}" if s.rule else ", static"
             if s.normalize:
                 rule += f", incoming sums normalised to {s.normalize.total:g} every {s.normalize.period}"
-            out.append(f"  synapses {s.name}: {s.pre} -> {s.post}, connect {s.connect}, "
+            connect = ", ".join(f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v:g}" for k, v in s.connect.items())
+            out.append(f"  synapses {s.name}: {s.pre} -> {s.post}, connect {connect or 'all'}, "
                        f"effect '{s.effect}'{rule}")
         return "\n".join(out)
 
