@@ -23,7 +23,9 @@ def describe_figure(fig: Any) -> str:
     suptitle = getattr(fig, "_suptitle", None)
     head = suptitle.get_text().strip() if suptitle is not None else ""
     for ax in fig.get_axes():
-        title, x, y = ax.get_title().strip(), ax.get_xlabel().strip(), ax.get_ylabel().strip()
+        if getattr(ax, "_colorbar", None) is not None:
+            continue  # a colour bar's label belongs to its panel
+        title, x, y = (" ".join(text.split()) for text in (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()))
         axes = f"{y} against {x}" if x and y else (y or x)
         if not (title or axes):
             continue  # a colour bar or an empty panel
