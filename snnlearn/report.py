@@ -168,6 +168,19 @@ def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     return values.min(axis=0), values.max(axis=0), "range"
 
 
+def _plain_log_ticks(ax: Any) -> None:
+    """Counts on a log x axis as plain integers (700, 2,000, 10,000), labelled where matplotlib
+    would label them."""
+    from matplotlib.ticker import LogFormatterSciNotation
+
+    class Plain(LogFormatterSciNotation):
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return f"{x:,.0f}" if super().__call__(x, pos) else ""
+
+    ax.xaxis.set_major_formatter(Plain())
+    ax.xaxis.set_minor_formatter(Plain(labelOnlyBase=False))
+
+
 def curves_figure(table: Sequence[Entry], results: Mapping[str, Sequence[JobResult]],
                   criteria: Mapping[str, float]) -> tuple[Figure, str]:
     """Accuracy against examples seen per task, log axis: each learner's mean over seeds (points
@@ -197,6 +210,7 @@ def curves_figure(table: Sequence[Entry], results: Mapping[str, Sequence[JobResu
         ax.axhline(criteria[task], color="0.2", ls="--", lw=1, label=f"criterion ({criteria[task]:g})")
         ax.set(xscale="log", xlabel=f"{EXAMPLES[task]} seen (log scale)", ylabel="accuracy (fraction correct)",
                title=task)
+        _plain_log_ticks(ax)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3, which="both")
     counts = sorted({len(v) for v in results.values() if v})
@@ -205,7 +219,8 @@ def curves_figure(table: Sequence[Entry], results: Mapping[str, Sequence[JobResu
                f"{'/'.join(map(str, counts)) or 0} seeds per learner): accuracy against examples seen on a log "
                "axis (the point before training, at 0 examples, is not drawn), the mean over seeds at the points "
                f"every seed measured, with a band of the 95% t-interval of the mean ({MIN_SEEDS_FOR_INTERVAL} or "
-               "more seeds) or of the seeds' range (2 seeds); dotted: chance, dashed: the criterion.")
+               "more seeds) or of the seeds' range (2 seeds), not clipped to [0, 1] (a band beyond it is a wide "
+               "interval from few seeds); dotted: chance, dashed: the criterion.")
     return fig, caption
 
 
