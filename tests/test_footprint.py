@@ -87,3 +87,16 @@ def test_sizes_in_binary_units():
     assert footprint.size(512) == "512 B"
     assert footprint.size(3 * 2**20) == "3 MiB"
     assert footprint.size(1.5 * 2**40) == "1.5 TiB"
+
+
+def test_what_an_experiment_records_over_its_duration_counts():
+    """song2000 declares its weight samples (one per sample_dt at every rate): a long run of a wide
+    network is refused for them, while its model alone would fit."""
+    module, _, ctx = check_run("song2000", quick=True)
+    items = {item.what: item for item in module.recorded(ctx)}
+    assert items["weight samples"].count == (12 + 12) and items["weight samples"].each == (1000 + 1) * 8
+    sets = ["groups.inputs.n=1000000", "duration=4000000 s"]
+    with pytest.raises(ConfigError, match=r"^memory: song2000 needs at least [\d.]+ TiB \(weight samples: 3\.5e\+05 x"):
+        check_run("song2000", sets=sets)
+    assert footprint.estimate(parse_model(ctx.model.raw | {"groups": ctx.model.raw["groups"] | {
+        "inputs": ctx.model.raw["groups"]["inputs"] | {"n": 1000000}}})).total < 2 * GiB
