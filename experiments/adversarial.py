@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from snnlearn import logs
 from snnlearn.cli import script_main
 from snnlearn.data import Dataset
 from snnlearn.errors import ConfigError
@@ -131,7 +132,7 @@ def run(ctx: RunContext) -> dict:
                                p["epochs"][data.name], [ctx.seed, 0])
         rates = select_learning_rates(list(dict.fromkeys(p["learners"] + p["other_init"])), p, data, score,
                                       [ctx.seed, 0, 3])
-        ctx.log(f"learning rates {rates['lr_by_learner']} (grid {rates['lr_grid']})")
+        ctx.log(f"learning rates: {logs.mapping(rates['lr_by_learner'])} (grid {logs.sequence(rates['lr_grid'])})")
         for label, name, init in runs:  # init 0 as in weight_transport's first network
             learners[label] = make_learner(name, rng=np.random.default_rng([ctx.seed, init, 1]))
             nets[label] = init_params(arch, np.random.default_rng([ctx.seed, init]), p["init"])

@@ -113,7 +113,7 @@ def check(ctx: RunContext) -> None:
     if p["curve_points"] < 0 or p["assign_examples"] < 0:
         raise ConfigError("curve_points", "negative", "expected >= 0")
     data = load_dataset(p["data"]["path"], p["data"]["train"], p["data"]["test"])
-    adapt_model(ctx, data)  # its checks; ctx.model stays the file's model (run() adapts it once)
+    ctx.model_as_run = adapt_model(ctx, data)[0]  # ctx.model stays the file's model: run() adapts it once
 
 
 def training_stream(n_train: int, total: int, rng: np.random.Generator) -> np.ndarray:

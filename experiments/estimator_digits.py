@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from snnlearn import logs
 from snnlearn.cli import script_main
+from snnlearn.criterion import examples_to_criterion
 from snnlearn.errors import ConfigError, one_of
 from snnlearn.experiment import RunContext
 from snnlearn.figures.learning import accuracy_curves
@@ -119,11 +121,11 @@ def run(ctx: RunContext) -> dict:
     rates = select_learning_rates(p["estimators"], p, data,
                                   lambda name, lr, split: train_one(ctx, name, split, ctx.seed, lr)[1],
                                   [ctx.seed, 3], by_learner="lr_by_estimator")
-    ctx.log(f"learning rates {rates['lr_by_learner']} (grid {rates['lr_grid']})")
+    ctx.log(f"learning rates: {logs.mapping(rates['lr_by_learner'])} (grid {logs.sequence(rates['lr_grid'])})")
     for name in p["estimators"]:
         curves[name], final[name] = train_one(ctx, name, data, ctx.seed, rates["lr_by_learner"][name])
         ctx.log(f"{name}: test accuracy {final[name]:.3f}")
-    to_criterion = {name: next((n for n, a in curve if a >= p["criterion"]), None) for name, curve in curves.items()}
+    to_criterion = {name: examples_to_criterion(curve, p["criterion"]) for name, curve in curves.items()}
     ctx.savefig(accuracy_curves({k: ([n for n, _ in v], [a for _, a in v]) for k, v in curves.items()},
                                 "training examples seen (count)", chance=1 / 10, criterion=p["criterion"],
                                 title="learning from a scalar reward vs backprop (each at its chosen rate)"),

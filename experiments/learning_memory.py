@@ -181,7 +181,8 @@ def stdp_state(ctx: RunContext) -> dict:
     finally:
         b2.prefs.codegen.target = target
     n_syn = len(synapses)
-    ctx.log(f"Brian2 STDP: {sorted(syn)} per synapse, {by_t} B by duration (ms)")
+    ctx.log(f"Brian2 STDP: {', '.join(sorted(syn))} per synapse; by duration: "
+            + ", ".join(f"{t:g} ms {b:,} B" for t, b in by_t.items()))
     return {"stdp_synapse_variables": sorted(syn), "stdp_neuron_variables": sorted(neu),
             "stdp_synapses": n_syn, "stdp_bytes_per_synapse": sum(syn.values()) / n_syn,
             "stdp_state_bytes_by_T_ms": by_t}

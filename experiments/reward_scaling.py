@@ -38,6 +38,7 @@ import numpy as np
 from brian2 import ms, mV
 
 from snnlearn.cli import script_main
+from snnlearn.criterion import examples_to_criterion
 from snnlearn.engine import backend_session, resolve_backend
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext, models_dir
@@ -144,9 +145,10 @@ def reward_rules_trials(ctx: RunContext, n_inputs: int, k: int, backend: str
 
 def trials_to_criterion(values: Sequence[float], trials: Sequence[int], criterion: float
                         ) -> int | None:
-    """The first of ``trials`` at which ``values`` reaches ``criterion`` (None if never)."""
-    reached = [t for v, t in zip(values, trials, strict=True) if v >= criterion]
-    return int(reached[0]) if reached else None
+    """The first of ``trials`` at which ``values`` reaches ``criterion`` (None if never): the
+    library's one definition (:func:`snnlearn.criterion.examples_to_criterion`)."""
+    reached = examples_to_criterion(zip(trials, values, strict=True), criterion)
+    return None if reached is None else int(reached)
 
 
 def patterns_learned(w: np.ndarray, patterns: np.ndarray, cosine: float) -> float:

@@ -42,7 +42,7 @@ from __future__ import annotations
 import numpy as np
 from brian2 import Hz, second
 
-from snnlearn import plots
+from snnlearn import footprint, plots
 from snnlearn.analysis import additive_stdp_peak_width, bimodality, lower_peak_width
 from snnlearn.build import build_network
 from snnlearn.cli import script_main
@@ -103,6 +103,15 @@ def chunks_per_rate(p: dict) -> dict[float, int]:
     first = p["input_rates"][0]
     return {rate: per_sample * max(1, int(round(samples * (first / rate if p["equal_input_spikes"] else 1.0))))
             for rate in p["input_rates"]}
+
+
+def recorded(ctx: RunContext) -> list[footprint.Item]:
+    """What the run keeps, for the memory estimate: every weight sample at every rate, and a
+    chunk of input spikes at the highest rate (the spike monitors hold one chunk at a time)."""
+    p, n = ctx.params, ctx.model.groups["inputs"].n
+    samples = sum(chunks_per_rate(p).values()) // chunk_count(p["sample_dt"], p["chunk"], "chunk", "sample_dt")
+    spikes = n * max(p["input_rates"]) * float(p["chunk"] / second)
+    return [footprint.monitor("weight samples", n, 1, samples), footprint.Item("input spikes of a chunk", spikes, 12)]
 
 
 def run(ctx: RunContext) -> dict:

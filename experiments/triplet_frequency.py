@@ -180,7 +180,7 @@ def run(ctx: RunContext) -> dict:
             )
         )
     for name, fit in fits.items():
-        ctx.log(f"fit {name}: rmse {fit['rmse']:.3f}, free {fit['free']}")
+        ctx.log(f"fit {name}: rmse {fit['rmse']:.3f}, free {', '.join(fit['free'])}")
     return {
         "dw_by_frequency": by_frequency,
         "rmse_vs_sjostrom": rmse,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from typing import Any
 
 import numpy as np
 from brian2 import Hz
@@ -102,16 +103,33 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1)
 
 
-def bench(args) -> int:
-    """Benchmark training speed: compiled chunks against the plain runtime loop."""
+def check_bench(args: argparse.Namespace) -> tuple[Any, Any]:
+    """Every check before the benchmark compiles or runs anything: the sizes, the seed, the data
+    set (enough training images for ``--chunk`` and ``--loop-examples``), the network's memory
+    estimate and a C++ compiler for the standalone side. Returns the data set and the model."""
+    from . import footprint
+    from .engine import resolve_backend
+    from .experiment import check_seed
+
     for name in ("n_excitatory", "chunk", "loop_examples", "repeats"):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name.replace('_', '-')}", "must be >= 1", "give a positive integer")
-    from .experiment import check_seed
-
     check_seed(args.seed)
     data = load_dataset(args.data)
+    for name in ("chunk", "loop_examples"):
+        if getattr(args, name) > len(data.x_train):
+            raise ConfigError(f"--{name.replace('_', '-')}", f"{getattr(args, name)} is more than the "
+                              f"{len(data.x_train)} training images of {args.data}",
+                              f"expected at most {len(data.x_train)}")
     spec = diehl_cook_spec(data.n_pixels, args.n_excitatory)
+    footprint.check(footprint.estimate(spec), what="the benchmarked network")
+    resolve_backend("standalone", explicit=True)  # no compiler: one line now, not after the runtime side
+    return data, spec
+
+
+def bench(args) -> int:
+    """Benchmark training speed: compiled chunks against the plain runtime loop."""
+    data, spec = check_bench(args)
     images = data.x_train[:args.chunk]
     chunked, compile_seconds = chunked_standalone(spec, images, args.repeats, args.seed)
     loop = runtime_loop(spec, data.x_train[:args.loop_examples], args.repeats, args.seed)

@@ -3,7 +3,9 @@
 Registered through :data:`COMMAND_MODULES`: bench, sweep, compare, export (NWB) and init.
 
 Bad input never shows a traceback: it exits with status 2 and one line ``error: <field>: ...``,
-before anything is simulated or written.
+before anything is simulated or written. ``-v`` adds debug lines, ``-q`` leaves warnings and
+errors only (no progress), ``-qq`` errors only; either goes before or after the subcommand
+(:mod:`snnlearn.logs`).
 """
 
 from __future__ import annotations
@@ -94,7 +96,11 @@ def cmd_check(args) -> int:
     raw = load_model_dict(args.file, "FILE")
     for key, value in parse_assignments(args.sets):
         raw = apply_to_model(raw, key, value)
-    print(parse_model(raw, source=args.file).summary())
+    from . import footprint
+
+    spec = parse_model(raw, source=args.file)
+    print(spec.summary())
+    print(f"  memory: {footprint.estimate(spec).describe()}")
     return 0
 
 
@@ -102,22 +108,32 @@ def cmd_check(args) -> int:
 COMMAND_MODULES = ("snnlearn.bench", "snnlearn.sweep", "snnlearn.compare", "snnlearn.nwb", "snnlearn.scaffold")
 
 
+def _add_verbosity(p: argparse.ArgumentParser, default: object) -> None:
+    """``-v``/``-q`` (counted); on a subcommand their default is SUPPRESS so the main one stands."""
+    p.add_argument("-v", "--verbose", action="count", default=default, help="more messages (debug lines)")
+    p.add_argument("-q", "--quiet", action="count", default=default,
+                   help="fewer messages: -q warnings and errors only, no progress; -qq errors only")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="snnlearn", description=__doc__.splitlines()[0])
+    _add_verbosity(parser, 0)
+    quiet = _Parser(add_help=False)
+    _add_verbosity(quiet, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    sub.add_parser("list", help="list experiments and model files").set_defaults(func=cmd_list)
-    run = sub.add_parser("run", help="run experiments/NAME.py", add_help=False)
+    sub.add_parser("list", help="list experiments and model files", parents=[quiet]).set_defaults(func=cmd_list)
+    run = sub.add_parser("run", help="run experiments/NAME.py", add_help=False, parents=[quiet])
     run.add_argument("name", nargs="?", help="the experiment (snnlearn list names them)")
     run.add_argument("-h", "--help", action="store_true",
                      help="show this help; with NAME, the experiment's paper, targets and parameters")
     _add_run_options(run)
     run.set_defaults(func=cmd_run, parser=run)
-    check = sub.add_parser("check", help="validate a model file and print what it builds")
+    check = sub.add_parser("check", help="validate a model file and print what it builds", parents=[quiet])
     check.add_argument("file")
     check.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
     check.set_defaults(func=cmd_check)
     for name, (configure, handler) in _extra_commands().items():
-        p = sub.add_parser(name, help=(handler.__doc__ or "").strip().splitlines()[0])
+        p = sub.add_parser(name, help=(handler.__doc__ or "").strip().splitlines()[0], parents=[quiet])
         configure(p)
         p.set_defaults(func=handler)
     return parser
@@ -140,15 +156,21 @@ def _extra_commands() -> dict[str, tuple[Callable, Callable]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``snnlearn`` command: returns its exit status (2 for bad input, 1 for a failed run)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        from .config import check_environment
+    from . import logs
 
-        check_environment()
-        args = build_parser().parse_args(argv)
-        if getattr(args, "help", False):
-            return _experiment_help(args.name) if args.name is not None else _run_help(args.parser)
-        return args.func(args)
+    level = logs.LOGGER.level
+    try:
+        with logs.once():
+            from .config import check_environment
+
+            check_environment()
+            args = build_parser().parse_args(argv)
+            logs.configure(args.verbose - args.quiet)
+            if getattr(args, "help", False):
+                return _experiment_help(args.name) if args.name is not None else _run_help(args.parser)
+            return args.func(args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -158,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    finally:
+        logs.LOGGER.setLevel(level)
 
 
 def script_main(path: str) -> None:

@@ -25,11 +25,8 @@ def one_of(names) -> str:
 
 
 def warn(message: str) -> None:
-    """Tell the user about something suspicious but allowed: one ``warning:`` line on stderr.
+    """Tell the user about something suspicious but allowed: one ``warning:`` line on stderr,
+    through :mod:`snnlearn.logs` (shown once per command; ``-qq`` hides it)."""
+    from .logs import warning
 
-    (Python's ``warnings`` would be routed through Brian2's logger, which decorates them with
-    file names and line numbers.)
-    """
-    import sys
-
-    print(f"warning: {message}", file=sys.stderr, flush=True)
+    warning(message)

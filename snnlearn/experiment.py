@@ -11,9 +11,12 @@ An experiment is a script ``experiments/NAME.py`` with:
   ``.toml`` (relative to the script's folder) (``--model FILE`` swaps it);
 - ``BACKEND`` (optional): ``"runtime"`` or ``"standalone"``, its default Brian2 backend;
 - ``check(ctx)`` (optional): cross-field checks that raise ``ConfigError`` before anything runs;
+- ``recorded(ctx)`` (optional): what its monitors keep, as a list of :class:`snnlearn.footprint.Item`,
+  added to the memory estimate of the model (:func:`snnlearn.footprint.estimate`);
 - ``run(ctx) -> dict``: does the work through the :class:`RunContext` and returns its metrics.
 
-The framework validates every input first, only then creates the run folder, and finally writes
+The framework validates every input first (the memory estimate included), only then creates the
+run folder, and finally writes
 ``metrics.json`` (metrics plus experiment, seed, backend, quick, wall time, parameters and
 versions) atomically. ``if __name__ == "__main__": script_main(__file__)`` (from
 ``snnlearn.cli``) at the end of a script makes ``python experiments/NAME.py --help`` work like
@@ -42,6 +45,7 @@ import numpy as np
 
 from . import __version__
 from .errors import ConfigError, one_of, warn
+from .footprint import Footprint
 from .overrides import apply_to_model, apply_to_params, is_model_key, parse_assignments
 from .provenance import provenance
 from .results import (
@@ -166,6 +170,9 @@ class RunContext:
     quick_overrides: dict[str, Any] = field(default_factory=dict)
     #: the experiment's ``QUICK_NOTE``: what the quick overrides mean for its results
     quick_note: str = ""
+    #: the model as the experiment will build it, when its ``check`` adapts the file's model
+    #: (sized for the data): the memory estimate counts this one; ``model`` stays the file's
+    model_as_run: Any = None
     rng: np.random.Generator = field(init=False)
     started: float = field(default_factory=time.perf_counter)
 
@@ -180,12 +187,16 @@ class RunContext:
 
         A ``--quick`` run gets a caption line listing what ``QUICK`` changed and the experiment's
         ``QUICK_NOTE`` (what that means), then ``note``; a full run gets ``note`` alone. ``formats`` (and
-        ``SNNLEARN_FIGURES``) add vector copies (``pdf``, ``svg``) beside the PNG.
+        ``SNNLEARN_FIGURES``) add vector copies (``pdf``, ``svg``) beside the PNG. What the figure
+        shows (its titles and axis labels) is recorded in ``figures.json`` for captions (the
+        comparison report).
         """
         import matplotlib.pyplot as plt
 
         from . import config, plotstyle
+        from .captions import describe_figure, record_figure
 
+        record_figure(self.out_dir, name, describe_figure(fig))
         extra = f"{self.quick_note} {note}".strip()
         text = plotstyle.quick_caption(self.quick_overrides, extra) if self.quick else note
         if text:
@@ -205,8 +216,11 @@ class RunContext:
         return atomic_write_json(self.path(name), data)
 
     def log(self, message: str) -> None:
+        """An information line on stderr, with the experiment and the time since it started."""
+        from . import logs
+
         elapsed = time.perf_counter() - self.started
-        print(f"[{self.name} {elapsed:7.1f}s] {message}", file=sys.stderr, flush=True)
+        logs.info(f"[{self.name} {elapsed:7.1f}s] {message}")
 
 
 def resolve_params(module: ModuleType, assignments: Sequence[tuple[str, Any]]) -> dict:
@@ -291,7 +305,21 @@ def check_run(name: str, *, seed: int = 1, quick: bool = False, backend: str | N
     check: Callable[[RunContext], None] | None = getattr(module, "check", None)
     if check is not None:
         check(ctx)
+    check_memory(module, ctx)
     return module, model, ctx
+
+
+def check_memory(module: ModuleType, ctx: RunContext) -> Footprint:
+    """Refuse a run whose model (and what the experiment says it records) needs more memory
+    than is available (:mod:`snnlearn.footprint`); returns the estimate."""
+    from . import footprint
+
+    recorded: Callable[[RunContext], Any] | None = getattr(module, "recorded", None)
+    items = list(recorded(ctx)) if recorded is not None else []
+    model = ctx.model_as_run if ctx.model_as_run is not None else ctx.model
+    estimate = footprint.estimate(model, items) if model is not None else footprint.Footprint(tuple(items))
+    footprint.check(estimate, what=f"{ctx.name}")
+    return estimate
 
 
 def resumed_settings(folder: str | Path, *, name: str | None, seed: int | None, quick: bool,
@@ -344,7 +372,9 @@ def run_experiment(name: str | None, *, seed: int | None = None, quick: bool = F
     if name is None:
         raise ConfigError("experiment", "no experiment named (snnlearn run NAME)", one_of(available_experiments()))
     seed = 1 if seed is None else seed
-    with lock_run_dir(Path(resume) if resume is not None else None) as lock:
+    from . import logs
+
+    with logs.once(), lock_run_dir(Path(resume) if resume is not None else None) as lock:
         return _run(name, seed=seed, quick=quick, backend=backend, sets=sets, model_file=model_file, out=out,
                     resume=resume, results_root=results_root, lock=lock)
 
@@ -375,6 +405,9 @@ def _run(name: str, *, seed: int, quick: bool, backend: str | None, sets: Sequen
                                       "params": params, "model": model.raw if model is not None else None})
     for stale in ctx.out_dir.glob(".*.tmp"):  # left by a run killed in the middle of a write
         stale.unlink()
+    from . import logs
+
+    logs.watch_brian2()
     ctx.log(f"writing to {ctx.out_dir} (backend {chosen}, seed {seed}{', quick' if quick else ''})")
     try:
         metrics = module.run(ctx)

@@ -24,6 +24,7 @@ reference = "Song, Miller & Abbott (2000) Nat Neurosci 3:919 (a smaller version)
 
 [simulation]
 dt = "0.1 ms"                  # the integration time step
+# dt_reason = "..."            # why, if dt is above a tenth of a time constant on purpose (said in the warning)
 
 # Groups: Poisson inputs ("poisson"), spike generators ("spikes") or neurons (a neuron model).
 [groups.inputs]

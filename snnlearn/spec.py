@@ -97,7 +97,8 @@ class ModelSpec:
             rule = f", rule {s.rule.name}" if s.rule else ", static"
             if s.normalize:
                 rule += f", incoming sums normalised to {s.normalize.total:g} every {s.normalize.period}"
-            out.append(f"  synapses {s.name}: {s.pre} -> {s.post}, connect {s.connect}, "
+            connect = ", ".join(f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v:g}" for k, v in s.connect.items())
+            out.append(f"  synapses {s.name}: {s.pre} -> {s.post}, connect {connect or 'all'}, "
                        f"effect '{s.effect}'{rule}")
         return "\n".join(out)
 
@@ -213,7 +214,12 @@ def _time_constants(spec_parts) -> list[tuple[str, Quantity]]:
 
 
 def warn_about_time_step(spec: ModelSpec) -> None:
-    """Warn (before any run) when dt exceeds a tenth of the smallest time constant."""
+    """Warn (before any run) when dt exceeds a tenth of the smallest time constant.
+
+    A model file that chooses such a step on purpose says why in ``simulation.dt_reason``
+    (e.g. the paper's own step); the warning then gives that reason. Inside a command it is shown
+    once however often the model is parsed (:func:`snnlearn.logs.once`).
+    """
     parts: list[tuple[str, Any]] = [(f"groups.{g.name}.params", g.neuron) for g in spec.groups.values() if g.neuron]
     parts += [(f"synapses.{s.name}.rule", s.rule) for s in spec.synapses.values() if s.rule]
     constants = _time_constants(parts)
@@ -221,8 +227,10 @@ def warn_about_time_step(spec: ModelSpec) -> None:
         return
     field_name, smallest = min(constants, key=lambda item: float(item[1]))
     if spec.dt > smallest / 10:
-        warn(f"simulation.dt = {spec.dt} is more than a tenth of {field_name} = {smallest}: "
-             "the integration may be inaccurate")
+        reason = spec.raw.get("simulation", {}).get("dt_reason")
+        consequence = f"kept because {reason}" if reason else "the integration may be inaccurate"
+        warn(f"model {spec.name}: simulation.dt = {spec.dt} is more than a tenth of {field_name} = {smallest}: "
+             f"{consequence}")
 
 
 def _connect(raw: Any, field_name: str) -> dict[str, Any]:
@@ -319,8 +327,10 @@ def parse_model(raw: Mapping[str, Any], source: str | Path | None = None) -> Mod
     name = _string(raw, "name", "model" if "name" not in raw else "")
     reference = _string(raw, "reference", "", "")
     description = _string(raw, "description", "", "")
-    simulation = _table(raw.get("simulation", {}), "simulation", ("dt",))
+    simulation = _table(raw.get("simulation", {}), "simulation", ("dt", "dt_reason"))
     dt = parse_quantity(simulation.get("dt", "0.1 ms"), 1 * ms, "simulation.dt")
+    if not isinstance(simulation.get("dt_reason", ""), str):
+        raise ConfigError("simulation.dt_reason", f"got {simulation['dt_reason']!r}", "expected a string")
     if not 0 * second < dt <= 10 * ms:
         raise ConfigError("simulation.dt", f"{dt} is out of range", "expected 0 ms < dt <= 10 ms")
     if "groups" not in raw:

@@ -10,7 +10,8 @@ other jobs go on. ``sweep.csv`` lists every job with its status and scalar metri
 
 Everything is checked before a cluster starts or a folder is made: seeds (``0..2**32-1``), the
 number of jobs (more than ``MAX_JOBS`` needs ``--yes``) and every job's configuration, with the
-same checks as ``snnlearn run``.
+same checks as ``snnlearn run`` (:func:`check_jobs`, used by ``snnlearn compare`` too), memory
+included: the largest job's estimate times the jobs that run at once must fit.
 """
 
 from __future__ import annotations
@@ -45,9 +46,10 @@ class Job:
     folder: str
 
     def command(self) -> list[str]:
+        """The job's ``snnlearn run`` command line (``-q``: its output is not shown, only its error)."""
         where = ["--resume", self.folder] if Path(self.folder).exists() else ["--out", self.folder]
         sets = [arg for s in self.sets for arg in ("--set", s)]
-        return [sys.executable, "-m", "snnlearn.cli", "run", self.experiment, "--seed", str(self.seed),
+        return [sys.executable, "-m", "snnlearn.cli", "-q", "run", self.experiment, "--seed", str(self.seed),
                 *(["--quick"] if self.quick else []), *sets, *where]
 
 
@@ -149,17 +151,33 @@ def run_job(job: Job) -> dict[str, Any]:
     return {"job": folder.name, "status": "failed", "error": error}
 
 
+def local_workers(n_jobs: int, workers: int | None) -> int:
+    """How many single-threaded workers a LocalCluster gets: ``workers``, or one per core."""
+    return workers or max(1, min(n_jobs, os.cpu_count() or 1))
+
+
 def run_jobs(jobs: Sequence[Job], scheduler: str | None = None, workers: int | None = None) -> list[dict]:
-    """Run jobs on Dask: an existing scheduler, or a LocalCluster of single-threaded workers."""
-    from dask.distributed import Client, LocalCluster
+    """Run jobs on Dask: an existing scheduler, or a LocalCluster of single-threaded workers.
+    Returns each job's outcome in the order of ``jobs``; progress counts finished jobs."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    from .progress import Progress
+
+    def gather(client: Client) -> list[dict]:
+        futures = client.map(run_job, list(jobs), pure=False)
+        with Progress(len(jobs), "jobs", unit="job", every=30.0) as progress:
+            failed = 0
+            for k, future in enumerate(as_completed(futures), start=1):
+                failed += future.result()["status"] == "failed"
+                progress.update(k, f"{failed} failed" if failed else "")
+        return client.gather(futures)
 
     if scheduler:
         with Client(scheduler) as client:
-            return client.gather(client.map(run_job, list(jobs), pure=False))
-    n_workers = workers or max(1, min(len(jobs), os.cpu_count() or 1))
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, memory_limit=0,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        return client.gather(client.map(run_job, list(jobs), pure=False))
+            return gather(client)
+    with LocalCluster(n_workers=local_workers(len(jobs), workers), threads_per_worker=1, processes=True,
+                      memory_limit=0, dashboard_address=None) as cluster, Client(cluster) as client:
+        return gather(client)
 
 
 def scalar_metrics(folder: Path) -> dict[str, Any]:
@@ -187,24 +205,46 @@ def sweep(experiment: str, sets: Sequence[str], seeds: Sequence[int], *, quick: 
     (the experiment's own ``check`` included). A job differs from the checked combination only
     by its seed, which is checked on its own.
     """
-    from .experiment import check_run, check_seed
-
     check_size(grid_size(sets), len(seeds), yes)
-    for seed in seeds:
-        check_seed(seed, "--seeds")
-    if out.exists() and not out.is_dir():
-        raise ConfigError("--out", f"{out} exists and is not a folder", "give a new folder or a sweep folder")
-    if workers is not None and workers < 1:
-        raise ConfigError("--workers", f"{workers} is too small", "expected an integer >= 1")
+    check_destination(out, workers)
     combos = grid(sets)
-    for combo in combos:  # every combination is checked before anything runs
-        check_run(experiment, seed=seeds[0], quick=quick, sets=combo)
+    check_jobs([(experiment, combo) for combo in combos], seeds, quick=quick,
+               concurrent=None if scheduler else local_workers(len(combos) * len(seeds), workers))
     out.mkdir(parents=True, exist_ok=True)
     jobs = [Job(experiment, combo, seed, quick, str(out / job_name(experiment, combo, seed)))
             for combo in combos for seed in seeds]
     outcomes = run_jobs(jobs, scheduler, workers)
     write_summary(out, jobs, outcomes)
     return outcomes
+
+
+def check_destination(out: Path, workers: int | None) -> None:
+    """Refuse an ``--out`` that is a file and a ``--workers`` below 1."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError("--out", f"{out} exists and is not a folder", "give a new folder or a sweep folder")
+    if workers is not None and workers < 1:
+        raise ConfigError("--workers", f"{workers} is too small", "expected an integer >= 1")
+
+
+def check_jobs(settings: Sequence[tuple[str, Sequence[str]]], seeds: Sequence[int], *, quick: bool,
+               concurrent: int | None) -> None:
+    """Check every job before anything runs: each seed, and each ``(experiment, sets)`` through
+    :func:`~snnlearn.experiment.check_run` (the checks of ``snnlearn run``: the experiment's own
+    ``check`` and the memory estimate). Jobs differ from a checked setting only by their seed,
+    which is checked on its own. With ``concurrent`` jobs at once on this machine (a
+    LocalCluster), the largest estimate times that many must fit in the memory available."""
+    from . import footprint
+    from .experiment import check_memory, check_run, check_seed
+
+    for seed in seeds:
+        check_seed(seed, "--seeds")
+    largest = footprint.Footprint(())
+    for experiment, sets in settings:
+        module, _, ctx = check_run(experiment, seed=seeds[0], quick=quick, sets=sets)
+        estimate = check_memory(module, ctx)
+        largest = max(largest, estimate, key=lambda f: f.total)
+    if concurrent is not None and concurrent > 1:
+        footprint.check(largest, copies=min(concurrent, len(settings) * len(seeds)), what="the largest job")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -79,7 +79,7 @@ def test_savefig_writes_vector_copies_and_the_quick_caption(tmp_path, monkeypatc
     axes[0, 0].plot([0, 1], [0, 1])
     monkeypatch.setenv("SNNLEARN_FIGURES", "svg")
     ctx.savefig(fig, "f.png", note="dt coarser", formats=("pdf",))
-    assert {p.name for p in tmp_path.iterdir()} == {"f.png", "f.pdf", "f.svg"}
+    assert {p.name for p in tmp_path.iterdir()} == {"f.png", "f.pdf", "f.svg", "figures.json"}
     caption = " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
     assert "duration = 2 s" in caption and "dt coarser" in caption and "--quick" in caption
 

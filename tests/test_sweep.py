@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import time
 from pathlib import Path
 
@@ -38,8 +39,11 @@ def test_compare_quick_reads_the_table_from_result_files_and_skips_finished_jobs
         assert len(values) == 2 and int(row["seeds"]) == 2
         assert float(row["accuracy_mean"]) == sum(values) / 2
         assert row["uses only local information"].startswith("local")
-    assert (tmp_path / "cmp" / "report.html").stat().st_size > 10_000
-    assert "| digits | node_perturbation | 2 |" in (tmp_path / "cmp" / "comparison.md").read_text()
+    page = (tmp_path / "cmp" / "report.html").read_text()
+    images = re.findall(r'<img src="([^"]+)"', page)
+    assert len(images) > 2 and all((tmp_path / "cmp" / src).is_file() for src in images)  # job figures too
+    table = (tmp_path / "cmp" / "comparison.md").read_text()
+    assert "| digits | node_perturbation | 2 |" in table and "no interval from 2 seeds" in table
     capsys.readouterr()
     assert cli.main(args) == 0
     assert "4 jobs skipped (already finished), 0 failed" in capsys.readouterr().out

@@ -5,9 +5,10 @@ trial centred by a :class:`~snnlearn.rules.reward.RewardBaseline`, to make each 
 population fire most (:class:`~snnlearn.tasks.reward.ChoiceTask` does the trials inside Brian2).
 :func:`run_choice` trains every rule with every baseline from the same initial state, patterns
 and trial order on a :class:`~snnlearn.session.Session` (so nothing depends on
-``trials_per_chunk``); :func:`trials_to_criterion` is the one definition of "trials to
-criterion" (the first trial at which the fraction rewarded over the last ``window`` trials
-reaches the criterion). The ``reward_choice`` and ``reward_scaling`` experiments use it.
+``trials_per_chunk``); :func:`trials_to_criterion` (from :mod:`snnlearn.criterion`, the one
+definition of examples to criterion: the first trial at which the fraction rewarded over the
+last ``window`` trials reaches the criterion) is re-exported here for the ``reward_choice`` and
+``reward_scaling`` experiments.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from brian2 import Hz, StateMonitor, ms
 
 from ..build import build_network
+from ..criterion import trials_to_criterion  # noqa: F401 - re-exported for the experiments
 from ..engine import backend_session
 from ..errors import ConfigError, one_of
 from ..rules import make_rule
@@ -167,12 +169,3 @@ def train(ctx: Any, label: str, baseline: str, session: Session, task: ChoiceTas
     ctx.log(f"{label}: rewarded in {rewarded[-window:].mean():.2f} of the last {window} trials")
     return {"rewarded": rewarded, "w_mean": np.concatenate(records["w_mean"]),
             "selectivity": np.concatenate(records["selectivity"])}
-
-
-
-def trials_to_criterion(rewarded: np.ndarray, window: int, criterion: float) -> int | None:
-    """The first trial (1-based count of trials seen) at which the fraction rewarded over the
-    last ``window`` trials reaches ``criterion``; None if it never does."""
-    running = np.convolve(np.asarray(rewarded, dtype=float), np.ones(window) / window, mode="valid")
-    reached = np.flatnonzero(running >= criterion)
-    return int(reached[0] + window) if len(reached) else None

@@ -203,8 +203,11 @@ def train(arch: Any, params: MutableMapping[str, Array], learner: Learner, optim
     if loss.needs_linear_output and getattr(arch, "output_activation", "linear") != "linear":
         raise ConfigError("output_activation", f"{loss.name} takes logits",
                           "use a linear output layer")
+    from ..progress import Progress
+
     history = History()
     epoch_norms: list[list[float]] = []
+    progress = Progress(epochs, f"{getattr(learner, 'name', 'training')}: epochs", unit="epoch")
 
     def record(epoch: int) -> None:
         train_loss, _ = evaluate(arch, params, loss, data.x_train, data.y_train)
@@ -226,15 +229,21 @@ def train(arch: Any, params: MutableMapping[str, Array], learner: Learner, optim
         epoch = step.batch.epoch
         if step.batch.last_of_epoch and (epoch % eval_every == 0 or epoch == epochs):
             record(epoch)
+        if step.batch.last_of_epoch:
+            progress.update(epoch)
 
     record(0)
-    fit(arch, params, learner, optimizer, loss,
-        epoch_batches(data.x_train, data.y_train, batch_size, rng, epochs, batch_axis),
-        rng=rng, after=after)
+    with progress:
+        fit(arch, params, learner, optimizer, loss,
+            epoch_batches(data.x_train, data.y_train, batch_size, rng, epochs, batch_axis),
+            rng=rng, after=after)
     return history
 
 
 def epochs_to_target(history: History, target: float) -> int | None:
-    """The first epoch whose test accuracy reaches ``target`` (None if none does)."""
-    return next((e for e, a in zip(history.epoch, history.test_accuracy, strict=True)
-                 if a >= target), None)
+    """The first epoch whose test accuracy reaches ``target`` (None if none does): examples to
+    criterion (:func:`snnlearn.criterion.examples_to_criterion`) counted in epochs."""
+    from ..criterion import examples_to_criterion
+
+    reached = examples_to_criterion(zip(history.epoch, history.test_accuracy, strict=True), target)
+    return None if reached is None else int(reached)
