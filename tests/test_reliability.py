@@ -177,7 +177,7 @@ def test_same_seed_same_results_across_processes_runtime(tmp_path):
 
 @pytest.mark.standalone
 def test_random_kills_then_resume_equal_an_uninterrupted_run(tmp_path):
-    """SIGKILL a Diehl & Cook run at random moments, resume each time, compare with a clean run."""
+    """SIGKILL a Diehl & Cook run at random moments (2 or 3 times), resume each time, compare with a clean run."""
     settings_ = ["n_excitatory=10", "epochs=0.12", "slots_per_chunk=20", "curve_points=0", "assign_examples=60",
                  "data.test=0:40"]
     base = [sys.executable, "-m", "snnlearn.cli", "run", "diehl_cook", "--seed", "5",
@@ -188,7 +188,7 @@ def test_random_kills_then_resume_equal_an_uninterrupted_run(tmp_path):
     def command():
         return [*base, "--resume", "killed"] if folder.exists() else [*base, "--out", "killed"]
 
-    while kills < 5 and not (folder / "metrics.json").exists():
+    while kills < 3 and not (folder / "metrics.json").exists():
         proc = subprocess.Popen(command(), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         time.sleep(rng.uniform(1.0, 4.0))
