@@ -192,7 +192,72 @@ def write_summary(root: Path, jobs: Sequence[Job], outcomes: Sequence[dict]) -> 
         rows.append({"job": Path(job.folder).name, "experiment": job.experiment, "seed": job.seed,
                      "sets": " ".join(job.sets), "status": outcome["status"], "error": outcome["error"],
                      **scalar_metrics(Path(job.folder))})
+    atomic_write_csv(root / "sweep_summary.csv", summarise(rows))
+    write_curves(root, jobs)
     return atomic_write_csv(root / "sweep.csv", rows)
+
+
+def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per combination of settings, every numeric scalar metric over its finished seeds: mean,
+    95% t-interval (NaN from fewer than 3 seeds: two values make no interval worth printing)
+    and the values themselves."""
+    from .analysis import mean_confidence_interval
+
+    summary = []
+    for sets in dict.fromkeys(row["sets"] for row in rows):
+        done = [row for row in rows if row["sets"] == sets and row["status"] == "done"]
+        names = [k for k in (done[0] if done else {}) if k not in ("seed", "job")
+                 and all(isinstance(r.get(k), int | float) and not isinstance(r.get(k), bool) for r in done)]
+        for name in names:
+            values = [float(r[name]) for r in done]
+            mean, low, high = mean_confidence_interval(values)
+            if len(values) < 3:
+                low = high = math.nan
+            summary.append({"sets": sets, "metric": name, "seeds": len(values), "mean": mean, "ci95_low": low,
+                            "ci95_high": high, "values": " ".join(f"{v:.6g}" for v in values)})
+    return summary
+
+
+def write_curves(root: Path, jobs: Sequence[Job]) -> Path | None:
+    """One figure of every job's ``accuracy_curve`` (thin lines) with the mean and its band per
+    combination of settings; None when no job recorded a curve."""
+    import numpy as np
+
+    from . import plots, plotstyle
+
+    curves: dict[str, list[tuple[list[float], list[float]]]] = {}
+    controls: dict[str, list[float]] = {}
+    for job in jobs:
+        if is_complete(Path(job.folder)):
+            metrics = read_metrics(Path(job.folder))
+            for name, value in metrics.items():
+                if name.startswith("control_") and isinstance(value, float):
+                    controls.setdefault(name, []).append(value)
+            curve = metrics.get("accuracy_curve")
+            if isinstance(curve, list) and curve and isinstance(curve[0], dict):
+                points = ([float(c["examples"]) for c in curve], [float(c["accuracy"]) for c in curve])
+                curves.setdefault(" ".join(job.sets) or "defaults", []).append(points)
+    if not curves:
+        return None
+    fig, axes = plotstyle.figure()
+    ax = axes[0, 0]
+    for k, (sets, runs) in enumerate(curves.items()):
+        xs = runs[0][0]
+        same = [ys for x, ys in runs if x == xs]
+        for _, ys in runs:
+            ax.plot(xs, ys, color=f"C{k}", lw=0.6, alpha=0.4)
+        plots.mean_band(ax, xs, same, f"C{k}", sets, marker="o")
+    for k, (name, values) in enumerate(controls.items()):
+        plotstyle.reference(ax, float(np.mean(values)), "control", f"{name.removeprefix('control_')} "
+                            f"(mean of {len(values)}) {np.mean(values):.3f}", color=f"C{k + len(curves)}")
+    plotstyle.reference(ax, 0.1, "chance", "chance 0.1")
+    ax.set_xlabel("training examples seen (count)")
+    ax.set_ylabel("test accuracy (fraction correct)")
+    ax.set_title(f"{jobs[0].experiment}: accuracy curves of every seed, mean and 95% interval")
+    ax.legend(fontsize=7)
+    path = root / "accuracy_curves.png"
+    path.write_bytes(plotstyle.save(fig, "png"))
+    return path
 
 
 def sweep(experiment: str, sets: Sequence[str], seeds: Sequence[int], *, quick: bool, out: Path,
@@ -265,7 +330,16 @@ def command(args) -> int:
                      scheduler=args.scheduler, workers=args.workers, yes=args.yes)
     for outcome in outcomes:
         print(f"{outcome['status']:8s} {outcome['job']} {outcome['error']}")
-    print(f"summary: {out / 'sweep.csv'}")
+    summary = Path(out) / "sweep_summary.csv"
+    if summary.is_file():
+        import csv
+
+        for row in csv.DictReader(summary.open()):
+            interval = (f"[{float(row['ci95_low']):.4g}, {float(row['ci95_high']):.4g}]"
+                        if row["ci95_low"] not in ("", "nan") else "(no interval below 3 seeds)")
+            print(f"{row['sets'] or 'defaults':20s} {row['metric']:32s} n={row['seeds']} mean {float(row['mean']):.4g} "
+                  f"{interval}")
+    print(f"summary: {out / 'sweep.csv'}, {summary}")
     return 0 if all(o["status"] != "failed" for o in outcomes) else 1
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import time
 from pathlib import Path
@@ -126,3 +127,20 @@ def test_a_large_sweep_runs_with_yes(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["sweep", "estimator_digits", "--quick", "--seeds", "0-200", "--out", "sw", "--yes"]) == 0
     assert len(ran) == 201 and len({j.folder for j in ran}) == 201
+
+
+def test_the_summary_gives_mean_interval_and_values_per_setting_and_no_interval_below_three_seeds():
+    from snnlearn.sweep import summarise
+
+    rows = [{"sets": "a=1", "status": "done", "seed": s, "job": f"j{s}", "acc": v, "name": "x"}
+            for s, v in enumerate([0.7, 0.8, 0.9])]
+    rows += [{"sets": "a=2", "status": "done", "seed": s, "job": f"k{s}", "acc": v} for s, v in enumerate([0.5, 0.6])]
+    rows.append({"sets": "a=2", "status": "failed", "seed": 9, "job": "k9"})
+    by = {(r["sets"], r["metric"]): r for r in summarise(rows)}
+    three = by[("a=1", "acc")]
+    half = 4.302652729911275 * 0.1 / 3 ** 0.5  # t(0.975, 2) x s / sqrt(n)
+    assert three["seeds"] == 3 and three["mean"] == pytest.approx(0.8)
+    assert (three["ci95_low"], three["ci95_high"]) == pytest.approx((0.8 - half, 0.8 + half))
+    assert three["values"] == "0.7 0.8 0.9" and ("a=1", "name") not in by  # strings are not summarised
+    two = by[("a=2", "acc")]
+    assert two["seeds"] == 2 and two["mean"] == pytest.approx(0.55) and math.isnan(two["ci95_low"])
