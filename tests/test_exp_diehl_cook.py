@@ -29,7 +29,7 @@ def test_quick_run_is_far_above_chance(quick_run):
         assert 0.8 < metrics[control] <= 1.0  # the simple learners a reviewer compares with
     assert metrics["control_random_weights"] < metrics["control_kmeans"]
     assert 0 <= metrics["test_silent_fraction"] <= 1 and 0 < metrics["receptive_field_similarity"] <= 1
-    for figure in ("receptive_fields.png", "accuracy_curve.png", "raster.png", "theta_distribution.png",
+    for figure in ("receptive_fields.png", "accuracy_curve.png", "raster.png", "training_state.png",
                    "confusion_matrix.png"):
         assert (quick_run / figure).is_file()
 
