@@ -34,17 +34,15 @@ excitatory and inhibitory neuron over the last ``raster_seconds``.
 from __future__ import annotations
 
 import numpy as np
-from brian2 import SpikeMonitor, StateMonitor, ms, mV, second
+from brian2 import ms, mV, second
 
 from snnlearn import reward_plots
-from snnlearn.build import build_network
 from snnlearn.cli import script_main
-from snnlearn.engine import backend_session
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
-from snnlearn.rules.reward import DOPAMINE, DopamineSTDP
-from snnlearn.session import Session, chunk_count, run_in_chunks
-from snnlearn.tasks.reward import attach_pair_reward, attach_scheduled_reward, schedule_values
+from snnlearn.protocols.distal import OTHERS, PLASTIC, check_counts, run_distal
+from snnlearn.rules.reward import DopamineSTDP
+from snnlearn.session import chunk_count
 
 MODEL = "izhikevich2007"
 BACKEND = "standalone"
@@ -74,7 +72,6 @@ QUICK = {
     "groups.exc.n": 320,
     "groups.inh.n": 80,
 }
-PLASTIC = ("ee", "ei", "rewarded")
 PAPER_DELAYS_S = (1.0, 3.0)
 
 
@@ -108,79 +105,18 @@ def check(ctx: RunContext) -> None:
     for key, low in (("reward_amount", 0), ("reward_slots", 1)):
         if p[key] < low:
             raise ConfigError(key, f"got {p[key]}", f"expected a value >= {low}")
+    check_counts(spec, ctx.backend)
 
 
 def run(ctx: RunContext) -> dict:
     p, spec = ctx.params, ctx.model
-    n_chunks = chunk_count(p["duration"], p["chunk"])
     duration_s = float(p["duration"] / second)
     w_max = spec.synapses["rewarded"].rule.w_max
-    pair = spec.synapses["rewarded"].params
     n_exc, n_inh = spec.groups["exc"].n, spec.groups["inh"].n
-    # a slot holds a reward for at least delay_min: no more rewards than this can arrive
-    capacity = min(1_000_000, p["reward_slots"] * (int(np.ceil(p["duration"] / p["reward_delay_min"])) + 1))
-    with backend_session(ctx.backend, ctx.seed, key=f"distal-reward-{n_exc}-{n_inh}") as build_dir:
-        net = build_network(spec, record_spikes=False)
-        for group in ("exc", "inh"):
-            net.groups[group].run_regularly(f"I_ext = {float(p['thalamic_noise'] / mV)!r} * mV * (rand() - 0.5)",
-                                            dt=1 * ms, when="start", name=f"{group}_thalamic")
-        ring = attach_pair_reward(net, ("exc", pair["rewarded_pre"]), ("exc", pair["rewarded_post"]),
-                                  window=p["window"], delay_min=p["reward_delay_min"],
-                                  delay_max=p["reward_delay_max"], amount=p["reward_amount"],
-                                  slots=p["reward_slots"])
-        scheduled, schedule = attach_scheduled_reward(net, capacity, p["reward_amount"])
-        chosen = net.synapses["rewarded"]
-        m = {"trace": StateMonitor(chosen, "w", record=[0], dt=p["trace_dt"], name="rewarded_trace"),
-             "detail": StateMonitor(chosen, ["w", "c", "lastupdate"], record=[0], dt=p["detail_dt"], name="detail"),
-             "dopamine": StateMonitor(net.groups[DOPAMINE], "DA", record=[0], dt=p["detail_dt"], name="dopamine_trace"),
-             "pairings": SpikeMonitor(ring, name="pairings"), "scheduled": SpikeMonitor(scheduled, name="scheduled"),
-             **{f"stats_{s}": StateMonitor(net.synapses[s], "w", record=True, dt=p["stats_dt"], name=f"stats_{s}")
-                for s in ("ee", "ei")},
-             **{g: SpikeMonitor(net.groups[g], name=f"{g}_spikes") for g in ("exc", "inh")}}
-        net.add(*m.values())
-        session = Session(net.network, backend=ctx.backend, chunk=p["chunk"], build_dir=build_dir)
-        ctx.log(f"compiled in {session.compile():.1f} s" if ctx.backend == "standalone" else "runtime backend")
-        initial = session.state()  # both conditions start from here
-        tau_c, raster_from = spec.synapses["rewarded"].rule.tau_c / second, duration_s - p["raster_seconds"] / second
-
-        def condition(control_times: np.ndarray | None, checkpoint: str) -> dict:
-            session.load_state(initial)
-            session.set(ring, "amount", 0.0 if control_times is not None else float(p["reward_amount"]))
-            session.set_timed(schedule, schedule_values([] if control_times is None else control_times, capacity))
-
-            def record(k: int) -> dict:
-                t_stats, ee = session.samples(m["stats_ee"], "w")
-                weights = np.vstack([ee, session.samples(m["stats_ei"], "w")[1]])  # synapse x sample
-                if k == n_chunks - 1:  # and the end of the run
-                    end = np.concatenate([np.asarray(session.get(net.synapses[s], "w")) for s in ("ee", "ei")])
-                    t_stats, weights = np.r_[t_stats, session.t], np.hstack([weights, end[:, None]])
-                t_detail, (c, lastupdate, w_detail) = session.samples(m["detail"], "c")[0], (
-                    session.samples(m["detail"], v)[1][0] for v in ("c", "lastupdate", "w"))
-                c_now = c * np.exp(-(t_detail - lastupdate) / tau_c)  # c decays analytically between events
-                da = session.samples(m["dopamine"], "DA")[1][0]
-                out = {"stats_t": t_stats, "others_mean": weights.mean(axis=0),
-                       "others_pct": np.percentile(weights, [50, 90, 99], axis=0).T,
-                       "trace": np.vstack(session.samples(m["trace"], "w")),
-                       "pairings": session.spikes(m["pairings"])[1], "scheduled": session.spikes(m["scheduled"])[1],
-                       "detail": np.stack([t_detail, da, c_now, w_detail], axis=1)}
-                for g in ("exc", "inh"):
-                    i, t = session.spikes(m[g])
-                    out[f"{g}_spikes"] = np.array([i.size])
-                    out[f"{g}_raster"] = np.stack([i, t])[:, t >= raster_from]
-                return out
-
-            records = run_in_chunks(session, n_chunks, record, checkpoint=ctx.path(checkpoint),
-                                    label="distal reward" + (" (control)" if control_times is not None else ""))
-            out = {k: np.concatenate(v, axis=-1 if k in ("trace", "exc_raster", "inh_raster") else 0)
-                   for k, v in records.items()}
-            out.update({s: np.asarray(session.get(net.synapses[s], "w")) for s in PLASTIC})
-            return out
-
-        rewarded = condition(None, "checkpoint.npz")
-        draw = np.random.default_rng((ctx.seed, 2007))  # the control's reward times: uniform, as many
-        control = condition(np.sort(draw.uniform(0, duration_s, len(rewarded["pairings"]))), "checkpoint_control.npz")
-    results = {"": summary(rewarded, rewarded["pairings"], w_max, duration_s, n_exc, n_inh),
-               "control_": summary(control, control["scheduled"], w_max, duration_s, n_exc, n_inh)}
+    out = run_distal(ctx)
+    rewarded, control = out["rewarded"], out["control"]
+    results = {"": summary(rewarded, w_max, duration_s, n_exc, n_inh),
+               "control_": summary(control, w_max, duration_s, n_exc, n_inh)}
     delays = [float(p["reward_delay_min"] / second), float(p["reward_delay_max"] / second)]
     as_paper = tuple(delays) == PAPER_DELAYS_S
     caption = (f"reward delays {delays[0]:g}-{delays[1]:g} s{'' if as_paper else ' (the paper: 1-3 s)'}; "
@@ -192,12 +128,12 @@ def run(ctx: RunContext) -> dict:
             "reward_delay_s": delays, "reward_delays_as_in_paper": as_paper,
             "reward_delay_note": "as in the paper" if as_paper else "shorter than the paper's 1-3 s",
             "stats_dt_s": float(p["stats_dt"] / second), "simulated_seconds": duration_s,
-            "compile_seconds": session.compile_seconds}
+            "compile_seconds": out["compile_seconds"]}
 
 
-def summary(r: dict, reward_t: np.ndarray, w_max: float, duration_s: float, n_exc: int, n_inh: int) -> dict:
-    """The metrics of one condition (``reward_t``: the rewards it received)."""
-    others = np.concatenate([r["ee"], r["ei"]])
+def summary(r: dict, w_max: float, duration_s: float, n_exc: int, n_inh: int) -> dict:
+    """The metrics of one condition."""
+    others = np.concatenate([r[s] for s in OTHERS])
     w_final = float(r["rewarded"][0])
     (t_trace, w_trace), reached = r["trace"], np.flatnonzero(r["trace"][1] >= 0.9 * w_max)
     rank = 1 + int(np.sum(others >= w_final))  # ties count against it
@@ -211,7 +147,7 @@ def summary(r: dict, reward_t: np.ndarray, w_max: float, duration_s: float, n_ex
         "n_excitatory_synapses": int(others.size + 1),
         "rewarded_top_fraction": rank / (others.size + 1),
         "fraction_of_others_above_90pct": float(np.mean(others >= 0.9 * w_max)),
-        "n_rewards": int(reward_t.size),
+        "n_rewards": int(r["rewards"].size),
         "rate_exc_hz": float(r["exc_spikes"].sum() / (n_exc * duration_s)),
         "rate_inh_hz": float(r["inh_spikes"].sum() / (n_inh * duration_s)),
     }
@@ -220,18 +156,18 @@ def summary(r: dict, reward_t: np.ndarray, w_max: float, duration_s: float, n_ex
 def save(ctx: RunContext, rewarded: dict, control: dict, results: dict, w_max: float, caption: str) -> None:
     """Arrays and figures of both conditions."""
     p = ctx.params
-    runs = {"": (rewarded, rewarded["pairings"]), "control_": (control, control["scheduled"])}
-    ctx.save_arrays("weights.npz", **{f"{prefix}{k}": v for prefix, (r, reward_t) in runs.items() for k, v in {
-        "final_others": np.concatenate([r["ee"], r["ei"]]), "rewarded_final": r["rewarded"], "t_trace": r["trace"][0],
-        "w_trace": r["trace"][1], "reward_times": reward_t, "stats_t": r["stats_t"], "others_mean": r["others_mean"],
-        "others_percentiles": r["others_pct"]}.items()})
+    runs = {"": rewarded, "control_": control}
+    ctx.save_arrays("weights.npz", **{f"{prefix}{k}": v for prefix, r in runs.items() for k, v in {
+        "final_others": np.concatenate([r[s] for s in OTHERS]), "rewarded_final": r["rewarded"],
+        "t_trace": r["trace"][0], "w_trace": r["trace"][1], "reward_times": r["rewards"], "stats_t": r["stats_t"],
+        "others_mean": r["others_mean"], "others_percentiles": r["others_pct"]}.items()})
     titles = {"": "rewarded: a reward follows each pairing of the chosen synapse", "control_": "null control: "
               "as many rewards, at random times"}
     panels = {f"{titles[prefix]} (final rank fraction {results[prefix]['rewarded_top_fraction']:.2g})":
               {"t_trace": r["trace"][0], "w_trace": r["trace"][1], "stats_t": r["stats_t"], "mean": r["others_mean"],
-               "pct": r["others_pct"], "reward_t": reward_t} for prefix, (r, reward_t) in runs.items()}
+               "pct": r["others_pct"], "reward_t": r["rewards"]} for prefix, r in runs.items()}
     ctx.savefig(reward_plots.distal_weights(panels, w_max, caption), "rewarded_weight.png")
-    finals = {name: (np.concatenate([r["ee"], r["ei"]]), float(r["rewarded"][0]))
+    finals = {name: (np.concatenate([r[s] for s in OTHERS]), float(r["rewarded"][0]))
               for name, r in (("rewarded", rewarded), ("control", control))}
     ctx.savefig(reward_plots.weight_histograms(finals, w_max, caption), "weight_histogram_final.png")
     if rewarded["pairings"].size:

@@ -104,8 +104,9 @@ def attach_scheduled_reward(built: Any, capacity: int, amount: float, name: str 
     if capacity < 1:
         raise ValueError(f"capacity: got {capacity}; expected an integer >= 1")
     dt = built.spec.dt
-    schedule = TimedArray(np.full(capacity + 1, float(NEVER / second)) * second, dt=1 * second)
-    controller = NeuronGroup(1, "n_delivered : integer", threshold="t > due(n_delivered * second) - 0.5 * dt",
+    # dimensionless values (seconds): a session sets a TimedArray's values as plain numbers
+    schedule = TimedArray(np.full(capacity + 1, float(NEVER / second)), dt=1 * second)
+    controller = NeuronGroup(1, "n_delivered : integer", threshold="t > due(n_delivered * second) * second - 0.5 * dt",
                              reset="n_delivered += 1", name=name, dt=dt, namespace={"due": schedule})
     built.add(controller)
     connect_reward(built, controller, repr(float(amount)), f"{name}_dopamine")
