@@ -105,14 +105,14 @@ def population_raster(groups: Mapping[str, tuple[np.ndarray, np.ndarray, int]], 
                              gridspec_kw={"height_ratios": heights})
     for k, (ax, (name, (indices, times, n))) in enumerate(zip(axes[:, 0], groups.items(), strict=True)):
         indices, times = np.asarray(indices), np.asarray(times)
-        ax.plot(times, indices, "|", ms=1.5, mew=0.5, color="k" if k == 0 else "C0")
+        ax.plot(times, indices, "|", ms=2.5, mew=0.8, color="k" if k == 0 else "C0")
         for m, (neuron, label) in enumerate((marks or {}).get(name, ())):
             own = indices == neuron
             ax.plot(times[own], indices[own], "|", ms=6, mew=1.5, color=f"C{m + 1}", label=label)
         if (marks or {}).get(name):
             ax.legend(fontsize=7, loc="upper right")
         ax.set_ylim(-0.5, n - 0.5)
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         ax.set_ylabel(f"{name}\nneuron (all {n})")
         rate = len(times) / (n * (t_range[1] - t_range[0]))
         ax.set_title(f"{name}: {rate:.1f} Hz per neuron in this window", fontsize=8, loc="right")
