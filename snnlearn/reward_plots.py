@@ -94,11 +94,14 @@ def reward_closeup(detail: np.ndarray, reward_t: np.ndarray, seconds: float, cap
 
 def population_raster(groups: Mapping[str, tuple[np.ndarray, np.ndarray, int]], t_range: tuple[float, float],
                       title: str = "", marks: Mapping[str, Sequence[tuple[int, str]]] | None = None,
-                      caption: str = "") -> Figure:
+                      caption: str = "", spans: Sequence[tuple[float, float, str]] = (),
+                      events: Sequence[tuple[float, str]] = ()) -> Figure:
     """One raster panel per population, every neuron on its axis (0 to n - 1).
 
     ``groups``: ``{name: (neuron indices, spike times in s, n neurons)}``; ``marks``: per
-    population, ``(neuron, label)`` pairs whose spikes are drawn in colour.
+    population, ``(neuron, label)`` pairs whose spikes are drawn in colour; ``spans``: shaded
+    time windows ``(start, end, label)`` (a stimulus); ``events``: vertical lines ``(time, label)``
+    (a reward).
     """
     heights = [max(1.0, n / 200) for _, _, n in groups.values()]
     fig, axes = plt.subplots(len(groups), 1, sharex=True, squeeze=False, figsize=(8, 1.0 + 1.1 * sum(heights)),
@@ -109,7 +112,11 @@ def population_raster(groups: Mapping[str, tuple[np.ndarray, np.ndarray, int]], 
         for m, (neuron, label) in enumerate((marks or {}).get(name, ())):
             own = indices == neuron
             ax.plot(times[own], indices[own], "|", ms=6, mew=1.5, color=f"C{m + 1}", label=label)
-        if (marks or {}).get(name):
+        for m, (start, stop, label) in enumerate(spans):
+            ax.axvspan(start, stop, color="C1", alpha=0.12, label=label if k == 0 and m == 0 else None)
+        for m, (time, label) in enumerate(events):
+            ax.axvline(time, color="C3", lw=1, label=label if k == 0 and m == 0 else None)
+        if (marks or {}).get(name) or (k == 0 and (spans or events)):
             ax.legend(fontsize=7, loc="upper right")
         ax.set_ylim(-0.5, n - 0.5)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
@@ -146,5 +153,26 @@ def time_courses(x: Sequence[float], series: Mapping[str, tuple[np.ndarray, np.n
     return fig
 
 
-__all__ = ["add_caption", "distal_weights", "population_raster", "reward_closeup", "time_courses",
+def decomposition_bars(terms: Mapping[str, Mapping[str, tuple[float, float, float]]], ylabel: str,
+                       title: str = "", caption: str = "") -> Figure:
+    """Grouped bars with 95% intervals: ``{variant: {term: (mean, low, high)}}``, one colour per
+    term, a zero line."""
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(terms)), 4))
+    names = list(next(iter(terms.values())))
+    width = 0.8 / len(names)
+    for k, name in enumerate(names):
+        x = np.arange(len(terms)) + (k - (len(names) - 1) / 2) * width
+        mean, low, high = (np.array([terms[v][name][i] for v in terms]) for i in range(3))
+        ax.bar(x, mean, width, color=f"C{k}", label=name)
+        ax.errorbar(x, mean, yerr=np.abs(np.vstack([mean - low, high - mean])), fmt="none", ecolor="k", capsize=3)
+    ax.axhline(0.0, color="k", lw=0.8)
+    ax.set_xticks(np.arange(len(terms)), list(terms), fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    add_caption(fig, caption)
+    return fig
+
+
+__all__ = ["add_caption", "decomposition_bars", "distal_weights", "population_raster", "reward_closeup", "time_courses",
            "weight_histograms"]

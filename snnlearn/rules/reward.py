@@ -70,6 +70,7 @@ Florian (2007) Neural Comput 19:1468; Fremaux, Sprekeler & Gerstner (2010) J Neu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -147,6 +148,14 @@ class RewardModulatedRule(Rule):
         """The regular weight update ('' for none)."""
         return ""
 
+    def reward_gain(self) -> float | None:
+        """Weight change per unit of dopamine delivered at once and unit of eligibility then,
+        ``dw = gain * amount * e(t_R)``, for a synapse whose eligibility only decays afterwards
+        (no new pairings, no bound reached): the sum over the regular updates of the decaying
+        dopamine times the decaying eligibility. None for a rule without an eligibility trace
+        (its change comes from pairings while the dopamine lasts)."""
+        return None
+
     def attach(self, synapses: Any, built: Any) -> None:
         synapses.DA = linked_var(dopamine_group(built, self.tau_d, f"synapses.{synapses.name}.rule.tau_d"), "DA")
         if self.update():
@@ -173,6 +182,10 @@ class DopamineSTDP(RewardModulatedRule):
 
     def update(self) -> str:
         return f"w = clip(w + (d_tonic + DA) * {self.current_eligibility()}, 0, w_max)"
+
+    def reward_gain(self) -> float | None:
+        period = float(self.update_period / second)
+        return 1.0 / -math.expm1(-period * (1 / float(self.tau_d / second) + 1 / float(self.tau_c / second)))
 
 
 @dataclass(frozen=True)
@@ -202,6 +215,10 @@ class MSTDPET(MSTDP):
     def update(self) -> str:
         return (f"w = clip(w + gamma * DA * {self.current_eligibility()} * update_period / tau_z, "
                 "0, w_max)")
+
+    def reward_gain(self) -> float | None:
+        period, tau_z = float(self.update_period / second), float(self.tau_z / second)
+        return self.gamma * period / tau_z / -math.expm1(-period * (1 / float(self.tau_d / second) + 1 / tau_z))
 
 
 BASELINES = ("none", "global", "per_stimulus")
