@@ -111,6 +111,7 @@ def per_seed(p: dict, out: dict) -> dict:
                 "to_criterion": trials_to_criterion(rewarded, window, p["criterion"]),
                 "drift": float(r["w_mean"][-1] - r["w_mean"][0]), "selectivity": float(r["selectivity"][-1]),
                 "w_mean": r["w_mean"], "selectivity_curve": r["selectivity"], "raster": r["raster"],
+                "modulator": r["modulator"], "eligibility": r.get("eligibility", np.full(len(rewarded), np.nan)),
             }
             if "eligibility" in r:
                 terms = drift_decomposition(r["modulator"], r["eligibility"], out["schedule"])
@@ -158,7 +159,7 @@ def summarize(ctx: RunContext, runs: list[dict], first: dict, compile_seconds: d
     figures(ctx, runs, first, nested["drift_decomposition_by_rule"])
     ctx.save_arrays("learning.npz", patterns=first["patterns"], **{
         f"{v.replace('/', '_')}_{key}": np.array([r[v][key] for r in runs])
-        for v in variants for key in ("blocks", "w_mean", "selectivity_curve")})
+        for v in variants for key in ("blocks", "w_mean", "selectivity_curve", "modulator", "eligibility")})
     return {**nested, "seeds": [ctx.seed + k for k in range(p["seeds"])], "chance_accuracy": 1.0 / p["n_patterns"],
             "compile_seconds": compile_seconds,
             "simulated_seconds": float(len(runs) * len(variants) * p["trials"] * p["trial"] / second)}
@@ -175,7 +176,8 @@ def figures(ctx: RunContext, runs: list[dict], first: dict, decomposition: dict)
         series = {b: _band([r[f"{rule}/{b}"]["blocks"] for r in runs]) for b in p["baselines"]}
         ctx.savefig(reward_plots.time_courses(ends, series, "trial (end of block)",
                                               f"rewarded fraction (blocks of {block} trials)",
-                                              f"{rule}: learning", references, caption), f"learning_curves_{rule}.png")
+                                              f"{rule}: learning", references, caption, bounds=(0.0, 1.0)),
+                    f"learning_curves_{rule}.png")
     sampled = np.r_[np.arange(0, p["trials"], p["sample_trials"]), p["trials"]]
     for key, ylabel, name, refs in (("w_mean", "mean weight (units of w_max)", "weight_drift", {}),
                                     ("selectivity_curve", "own - other population weight (units of w_max)",
@@ -183,12 +185,13 @@ def figures(ctx: RunContext, runs: list[dict], first: dict, decomposition: dict)
         series = {v: _band([r[v][key] for r in runs]) for v in runs[0]}
         ctx.savefig(reward_plots.time_courses(sampled, series, "trial", ylabel, name.replace("_", " "), refs, caption),
                     f"{name}.png")
-    bars = {f"{rule}\n{b}": {t: (c["mean"], c["ci95_low"], c["ci95_high"]) for t, c in terms.items()
-                              if t in ("covariance_within_stimulus", "bias_within_stimulus", "bias")}
+    shown = ("covariance_within_stimulus", "bias_within_stimulus", "covariance", "bias")
+    bars = {f"{rule}\n{b}": {t: (terms[t]["mean"], terms[t]["ci95_low"], terms[t]["ci95_high"]) for t in shown}
             for rule, by_b in decomposition.items() for b, terms in by_b.items()}
     if bars:
-        ctx.savefig(reward_plots.decomposition_bars(bars, "<M e> terms (eligibility units)",
-                                                    "the reward's learning signal (covariance) and bias", caption),
+        ctx.savefig(reward_plots.decomposition_bars(bars, "<M e> terms, mean over synapses (eligibility units)",
+                                                    "learning signal (covariance) and unsupervised bias (<M><e>)",
+                                                    caption),
                     "drift_decomposition.png")
     rule = p["rules"][0]
     trial_s, on_s, response_s = (float(p[k] / second) for k in ("trial", "stimulus_on", "response"))

@@ -132,14 +132,17 @@ def population_raster(groups: Mapping[str, tuple[np.ndarray, np.ndarray, int]], 
 
 def time_courses(x: Sequence[float], series: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
                  xlabel: str, ylabel: str, title: str = "", references: Mapping[str, float] | None = None,
-                 caption: str = "") -> Figure:
+                 caption: str = "", bounds: tuple[float, float] | None = None) -> Figure:
     """Means over seeds with their 95% band against a grid (trials, time), one line per series,
     markers at every sample; ``references`` are horizontal lines (chance, criterion, zero) with a
-    legend entry each. ``series``: ``{name: (mean, low, high)}``."""
+    legend entry each. ``series``: ``{name: (mean, low, high)}``; ``bounds``: the quantity's range
+    (a fraction's [0, 1]), where the drawn band is cut."""
     fig, ax = plt.subplots(figsize=(7, 4))
     markers = "osD^vP*X"
     for k, (name, (mean, low, high)) in enumerate(series.items()):
         ax.plot(x, mean, color=f"C{k}", marker=markers[k % len(markers)], ms=3, lw=1.2, label=name)
+        if bounds is not None:
+            low, high = np.clip(low, *bounds), np.clip(high, *bounds)
         ax.fill_between(x, low, high, color=f"C{k}", alpha=0.15)
     for k, (name, value) in enumerate((references or {}).items()):
         ax.axhline(value, color="k", lw=0.8, ls=(":", "--", "-.")[k % 3], label=name)
