@@ -27,7 +27,11 @@ STDP itself is the pair rule of :mod:`snnlearn.rules.stdp` in trace form: a pres
     tau_c = 1 s; the STDP trace is *set* to 0.1 at a spike, nearest-spike pairing, with
     A- = 1.5 A+; tonic dopamine 0.002; weights in [0, 4]). ``c`` is decayed analytically
     (``c exp(-(t - lastupdate)/tau_c)``), so the regular update costs one pass over the
-    synapses every 10 ms and nothing at other time steps.
+    synapses every 10 ms and nothing at other time steps. NEST's ``stdp_dopamine_synapse``
+    integrates ``dw/dt = c (n - b)`` exactly between events instead; with ``interaction =
+    "all_to_all"``, ``tau_n = tau_d``, ``A_pm = kappa a_pm`` (``kappa = amount tau_d /
+    update_period``) and ``b = 0`` the two agree to update_period / (2 tau): 2.5% of the weight
+    change at 10 ms and tau_d = 200 ms (``tests/test_crosscheck_nest.py``, tolerance 5%).
 
 ``mstdp`` (Florian 2007, modulated STDP)
     The reward multiplies the STDP term itself: ``dw/dt = gamma r(t) zeta(t)`` with
