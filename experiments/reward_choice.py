@@ -91,7 +91,7 @@ def run(ctx: RunContext) -> dict:
     runs, outs = [], []
     for k in range(p["seeds"]):
         sub = dataclasses.replace(ctx, seed=ctx.seed + k)  # its own rng: patterns, trial order
-        outs.append(run_choice(sub, prefix=f"s{sub.seed}_", raster_trials=p["raster_trials"]))
+        outs.append(run_choice(sub, prefix=f"s{sub.seed}_", raster_trials=p["raster_trials"], decomposition=True))
         runs.append(per_seed(p, outs[-1]))
     return summarize(ctx, runs, outs[0], {str(ctx.seed + k): o["compile_seconds"] for k, o in enumerate(outs)})
 

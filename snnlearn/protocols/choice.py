@@ -119,12 +119,13 @@ def sized_model(model: ModelSpec, task: ChoiceTask, rule: str, rule_params: dict
     return parse_model(raw, source=model.source)
 
 
-def run_choice(ctx: Any, prefix: str = "", raster_trials: int = 0) -> dict:
+def run_choice(ctx: Any, prefix: str = "", raster_trials: int = 0, decomposition: bool = False) -> dict:
     """Train every rule x baseline of ``ctx.params`` on the choice task (``ctx``: a RunContext:
     params, model, backend, seed, rng, path, log); returns ``{rule: {baseline: result}}`` with
     ``rewarded`` (per trial), ``w_mean`` and ``selectivity`` (every ``sample_trials`` from trial 0),
-    ``modulator`` and ``eligibility`` (the mean over synapses at each reward; rules with an
-    eligibility trace) per trial, the spikes of the last ``raster_trials`` trials (``raster``:
+    ``modulator`` and, with ``decomposition``, ``eligibility`` (the mean over synapses at each
+    reward; rules with an eligibility trace; every synapse is sampled on the grid gcd(trial,
+    response)) per trial, the spikes of the last ``raster_trials`` trials (``raster``:
     input and output (neuron, time) rows), the task's ``patterns``, ``schedule`` and
     ``compile_seconds`` per rule. ``prefix`` starts the checkpoint names (one run per seed)."""
     p = ctx.params
@@ -149,8 +150,8 @@ def run_choice(ctx: Any, prefix: str = "", raster_trials: int = 0) -> dict:
                                                 dt=p["sample_trials"] * task.trial, name="weights_sampled"),
                         "inputs": SpikeMonitor(net.groups["inputs"], name="input_spikes"),
                         "outputs": SpikeMonitor(net.groups["outputs"], name="output_spikes")}
-            eligibility = spec.synapses["feedforward"].rule.eligibility
-            if eligibility:  # sampled on a grid that holds every reward time
+            eligibility = synapses_rule(net).eligibility
+            if eligibility and decomposition:  # sampled on a grid that holds every reward time
                 steps = math.gcd(*(int(round(float(x / spec.dt))) for x in (task.trial, task.response)))
                 monitors["eligibility"] = StateMonitor(synapses, [eligibility, "lastupdate"], when="start",
                                                        record=np.arange(n_synapses), dt=steps * spec.dt,

@@ -51,7 +51,7 @@ def check_counts(spec: Any, backend: str) -> None:
                               "or --backend runtime")
 
 
-def run_distal(ctx: Any) -> dict[str, dict[str, np.ndarray]]:
+def run_distal(ctx: Any) -> dict[str, Any]:
     """Both conditions of ``ctx`` (a RunContext with the ``distal_reward`` parameters); returns
     ``{"rewarded": ..., "control": ...}``, each with the records (concatenated over chunks) and
     the final weights of :data:`PLASTIC`, and ``compile_seconds``."""
