@@ -134,3 +134,31 @@ def test_bad_reward_parameters_are_one_line_errors(tmp_path, sets, message):
         run_experiment("distal_reward", sets=sets, out=tmp_path / "run")
     assert str(error.value) == message
     assert not (tmp_path / "run").exists()
+
+
+def test_a_run_stopped_in_the_control_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
+    """Killed between the conditions: the resumed process loads the finished rewarded condition's
+    checkpoint (its end state), and the control must still start from the initial state."""
+    from snnlearn.cli import main
+    from snnlearn.protocols import distal
+
+    sets = [*SMALL, "duration=2s", "chunk=1s", "stats_dt=500ms"]
+    whole = run_experiment("distal_reward", backend="runtime", sets=sets, out=tmp_path / "whole")
+    real = distal.run_in_chunks
+
+    def stop_in_the_control(session, n_chunks, record, **kwargs):  # killed as the control starts
+        if "control" not in kwargs["label"]:
+            return real(session, n_chunks, record, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(distal, "run_in_chunks", stop_in_the_control)
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment("distal_reward", backend="runtime", sets=sets, out=tmp_path / "stopped")
+    monkeypatch.setattr(distal, "run_in_chunks", real)
+    assert (tmp_path / "stopped" / "checkpoint.npz").is_file()
+    assert not (tmp_path / "stopped" / "checkpoint_control.npz").exists()
+    assert main(["run", "--resume", str(tmp_path / "stopped")]) == 0
+    (m1, a1), (m2, a2) = _result(whole), _result(tmp_path / "stopped")
+    assert m1 == m2
+    for key in a1:
+        np.testing.assert_array_equal(a1[key], a2[key], err_msg=key)
