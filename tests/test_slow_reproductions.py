@@ -32,8 +32,11 @@ def test_song2000_weights_become_bimodal(run_dir):
 @pytest.mark.slow
 def test_distal_reward_rewarded_synapse_wins(run_dir):
     m = metrics_of(run_experiment("distal_reward", out=run_dir))
+    assert m["reward_delays_as_in_paper"] is True and m["reward_delay_s"] == [1.0, 3.0]
     assert m["rewarded_weight_final"] >= 0.9 * 4
-    assert m["rewarded_rank_final"] <= 0.01 * 80000
+    assert m["rewarded_top_fraction"] <= 0.01
+    # the null control: as many rewards at random times leave the chosen synapse in the bulk
+    assert m["control_n_rewards"] == m["n_rewards"] and m["control_rewarded_top_fraction"] > 0.1
 
 
 @pytest.mark.slow
