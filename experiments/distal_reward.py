@@ -163,7 +163,8 @@ def save(ctx: RunContext, rewarded: dict, control: dict, results: dict, w_max: f
         "others_mean": r["others_mean"], "others_percentiles": r["others_pct"]}.items()})
     titles = {"": "rewarded: a reward follows each pairing of the chosen synapse", "control_": "null control: "
               "as many rewards, at random times"}
-    panels = {f"{titles[prefix]} (final rank fraction {results[prefix]['rewarded_top_fraction']:.2g})":
+    panels = {f"{titles[prefix]}\n(final rank fraction {results[prefix]['rewarded_top_fraction']:.2g}; other synapses "
+              f"at >= 0.9 w_max: {100 * results[prefix]['fraction_of_others_above_90pct']:.1f}%)":
               {"t_trace": r["trace"][0], "w_trace": r["trace"][1], "stats_t": r["stats_t"], "mean": r["others_mean"],
                "pct": r["others_pct"], "reward_t": r["rewards"]} for prefix, r in runs.items()}
     ctx.savefig(reward_plots.distal_weights(panels, w_max, caption), "rewarded_weight.png")

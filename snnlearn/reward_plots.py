@@ -47,7 +47,7 @@ def distal_weights(conditions: Mapping[str, Mapping[str, np.ndarray]], w_max: fl
         ax.set_ylim(-0.1 * w_max, 1.08 * w_max)
         ax.set_ylabel("weight (mV per ms of input)")
         ax.set_title(title, fontsize=9)
-        ax.legend(fontsize=6, loc="center right", ncol=2)
+    axes[0, 0].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: no curve hidden
     axes[-1, 0].set_xlabel("simulated time (s)")
     add_caption(fig, caption)
     return fig
