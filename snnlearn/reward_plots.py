@@ -124,6 +124,7 @@ def population_raster(groups: Mapping[str, tuple[np.ndarray, np.ndarray, int]], 
         rate = len(times) / (n * (t_range[1] - t_range[0]))
         ax.set_title(f"{name}: {rate:.1f} Hz per neuron in this window", fontsize=8, loc="right")
     axes[-1, 0].set_xlim(*t_range)
+    axes[-1, 0].ticklabel_format(axis="x", useOffset=False, style="plain")  # 3599.2, not -0.8 + 3.6e3
     axes[-1, 0].set_xlabel("simulated time (s)")
     axes[0, 0].set_title(title, fontsize=9, loc="left")
     add_caption(fig, caption)
