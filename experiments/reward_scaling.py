@@ -20,12 +20,13 @@ synapses, as the input neurons and the output populations k grow together:
 
 A rule that does not reach the criterion within ``trials`` is ``null``.
 
-Metrics: ``trials_to_criterion_by_n`` (rule -> size label -> trials), their log-log slopes
-against the number of synapses (``trials_to_criterion_slope_by_rule``), the sizes, the
+Metrics, the two criteria apart: ``trials_to_reward_criterion_by_n`` (reward rules: rewarded
+fraction) and ``trials_to_prototype_criterion_by_n`` (the unsupervised rule: prototypes), each
+rule -> size label -> trials; their log-log slopes against the number of synapses
+(``trials_to_criterion_slope_by_rule``), the sizes, the
 unsupervised rule's curves (``unsupervised_patterns_learned_by_n``), the backend and
 ``spiking_half_wall_seconds`` (wall time: the standalone programs run in child processes).
-Figure: trials to criterion against the number of synapses. The full run takes about half an
-hour on 2 cores.
+Figure: trials to criterion against the number of synapses. About half an hour on 2 cores.
 """
 
 from __future__ import annotations
@@ -218,7 +219,8 @@ def spiking_half(ctx: RunContext) -> dict:
                               sp["trials"], sp["criterion"]), "trials_to_criterion.png",
                 note="Sizes: " + ", ".join(f"{k} ({s['plastic_synapses']:,} synapses)" for k, s in sizes.items())
                 + ". Reward rules: the last curve_window trials rewarded; STDP: patterns with a prototype.")
-    return {"trials_to_criterion_by_n": by_rule,
+    return {"trials_to_reward_criterion_by_n": {r: by_n for r, by_n in by_rule.items() if r != UNSUPERVISED},
+            "trials_to_prototype_criterion_by_n": {UNSUPERVISED: by_rule[UNSUPERVISED]},
             "trials_to_criterion_slope_by_rule": slopes,
             "trials_to_criterion_censored_at": sp["trials"],
             "spiking_sizes": sizes,

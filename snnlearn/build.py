@@ -154,3 +154,24 @@ def build_network(spec: ModelSpec, *, record_spikes: Iterable[str] | bool = True
         built.spikes[name] = SpikeMonitor(built.groups[name], name=f"{name}_spikes")
     built.network.add(*built.groups.values(), *built.synapses.values(), *built.spikes.values())
     return built
+
+
+_FIXED_TARGETS = re.compile(r"^\s*k\s+for\s+k\s+in\s+sample\(\s*N_post\s*,\s*size\s*=\s*(\d+)\s*\)\s*$")
+
+
+def planned_synapse_count(spec: ModelSpec, name: str) -> int | None:
+    """The number of synapses ``name`` will have, where its connection rule fixes it before the
+    network runs (all to all, one to one, all but self, or a fixed number of targets per
+    presynaptic neuron, ``j = "k for k in sample(N_post, size=K)"``); None where it depends on a
+    random draw or a condition. A standalone monitor of every synapse needs it (the device knows
+    the count only after the program has run)."""
+    s = spec.synapses[name]
+    n_pre, n_post = spec.groups[s.pre].n, spec.groups[s.post].n
+    if s.connect == {}:
+        return n_pre * n_post
+    if s.connect == {"j": "i"}:  # Brian2 refuses n_pre > n_post
+        return n_pre
+    if s.connect == {"condition": "i != j"}:
+        return n_pre * n_post - min(n_pre, n_post)
+    fixed = _FIXED_TARGETS.match(s.connect.get("j", "")) if set(s.connect) == {"j"} else None
+    return n_pre * int(fixed.group(1)) if fixed else None

@@ -28,8 +28,9 @@ def test_spiking_half_times_reward_and_unsupervised_rules(tmp_path):
     sets = ["sizes=[[40,2]]", "trials=300", 'rules=["mstdpet"]']
     run = run_experiment("reward_scaling", quick=True, sets=sets, out=tmp_path / "run")
     metrics = json.loads((run / "metrics.json").read_text())
-    trials = metrics["trials_to_criterion_by_n"]
-    assert 0 < trials["mstdpet"]["40x2"] <= 300
-    assert 0 < trials["stdp_adaptive_threshold"]["40x2"] <= 300
+    reward, prototype = metrics["trials_to_reward_criterion_by_n"], metrics["trials_to_prototype_criterion_by_n"]
+    assert set(reward) == {"mstdpet"} and set(prototype) == {"stdp_adaptive_threshold"}  # two criteria, apart
+    assert 0 < reward["mstdpet"]["40x2"] <= 300
+    assert 0 < prototype["stdp_adaptive_threshold"]["40x2"] <= 300
     assert (run / "trials_to_criterion.png").is_file()
     assert (run / "spiking" / "reward_choice_40x2" / "metrics.json").is_file()

@@ -15,7 +15,7 @@ from snnlearn.rules import make_rule
 from snnlearn.rules.reward import DOPAMINE, RewardBaseline, dopamine_group
 from snnlearn.session import Session
 from snnlearn.spec import parse_model
-from snnlearn.tasks.reward import attach_pair_reward, connect_reward
+from snnlearn.tasks.reward import attach_pair_reward, attach_scheduled_reward, connect_reward, schedule_values
 
 DT_MS = 0.5
 AMOUNT = 0.5
@@ -211,3 +211,40 @@ def test_pair_reward_delay_is_drawn_in_its_range():
         net.network.run(3.2 * second, namespace={})
         assert len(rewards.t) == 1 and 1110.0 <= float(rewards.t[0] / ms) < 3110.0
         assert net.groups[DOPAMINE].DA[0] > 0
+
+
+def scheduled_network(backend: str, build_dir):
+    """The pair detector of :func:`detector_network` beside a scheduled reward of capacity 4."""
+    net, ring, rewards = detector_network(delay_max_ms=1000.0)
+    controller, schedule = attach_scheduled_reward(net, 4, AMOUNT)
+    delivered = SpikeMonitor(controller)
+    net.add(delivered)
+    return net, ring, rewards, schedule, delivered, Session(net.network, backend=backend, chunk=1 * second,
+                                                            build_dir=build_dir)
+
+
+@pytest.mark.parametrize("backend", ["runtime", pytest.param("standalone", marks=pytest.mark.standalone)])
+def test_scheduled_rewards_arrive_at_their_times_across_chunks(backend):
+    """Rewards at 0.3, 0.9995, 1.2 and 1.2002 s (two in one step: one step apart) and no more,
+    whatever the chunk; with the pair detector's amount at 0 it still fires but adds nothing."""
+    with backend_session(backend, 1, key="test-scheduled-reward") as build_dir:
+        net, ring, pair_rewards, schedule, delivered, session = scheduled_network(backend, build_dir)
+        session.set(ring, "amount", 0.0)
+        session.set_timed(schedule, schedule_values([1.2002, 0.3, 1.2, 0.9995], 4))
+        times, pairs = [], []
+        for _ in range(2):
+            session.run()
+            times += (session.spikes(delivered)[1] * 1e3).tolist()
+            pairs += (session.spikes(pair_rewards)[1] * 1e3).tolist()
+        da = float(session.get(net.groups[DOPAMINE], "DA")[0])
+    assert times == pytest.approx([300.0, 999.5, 1200.0, 1200.5])
+    assert pairs == pytest.approx([1110.0])  # the pairing's would-be reward, delivered with amount 0
+    tau_d = 200.0
+    expected = sum(AMOUNT * math.exp(-(2000.0 - t) / tau_d) for t in times)
+    assert da == pytest.approx(expected, rel=3e-3)  # to one step's decay (exp(0.5 ms / 200 ms) - 1 = 2.5e-3)
+
+
+def test_a_schedule_beyond_its_capacity_is_refused():
+    with pytest.raises(ValueError, match="5 rewards do not fit the capacity of 4"):
+        schedule_values([1, 2, 3, 4, 5], 4)
+    assert schedule_values([2.0, 1.0], 3).tolist()[:2] == [1.0, 2.0]

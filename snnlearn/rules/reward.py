@@ -27,7 +27,11 @@ STDP itself is the pair rule of :mod:`snnlearn.rules.stdp` in trace form: a pres
     tau_c = 1 s; the STDP trace is *set* to 0.1 at a spike, nearest-spike pairing, with
     A- = 1.5 A+; tonic dopamine 0.002; weights in [0, 4]). ``c`` is decayed analytically
     (``c exp(-(t - lastupdate)/tau_c)``), so the regular update costs one pass over the
-    synapses every 10 ms and nothing at other time steps.
+    synapses every 10 ms and nothing at other time steps. NEST's ``stdp_dopamine_synapse``
+    integrates ``dw/dt = c (n - b)`` exactly between events instead; with ``interaction =
+    "all_to_all"``, ``tau_n = tau_d``, ``A_pm = kappa a_pm`` (``kappa = amount tau_d /
+    update_period``) and ``b = 0`` the two agree to update_period / (2 tau): 2.5% of the weight
+    change at 10 ms and tau_d = 200 ms (``tests/test_crosscheck_nest.py``, tolerance 5%).
 
 ``mstdp`` (Florian 2007, modulated STDP)
     The reward multiplies the STDP term itself: ``dw/dt = gamma r(t) zeta(t)`` with
@@ -70,6 +74,7 @@ Florian (2007) Neural Comput 19:1468; Fremaux, Sprekeler & Gerstner (2010) J Neu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -147,6 +152,14 @@ class RewardModulatedRule(Rule):
         """The regular weight update ('' for none)."""
         return ""
 
+    def reward_gain(self) -> float | None:
+        """Weight change per unit of dopamine delivered at once and unit of eligibility then,
+        ``dw = gain * amount * e(t_R)``, for a synapse whose eligibility only decays afterwards
+        (no new pairings, no bound reached): the sum over the regular updates of the decaying
+        dopamine times the decaying eligibility. None for a rule without an eligibility trace
+        (its change comes from pairings while the dopamine lasts)."""
+        return None
+
     def attach(self, synapses: Any, built: Any) -> None:
         synapses.DA = linked_var(dopamine_group(built, self.tau_d, f"synapses.{synapses.name}.rule.tau_d"), "DA")
         if self.update():
@@ -173,6 +186,10 @@ class DopamineSTDP(RewardModulatedRule):
 
     def update(self) -> str:
         return f"w = clip(w + (d_tonic + DA) * {self.current_eligibility()}, 0, w_max)"
+
+    def reward_gain(self) -> float | None:
+        period = float(self.update_period / second)
+        return 1.0 / -math.expm1(-period * (1 / float(self.tau_d / second) + 1 / float(self.tau_c / second)))
 
 
 @dataclass(frozen=True)
@@ -202,6 +219,10 @@ class MSTDPET(MSTDP):
     def update(self) -> str:
         return (f"w = clip(w + gamma * DA * {self.current_eligibility()} * update_period / tau_z, "
                 "0, w_max)")
+
+    def reward_gain(self) -> float | None:
+        period, tau_z = float(self.update_period / second), float(self.tau_z / second)
+        return self.gamma * period / tau_z / -math.expm1(-period * (1 / float(self.tau_d / second) + 1 / tau_z))
 
 
 BASELINES = ("none", "global", "per_stimulus")

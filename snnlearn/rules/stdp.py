@@ -41,6 +41,14 @@ interaction     all_to_all  ``all_to_all`` or ``nearest``
 mu              1.0         (``stdp_multiplicative`` only) exponent of the weight dependence
 ==============  ==========  ==========================================================
 
+Checked against NEST 3 (``tests/test_crosscheck_nest.py``): on the same spike trains, all-to-all
+matches ``stdp_synapse`` and nearest matches ``stdp_nn_symm_synapse`` (``lambda = a_plus /
+w_max``, ``alpha = a_minus / a_plus``, ``mu_plus = mu_minus = mu``) to about 1e-15 of w_max
+after every presynaptic spike. The schemes differ in two places: a pre and a post spike in the
+same time step are a pair at dt = 0+ here (potentiation by a_plus) and no pair in NEST; and
+NEST's nearest-spike synapse pairs the postsynaptic spikes before the first presynaptic spike
+with a presynaptic spike at t = 0, which this rule does not.
+
 References: Bi & Poo (1998) J Neurosci 18:10464; Song, Miller & Abbott (2000) Nat Neurosci
 3:919; van Rossum, Bi & Turrigiano (2000) J Neurosci 20:8812; Gutig et al. (2003) J Neurosci
 23:3697; Morrison, Diesmann & Gerstner (2008) Biol Cybern 98:459.

@@ -21,6 +21,13 @@ rule (``stdp_additive``). ``interaction``: ``all_to_all`` adds 1 to a trace at a
 are clipped to [0, w_max]; the paper's model is unbounded, so keep w_max far from the weights
 when comparing with it.
 
+Checked against NEST 3's ``stdp_triplet_synapse`` (all-to-all; ``Aplus = a2_plus``,
+``Aplus_triplet = a3_plus``, ``Aminus = a2_minus``, ``Aminus_triplet = a3_minus``,
+``tau_plus_triplet = tau_x``, the post neuron's ``tau_minus_triplet = tau_y``): the same weight
+after every presynaptic spike to 1e-12 (``tests/test_crosscheck_nest.py``), except where a pre
+and a post spike share a time step (a pair at dt = 0+ here, none in NEST). NEST has no
+nearest-spike triplet rule.
+
 ``preset`` loads one of the paper's fitted parameter sets; any parameter given next to it
 overrides the preset's value (``rule = { name = "triplet", preset =
 "hippocampal_all_to_all_full", w_max = 3.0 }``). tau_plus = 16.8 ms and tau_minus = 33.7 ms

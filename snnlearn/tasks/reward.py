@@ -12,6 +12,8 @@ moment a reward is delivered.
   within ``window`` after another, a reward arrives after a random delay (uniform in
   [``delay_min``, ``delay_max``), drawn by ``rand()`` in the simulation). Pending rewards sit
   in a ring of ``slots`` due times, so that several can be on their way at once.
+- :func:`attach_scheduled_reward`: rewards at times fixed in advance (a ``TimedArray`` of due
+  times), whatever the network does: the null control of a reward that follows a pairing.
 - :class:`ChoiceTask`: k stimuli, k output populations; at the end of each trial's response
   window the task rewards +1 if the population of the stimulus's action fired strictly more
   than every other one, else -1, minus the expectation of a
@@ -56,16 +58,20 @@ def attach_pair_reward(built: Any, pre: tuple[str, int], post: tuple[str, int], 
     ``pre`` and ``post`` are (group name, neuron index). Each pairing writes the time a reward
     is due, ``t + delay_min + (delay_max - delay_min) rand()``, into the next of ``slots``
     slots (a ring); a slot "fires" when its time comes, adding ``amount`` to the dopamine.
-    Returns the slot group (variables ``t_due``, ``n_pairs``; its spikes are the rewards).
-    Due times are absolute: a :class:`~snnlearn.session.Session` carries them, like every other
-    variable, from one chunk to the next, so a reward pending at a chunk's end arrives on time.
+    Returns the slot group (variables ``t_due``, ``n_pairs``, ``amount``; its spikes are the
+    rewards). Due times are absolute: a :class:`~snnlearn.session.Session` carries them, like
+    every other variable, from one chunk to the next, so a reward pending at a chunk's end arrives
+    on time. ``amount`` is a variable of the slots: set it to 0 (``session.set(ring, "amount",
+    0.0)``) and the ring still detects pairings and "fires" when their rewards would be due, but
+    delivers nothing (a control run of the same compiled network).
     """
     dt = built.spec.dt
     # t_lead: the last spike of the leading neuron, as seen by each slot
-    ring = NeuronGroup(slots, "t_due : second\nt_lead : second\nn_pairs : integer",
+    ring = NeuronGroup(slots, "t_due : second\nt_lead : second\nn_pairs : integer\namount : 1",
                        threshold="t > t_due - 0.5 * dt", reset="t_due = never", name=name, dt=dt,
                        namespace={"never": NEVER})
     ring.t_due = NEVER
+    ring.amount = float(amount)
     ring.t_lead = -NEVER
     pre_group, pre_index = built.groups[pre[0]], int(pre[1])
     post_group, post_index = built.groups[post[0]], int(post[1])
@@ -79,8 +85,41 @@ def attach_pair_reward(built: Any, pre: tuple[str, int], post: tuple[str, int], 
                                               "delay_span": delay_max - delay_min, "n_slots": slots})
     watch_post.connect(i=[post_index] * slots, j=np.arange(slots))
     built.add(ring, watch_pre, watch_post)
-    connect_reward(built, ring, repr(float(amount)), f"{name}_dopamine")
+    connect_reward(built, ring, "amount_pre", f"{name}_dopamine")
     return ring
+
+
+def attach_scheduled_reward(built: Any, capacity: int, amount: float, name: str = "scheduled_reward"
+                            ) -> tuple[NeuronGroup, TimedArray]:
+    """Rewards of ``amount`` at times given in advance, independent of the network's activity.
+
+    Returns the one-row controller (its spikes are the rewards; ``n_delivered`` counts them) and
+    the ``TimedArray`` of due times, ``capacity + 1`` entries in seconds, ascending, read as
+    "due time of reward n" (index n, not time). It starts with every entry at :data:`NEVER`
+    (no reward); set the schedule for a run with ``session.set_timed(schedule, times)``, where
+    ``times`` is :func:`schedule_values` of the wanted times. Reward n is delivered in the step of
+    its due time (two due in one step: the second one step later), so the times, like the
+    pair reward's, are absolute and carried across chunks by ``n_delivered``.
+    """
+    if capacity < 1:
+        raise ValueError(f"capacity: got {capacity}; expected an integer >= 1")
+    dt = built.spec.dt
+    # dimensionless values (seconds): a session sets a TimedArray's values as plain numbers
+    schedule = TimedArray(np.full(capacity + 1, float(NEVER / second)), dt=1 * second)
+    controller = NeuronGroup(1, "n_delivered : integer", threshold="t > due(n_delivered * second) * second - 0.5 * dt",
+                             reset="n_delivered += 1", name=name, dt=dt, namespace={"due": schedule})
+    built.add(controller)
+    connect_reward(built, controller, repr(float(amount)), f"{name}_dopamine")
+    return controller, schedule
+
+
+def schedule_values(times_s: Any, capacity: int) -> np.ndarray:
+    """The values (s) of :func:`attach_scheduled_reward`'s ``TimedArray`` that deliver rewards at
+    ``times_s`` (sorted here): the times, then :data:`NEVER` up to ``capacity + 1`` entries."""
+    times = np.sort(np.asarray(times_s, dtype=float))
+    if times.size > capacity:
+        raise ValueError(f"schedule: {times.size} rewards do not fit the capacity of {capacity}")
+    return np.r_[times, np.full(capacity + 1 - times.size, float(NEVER / second))]
 
 
 @dataclass
@@ -207,4 +246,4 @@ class ChoiceTask:
         return own > others.max(axis=1)
 
 
-__all__ = ["NEVER", "ChoiceTask", "attach_pair_reward", "connect_reward"]
+__all__ = ["NEVER", "ChoiceTask", "attach_pair_reward", "attach_scheduled_reward", "connect_reward", "schedule_values"]
