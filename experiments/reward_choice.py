@@ -115,7 +115,7 @@ def per_seed(p: dict, out: dict) -> dict:
         for baseline, r in by_baseline.items():
             rewarded = r["rewarded"].astype(float)
             numbers = {
-                "accuracy": float(rewarded[-window:].mean()),
+                "accuracy": float(rewarded[-window:].mean()), "rewarded": rewarded,
                 "curve": rewarded[: len(rewarded) // window * window].reshape(-1, window).mean(axis=1),
                 "blocks": rewarded.reshape(-1, block).mean(axis=1),
                 "to_criterion": trials_to_criterion(rewarded, window, p["criterion"]),
@@ -169,7 +169,7 @@ def summarize(ctx: RunContext, runs: list[dict], first: dict, compile_seconds: d
     figures(ctx, runs, first, nested["drift_decomposition_by_rule"])
     ctx.save_arrays("learning.npz", patterns=first["patterns"], **{
         f"{v.replace('/', '_')}_{key}": np.array([r[v][key] for r in runs])
-        for v in variants for key in ("blocks", "w_mean", "selectivity_curve", "modulator", "eligibility")})
+        for v in variants for key in ("rewarded", "blocks", "w_mean", "selectivity_curve", "modulator", "eligibility")})
     return {**nested, "seeds": [ctx.seed + k for k in range(p["seeds"])], "chance_accuracy": 1.0 / p["n_patterns"],
             "compile_seconds": compile_seconds,
             "simulated_seconds": float(len(runs) * len(variants) * p["trials"] * p["trial"] / second)}

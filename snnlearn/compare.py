@@ -68,9 +68,10 @@ def read_reward_choice(m: dict, rule: str, baseline: str, folder: Path | None = 
     curve of blocks of ``curve_window`` trials."""
     window = int(m["params"]["curve_window"])
     path = Path(folder) / "learning.npz" if folder is not None else None
-    if path is not None and path.is_file():
-        with np.load(path) as arrays:
-            curve = running_accuracy(arrays[f"{rule}_{baseline}_rewarded"], window)
+    key = f"{rule}_{baseline}_rewarded"
+    arrays = np.load(path) if path is not None and path.is_file() else None
+    if arrays is not None and key in arrays.files:
+        curve = running_accuracy(np.atleast_2d(arrays[key])[0], window)  # (seeds, trials): the job's one seed
     else:
         curve = [((k + 1) * window, a) for k, a in enumerate(m["learning_curve_by_rule"][rule][baseline])]
     return JobResult.from_metrics(m, m["accuracy_by_rule"][rule][baseline], curve, m.get("chance_accuracy", 0.5))
@@ -130,7 +131,7 @@ def learners(hidden: int, data: str) -> list[Learner]:
                              lambda m, folder=None, estimator=estimator: read_estimator_digits(m, estimator),
                              declared=estimator))
     for name, baseline in (("rstdp", "none"), ("rstdp_baseline", "per_stimulus")):
-        sets = ("rules=[\"mstdpet\"]", f"baselines=[\"{baseline}\"]")
+        sets = ("rules=[\"mstdpet\"]", f"baselines=[\"{baseline}\"]", "seeds=1")  # a job is one seed
         table.append(Learner(name, "reward_choice", "reward_choice", sets,
                              lambda m, folder=None, baseline=baseline: read_reward_choice(m, "mstdpet", baseline,
                                                                                           folder)))
