@@ -334,6 +334,9 @@ class Session:
                 (target / name).write_bytes(np.asarray(data, dtype=np.uint8).tobytes())
             self._state_in = target if files else None
             return
+        if not self._initial_stored:  # reset() after loading returns to the state before it
+            self.network.store("snnlearn_initial")
+            self._initial_stored = True
         structure = json.loads(np.asarray(arrays["runtime:structure"], dtype=np.uint8).tobytes())
         flat = {k.removeprefix("runtime:"): v for k, v in arrays.items() if k.startswith("runtime:")}
         state = _unflatten(structure, flat)

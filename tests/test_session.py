@@ -143,3 +143,18 @@ def test_written_for_this_brian2():
     for member in ("std::mt19937 gen;", "double stored_gauss;", "bool has_stored_gauss"):
         assert member in objects
     assert "std::vector< CSpikeQueue * > queue;" in (templates / "synapses_classes.cpp").read_text()
+
+
+def test_reset_after_loading_a_checkpoint_returns_to_the_initial_state():
+    """Runtime: a session that only loaded a checkpoint (no run in this process yet) resets to the
+    network's initial state, not to nothing (reset() used to do nothing before a first run)."""
+    later = simulate("runtime", 30 * ms, 2)["state"]
+    with backend_session("runtime", 5, key="session-test-reset"):
+        net, syn, _, _ = build()
+        initial_w = np.asarray(syn.w[:]).copy()
+        session = Session(net, backend="runtime", chunk=30 * ms)
+        session.load_state(later)
+        assert session.t == pytest.approx(0.06) and not np.array_equal(np.asarray(syn.w[:]), initial_w)
+        session.reset()
+        assert session.t == 0.0 and float(net.t / ms) == 0.0
+        np.testing.assert_array_equal(np.asarray(syn.w[:]), initial_w)
