@@ -175,9 +175,13 @@ def test_same_seed_same_results_across_processes_runtime(tmp_path):
     assert ma["model"]["groups"]["inputs"]["n"] == 80  # parameters after overrides are recorded
 
 
+@pytest.mark.slow
 @pytest.mark.standalone
 def test_random_kills_then_resume_equal_an_uninterrupted_run(tmp_path):
-    """SIGKILL a Diehl & Cook run at random moments (2 or 3 times), resume each time, compare with a clean run."""
+    """SIGKILL a Diehl & Cook run at random moments (2 or 3 times), resume each time, compare with a clean run.
+
+    Slow (a minute or more): the default run kills ``distal_reward`` (tests/test_fault_injection.py),
+    and the slow fault-injection tests kill ``diehl_cook`` at fixed points as well."""
     settings_ = ["n_excitatory=10", "epochs=0.12", "slots_per_chunk=20", "curve_points=0", "assign_examples=60",
                  "data.test=0:40"]
     base = [sys.executable, "-m", "snnlearn.cli", "run", "diehl_cook", "--seed", "5",
