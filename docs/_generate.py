@@ -87,8 +87,9 @@ def _prose(text: str) -> str:
     probe = _SPHINX_ROLE.sub(r"``\1``", text)  # Sphinx roles are unknown to plain docutils
     stream = io.StringIO()
     try:
-        docutils.core.publish_doctree(probe, settings_overrides={"report_level": 2, "halt_level": 5,
-                                                                 "warning_stream": stream})
+        docutils.core.publish_doctree(
+            probe, settings_overrides={"report_level": 2, "halt_level": 5, "warning_stream": stream}
+        )
     except Exception:
         return _code(text)
     return _code(text) if stream.getvalue().strip() else text + "\n"
@@ -105,45 +106,69 @@ def rule_page(name: str, cls) -> str:
     rule = make_rule({"name": name}, name)
     code = code_of(rule)
     module = sys.modules[cls.__module__]
-    parts = [f".. _rule-{name}:\n", _title(f"{name}"), _first_line(cls.__doc__) + "\n",
-             f":Reference: {cls.reference}", f":Class: ``{cls.__module__}.{cls.__qualname__}``",
-             f":Module: :mod:`{cls.__module__}`\n",
-             _title("Equations", "-"),
-             "The rule's Brian2 code with its default parameters; the builder composes it with the synapse's "
-             "effect (``on_pre`` = effect + the rule's presynaptic statements):\n",
-             "``model``\n", _code(code.model, strip=True),
-             "``on_pre``\n", _code(code.on_pre or "(nothing)", strip=True),
-             "``on_post``\n", _code(code.on_post or "(nothing)", strip=True)]
+    parts = [
+        f".. _rule-{name}:\n",
+        _title(f"{name}"),
+        _first_line(cls.__doc__) + "\n",
+        f":Reference: {cls.reference}",
+        f":Class: ``{cls.__module__}.{cls.__qualname__}``",
+        f":Module: :mod:`{cls.__module__}`\n",
+        _title("Equations", "-"),
+        "The rule's Brian2 code with its default parameters; the builder composes it with the synapse's "
+        "effect (``on_pre`` = effect + the rule's presynaptic statements):\n",
+        "``model``\n",
+        _code(code.model, strip=True),
+        "``on_pre``\n",
+        _code(code.on_pre or "(nothing)", strip=True),
+        "``on_post``\n",
+        _code(code.on_post or "(nothing)", strip=True),
+    ]
     if code.update:
         parts += [f"Every ``update_period`` ({code.update_period}):\n", _code(code.update)]
-    parts += [_title("Parameters", "-"), parameter_table(cls), _title("Use", "-"),
-              "On your own Brian2 groups (see :doc:`../../tutorial`):\n",
-              _code(_usage(name, code.needs_modulator), "python"),
-              "In a model file, in a ``[synapses.NAME]`` table:\n",
-              _code(f'rule = {{ name = "{name}" }}   # plus any parameter, e.g. a_plus = 0.01', "toml"),
-              _title("Description", "-"), _prose(inspect.cleandoc(module.__doc__ or ""))]
+    parts += [
+        _title("Parameters", "-"),
+        parameter_table(cls),
+        _title("Use", "-"),
+        "On your own Brian2 groups (see :doc:`../../tutorial`):\n",
+        _code(_usage(name, code.needs_modulator), "python"),
+        "In a model file, in a ``[synapses.NAME]`` table:\n",
+        _code(f'rule = {{ name = "{name}" }}   # plus any parameter, e.g. a_plus = 0.01', "toml"),
+        _title("Description", "-"),
+        _prose(inspect.cleandoc(module.__doc__ or "")),
+    ]
     return "\n".join(parts)
 
 
 def _usage(name: str, modulated: bool) -> str:
     extra = ', dopamine=(reward, "DA")' if modulated else ""
-    return (f'syn = snnlearn.plastic_synapses(inputs, neurons, "{name}", on_pre="g_e_post += 0.05 * w"{extra})\n'
-            "syn.connect()\nsyn.w = 0.5")
+    return (
+        f'syn = snnlearn.plastic_synapses(inputs, neurons, "{name}", on_pre="g_e_post += 0.05 * w"{extra})\n'
+        "syn.connect()\nsyn.w = 0.5"
+    )
 
 
 def neuron_page(name: str, cls) -> str:
     model = cls()
-    parts = [f".. _neuron-{name}:\n", _title(name), _first_line(cls.__doc__) + "\n",
-             f":Class: ``{cls.__module__}.{cls.__qualname__}``",
-             f":Input variables: {', '.join(f'``{v}``' for v in cls.input_variables)}",
-             f":Integration: ``{cls.method}``\n",
-             _title("Equations", "-"), _code(model.equations(), strip=True),
-             f"Threshold ``{model.threshold}``; reset ``{model.reset}``; refractory period "
-             f"``{model.refractory}``; initial values "
-             + ", ".join(f"``{k} = {v}``" for k, v in model.initial().items()) + ".\n",
-             _title("Parameters", "-"), parameter_table(cls), _title("Use", "-"),
-             _code(f'group = snnlearn.neuron_group("{name}", 10)   # any parameter as a keyword', "python"),
-             "In a model file:\n", _code(f'[groups.NAME]\nneuron = "{name}"\nn = 10\nparams = {{ }}', "toml")]
+    parts = [
+        f".. _neuron-{name}:\n",
+        _title(name),
+        _first_line(cls.__doc__) + "\n",
+        f":Class: ``{cls.__module__}.{cls.__qualname__}``",
+        f":Input variables: {', '.join(f'``{v}``' for v in cls.input_variables)}",
+        f":Integration: ``{cls.method}``\n",
+        _title("Equations", "-"),
+        _code(model.equations(), strip=True),
+        f"Threshold ``{model.threshold}``; reset ``{model.reset}``; refractory period "
+        f"``{model.refractory}``; initial values "
+        + ", ".join(f"``{k} = {v}``" for k, v in model.initial().items())
+        + ".\n",
+        _title("Parameters", "-"),
+        parameter_table(cls),
+        _title("Use", "-"),
+        _code(f'group = snnlearn.neuron_group("{name}", 10)   # any parameter as a keyword', "python"),
+        "In a model file:\n",
+        _code(f'[groups.NAME]\nneuron = "{name}"\nn = 10\nparams = {{ }}', "toml"),
+    ]
     doc = inspect.cleandoc(cls.__doc__ or "").split("\n\n", 1)
     if len(doc) > 1:
         parts += [_title("Description", "-"), _prose(doc[1])]
@@ -157,21 +182,33 @@ def experiment_page(name: str) -> str:
     module = load_experiment(name)
     doc = inspect.cleandoc(module.__doc__ or "")
     rest = doc.split("\n", 1)[1].strip() if "\n" in doc else ""
-    parts = [f".. _experiment-{name}:\n", _title(name), f"**{describe(module)}**\n", _title("Run it", "-"),
-             _code(f"snnlearn run {name} --quick      # reduced, seconds to minutes\n"
-                   f"snnlearn run {name}              # the full reproduction\n"
-                   f"snnlearn run {name} --help       # paper, targets and parameters", "bash"),
-             _prose(rest), _title("Parameters", "-"),
-             "Defaults (``--set KEY=VALUE`` overrides any of them):\n",
-             _code(json.dumps(to_jsonable(getattr(module, "PARAMS", {})), indent=2), "json")]
+    parts = [
+        f".. _experiment-{name}:\n",
+        _title(name),
+        f"**{describe(module)}**\n",
+        _title("Run it", "-"),
+        _code(
+            f"snnlearn run {name} --quick      # reduced, seconds to minutes\n"
+            f"snnlearn run {name}              # the full reproduction\n"
+            f"snnlearn run {name} --help       # paper, targets and parameters",
+            "bash",
+        ),
+        _prose(rest),
+        _title("Parameters", "-"),
+        "Defaults (``--set KEY=VALUE`` overrides any of them):\n",
+        _code(json.dumps(to_jsonable(getattr(module, "PARAMS", {})), indent=2), "json"),
+    ]
     quick = getattr(module, "QUICK", None)
     if quick:
         parts += ["``--quick`` sets:\n", _code(json.dumps(to_jsonable(quick), indent=2), "json")]
     model = getattr(module, "MODEL", None)
     if model:
         path = models_dir() / f"{model}.toml"
-        parts += [_title("Model file", "-"), f"``models/{model}.toml`` (``--model FILE`` swaps it):\n",
-                  _code(path.read_text(), "toml")]
+        parts += [
+            _title("Model file", "-"),
+            f"``models/{model}.toml`` (``--model FILE`` swaps it):\n",
+            _code(path.read_text(), "toml"),
+        ]
     return "\n".join(parts)
 
 
@@ -195,13 +232,22 @@ def generate() -> int:
     experiments = available_experiments()
     for name in experiments:
         pages[f"experiments/{name}.rst"] = experiment_page(name)
-    pages["rules.rst"] = _index("Plasticity rules", "Each rule is defined once (:mod:`snnlearn.rules`) and works "
-                                "on any synapses: in a model file or through :func:`snnlearn.plastic_synapses`.",
-                                "rules", sorted(RULES))
-    pages["neurons.rst"] = _index("Neuron models", _prose(inspect.cleandoc(neurons.__doc__ or "")), "neurons",
-                                  list(NEURONS))
-    pages["experiments.rst"] = _index("Experiments", "One script per question; each writes figures and "
-                                      "``metrics.json`` into ``results/NAME/RUN/``.", "experiments", experiments)
+    pages["rules.rst"] = _index(
+        "Plasticity rules",
+        "Each rule is defined once (:mod:`snnlearn.rules`) and works "
+        "on any synapses: in a model file or through :func:`snnlearn.plastic_synapses`.",
+        "rules",
+        sorted(RULES),
+    )
+    pages["neurons.rst"] = _index(
+        "Neuron models", _prose(inspect.cleandoc(neurons.__doc__ or "")), "neurons", list(NEURONS)
+    )
+    pages["experiments.rst"] = _index(
+        "Experiments",
+        "One script per question; each writes figures and ``metrics.json`` into ``results/NAME/RUN/``.",
+        "experiments",
+        experiments,
+    )
     for relative, text in pages.items():
         path = OUT / relative
         path.parent.mkdir(parents=True, exist_ok=True)

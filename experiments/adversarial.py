@@ -63,8 +63,10 @@ from snnlearn.ratenet.settings import check_training
 from snnlearn.results import METRICS_FILE, is_complete
 from snnlearn.tasks.digits import trained_classifier
 
-AKROUT_2019 = ("MNIST: adversarial accuracy 98% for networks trained without weight transport "
-               "against 0.03% for backprop, attacks following each network's own feedback path")
+AKROUT_2019 = (
+    "MNIST: adversarial accuracy 98% for networks trained without weight transport "
+    "against 0.03% for backprop, attacks following each network's own feedback path"
+)
 
 PARAMS = {
     "data": {"path": "digits", "train": "0:8000", "test": "8000:10000"},
@@ -75,75 +77,105 @@ PARAMS = {
     "init": "xavier",
     "optimizer": "adam",
     "lr": 0.001,
-    "lr_by_learner": {},      # a learner's fixed rate, not searched
+    "lr_by_learner": {},  # a learner's fixed rate, not searched
     "lr_grid": DEFAULT_LR_GRID,  # each learner's rate chosen from these on a validation split
     "validation_fraction": 0.2,
-    "momentum": 0.9,          # SGD only
+    "momentum": 0.9,  # SGD only
     "epochs": {"digits": 40, "mnist": 10},
     "batch_size": 32,
     "epsilons": [0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3],
-    "pgd_steps": 10,          # step size 2.5 eps / steps, random start in the ball
-    "test_examples": 2000,    # at most; the first of the test set
+    "pgd_steps": 10,  # step size 2.5 eps / steps, random start in the ball
+    "test_examples": 2000,  # at most; the first of the test set
     "diehl_cook": {"run": "", "examples": 100},  # run "" = the latest; examples 0 = skip it
     "blas_threads": 1,
 }
 
-QUICK = {"hidden": [64], "epochs.digits": 15, "lr": 0.003, "lr_grid": [0.003, 0.01], "epsilons": [0.0, 0.1, 0.2],
-         "pgd_steps": 5, "diehl_cook.examples": 0, "other_init": ["backprop"]}
+QUICK = {
+    "hidden": [64],
+    "epochs.digits": 15,
+    "lr": 0.003,
+    "lr_grid": [0.003, 0.01],
+    "epsilons": [0.0, 0.1, 0.2],
+    "pgd_steps": 5,
+    "diehl_cook.examples": 0,
+    "other_init": ["backprop"],
+}
 
 GRADIENTS = ("white_box", "transfer_from_backprop", "feedback_path")
 
 
 def check(ctx: RunContext) -> None:
     p = ctx.params
-    check_training({**p, "learners": p["learners"] + p["other_init"]},
-                                    {"hidden": p["hidden"]}, ("pgd_steps", "test_examples"))
+    check_training(
+        {**p, "learners": p["learners"] + p["other_init"]}, {"hidden": p["hidden"]}, ("pgd_steps", "test_examples")
+    )
     if p["diehl_cook"]["examples"] < 0:
-        raise ConfigError("diehl_cook.examples", f"got {p['diehl_cook']['examples']}",
-                          "expected >= 0 (0 skips the Diehl & Cook network)")
+        raise ConfigError(
+            "diehl_cook.examples",
+            f"got {p['diehl_cook']['examples']}",
+            "expected >= 0 (0 skips the Diehl & Cook network)",
+        )
     if "backprop" not in p["learners"]:
         raise ConfigError("learners", f"got {p['learners']}", "include backprop (the transfer source)")
     if not p["epsilons"] or min(p["epsilons"]) < 0:
         raise ConfigError("epsilons", f"got {p['epsilons']}", "expected radii >= 0")
     if p["diehl_cook"]["run"] and not Path(p["diehl_cook"]["run"]).is_dir():
-        raise ConfigError("diehl_cook.run", f"{p['diehl_cook']['run']} is not a folder",
-                          "give a diehl_cook run folder, or '' for the latest")
+        raise ConfigError(
+            "diehl_cook.run",
+            f"{p['diehl_cook']['run']} is not a folder",
+            "give a diehl_cook run folder, or '' for the latest",
+        )
 
 
 def attacks(p: dict, seed: int) -> dict[str, Attack]:
     """FGSM and PGD with the run's settings (PGD's random starts are seeded)."""
     rng = np.random.default_rng([seed, 3])
-    return {"fgsm": fgsm,
-            "pgd": lambda gradient, x, y, eps: pgd(gradient, x, y, eps, p["pgd_steps"], rng=rng)}
+    return {"fgsm": fgsm, "pgd": lambda gradient, x, y, eps: pgd(gradient, x, y, eps, p["pgd_steps"], rng=rng)}
 
 
 def run(ctx: RunContext) -> dict:
     p = ctx.params
     data = load_data(**p["data"])
     loss = make_loss("softmax_cross_entropy")
-    x, y = data.x_test[:p["test_examples"]], data.y_test[:p["test_examples"]]
+    x, y = data.x_test[: p["test_examples"]], data.y_test[: p["test_examples"]]
     arch = Architecture((data.n_pixels, *p["hidden"], 10), activation=p["activation"])
     runs = [(name, name, 0) for name in p["learners"]]
     runs += [(f"{name}_other_init", name, 1) for name in p["other_init"]]
     nets, learners = {}, {}
 
     with threadpool_limits(p["blas_threads"]):
-        score = training_score(arch, init_params(arch, np.random.default_rng([ctx.seed, 0]), p["init"]), loss, p,
-                               p["epochs"][data.name], [ctx.seed, 0])
-        rates = select_learning_rates(list(dict.fromkeys(p["learners"] + p["other_init"])), p, data, score,
-                                      [ctx.seed, 0, 3])
+        score = training_score(
+            arch,
+            init_params(arch, np.random.default_rng([ctx.seed, 0]), p["init"]),
+            loss,
+            p,
+            p["epochs"][data.name],
+            [ctx.seed, 0],
+        )
+        rates = select_learning_rates(
+            list(dict.fromkeys(p["learners"] + p["other_init"])), p, data, score, [ctx.seed, 0, 3]
+        )
         ctx.log(f"learning rates: {logs.mapping(rates['lr_by_learner'])} (grid {logs.sequence(rates['lr_grid'])})")
         for label, name, init in runs:  # init 0 as in weight_transport's first network
             learners[label] = make_learner(name, rng=np.random.default_rng([ctx.seed, init, 1]))
             nets[label] = init_params(arch, np.random.default_rng([ctx.seed, init]), p["init"])
-            history = train(arch, nets[label], learners[label], optimizer_from(p, name, rates["lr_by_learner"][name]),
-                            loss, data, epochs=p["epochs"][data.name], batch_size=p["batch_size"],
-                            rng=np.random.default_rng([ctx.seed, init, 2]))
+            history = train(
+                arch,
+                nets[label],
+                learners[label],
+                optimizer_from(p, name, rates["lr_by_learner"][name]),
+                loss,
+                data,
+                epochs=p["epochs"][data.name],
+                batch_size=p["batch_size"],
+                rng=np.random.default_rng([ctx.seed, init, 2]),
+            )
             ctx.log(f"{label}: test accuracy {history.test_accuracy[-1]:.4f}")
         targets = {name: classifier(arch, params) for name, params in nets.items()}
         true_gradient = {name: input_gradient(arch, params, loss) for name, params in nets.items()}
         curves: dict[str, dict[str, dict[str, list[float]]]] = {}
         for attack_name, attack in attacks(p, ctx.seed).items():
+
             def curve(gradient, chosen, attack=attack):
                 return accuracy_vs_epsilon(attack, gradient, chosen, x, y, p["epsilons"])
 
@@ -154,8 +186,10 @@ def run(ctx: RunContext) -> dict:
                     feedback = input_gradient(arch, nets[name], loss, learners[name].feedback)
                     by_gradient["feedback_path"].update(curve(feedback, {name: targets[name]}))
             by_gradient["transfer_from_backprop"] = curve(true_gradient["backprop"], targets)
-            ctx.log(f"{attack_name}: " + "; ".join(
-                f"{g} {n} {c[-1]:.3f}" for g, by in by_gradient.items() for n, c in by.items()))
+            ctx.log(
+                f"{attack_name}: "
+                + "; ".join(f"{g} {n} {c[-1]:.3f}" for g, by in by_gradient.items() for n, c in by.items())
+            )
         diehl_cook = attack_diehl_cook(ctx, data, true_gradient["backprop"], x, y, curves)
     plot_curves(ctx, p["epsilons"], curves)
     return {
@@ -192,8 +226,10 @@ def diehl_cook_classifier(ctx: RunContext, data: Dataset) -> tuple[Classifier | 
         return None, f"no finished diehl_cook run ({setting or 'results/diehl_cook/*'})"
     trained_on = json.loads((run_dir / METRICS_FILE).read_text())
     if (trained_on.get("dataset"), trained_on.get("split")) != (data.name, data.split):
-        return None, (f"{run_dir} was trained on {trained_on.get('dataset')} "
-                      f"({trained_on.get('split')}), this run uses {data.name} ({data.split})")
+        return None, (
+            f"{run_dir} was trained on {trained_on.get('dataset')} "
+            f"({trained_on.get('split')}), this run uses {data.name} ({data.split})"
+        )
     return trained_classifier(run_dir), f"run {run_dir}"
 
 
@@ -205,8 +241,9 @@ def attack_diehl_cook(ctx: RunContext, data: Dataset, gradient, x, y, curves: di
         return {"status": "skipped", "reason": note}
     n = ctx.params["diehl_cook"]["examples"]
     for attack_name, attack in attacks(ctx.params, ctx.seed).items():
-        curves[attack_name]["transfer_from_backprop"].update(accuracy_vs_epsilon(
-            attack, gradient, {"diehl_cook": classify}, x[:n], y[:n], ctx.params["epsilons"]))
+        curves[attack_name]["transfer_from_backprop"].update(
+            accuracy_vs_epsilon(attack, gradient, {"diehl_cook": classify}, x[:n], y[:n], ctx.params["epsilons"])
+        )
     return {"status": "evaluated", "source": note, "examples": min(n, len(y))}
 
 
@@ -228,22 +265,28 @@ def attack_direction_notes(epsilons: list[float], curves: dict) -> dict[tuple[st
     the middle radius: the feedback path is an ineffective attack direction, not robustness."""
     i, notes = len(epsilons) // 2, {}
     for attack_name, by_gradient in curves.items():
-        lines = [f"{name}: {c[i]:.0%} here, {by_gradient['white_box'][name][i]:.0%} white box"
-                 for name, c in by_gradient["feedback_path"].items()
-                 if c[i] > by_gradient["white_box"][name][i] + 0.1]
+        lines = [
+            f"{name}: {c[i]:.0%} here, {by_gradient['white_box'][name][i]:.0%} white box"
+            for name, c in by_gradient["feedback_path"].items()
+            if c[i] > by_gradient["white_box"][name][i] + 0.1
+        ]
         if lines:
-            notes[(attack_name, "feedback_path")] = (f"at eps = {epsilons[i]:g}: " + "; ".join(lines) +
-                                                     "\nan ineffective attack direction,\nnot robustness")
+            notes[(attack_name, "feedback_path")] = (
+                f"at eps = {epsilons[i]:g}: " + "; ".join(lines) + "\nan ineffective attack direction,\nnot robustness"
+            )
     return notes
 
 
 def plot_curves(ctx: RunContext, epsilons: list[float], curves: dict) -> None:
     notes = attack_direction_notes(epsilons, curves)
-    note = ("Feedback path: the attack follows the gradient the learner's own feedback sends to the input. "
-            "A learner that keeps its accuracy there but falls under the white-box attack (its true "
-            "gradient) is not robust: its feedback points away from the directions that hurt it." if notes else "")
-    ctx.savefig(attack_grid(epsilons, curves, GRADIENTS, chance=0.1, notes=notes), "accuracy_vs_epsilon.png",
-                note=note)
+    note = (
+        "Feedback path: the attack follows the gradient the learner's own feedback sends to the input. "
+        "A learner that keeps its accuracy there but falls under the white-box attack (its true "
+        "gradient) is not robust: its feedback points away from the directions that hurt it."
+        if notes
+        else ""
+    )
+    ctx.savefig(attack_grid(epsilons, curves, GRADIENTS, chance=0.1, notes=notes), "accuracy_vs_epsilon.png", note=note)
 
 
 if __name__ == "__main__":

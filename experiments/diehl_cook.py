@@ -71,24 +71,40 @@ MODEL = "diehl_cook_2015"
 PAPER = {100: 0.829, 400: 0.870, 1600: 0.919, 6400: 0.950}  # test accuracy, full MNIST, by network size
 BACKEND = "standalone"
 #: model keys this experiment sets itself (sized for the data and n_excitatory)
-OWNED_MODEL_KEYS = {"groups.inputs.n": "the data set (data.path)", "groups.excitatory.n": "n_excitatory",
-                    "groups.inhibitory.n": "n_excitatory",
-                    "synapses.input_excitatory.normalize.period": "protocol.t_present and protocol.t_rest"}
+OWNED_MODEL_KEYS = {
+    "groups.inputs.n": "the data set (data.path)",
+    "groups.excitatory.n": "n_excitatory",
+    "groups.inhibitory.n": "n_excitatory",
+    "synapses.input_excitatory.normalize.period": "protocol.t_present and protocol.t_rest",
+}
 PARAMS = {
     "data": {"path": "digits", "train": "0:8000", "test": "8000:10000"},
     "n_excitatory": 100,
     "epochs": 1.0,
-    "slots_per_chunk": 100,          # examples per compiled run (one checkpoint each)
-    "curve_points": 2,               # accuracy-curve evaluations during training (<= 20% of its cost)
-    "curve_assign_examples": 200,    # training examples used to assign labels at a curve point
-    "curve_test_examples": 200,      # test examples scored at a curve point
-    "assign_examples": 0,            # final label assignment: 0 = every training example
-    "track_every": 20,               # slots between samples of theta and weights (a figure)
-    "protocol": {"t_present": 350 * ms, "t_rest": 150 * ms, "base_intensity": 2.0, "min_spikes": 5,
-                 "running_mean": True, "match_learning_steps": False},
+    "slots_per_chunk": 100,  # examples per compiled run (one checkpoint each)
+    "curve_points": 2,  # accuracy-curve evaluations during training (<= 20% of its cost)
+    "curve_assign_examples": 200,  # training examples used to assign labels at a curve point
+    "curve_test_examples": 200,  # test examples scored at a curve point
+    "assign_examples": 0,  # final label assignment: 0 = every training example
+    "track_every": 20,  # slots between samples of theta and weights (a figure)
+    "protocol": {
+        "t_present": 350 * ms,
+        "t_rest": 150 * ms,
+        "base_intensity": 2.0,
+        "min_spikes": 5,
+        "running_mean": True,
+        "match_learning_steps": False,
+    },
 }
-QUICK = {"n_excitatory": 50, "epochs": 0.5, "slots_per_chunk": 50, "curve_points": 1,
-         "curve_assign_examples": 200, "curve_test_examples": 100, "assign_examples": 400}
+QUICK = {
+    "n_excitatory": 50,
+    "epochs": 0.5,
+    "slots_per_chunk": 50,
+    "curve_points": 1,
+    "curve_assign_examples": 200,
+    "curve_test_examples": 100,
+    "assign_examples": 400,
+}
 
 
 def adapt_model(ctx: RunContext, data: Dataset):
@@ -96,10 +112,22 @@ def adapt_model(ctx: RunContext, data: Dataset):
     (``tasks.digits.fit_model`` and ``OperatingPoint``, derived from the training images only)."""
     protocol = Protocol.from_mapping(ctx.params["protocol"], "protocol")
     rule = ctx.model.raw["synapses"]["input_excitatory"].get("rule", {})
-    point = OperatingPoint.of(data.x_train, protocol, n_excitatory=ctx.params["n_excitatory"],
-                              epochs=ctx.params["epochs"], nu_post=float(rule.get("nu_post", 0.01)))
-    spec = fit_model(ctx.model.raw, data.n_pixels, ctx.params["n_excitatory"], protocol, ctx.model.source,
-                     nu_scale=point.nu_scale, memory_spikes=point.memory_spikes)
+    point = OperatingPoint.of(
+        data.x_train,
+        protocol,
+        n_excitatory=ctx.params["n_excitatory"],
+        epochs=ctx.params["epochs"],
+        nu_post=float(rule.get("nu_post", 0.01)),
+    )
+    spec = fit_model(
+        ctx.model.raw,
+        data.n_pixels,
+        ctx.params["n_excitatory"],
+        protocol,
+        ctx.model.source,
+        nu_scale=point.nu_scale,
+        memory_spikes=point.memory_spikes,
+    )
     return spec, protocol, point
 
 
@@ -131,11 +159,20 @@ def run(ctx: RunContext) -> dict:
     curve_at = [int(n_train_total * (k + 1) / (p["curve_points"] + 1)) for k in range(p["curve_points"])]
     checkpoint = ctx.path("checkpoint.npz")
     n_exc = p["n_excitatory"]
-    ctx.log(f"{data.name}: {len(data.y_train)} training and {len(data.y_test)} test images ({data.split}); "
-            f"{n_exc} excitatory neurons; {n_train_total} training presentations")
+    ctx.log(
+        f"{data.name}: {len(data.y_train)} training and {len(data.y_test)} test images ({data.split}); "
+        f"{n_exc} excitatory neurons; {n_train_total} training presentations"
+    )
     with backend_session(ctx.backend, ctx.seed, key=f"diehl_cook-{data.n_pixels}x{n_exc}") as build_dir:
-        presenter = DigitPresenter(spec, protocol, p["slots_per_chunk"], backend=ctx.backend, build_dir=build_dir,
-                                   pixel_rate=point.pixel_rate, track_every=p["track_every"])
+        presenter = DigitPresenter(
+            spec,
+            protocol,
+            p["slots_per_chunk"],
+            backend=ctx.backend,
+            build_dir=build_dir,
+            pixel_rate=point.pixel_rate,
+            track_every=p["track_every"],
+        )
         session = presenter.session
         compile_s = session.compile()
         clock: dict = {"train": 0.0, "last": time.perf_counter(), "curve": [], "segment": 0}
@@ -147,8 +184,12 @@ def run(ctx: RunContext) -> dict:
             track = TrainingTrack.from_arrays(saved)
             session.load_state(saved)
             progress = unpack_progress(saved)
-            clock.update(train=float(saved["train_seconds"]), segment=int(saved["segment"]),
-                         curve=[tuple(row) for row in saved["curve"]], random=float(saved["control_random"]))
+            clock.update(
+                train=float(saved["train_seconds"]),
+                segment=int(saved["segment"]),
+                curve=[tuple(row) for row in saved["curve"]],
+                random=float(saved["control_random"]),
+            )
             ctx.log(f"resuming at example {bounds[clock['segment']] + progress['done']} (chunk {session.chunks_run})")
         done = bounds[clock["segment"]] + (progress["done"] if progress else 0)
         bar = Progress(n_train_total, "training examples", start=done)
@@ -158,11 +199,16 @@ def run(ctx: RunContext) -> dict:
             clock["train"] += now - clock["last"]
             seen = bounds[clock["segment"]] + progress["done"]
             track.add(presenter.tracked(), bounds[clock["segment"]])
-            save_checkpoint(checkpoint, train_seconds=np.array(clock["train"]), segment=np.array(clock["segment"]),
-                            control_random=np.array(clock["random"]),
-                            curve=np.array(clock["curve"], dtype=float).reshape(-1, 2), **pack_progress(progress),
-                            **track.arrays(),
-                            **session.state())
+            save_checkpoint(
+                checkpoint,
+                train_seconds=np.array(clock["train"]),
+                segment=np.array(clock["segment"]),
+                control_random=np.array(clock["random"]),
+                curve=np.array(clock["curve"], dtype=float).reshape(-1, 2),
+                **pack_progress(progress),
+                **track.arrays(),
+                **session.state(),
+            )
             bar.update(seen, f"({seen / max(clock['train'], 1e-9):.1f} images/s)")
             clock["last"] = time.perf_counter()
 
@@ -174,8 +220,9 @@ def run(ctx: RunContext) -> dict:
         while clock["segment"] < len(bounds) - 1:
             lo, hi = bounds[clock["segment"]], bounds[clock["segment"] + 1]
             if hi > lo:
-                presenter.present(data.x_train[stream[lo:hi]], learn=True, collect=False, on_chunk=after_chunk,
-                                  progress=progress)
+                presenter.present(
+                    data.x_train[stream[lo:hi]], learn=True, collect=False, on_chunk=after_chunk, progress=progress
+                )
             progress = None
             if hi < n_train_total:  # a curve point: a frozen evaluation that leaves training unchanged
                 state = session.state()
@@ -192,11 +239,14 @@ def run(ctx: RunContext) -> dict:
     curve = [*clock["curve"], (n_train_total, final["accuracy"])]
     logreg = logreg_counts(final["train_counts"], data.y_train[:n_assign], final["test_counts"], data.y_test)
     x_assign, y_assign = data.x_train[:n_assign], data.y_train[:n_assign]
-    controls = {"control_kmeans": kmeans_control(data.x_train, data.y_train, data.x_test, data.y_test, n_exc, ctx.seed),
-                "control_online_kmeans": online_kmeans_control(data.x_train[stream], x_assign, y_assign, data.x_test,
-                                                               data.y_test, n_exc),
-                "control_random_weights": clock["random"],
-                "control_logreg_pixels": logreg_pixels_control(data.x_train, data.y_train, data.x_test, data.y_test)}
+    controls = {
+        "control_kmeans": kmeans_control(data.x_train, data.y_train, data.x_test, data.y_test, n_exc, ctx.seed),
+        "control_online_kmeans": online_kmeans_control(
+            data.x_train[stream], x_assign, y_assign, data.x_test, data.y_test, n_exc
+        ),
+        "control_random_weights": clock["random"],
+        "control_logreg_pixels": logreg_pixels_control(data.x_train, data.y_train, data.x_test, data.y_test),
+    }
     ctx.log("accuracy: " + ", ".join(f"{k} {v:.3f}" for k, v in {"network": final["accuracy"], **controls}.items()))
     ctx.save_arrays("network.npz", weights=weights, theta_mV=theta, assignments=final["assignments"])
     save_figures(ctx, data, spec, weights, final, curve, raster, protocol, controls, track)
@@ -230,16 +280,35 @@ def save_figures(ctx, data, spec, weights, final, curve, raster, protocol, contr
     rf_title = "receptive fields (input weights; blue: assigned class, -: none)"
     ctx.savefig(plots.receptive_fields(weights, data.shape, final["assignments"], rf_title), "receptive_fields.png")
     paper = PAPER.get(weights.shape[1])
-    ctx.savefig(plots.accuracy_with_controls([n for n, _ in curve], [a for _, a in curve], controls,
-                                             paper=(paper, f"paper, {weights.shape[1]} neurons, full MNIST {paper}")
-                                             if paper else None), "accuracy_curve.png")
-    ctx.savefig(plots.presentation_raster(raster, {name: spec.groups[name].n for name in raster},
-                                          *(float(x / second) for x in (protocol.slot, protocol.t_present)),
-                                          f"trained network, frozen, test image 0 (class {data.y_test[0]}; shown again"
-                                          f" brighter while < {protocol.min_spikes} spikes)"), "raster.png")
+    ctx.savefig(
+        plots.accuracy_with_controls(
+            [n for n, _ in curve],
+            [a for _, a in curve],
+            controls,
+            paper=(paper, f"paper, {weights.shape[1]} neurons, full MNIST {paper}") if paper else None,
+        ),
+        "accuracy_curve.png",
+    )
+    ctx.savefig(
+        plots.presentation_raster(
+            raster,
+            {name: spec.groups[name].n for name in raster},
+            *(float(x / second) for x in (protocol.slot, protocol.t_present)),
+            f"trained network, frozen, test image 0 (class {data.y_test[0]}; shown again"
+            f" brighter while < {protocol.min_spikes} spikes)",
+        ),
+        "raster.png",
+    )
     if track.examples:
-        ctx.savefig(plots.training_state(track.examples, np.array(track.theta), np.array(track.w),
-                                         float(spec.synapses["input_excitatory"].rule.w_max)), "training_state.png")
+        ctx.savefig(
+            plots.training_state(
+                track.examples,
+                np.array(track.theta),
+                np.array(track.w),
+                float(spec.synapses["input_excitatory"].rule.w_max),
+            ),
+            "training_state.png",
+        )
     matrix = confusion_matrix(data.y_test, final["predicted"], labels=range(10))
     ctx.savefig(plots.matrix(matrix, "predicted", "true", "confusion matrix (test set)"), "confusion_matrix.png")
 

@@ -56,18 +56,18 @@ MODEL = "izhikevich2007"
 BACKEND = "standalone"
 PARAMS = {
     "duration": 3600 * second,
-    "chunk": 60 * second,             # one compiled run; must divide duration (the whole state is carried)
-    "thalamic_noise": 13 * mV,        # paper: I = 13 * (rand - 0.5) every ms, for every neuron
-    "window": 20 * ms,                # post within 20 ms after pre counts as a pairing
-    "reward_delay_min": 1 * second,   # paper: 1000 + ceil(2000 * rand) ms
+    "chunk": 60 * second,  # one compiled run; must divide duration (the whole state is carried)
+    "thalamic_noise": 13 * mV,  # paper: I = 13 * (rand - 0.5) every ms, for every neuron
+    "window": 20 * ms,  # post within 20 ms after pre counts as a pairing
+    "reward_delay_min": 1 * second,  # paper: 1000 + ceil(2000 * rand) ms
     "reward_delay_max": 3 * second,
-    "reward_amount": 0.5,             # paper: DA += 0.5 per reward
-    "reward_slots": 16,               # rewards that can be on their way at once
-    "trace_dt": 100 * ms,             # sampling of the chosen synapse's weight
-    "stats_dt": 10 * second,          # sampling of every other weight (a monitor's grid from t = 0)
-    "detail_dt": 10 * ms,             # sampling of dopamine, eligibility and weight for the close-up
-    "detail_seconds": 12.0,           # length of that close-up
-    "raster_seconds": 1 * second,     # the raster shows the last this much of the rewarded run
+    "reward_amount": 0.5,  # paper: DA += 0.5 per reward
+    "reward_slots": 16,  # rewards that can be on their way at once
+    "trace_dt": 100 * ms,  # sampling of the chosen synapse's weight
+    "stats_dt": 10 * second,  # sampling of every other weight (a monitor's grid from t = 0)
+    "detail_dt": 10 * ms,  # sampling of dopamine, eligibility and weight for the close-up
+    "detail_seconds": 12.0,  # length of that close-up
+    "raster_seconds": 1 * second,  # the raster shows the last this much of the rewarded run
 }
 QUICK = {
     # 400 neurons with the paper's 100 synapses each, and rewards 0.2-1 s after the pairing
@@ -87,8 +87,11 @@ def check(ctx: RunContext) -> None:
     p, spec = ctx.params, ctx.model
     for name in PLASTIC:
         if name not in spec.synapses or not isinstance(spec.synapses[name].rule, DopamineSTDP):
-            raise ConfigError(f"synapses.{name}.rule", "missing or not da_stdp",
-                              "this experiment needs da_stdp synapses ee, ei and rewarded")
+            raise ConfigError(
+                f"synapses.{name}.rule",
+                "missing or not da_stdp",
+                "this experiment needs da_stdp synapses ee, ei and rewarded",
+            )
     rewarded = spec.synapses["rewarded"]
     for end in ("pre", "post"):
         key = f"rewarded_{end}"
@@ -97,19 +100,32 @@ def check(ctx: RunContext) -> None:
         if not isinstance(index, int) or not 0 <= index < n:
             raise ConfigError(f"synapses.rewarded.params.{key}", f"got {index!r}", f"expected an integer in [0, {n})")
     chunk_count(p["duration"], p["chunk"])
-    for key in ("window", "reward_delay_min", "reward_delay_max", "trace_dt", "stats_dt", "detail_dt",
-                "raster_seconds"):
+    for key in (
+        "window",
+        "reward_delay_min",
+        "reward_delay_max",
+        "trace_dt",
+        "stats_dt",
+        "detail_dt",
+        "raster_seconds",
+    ):
         if not p[key] > 0 * second:
             raise ConfigError(key, f"{p[key]} is not positive", "expected a duration > 0 s")
     for key in ("stats_dt", "raster_seconds"):
         if p[key] > p["duration"]:
             raise ConfigError(key, f"{p[key]} is longer than the run ({p['duration']})", "expected at most duration")
     if p["reward_delay_min"] > p["reward_delay_max"]:
-        raise ConfigError("reward_delay_min", f"{p['reward_delay_min']} is above reward_delay_max "
-                          f"({p['reward_delay_max']})", "expected reward_delay_min <= reward_delay_max")
+        raise ConfigError(
+            "reward_delay_min",
+            f"{p['reward_delay_min']} is above reward_delay_max ({p['reward_delay_max']})",
+            "expected reward_delay_min <= reward_delay_max",
+        )
     if p["reward_delay_max"] >= p["duration"]:
-        raise ConfigError("reward_delay_max", f"{p['reward_delay_max']} is not shorter than the run "
-                          f"({p['duration']})", "expected a delay shorter than duration, or no reward ever arrives")
+        raise ConfigError(
+            "reward_delay_max",
+            f"{p['reward_delay_max']} is not shorter than the run ({p['duration']})",
+            "expected a delay shorter than duration, or no reward ever arrives",
+        )
     for key, low in (("reward_amount", 0), ("reward_slots", 1)):
         if p[key] < low:
             raise ConfigError(key, f"got {p[key]}", f"expected a value >= {low}")
@@ -123,20 +139,28 @@ def run(ctx: RunContext) -> dict:
     n_exc, n_inh = spec.groups["exc"].n, spec.groups["inh"].n
     out = run_distal(ctx)
     rewarded, control = out["rewarded"], out["control"]
-    results = {"": summary(rewarded, w_max, duration_s, n_exc, n_inh),
-               "control_": summary(control, w_max, duration_s, n_exc, n_inh)}
+    results = {
+        "": summary(rewarded, w_max, duration_s, n_exc, n_inh),
+        "control_": summary(control, w_max, duration_s, n_exc, n_inh),
+    }
     delays = [float(p["reward_delay_min"] / second), float(p["reward_delay_max"] / second)]
     as_paper = tuple(delays) == PAPER_DELAYS_S
-    caption = (f"reward delays {delays[0]:g}-{delays[1]:g} s{'' if as_paper else ' (the paper: 1-3 s)'}; "
-               f"{n_exc} + {n_inh} neurons{'' if (n_exc, n_inh) == (800, 200) else ' (the paper: 800 + 200)'}; "
-               f"seed {ctx.seed}{'; quick run' if ctx.quick else ''}")
+    caption = (
+        f"reward delays {delays[0]:g}-{delays[1]:g} s{'' if as_paper else ' (the paper: 1-3 s)'}; "
+        f"{n_exc} + {n_inh} neurons{'' if (n_exc, n_inh) == (800, 200) else ' (the paper: 800 + 200)'}; "
+        f"seed {ctx.seed}{'; quick run' if ctx.quick else ''}"
+    )
     save(ctx, rewarded, control, results, w_max, caption)
-    return {**{f"{prefix}{k}": v for prefix, r in results.items() for k, v in r.items()},
-            "control_n_pairings_rewardable": int(control["pairings"].size),
-            "reward_delay_s": delays, "reward_delays_as_in_paper": as_paper,
-            "reward_delay_note": "as in the paper" if as_paper else "shorter than the paper's 1-3 s",
-            "stats_dt_s": float(p["stats_dt"] / second), "simulated_seconds": duration_s,
-            "compile_seconds": out["compile_seconds"]}
+    return {
+        **{f"{prefix}{k}": v for prefix, r in results.items() for k, v in r.items()},
+        "control_n_pairings_rewardable": int(control["pairings"].size),
+        "reward_delay_s": delays,
+        "reward_delays_as_in_paper": as_paper,
+        "reward_delay_note": "as in the paper" if as_paper else "shorter than the paper's 1-3 s",
+        "stats_dt_s": float(p["stats_dt"] / second),
+        "simulated_seconds": duration_s,
+        "compile_seconds": out["compile_seconds"],
+    }
 
 
 def summary(r: dict, w_max: float, duration_s: float, n_exc: int, n_inh: int) -> dict:
@@ -165,29 +189,60 @@ def save(ctx: RunContext, rewarded: dict, control: dict, results: dict, w_max: f
     """Arrays and figures of both conditions."""
     p = ctx.params
     runs = {"": rewarded, "control_": control}
-    ctx.save_arrays("weights.npz", **{f"{prefix}{k}": v for prefix, r in runs.items() for k, v in {
-        "final_others": np.concatenate([r[s] for s in OTHERS]), "rewarded_final": r["rewarded"],
-        "t_trace": r["trace"][0], "w_trace": r["trace"][1], "reward_times": r["rewards"], "stats_t": r["stats_t"],
-        "others_mean": r["others_mean"], "others_percentiles": r["others_pct"]}.items()})
-    titles = {"": "rewarded: a reward follows each pairing of the chosen synapse", "control_": "null control: "
-              "as many rewards, at random times"}
-    panels = {f"{titles[prefix]}\n(final rank fraction {results[prefix]['rewarded_top_fraction']:.2g}; other synapses "
-              f"at >= 0.9 w_max: {100 * results[prefix]['fraction_of_others_above_90pct']:.1f}%)":
-              {"t_trace": r["trace"][0], "w_trace": r["trace"][1], "stats_t": r["stats_t"], "mean": r["others_mean"],
-               "pct": r["others_pct"], "reward_t": r["rewards"]} for prefix, r in runs.items()}
+    ctx.save_arrays(
+        "weights.npz",
+        **{
+            f"{prefix}{k}": v
+            for prefix, r in runs.items()
+            for k, v in {
+                "final_others": np.concatenate([r[s] for s in OTHERS]),
+                "rewarded_final": r["rewarded"],
+                "t_trace": r["trace"][0],
+                "w_trace": r["trace"][1],
+                "reward_times": r["rewards"],
+                "stats_t": r["stats_t"],
+                "others_mean": r["others_mean"],
+                "others_percentiles": r["others_pct"],
+            }.items()
+        },
+    )
+    titles = {
+        "": "rewarded: a reward follows each pairing of the chosen synapse",
+        "control_": "null control: as many rewards, at random times",
+    }
+    panels = {
+        f"{titles[prefix]}\n(final rank fraction {results[prefix]['rewarded_top_fraction']:.2g}; other synapses "
+        f"at >= 0.9 w_max: {100 * results[prefix]['fraction_of_others_above_90pct']:.1f}%)": {
+            "t_trace": r["trace"][0],
+            "w_trace": r["trace"][1],
+            "stats_t": r["stats_t"],
+            "mean": r["others_mean"],
+            "pct": r["others_pct"],
+            "reward_t": r["rewards"],
+        }
+        for prefix, r in runs.items()
+    }
     ctx.savefig(reward_plots.distal_weights(panels, w_max, caption), "rewarded_weight.png")
-    finals = {name: (np.concatenate([r[s] for s in OTHERS]), float(r["rewarded"][0]))
-              for name, r in (("rewarded", rewarded), ("control", control))}
+    finals = {
+        name: (np.concatenate([r[s] for s in OTHERS]), float(r["rewarded"][0]))
+        for name, r in (("rewarded", rewarded), ("control", control))
+    }
     ctx.savefig(reward_plots.weight_histograms(finals, w_max, caption), "weight_histogram_final.png")
     if rewarded["pairings"].size:
-        ctx.savefig(reward_plots.reward_closeup(rewarded["detail"], rewarded["pairings"], p["detail_seconds"],
-                                                caption), "reward_traces.png")
+        ctx.savefig(
+            reward_plots.reward_closeup(rewarded["detail"], rewarded["pairings"], p["detail_seconds"], caption),
+            "reward_traces.png",
+        )
     spec, pair = ctx.model, ctx.model.synapses["rewarded"].params
     end = float(p["duration"] / second)
     groups = {g: (*rewarded[f"{g}_raster"], spec.groups[g].n) for g in ("exc", "inh")}
     marks = {"exc": [(pair["rewarded_pre"], "chosen synapse: pre"), (pair["rewarded_post"], "chosen synapse: post")]}
-    ctx.savefig(reward_plots.population_raster(groups, (end - float(p["raster_seconds"] / second), end),
-                                               "rewarded run, end of training", marks, caption), "raster.png")
+    ctx.savefig(
+        reward_plots.population_raster(
+            groups, (end - float(p["raster_seconds"] / second), end), "rewarded run, end of training", marks, caption
+        ),
+        "raster.png",
+    )
 
 
 if __name__ == "__main__":

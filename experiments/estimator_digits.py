@@ -48,23 +48,33 @@ from snnlearn.ratenet.lr_search import DEFAULT_LR_GRID, check_lr_search, select_
 
 PARAMS = {
     "data": {"path": "digits", "train": "0:8000", "test": "8000:10000"},
-    "estimators": ["backprop", "node_perturbation", "weight_perturbation", "reinforce_gaussian",
-                   "reinforce_gaussian_baseline"],
+    "estimators": [
+        "backprop",
+        "node_perturbation",
+        "weight_perturbation",
+        "reinforce_gaussian",
+        "reinforce_gaussian_baseline",
+    ],
     "hidden": 100,
     "epochs": 20.0,
     "batch_size": 32,
     "lr": 0.003,
-    "lr_by_estimator": {},   # a learner's fixed rate, not searched, e.g. {node_perturbation = 0.001}
+    "lr_by_estimator": {},  # a learner's fixed rate, not searched, e.g. {node_perturbation = 0.001}
     "lr_grid": DEFAULT_LR_GRID,  # each learner's rate chosen from these on a validation split
     "validation_fraction": 0.2,
     "n_samples": 1,
-    "sigma": 0.1,            # REINFORCE unit noise
-    "perturbation": 1e-3,    # node and weight perturbation size
+    "sigma": 0.1,  # REINFORCE unit noise
+    "perturbation": 1e-3,  # node and weight perturbation size
     "curve_points": 20,
     "criterion": 0.8,
 }
-QUICK = {"estimators": ["backprop", "node_perturbation"], "epochs": 3.0, "hidden": 32, "curve_points": 6,
-         "lr_grid": [0.001, 0.003, 0.01]}
+QUICK = {
+    "estimators": ["backprop", "node_perturbation"],
+    "epochs": 3.0,
+    "hidden": 32,
+    "curve_points": 6,
+    "lr_grid": [0.001, 0.003, 0.01],
+}
 
 
 def check(ctx: RunContext) -> None:
@@ -109,8 +119,16 @@ def train_one(ctx: RunContext, name: str, data, seed: int, lr: float) -> tuple[l
             curve.append((seen, accuracy(arch, params, data.x_test, data.y_test)))
         return seen >= total
 
-    fit(arch, params, learner, optimizer, REGRESSION_LOSS,
-        epoch_batches(data.x_train, targets, p["batch_size"], rng), rng=rng, after=after)
+    fit(
+        arch,
+        params,
+        learner,
+        optimizer,
+        REGRESSION_LOSS,
+        epoch_batches(data.x_train, targets, p["batch_size"], rng),
+        rng=rng,
+        after=after,
+    )
     return curve, curve[-1][1]
 
 
@@ -118,24 +136,39 @@ def run(ctx: RunContext) -> dict:
     p = ctx.params
     data = load_data(p["data"]["path"], p["data"]["train"], p["data"]["test"])
     curves, final = {}, {}
-    rates = select_learning_rates(p["estimators"], p, data,
-                                  lambda name, lr, split: train_one(ctx, name, split, ctx.seed, lr)[1],
-                                  [ctx.seed, 3], by_learner="lr_by_estimator")
+    rates = select_learning_rates(
+        p["estimators"],
+        p,
+        data,
+        lambda name, lr, split: train_one(ctx, name, split, ctx.seed, lr)[1],
+        [ctx.seed, 3],
+        by_learner="lr_by_estimator",
+    )
     ctx.log(f"learning rates: {logs.mapping(rates['lr_by_learner'])} (grid {logs.sequence(rates['lr_grid'])})")
     for name in p["estimators"]:
         curves[name], final[name] = train_one(ctx, name, data, ctx.seed, rates["lr_by_learner"][name])
         ctx.log(f"{name}: test accuracy {final[name]:.3f}")
     to_criterion = {name: examples_to_criterion(curve, p["criterion"]) for name, curve in curves.items()}
-    ctx.savefig(accuracy_curves({k: ([n for n, _ in v], [a for _, a in v]) for k, v in curves.items()},
-                                "training examples seen (count)", chance=1 / 10, criterion=p["criterion"],
-                                title="learning from a scalar reward vs backprop (each at its chosen rate)"),
-                "learning_curves.png",
-                note="Rates: " + ", ".join(f"{k} {v:g}" for k, v in rates["lr_by_learner"].items())
-                + f". Criterion: first curve point at or above {p['criterion']:g}.")
-    return {**data.describe(), "test_accuracy_by_estimator": final,
-            "accuracy_curve_by_estimator": {k: [{"examples": n, "accuracy": a} for n, a in v]
-                                            for k, v in curves.items()},
-            "examples_to_criterion_by_estimator": to_criterion, "learning_rates": rates}
+    ctx.savefig(
+        accuracy_curves(
+            {k: ([n for n, _ in v], [a for _, a in v]) for k, v in curves.items()},
+            "training examples seen (count)",
+            chance=1 / 10,
+            criterion=p["criterion"],
+            title="learning from a scalar reward vs backprop (each at its chosen rate)",
+        ),
+        "learning_curves.png",
+        note="Rates: "
+        + ", ".join(f"{k} {v:g}" for k, v in rates["lr_by_learner"].items())
+        + f". Criterion: first curve point at or above {p['criterion']:g}.",
+    )
+    return {
+        **data.describe(),
+        "test_accuracy_by_estimator": final,
+        "accuracy_curve_by_estimator": {k: [{"examples": n, "accuracy": a} for n, a in v] for k, v in curves.items()},
+        "examples_to_criterion_by_estimator": to_criterion,
+        "learning_rates": rates,
+    }
 
 
 if __name__ == "__main__":

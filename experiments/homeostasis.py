@@ -69,8 +69,9 @@ QUICK_NOTE = "The threshold decays with 2 s instead of 20 s, so that 16 s show a
 def check(ctx: RunContext) -> None:
     p, spec = ctx.params, ctx.model
     if NEURONS not in spec.groups or getattr(spec.groups[NEURONS].neuron, "name", None) != "adaptive_lif":
-        raise ConfigError(f"groups.{NEURONS}", "missing or not adaptive_lif",
-                          "this experiment needs the adaptive threshold")
+        raise ConfigError(
+            f"groups.{NEURONS}", "missing or not adaptive_lif", "this experiment needs the adaptive threshold"
+        )
     if not 0 < float(p["raster_seconds"] / second) <= float(p["duration"] / second):
         raise ConfigError("raster_seconds", f"got {p['raster_seconds']}", "expected 0 < raster_seconds <= duration")
     syn = spec.synapses.get(SYNAPSES)
@@ -81,8 +82,9 @@ def check(ctx: RunContext) -> None:
             f"expected normalised synapses from a Poisson group to {NEURONS}",
         )
     if not 0 <= p["rate_low_hz"] <= p["rate_high_hz"]:
-        raise ConfigError("rate_low_hz", f"{p['rate_low_hz']} to {p['rate_high_hz']} Hz",
-                          "expected 0 <= rate_low_hz <= rate_high_hz")
+        raise ConfigError(
+            "rate_low_hz", f"{p['rate_low_hz']} to {p['rate_high_hz']} Hz", "expected 0 <= rate_low_hz <= rate_high_hz"
+        )
     chunk_count(p["duration"], p["chunk"])
     chunk_count(p["sample_dt"], p["chunk"], "chunk", "sample_dt")  # samples are taken at chunk ends
     n_samples = chunk_count(p["duration"], p["sample_dt"], "sample_dt")
@@ -197,28 +199,60 @@ def run(ctx: RunContext) -> dict:
     times = sample_s * np.arange(1, n_samples + 1)  # the end of each sample
     theta = np.stack(runs["adaptive"]["theta_mV"])
     theta0 = float(getattr(spec.groups[NEURONS].neuron, "theta_init", 0 * mV) / mV)
-    ctx.save_arrays("homeostasis.npz", times_s=times, rates_adaptive=rates_t["adaptive"],
-                    rates_control=rates_t["control"], theta_mV=theta, w_final=final_w, weight_sums=sums,
-                    **{f"w_{label}": w for label, w in w_t.items()})
+    ctx.save_arrays(
+        "homeostasis.npz",
+        times_s=times,
+        rates_adaptive=rates_t["adaptive"],
+        rates_control=rates_t["control"],
+        theta_mV=theta,
+        w_final=final_w,
+        weight_sums=sums,
+        **{f"w_{label}": w for label, w in w_t.items()},
+    )
     quarter = max(1, spec.groups[INPUTS].n // 4)
-    by_input = {f"{label}, {name}": w[:, mask].mean(axis=1) for label, w in w_t.items()
-                for name, mask in (("lowest-rate quarter", pre < quarter),
-                                   ("highest-rate quarter", pre >= spec.groups[INPUTS].n - quarter))}
+    by_input = {
+        f"{label}, {name}": w[:, mask].mean(axis=1)
+        for label, w in w_t.items()
+        for name, mask in (
+            ("lowest-rate quarter", pre < quarter),
+            ("highest-rate quarter", pre >= spec.groups[INPUTS].n - quarter),
+        )
+    }
     centres = times - sample_s / 2
-    ctx.savefig(figures.homeostasis_time(centres, rates_t, np.concatenate([[0.0], times]),
-                                         np.vstack([np.full(n_post, theta0), theta]), times, by_input, (low, high)),
-                "time_course.png", note=f"Rates: spike counts in windows of {sample_s:g} s (drawn at their middle); "
-                "theta and weights at the end of each window (theta at t = 0: its initial value).")
-    groups = {"inputs": (*_spikes(runs["adaptive"], INPUTS), spec.groups[INPUTS].n),
-              **{f"{NEURONS}, {label}": (*_spikes(rec, NEURONS), n_post) for label, rec in runs.items()}}
-    ctx.savefig(figures.raster_windows(groups, _windows(p)), "raster.png",
-                note="Inputs: rate rising with the index, the same spikes in both conditions.")
+    ctx.savefig(
+        figures.homeostasis_time(
+            centres,
+            rates_t,
+            np.concatenate([[0.0], times]),
+            np.vstack([np.full(n_post, theta0), theta]),
+            times,
+            by_input,
+            (low, high),
+        ),
+        "time_course.png",
+        note=f"Rates: spike counts in windows of {sample_s:g} s (drawn at their middle); "
+        "theta and weights at the end of each window (theta at t = 0: its initial value).",
+    )
+    groups = {
+        "inputs": (*_spikes(runs["adaptive"], INPUTS), spec.groups[INPUTS].n),
+        **{f"{NEURONS}, {label}": (*_spikes(rec, NEURONS), n_post) for label, rec in runs.items()},
+    }
+    ctx.savefig(
+        figures.raster_windows(groups, _windows(p)),
+        "raster.png",
+        note="Inputs: rate rising with the index, the same spikes in both conditions.",
+    )
     counting_noise = 1 / np.sqrt(np.maximum(rates_t["adaptive"].mean(axis=1) * sample_s, 1.0))
-    ctx.savefig(figures.rate_spread(centres, {label: [cv(r) for r in rt] for label, rt in rates_t.items()},
-                                    counting_noise), "rate_spread.png")
-    ctx.savefig(figures.weight_sums(sums, total), "weight_sums.png",
-                note=f"Normalised every {spec.synapses[SYNAPSES].normalize.period / second * 1000:g} ms; "
-                     "STDP moves the sums between normalisations.")
+    ctx.savefig(
+        figures.rate_spread(centres, {label: [cv(r) for r in rt] for label, rt in rates_t.items()}, counting_noise),
+        "rate_spread.png",
+    )
+    ctx.savefig(
+        figures.weight_sums(sums, total),
+        "weight_sums.png",
+        note=f"Normalised every {spec.synapses[SYNAPSES].normalize.period / second * 1000:g} ms; "
+        "STDP moves the sums between normalisations.",
+    )
     return {
         "rate_cv_final": cv(final["adaptive"]),
         "rate_cv_control_final": cv(final["control"]),

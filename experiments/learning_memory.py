@@ -50,15 +50,13 @@ from snnlearn.ratenet.network import bias_name, forward, weight_name
 
 PARAMS = {
     "mlp": {"depths": [1, 2, 4, 8, 16, 32], "width": 128, "n_in": 64, "batch": 64},
-    "rnn": {"steps": [10, 30, 100, 300, 1000, 3000, 10000], "n_in": 8, "n_hidden": 64,
-            "batch": 4},
-    "trace_decay": 0.9,   # per step, of the local rule's pre/post traces
+    "rnn": {"steps": [10, 30, 100, 300, 1000, 3000, 10000], "n_in": 8, "n_hidden": 64, "batch": 4},
+    "trace_decay": 0.9,  # per step, of the local rule's pre/post traces
     "eta": 1e-4,
     "stdp": {"n_pre": 100, "n_post": 10, "rate_Hz": 20.0, "durations_ms": [10.0, 100.0, 1000.0]},
 }
 
-QUICK = {"mlp.depths": [1, 4, 16], "rnn.steps": [10, 100, 1000], "stdp.n_pre": 20,
-         "stdp.durations_ms": [10.0, 50.0]}
+QUICK = {"mlp.depths": [1, 4, 16], "rnn.steps": [10, 100, 1000], "stdp.n_pre": 20, "stdp.durations_ms": [10.0, 50.0]}
 
 
 def loglog_slope(xs, ys) -> float:
@@ -107,15 +105,16 @@ def measure_mlp(ctx: RunContext) -> dict:
         arch = Architecture((m["n_in"], *[m["width"]] * depth, 10), activation="relu")
         params = init_params(arch, ctx.rng, "he")
         _, out["step"][depth] = peak_allocated_bytes(
-            loss_and_gradients, arch, params, make_learner("backprop"),
-            make_loss("softmax_cross_entropy"), x, y)
+            loss_and_gradients, arch, params, make_learner("backprop"), make_loss("softmax_cross_entropy"), x, y
+        )
         _, out["cache"][depth] = peak_allocated_bytes(forward, arch, params, x)
         out["formula"][depth] = cache_bytes(arch, m["batch"])
         out["params"][depth] = sum(v.nbytes for v in params.values())
-        _, out["local"][depth] = peak_allocated_bytes(layer_local_hebbian, arch, params, x,
-                                                       ctx.params["eta"])
-        ctx.log(f"MLP depth {depth}: backprop step {out['step'][depth]:,} B "
-                f"(cache {out['cache'][depth]:,} B), layer-local {out['local'][depth]:,} B")
+        _, out["local"][depth] = peak_allocated_bytes(layer_local_hebbian, arch, params, x, ctx.params["eta"])
+        ctx.log(
+            f"MLP depth {depth}: backprop step {out['step'][depth]:,} B "
+            f"(cache {out['cache'][depth]:,} B), layer-local {out['local'][depth]:,} B"
+        )
     return out
 
 
@@ -123,8 +122,9 @@ def measure_rnn(ctx: RunContext) -> dict:
     r = ctx.params["rnn"]
     arch = RecurrentArchitecture(r["n_in"], r["n_hidden"], 10)
     params = init_recurrent_params(arch, ctx.rng)
-    out: dict[str, dict] = {k: {} for k in ("bptt", "bptt_cache", "formula", "local",
-                                            "local_formula", "local_step_formula")}
+    out: dict[str, dict] = {
+        k: {} for k in ("bptt", "bptt_cache", "formula", "local", "local_formula", "local_step_formula")
+    }
     labels = ctx.rng.integers(0, 10, r["batch"])
     bptt = make_learner("bptt")
     for steps in r["steps"]:
@@ -132,12 +132,14 @@ def measure_rnn(ctx: RunContext) -> dict:
         _, out["bptt"][steps] = peak_allocated_bytes(bptt_step, bptt, arch, params, xs, labels, ctx.rng)
         cache, out["bptt_cache"][steps] = peak_allocated_bytes(recurrent_forward, arch, params, xs)
         out["formula"][steps] = cache.nbytes() - xs.nbytes
-        _, out["local"][steps] = peak_allocated_bytes(local_trace_rule, arch, params, xs,
-                                                       ctx.params["trace_decay"], ctx.params["eta"])
+        _, out["local"][steps] = peak_allocated_bytes(
+            local_trace_rule, arch, params, xs, ctx.params["trace_decay"], ctx.params["eta"]
+        )
         out["local_formula"][steps] = 8 * r["batch"] * (r["n_in"] + 2 * r["n_hidden"])
         # ... plus the step's weight-shaped temporaries: two outer products and their difference
-        out["local_step_formula"][steps] = out["local_formula"][steps] + 3 * 8 * r["n_hidden"] * max(r["n_in"],
-                                                                                                      r["n_hidden"])
+        out["local_step_formula"][steps] = out["local_formula"][steps] + 3 * 8 * r["n_hidden"] * max(
+            r["n_in"], r["n_hidden"]
+        )
         ctx.log(f"T={steps}: BPTT {out['bptt'][steps]:,} B, local traces {out['local'][steps]:,} B")
     return out
 
@@ -149,24 +151,31 @@ def stdp_state(ctx: RunContext) -> dict:
     s = ctx.params["stdp"]
     ms = b2.ms
     inputs = b2.PoissonGroup(s["n_pre"], s["rate_Hz"] * b2.Hz)
-    neurons = b2.NeuronGroup(s["n_post"], "dv/dt = -v / (10*ms) : 1", threshold="v > 1",
-                             reset="v = 0", method="exact")
+    neurons = b2.NeuronGroup(s["n_post"], "dv/dt = -v / (10*ms) : 1", threshold="v > 1", reset="v = 0", method="exact")
     synapses = b2.Synapses(
-        inputs, neurons,
+        inputs,
+        neurons,
         """w : 1
            dapre/dt = -apre / (20*ms) : 1 (event-driven)
            dapost/dt = -apost / (20*ms) : 1 (event-driven)""",
         on_pre="v_post += w\napre += 0.01\nw = clip(w + apost, 0, 1)",
-        on_post="apost -= 0.0105\nw = clip(w + apre, 0, 1)")
+        on_post="apost -= 0.0105\nw = clip(w + apre, 0, 1)",
+    )
     synapses.connect()
     synapses.w = "rand() * 0.3"
     net = b2.Network(inputs, neurons, synapses)
 
     def state_bytes(group, n: int) -> dict[str, int]:
         """Writable per-element arrays the group owns: its learning (or neuron) state."""
-        return {name: int(var.get_value().nbytes) for name, var in group.variables.items()
-                if getattr(var, "owner", None) is not None and var.owner.name == group.name
-                and not var.read_only and not var.scalar and getattr(var, "size", 0) == n}
+        return {
+            name: int(var.get_value().nbytes)
+            for name, var in group.variables.items()
+            if getattr(var, "owner", None) is not None
+            and var.owner.name == group.name
+            and not var.read_only
+            and not var.scalar
+            and getattr(var, "size", 0) == n
+        }
 
     target = b2.prefs.codegen.target
     b2.prefs.codegen.target = "numpy"
@@ -181,11 +190,17 @@ def stdp_state(ctx: RunContext) -> dict:
     finally:
         b2.prefs.codegen.target = target
     n_syn = len(synapses)
-    ctx.log(f"Brian2 STDP: {', '.join(sorted(syn))} per synapse; by duration: "
-            + ", ".join(f"{t:g} ms {b:,} B" for t, b in by_t.items()))
-    return {"stdp_synapse_variables": sorted(syn), "stdp_neuron_variables": sorted(neu),
-            "stdp_synapses": n_syn, "stdp_bytes_per_synapse": sum(syn.values()) / n_syn,
-            "stdp_state_bytes_by_T_ms": by_t}
+    ctx.log(
+        f"Brian2 STDP: {', '.join(sorted(syn))} per synapse; by duration: "
+        + ", ".join(f"{t:g} ms {b:,} B" for t, b in by_t.items())
+    )
+    return {
+        "stdp_synapse_variables": sorted(syn),
+        "stdp_neuron_variables": sorted(neu),
+        "stdp_synapses": n_syn,
+        "stdp_bytes_per_synapse": sum(syn.values()) / n_syn,
+        "stdp_state_bytes_by_T_ms": by_t,
+    }
 
 
 def run(ctx: RunContext) -> dict:
@@ -223,22 +238,44 @@ def run(ctx: RunContext) -> dict:
 def plot(ctx: RunContext, mlp: dict, rnn: dict, stdp: dict) -> None:
     r = ctx.params["rnn"]
     panels = (
-        (mlp, "hidden layers", "MLP: memory of one learning step",
-         (("step", "backprop step (measured)", "measured"), ("cache", "forward cache (measured)", "measured"),
-          ("formula", "cache formula", "theory"), ("local", "layer-local Hebbian (measured)", "measured"))),
-        (rnn, "time steps T", "recurrent network: memory of learning a sequence",
-         (("bptt", "BPTT step (measured)", "measured"), ("formula", "BPTT history formula", "theory"),
-          ("local", "local trace rule (measured)", "measured"),
-          ("local_formula", "formula: the traces alone", "theory"),
-          ("local_step_formula", "formula: traces + the step's update", "theory"))),
-        ({"stdp": stdp["stdp_state_bytes_by_T_ms"]}, "simulated time (ms)", "Brian2 pair-STDP: learning state",
-         (("stdp", f"synapse + neuron state ({stdp['stdp_synapses']} synapses, measured)", "measured"),)),
+        (
+            mlp,
+            "hidden layers",
+            "MLP: memory of one learning step",
+            (
+                ("step", "backprop step (measured)", "measured"),
+                ("cache", "forward cache (measured)", "measured"),
+                ("formula", "cache formula", "theory"),
+                ("local", "layer-local Hebbian (measured)", "measured"),
+            ),
+        ),
+        (
+            rnn,
+            "time steps T",
+            "recurrent network: memory of learning a sequence",
+            (
+                ("bptt", "BPTT step (measured)", "measured"),
+                ("formula", "BPTT history formula", "theory"),
+                ("local", "local trace rule (measured)", "measured"),
+                ("local_formula", "formula: the traces alone", "theory"),
+                ("local_step_formula", "formula: traces + the step's update", "theory"),
+            ),
+        ),
+        (
+            {"stdp": stdp["stdp_state_bytes_by_T_ms"]},
+            "simulated time (ms)",
+            "Brian2 pair-STDP: learning state",
+            (("stdp", f"synapse + neuron state ({stdp['stdp_synapses']} synapses, measured)", "measured"),),
+        ),
     )
-    ctx.savefig(memory_scaling(panels), "memory_scaling.png",
-                note=f"The local trace rule keeps pre/post traces ({rnn['local_formula'][r['steps'][0]]:,} B), "
-                     "but one step also allocates its weight-shaped update (two outer products and their difference, "
-                     "3 x 8 x n_hidden x max(n_in, n_hidden) B), which the measurement sees (within ~5%); both are "
-                     "constant in T. Brian2 state: " + ", ".join(stdp["stdp_synapse_variables"]) + " per synapse.")
+    ctx.savefig(
+        memory_scaling(panels),
+        "memory_scaling.png",
+        note=f"The local trace rule keeps pre/post traces ({rnn['local_formula'][r['steps'][0]]:,} B), "
+        "but one step also allocates its weight-shaped update (two outer products and their difference, "
+        "3 x 8 x n_hidden x max(n_in, n_hidden) B), which the measurement sees (within ~5%); both are "
+        "constant in T. Brian2 state: " + ", ".join(stdp["stdp_synapse_variables"]) + " per synapse.",
+    )
 
 
 if __name__ == "__main__":

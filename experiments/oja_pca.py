@@ -169,13 +169,19 @@ def run(ctx: RunContext) -> dict:
         bcm_responses=bcm["responses"],
         bcm_theta=bcm["theta"],
     )
-    ctx.savefig(figures.oja(samples_oja, oja["cosine"], oja["norm"]), "oja.png",
-                note=f"Gaussian inputs, covariance spectrum {ctx.params['oja']['eigenvalues']}.")
+    ctx.savefig(
+        figures.oja(samples_oja, oja["cosine"], oja["norm"]),
+        "oja.png",
+        note=f"Gaussian inputs, covariance spectrum {ctx.params['oja']['eigenvalues']}.",
+    )
     final = bcm["responses"][-1]
     b = ctx.params["bcm"]
-    ctx.savefig(figures.bcm(samples_bcm, bcm["responses"], bcm["theta"], bcm_fixed_point(b), b["n_patterns"]),
-                "bcm.png", note=f"Selectivity {selectivity(final):.2f} (at most {1 - 1 / b['n_patterns']:.2f}). At the "
-                "fixed point the neuron answers one pattern only, with y = theta = E[y^2] / y0 = n_patterns y0.")
+    ctx.savefig(
+        figures.bcm(samples_bcm, bcm["responses"], bcm["theta"], bcm_fixed_point(b), b["n_patterns"]),
+        "bcm.png",
+        note=f"Selectivity {selectivity(final):.2f} (at most {1 - 1 / b['n_patterns']:.2f}). At the "
+        "fixed point the neuron answers one pattern only, with y = theta = E[y^2] / y0 = n_patterns y0.",
+    )
     n_patterns = ctx.params["bcm"]["n_patterns"]
     return {
         "cosine_to_pc1": float(oja["cosine"][-1]),

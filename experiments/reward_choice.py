@@ -78,11 +78,23 @@ from snnlearn.rules import make_rule
 MODEL = "reward_choice"
 BACKEND = "standalone"
 #: model keys this experiment sets from its own parameters
-OWNED_MODEL_KEYS = {"groups.inputs.n": "n_inputs", "groups.outputs.n": "n_patterns and population_size",
-                    "synapses.feedforward.rule": "rule_params.RULE.PARAMETER (and rules)"}
+OWNED_MODEL_KEYS = {
+    "groups.inputs.n": "n_inputs",
+    "groups.outputs.n": "n_patterns and population_size",
+    "synapses.feedforward.rule": "rule_params.RULE.PARAMETER (and rules)",
+}
 PARAMS = {**copy.deepcopy(DEFAULTS), "seeds": 5, "raster_trials": 3}
-QUICK = {"n_inputs": 40, "n_patterns": 2, "population_size": 5, "pattern_fraction": 0.5, "trials": 200,
-         "rules": ["mstdpet"], "baselines": ["none", "per_stimulus"], "curve_window": 40, "sample_trials": 10}
+QUICK = {
+    "n_inputs": 40,
+    "n_patterns": 2,
+    "population_size": 5,
+    "pattern_fraction": 0.5,
+    "trials": 200,
+    "rules": ["mstdpet"],
+    "baselines": ["none", "per_stimulus"],
+    "curve_window": 40,
+    "sample_trials": 10,
+}
 TERMS = ("covariance", "bias", "covariance_within_stimulus", "bias_within_stimulus", "modulator_mean")
 
 
@@ -92,8 +104,11 @@ def check(ctx: RunContext) -> None:
         if not isinstance(ctx.params[key], int) or ctx.params[key] < 1:
             raise ConfigError(key, f"got {ctx.params[key]!r}", "expected an integer >= 1")
     if ctx.params["raster_trials"] > ctx.params["trials_per_chunk"]:
-        raise ConfigError("raster_trials", f"{ctx.params['raster_trials']} is above trials_per_chunk "
-                          f"({ctx.params['trials_per_chunk']})", "expected the raster to fit the last chunk")
+        raise ConfigError(
+            "raster_trials",
+            f"{ctx.params['raster_trials']} is above trials_per_chunk ({ctx.params['trials_per_chunk']})",
+            "expected the raster to fit the last chunk",
+        )
 
 
 def run(ctx: RunContext) -> dict:
@@ -115,20 +130,26 @@ def per_seed(p: dict, out: dict) -> dict:
         for baseline, r in by_baseline.items():
             rewarded = r["rewarded"].astype(float)
             numbers = {
-                "accuracy": float(rewarded[-window:].mean()), "rewarded": rewarded,
+                "accuracy": float(rewarded[-window:].mean()),
+                "rewarded": rewarded,
                 "curve": rewarded[: len(rewarded) // window * window].reshape(-1, window).mean(axis=1),
                 "blocks": rewarded.reshape(-1, block).mean(axis=1),
                 "to_criterion": trials_to_criterion(rewarded, window, p["criterion"]),
-                "drift": float(r["w_mean"][-1] - r["w_mean"][0]), "selectivity": float(r["selectivity"][-1]),
-                "w_mean": r["w_mean"], "selectivity_curve": r["selectivity"], "raster": r["raster"],
-                "modulator": r["modulator"], "eligibility": r.get("eligibility", np.full(len(rewarded), np.nan)),
+                "drift": float(r["w_mean"][-1] - r["w_mean"][0]),
+                "selectivity": float(r["selectivity"][-1]),
+                "w_mean": r["w_mean"],
+                "selectivity_curve": r["selectivity"],
+                "raster": r["raster"],
+                "modulator": r["modulator"],
+                "eligibility": r.get("eligibility", np.full(len(rewarded), np.nan)),
             }
             if "eligibility" in r:
                 terms = drift_decomposition(r["modulator"], r["eligibility"], out["schedule"])
                 numbers.update({f"term_{t}": terms[t] for t in TERMS})
                 if gain is not None:
-                    numbers["term_predicted_drift"] = gain * p["reward_amount"] * len(rewarded) * \
-                        terms["reward_eligibility"]
+                    numbers["term_predicted_drift"] = (
+                        gain * p["reward_amount"] * len(rewarded) * terms["reward_eligibility"]
+                    )
                 numbers["term_weight_drift"] = numbers["drift"]
             result[f"{rule}/{baseline}"] = numbers
     return result
@@ -148,10 +169,20 @@ def _band(rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def summarize(ctx: RunContext, runs: list[dict], first: dict, compile_seconds: dict) -> dict:
     p = ctx.params
     variants = list(runs[0])
-    nested: dict = {name: {} for name in ("accuracy_by_rule", "accuracy_ci_by_rule", "learning_curve_by_rule",
-                                          "trials_to_80pct_by_rule", "weight_drift_by_rule", "weight_drift_ci_by_rule",
-                                          "selectivity_by_rule", "selectivity_ci_by_rule",
-                                          "drift_decomposition_by_rule")}
+    nested: dict = {
+        name: {}
+        for name in (
+            "accuracy_by_rule",
+            "accuracy_ci_by_rule",
+            "learning_curve_by_rule",
+            "trials_to_80pct_by_rule",
+            "weight_drift_by_rule",
+            "weight_drift_ci_by_rule",
+            "selectivity_by_rule",
+            "selectivity_ci_by_rule",
+            "drift_decomposition_by_rule",
+        )
+    }
     for variant in variants:
         rule, baseline = variant.split("/")
         seeds = [r[variant] for r in runs]
@@ -160,62 +191,104 @@ def summarize(ctx: RunContext, runs: list[dict], first: dict, compile_seconds: d
             nested[f"{name}_by_rule"].setdefault(rule, {})[baseline] = ci["mean"]
             nested[f"{name}_ci_by_rule"].setdefault(rule, {})[baseline] = ci
         nested["learning_curve_by_rule"].setdefault(rule, {})[baseline] = [
-            float(v) for v in np.mean([s["curve"] for s in seeds], axis=0)]
+            float(v) for v in np.mean([s["curve"] for s in seeds], axis=0)
+        ]
         nested["trials_to_80pct_by_rule"].setdefault(rule, {})[baseline] = [s["to_criterion"] for s in seeds]
         terms = [t for t in seeds[0] if t.startswith("term_")]
         if terms:
             nested["drift_decomposition_by_rule"].setdefault(rule, {})[baseline] = {
-                t.removeprefix("term_"): _ci([s[t] for s in seeds]) for t in terms}
+                t.removeprefix("term_"): _ci([s[t] for s in seeds]) for t in terms
+            }
     figures(ctx, runs, first, nested["drift_decomposition_by_rule"])
-    ctx.save_arrays("learning.npz", patterns=first["patterns"], **{
-        f"{v.replace('/', '_')}_{key}": np.array([r[v][key] for r in runs])
-        for v in variants for key in ("rewarded", "blocks", "w_mean", "selectivity_curve", "modulator", "eligibility")})
-    return {**nested, "seeds": [ctx.seed + k for k in range(p["seeds"])], "chance_accuracy": 1.0 / p["n_patterns"],
-            "compile_seconds": compile_seconds,
-            "simulated_seconds": float(len(runs) * len(variants) * p["trials"] * p["trial"] / second)}
+    ctx.save_arrays(
+        "learning.npz",
+        patterns=first["patterns"],
+        **{
+            f"{v.replace('/', '_')}_{key}": np.array([r[v][key] for r in runs])
+            for v in variants
+            for key in ("rewarded", "blocks", "w_mean", "selectivity_curve", "modulator", "eligibility")
+        },
+    )
+    return {
+        **nested,
+        "seeds": [ctx.seed + k for k in range(p["seeds"])],
+        "chance_accuracy": 1.0 / p["n_patterns"],
+        "compile_seconds": compile_seconds,
+        "simulated_seconds": float(len(runs) * len(variants) * p["trials"] * p["trial"] / second),
+    }
 
 
 def figures(ctx: RunContext, runs: list[dict], first: dict, decomposition: dict) -> None:
     p = ctx.params
     n, block = len(runs), p["sample_trials"]
     caption = f"{n} seeds (mean, 95% t-interval); k = {p['n_patterns']}" + ("; quick run" if ctx.quick else "")
-    references = {f"chance (1/{p['n_patterns']})": 1.0 / p["n_patterns"],
-                  f"criterion {p['criterion']:g}": p["criterion"]}
+    references = {
+        f"chance (1/{p['n_patterns']})": 1.0 / p["n_patterns"],
+        f"criterion {p['criterion']:g}": p["criterion"],
+    }
     ends = block * np.arange(1, p["trials"] // block + 1)
     for rule in p["rules"]:
         series = {b: _band([r[f"{rule}/{b}"]["blocks"] for r in runs]) for b in p["baselines"]}
-        ctx.savefig(reward_plots.time_courses(ends, series, "trial (end of block)",
-                                              f"rewarded fraction (blocks of {block} trials)",
-                                              f"{rule}: learning", references, caption, bounds=(0.0, 1.0)),
-                    f"learning_curves_{rule}.png")
+        ctx.savefig(
+            reward_plots.time_courses(
+                ends,
+                series,
+                "trial (end of block)",
+                f"rewarded fraction (blocks of {block} trials)",
+                f"{rule}: learning",
+                references,
+                caption,
+                bounds=(0.0, 1.0),
+            ),
+            f"learning_curves_{rule}.png",
+        )
     sampled = np.r_[np.arange(0, p["trials"], p["sample_trials"]), p["trials"]]
-    for key, ylabel, name, refs in (("w_mean", "mean weight (units of w_max)", "weight_drift", {}),
-                                    ("selectivity_curve", "own - other population weight (units of w_max)",
-                                     "selectivity", {"no selectivity": 0.0})):
+    for key, ylabel, name, refs in (
+        ("w_mean", "mean weight (units of w_max)", "weight_drift", {}),
+        ("selectivity_curve", "own - other population weight (units of w_max)", "selectivity", {"no selectivity": 0.0}),
+    ):
         series = {v: _band([r[v][key] for r in runs]) for v in runs[0]}
-        ctx.savefig(reward_plots.time_courses(sampled, series, "trial", ylabel, name.replace("_", " "), refs, caption),
-                    f"{name}.png")
+        ctx.savefig(
+            reward_plots.time_courses(sampled, series, "trial", ylabel, name.replace("_", " "), refs, caption),
+            f"{name}.png",
+        )
     shown = ("covariance_within_stimulus", "bias_within_stimulus", "covariance", "bias")
-    bars = {f"{rule}\n{b}": {t: (terms[t]["mean"], terms[t]["ci95_low"], terms[t]["ci95_high"]) for t in shown}
-            for rule, by_b in decomposition.items() for b, terms in by_b.items()}
+    bars = {
+        f"{rule}\n{b}": {t: (terms[t]["mean"], terms[t]["ci95_low"], terms[t]["ci95_high"]) for t in shown}
+        for rule, by_b in decomposition.items()
+        for b, terms in by_b.items()
+    }
     if bars:
-        ctx.savefig(reward_plots.decomposition_bars(bars, "<M e> terms, mean over synapses (eligibility units)",
-                                                    "learning signal (covariance) and unsupervised bias (<M><e>)",
-                                                    caption),
-                    "drift_decomposition.png")
+        ctx.savefig(
+            reward_plots.decomposition_bars(
+                bars,
+                "<M e> terms, mean over synapses (eligibility units)",
+                "learning signal (covariance) and unsupervised bias (<M><e>)",
+                caption,
+            ),
+            "drift_decomposition.png",
+        )
     rule = p["rules"][0]
     trial_s, on_s, response_s = (float(p[k] / second) for k in ("trial", "stimulus_on", "response"))
     end = p["trials"] * trial_s
     starts = end - trial_s * np.arange(p["raster_trials"], 0, -1)
     for b in p["baselines"]:
         raster = runs[0][f"{rule}/{b}"]["raster"]
-        groups = {"inputs": (*raster["inputs"], p["n_inputs"]),
-                  "outputs": (*raster["outputs"], p["n_patterns"] * p["population_size"])}
-        ctx.savefig(reward_plots.population_raster(
-            groups, (starts[0], end), f"{rule} / {b}: the last {p['raster_trials']} trials (seed {ctx.seed})",
-            spans=[(t, t + on_s, "stimulus on") for t in starts], events=[(t + response_s, "reward") for t in starts],
-            caption=f"outputs: {p['population_size']} neurons per action, in order" + caption[caption.index(";"):]),
-            f"raster_{rule}_{b}.png")
+        groups = {
+            "inputs": (*raster["inputs"], p["n_inputs"]),
+            "outputs": (*raster["outputs"], p["n_patterns"] * p["population_size"]),
+        }
+        ctx.savefig(
+            reward_plots.population_raster(
+                groups,
+                (starts[0], end),
+                f"{rule} / {b}: the last {p['raster_trials']} trials (seed {ctx.seed})",
+                spans=[(t, t + on_s, "stimulus on") for t in starts],
+                events=[(t + response_s, "reward") for t in starts],
+                caption=f"outputs: {p['population_size']} neurons per action, in order" + caption[caption.index(";") :],
+            ),
+            f"raster_{rule}_{b}.png",
+        )
 
 
 if __name__ == "__main__":

@@ -59,14 +59,14 @@ UNSUPERVISED = "stdp_adaptive_threshold"
 
 PARAMS = {
     "sizes": [[40, 2], [60, 3], [80, 4], [160, 8]],  # (input neurons, populations k)
-    "population_size": 5,     # output neurons per population
+    "population_size": 5,  # output neurons per population
     "pattern_fraction": 0.5,  # fraction of the inputs a pattern drives
-    "efficacy_inputs": 40,    # inputs at which the model's J applies (scaled as 1/inputs)
+    "efficacy_inputs": 40,  # inputs at which the model's J applies (scaled as 1/inputs)
     "rules": ["da_stdp", "mstdp", "mstdpet"],
     "baseline": "per_stimulus",  # reward baseline of the reward-modulated rules
-    "trials": 1000,           # trials run per rule and size (criterion not reached: null)
+    "trials": 1000,  # trials run per rule and size (criterion not reached: null)
     "trials_per_chunk": 100,
-    "criterion": 0.8,         # fraction correct over curve_window trials
+    "criterion": 0.8,  # fraction correct over curve_window trials
     "curve_window": 50,
     # the unsupervised network: Diehl & Cook's, with potentiation five times the paper's and
     # at least 20 spikes per presentation, so that it learns within hundreds of trials
@@ -74,7 +74,7 @@ PARAMS = {
     "unsupervised_rule": {"nu_post": 0.05},
     "unsupervised_total": 10.0,  # sum of a neuron's input weights (the paper's 78 / 784 x 100)
     "prototype_cosine": 0.8,  # weights this close to a pattern count as learned
-    "slots_per_chunk": 25,    # presentations per compiled run (the criterion's resolution)
+    "slots_per_chunk": 25,  # presentations per compiled run (the criterion's resolution)
 }
 
 QUICK = {"sizes": [[40, 2]], "trials": 300, "rules": ["mstdpet"]}
@@ -84,8 +84,11 @@ def check(ctx: RunContext) -> None:
     sp = ctx.params
     Protocol.from_mapping(sp["unsupervised_protocol"], "unsupervised_protocol")
     if sp["trials"] % sp["slots_per_chunk"]:
-        raise ConfigError("trials", f"{sp['trials']} is not a multiple of "
-                          f"slots_per_chunk ({sp['slots_per_chunk']})", "expected whole chunks")
+        raise ConfigError(
+            "trials",
+            f"{sp['trials']} is not a multiple of slots_per_chunk ({sp['slots_per_chunk']})",
+            "expected whole chunks",
+        )
     for size in sp["sizes"]:
         if len(size) != 2:
             raise ConfigError("sizes", f"got {size}", "expected [n_inputs, k] pairs")
@@ -106,15 +109,28 @@ def reward_context(ctx: RunContext, n_inputs: int, k: int, backend: str) -> RunC
     """A ``reward_choice`` run of this size, in a sub-folder of this run."""
     params = copy.deepcopy(DEFAULTS)
     sp = ctx.params
-    params.update(n_inputs=n_inputs, n_patterns=k, population_size=sp["population_size"],
-                  pattern_fraction=sp["pattern_fraction"], trials=sp["trials"],
-                  trials_per_chunk=sp["trials_per_chunk"], rules=sp["rules"],
-                  baselines=[sp["baseline"]], criterion=sp["criterion"],
-                  curve_window=sp["curve_window"])
-    return RunContext(name="reward_choice", seed=ctx.seed, quick=ctx.quick, backend=backend,
-                      out_dir=ctx.path(f"spiking/reward_choice_{size_label(n_inputs, k)}"),
-                      params=params, model=reward_model(n_inputs, sp["efficacy_inputs"]),
-                      backend_explicit=True)
+    params.update(
+        n_inputs=n_inputs,
+        n_patterns=k,
+        population_size=sp["population_size"],
+        pattern_fraction=sp["pattern_fraction"],
+        trials=sp["trials"],
+        trials_per_chunk=sp["trials_per_chunk"],
+        rules=sp["rules"],
+        baselines=[sp["baseline"]],
+        criterion=sp["criterion"],
+        curve_window=sp["curve_window"],
+    )
+    return RunContext(
+        name="reward_choice",
+        seed=ctx.seed,
+        quick=ctx.quick,
+        backend=backend,
+        out_dir=ctx.path(f"spiking/reward_choice_{size_label(n_inputs, k)}"),
+        params=params,
+        model=reward_model(n_inputs, sp["efficacy_inputs"]),
+        backend_explicit=True,
+    )
 
 
 def reward_model(n_inputs: int, efficacy_inputs: int):
@@ -129,8 +145,7 @@ def reward_model(n_inputs: int, efficacy_inputs: int):
     return parse_model(apply_to_model(raw, key, f"{float(scaled / mV)!r} mV"), source=path)
 
 
-def reward_rules_trials(ctx: RunContext, n_inputs: int, k: int, backend: str
-                        ) -> dict[str, int | None]:
+def reward_rules_trials(ctx: RunContext, n_inputs: int, k: int, backend: str) -> dict[str, int | None]:
     """Trials to criterion of each reward-modulated rule on the choice task at this size, run by
     the choice protocol (:mod:`snnlearn.protocols.choice`)."""
     sub = reward_context(ctx, n_inputs, k, backend)
@@ -138,14 +153,15 @@ def reward_rules_trials(ctx: RunContext, n_inputs: int, k: int, backend: str
     check_params(sub.params)
     results = run_choice(sub)["results"]
     baseline, p = ctx.params["baseline"], sub.params
-    trials = {rule: choice_trials_to_criterion(results[rule][baseline]["rewarded"], p["curve_window"],
-                                               p["criterion"]) for rule in ctx.params["rules"]}
+    trials = {
+        rule: choice_trials_to_criterion(results[rule][baseline]["rewarded"], p["curve_window"], p["criterion"])
+        for rule in ctx.params["rules"]
+    }
     atomic_write_json(sub.path("metrics.json"), {"trials_to_criterion": trials, "baseline": baseline})
     return trials
 
 
-def trials_to_criterion(values: Sequence[float], trials: Sequence[int], criterion: float
-                        ) -> int | None:
+def trials_to_criterion(values: Sequence[float], trials: Sequence[int], criterion: float) -> int | None:
     """The first of ``trials`` at which ``values`` reaches ``criterion`` (None if never): the
     library's one definition (:func:`snnlearn.criterion.examples_to_criterion`)."""
     reached = examples_to_criterion(zip(trials, values, strict=True), criterion)
@@ -160,8 +176,7 @@ def patterns_learned(w: np.ndarray, patterns: np.ndarray, cosine: float) -> floa
     return float(np.mean(similarity.max(axis=1) >= cosine))
 
 
-def unsupervised_trials(ctx: RunContext, n_inputs: int, k: int, backend: str
-                        ) -> tuple[int | None, list[list[float]]]:
+def unsupervised_trials(ctx: RunContext, n_inputs: int, k: int, backend: str) -> tuple[int | None, list[list[float]]]:
     """Trials to criterion of STDP with adaptive thresholds (Diehl & Cook 2015, no reward) on
     the reward task's patterns: each trial presents one pattern (its inputs on, the others
     silent; shown again brighter after too few spikes, which counts as another trial) to
@@ -177,8 +192,7 @@ def unsupervised_trials(ctx: RunContext, n_inputs: int, k: int, backend: str
     raw = load_model_dict(models_dir() / "diehl_cook_2015.toml")
     overrides = {f"synapses.{FEEDFORWARD}.rule.{key}": v for key, v in sp["unsupervised_rule"].items()}
     # the same total weight onto a neuron at every size: a pattern drives it equally
-    overrides.update({"groups.inputs.n": n_inputs,
-                      f"synapses.{FEEDFORWARD}.normalize.total": sp["unsupervised_total"]})
+    overrides.update({"groups.inputs.n": n_inputs, f"synapses.{FEEDFORWARD}.normalize.total": sp["unsupervised_total"]})
     for key, value in overrides.items():
         raw = apply_to_model(raw, key, value)
     spec = fit_model(raw, n_inputs, k * sp["population_size"], protocol)
@@ -188,7 +202,7 @@ def unsupervised_trials(ctx: RunContext, n_inputs: int, k: int, backend: str
         presenter = DigitPresenter(spec, protocol, every, backend=backend, build_dir=build_dir)
         position, used = 0, 0
         while used < sp["trials"]:  # passes of `every` patterns, the weights checked after each
-            shown = presenter.present(patterns[labels[position:position + every]], learn=True, collect=False)
+            shown = presenter.present(patterns[labels[position : position + every]], learn=True, collect=False)
             position, used = position + every, used + shown.slots_used
             w = np.asarray(presenter.session.get(presenter.feedforward, "w")).reshape(n_inputs, -1)
             curve.append([used, patterns_learned(w, patterns, sp["prototype_cosine"])])
@@ -212,20 +226,33 @@ def spiking_half(ctx: RunContext) -> dict:
             by_rule.setdefault(rule, {})[label] = trials
         trials, curves[label] = unsupervised_trials(ctx, n_inputs, k, backend)
         by_rule.setdefault(UNSUPERVISED, {})[label] = trials
-        ctx.log(f"spiking {label} ({n_synapses} synapses): trials to criterion "
-                + ", ".join(f"{rule} {by_n[label]}" for rule, by_n in by_rule.items()))
+        ctx.log(
+            f"spiking {label} ({n_synapses} synapses): trials to criterion "
+            + ", ".join(f"{rule} {by_n[label]}" for rule, by_n in by_rule.items())
+        )
     slopes = {rule: loglog_slope(synapses, list(by_n.values())) for rule, by_n in by_rule.items()}
-    ctx.savefig(trials_figure({rule: list(by_n.values()) for rule, by_n in by_rule.items()}, synapses, slopes,
-                              sp["trials"], sp["criterion"]), "trials_to_criterion.png",
-                note="Sizes: " + ", ".join(f"{k} ({s['plastic_synapses']:,} synapses)" for k, s in sizes.items())
-                + ". Reward rules: the last curve_window trials rewarded; STDP: patterns with a prototype.")
-    return {"trials_to_reward_criterion_by_n": {r: by_n for r, by_n in by_rule.items() if r != UNSUPERVISED},
-            "trials_to_prototype_criterion_by_n": {UNSUPERVISED: by_rule[UNSUPERVISED]},
-            "trials_to_criterion_slope_by_rule": slopes,
-            "trials_to_criterion_censored_at": sp["trials"],
-            "spiking_sizes": sizes,
-            "unsupervised_patterns_learned_by_n": curves,
-            "spiking_backend": backend}
+    ctx.savefig(
+        trials_figure(
+            {rule: list(by_n.values()) for rule, by_n in by_rule.items()},
+            synapses,
+            slopes,
+            sp["trials"],
+            sp["criterion"],
+        ),
+        "trials_to_criterion.png",
+        note="Sizes: "
+        + ", ".join(f"{k} ({s['plastic_synapses']:,} synapses)" for k, s in sizes.items())
+        + ". Reward rules: the last curve_window trials rewarded; STDP: patterns with a prototype.",
+    )
+    return {
+        "trials_to_reward_criterion_by_n": {r: by_n for r, by_n in by_rule.items() if r != UNSUPERVISED},
+        "trials_to_prototype_criterion_by_n": {UNSUPERVISED: by_rule[UNSUPERVISED]},
+        "trials_to_criterion_slope_by_rule": slopes,
+        "trials_to_criterion_censored_at": sp["trials"],
+        "spiking_sizes": sizes,
+        "unsupervised_patterns_learned_by_n": curves,
+        "spiking_backend": backend,
+    }
 
 
 def run(ctx: RunContext) -> dict:

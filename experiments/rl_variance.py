@@ -81,18 +81,18 @@ RATE_METRICS = "rate_metrics.json"
 PARAMS = {
     "scans": list(SCANS),
     "sizes": [8, 16, 32, 64, 128, 256, 512, 1024],
-    "base_size": 8,           # size of the layers that do not grow in a single-layer scan
+    "base_size": 8,  # size of the layers that do not grow in a single-layer scan
     "estimators": list(ESTIMATORS),
     "local_rules": list(LOCAL_RULES),  # deterministic rules beside them (hidden-layer scans)
-    "perturbation_sigma": 1e-5,   # weight and node perturbation size
-    "reinforce_sigma": 0.1,       # standard deviation of the Gaussian units
-    "baseline_trials": 10.0,      # time constant of the running reward baseline, in trials
-    "n_samples": 1,               # perturbation samples averaged per estimate
+    "perturbation_sigma": 1e-5,  # weight and node perturbation size
+    "reinforce_sigma": 0.1,  # standard deviation of the Gaussian units
+    "baseline_trials": 10.0,  # time constant of the running reward baseline, in trials
+    "n_samples": 1,  # perturbation samples averaged per estimate
     "confidence": 0.95,
     "variance": {
-        "seeds": 4,               # teachers / initial students / batches per point
-        "trials": 8,              # trials (inputs) per seed, each estimated from one trial
-        "draws": 32,              # estimates per trial at the fixed weight state
+        "seeds": 4,  # teachers / initial students / batches per point
+        "trials": 8,  # trials (inputs) per seed, each estimated from one trial
+        "draws": 32,  # estimates per trial at the fixed weight state
         "max_floats": 100_000_000,  # bound on draws x parameters per estimator and seed
         "chunk_floats": 16_000_000,  # bound on draws x parameters held at once
     },
@@ -101,14 +101,14 @@ PARAMS = {
         "sizes": [4, 8, 16, 32, 64, 128, 256, 512, 1024],
         "estimators": list(ESTIMATORS),
         "local_rules": list(LOCAL_RULES),
-        "seeds": 3,               # measurement seeds at the tuned learning rate
-        "batch_size": 1,          # trials per update (online learning)
-        "target_fraction": 0.1,   # loss to reach, as a fraction of the initial loss
-        "max_updates": 40_000,    # cap; a point that reaches it is censored
-        "lr_factor": 2.0,         # spacing of the learning-rate sweep
-        "cap_slack": 10.0,        # sweep runs stop at this times the extrapolated learning time
-        "first_lr": 1.0,          # sweep start at the smallest N (a diverging rate is cheap)
-        "n_test": 128,            # test trials for the loss of a hidden-layer network
+        "seeds": 3,  # measurement seeds at the tuned learning rate
+        "batch_size": 1,  # trials per update (online learning)
+        "target_fraction": 0.1,  # loss to reach, as a fraction of the initial loss
+        "max_updates": 40_000,  # cap; a point that reaches it is censored
+        "lr_factor": 2.0,  # spacing of the learning-rate sweep
+        "cap_slack": 10.0,  # sweep runs stop at this times the extrapolated learning time
+        "first_lr": 1.0,  # sweep start at the smallest N (a diverging rate is cheap)
+        "n_test": 128,  # test trials for the loss of a hidden-layer network
     },
 }
 
@@ -129,12 +129,14 @@ QUICK = {
 
 def check(ctx: RunContext) -> None:
     p = ctx.params
-    for field, names, allowed in (("scans", p["scans"], SCANS),
-                                  ("learning.scans", p["learning"]["scans"], SCANS),
-                                  ("estimators", p["estimators"], ESTIMATORS),
-                                  ("learning.estimators", p["learning"]["estimators"], ESTIMATORS),
-                                  ("local_rules", p["local_rules"], LOCAL_RULES),
-                                  ("learning.local_rules", p["learning"]["local_rules"], LOCAL_RULES)):
+    for field, names, allowed in (
+        ("scans", p["scans"], SCANS),
+        ("learning.scans", p["learning"]["scans"], SCANS),
+        ("estimators", p["estimators"], ESTIMATORS),
+        ("learning.estimators", p["learning"]["estimators"], ESTIMATORS),
+        ("local_rules", p["local_rules"], LOCAL_RULES),
+        ("learning.local_rules", p["learning"]["local_rules"], LOCAL_RULES),
+    ):
         unknown = sorted(set(names) - set(allowed))
         if unknown:
             raise ConfigError(field, f"unknown name {unknown[0]!r}", one_of(allowed))
@@ -142,11 +144,11 @@ def check(ctx: RunContext) -> None:
         if not sizes or min(sizes) < 1 or sorted(set(sizes)) != list(sizes):
             raise ConfigError(field, f"got {sizes}", "expected increasing sizes >= 1")
     if p["variance"]["draws"] < 2 or p["variance"]["seeds"] < 1 or p["learning"]["seeds"] < 1:
-        raise ConfigError("variance.draws", "too few draws or seeds",
-                          "expected draws >= 2 and seeds >= 1")
+        raise ConfigError("variance.draws", "too few draws or seeds", "expected draws >= 2 and seeds >= 1")
     if not 0 < p["learning"]["target_fraction"] < 1:
-        raise ConfigError("learning.target_fraction", f"got {p['learning']['target_fraction']}",
-                          "expected a fraction in (0, 1)")
+        raise ConfigError(
+            "learning.target_fraction", f"got {p['learning']['target_fraction']}", "expected a fraction in (0, 1)"
+        )
 
 
 def learner_options(name: str, p: dict) -> dict:
@@ -163,10 +165,14 @@ def learners_for(p: dict):
     """``(names, scan, rng) ->`` the learners of ``names`` that apply to the scan's network
     (Bernoulli units are hidden units; the local rules need a hidden layer to differ from
     backprop), built from the run's settings; ``rng`` draws the local rules' feedback."""
+
     def make(names: Sequence[str], scan: str, rng=None) -> list[Learner]:
         hidden, _ = SCANS[scan]
-        return [make_learner(name, rng=rng) if name in LOCAL_RULES else make_learner(name, **learner_options(name, p))
-                for name in names if hidden or not (needs_hidden_layer(name) or name in LOCAL_RULES)]
+        return [
+            make_learner(name, rng=rng) if name in LOCAL_RULES else make_learner(name, **learner_options(name, p))
+            for name in names
+            if hidden or not (needs_hidden_layer(name) or name in LOCAL_RULES)
+        ]
 
     return make
 
@@ -185,33 +191,67 @@ def rate_half(ctx: RunContext) -> dict:
         learning[scan] = summarise_learning(p, scan, learning_raw[scan], confidence)
     sizes, lsizes = p["sizes"], p["learning"]["sizes"]
     if variance:
-        ctx.savefig(plot_by_n(variance, "nvar", "nvar_log_ci", sizes, "normalized variance (log axis)",
-                              "trace Cov / |grad|^2 (legend: log-log slope against N)", "slope",
-                              theory=True), "normalized_variance.png")
-        ctx.savefig(plot_by_n(variance, "cos_true", "cos_true_ci", sizes, "cosine to the true gradient (mean)",
-                              "mean cosine of one update to the true gradient", logy=False), "cosine.png")
+        ctx.savefig(
+            plot_by_n(
+                variance,
+                "nvar",
+                "nvar_log_ci",
+                sizes,
+                "normalized variance (log axis)",
+                "trace Cov / |grad|^2 (legend: log-log slope against N)",
+                "slope",
+                theory=True,
+            ),
+            "normalized_variance.png",
+        )
+        ctx.savefig(
+            plot_by_n(
+                variance,
+                "cos_true",
+                "cos_true_ci",
+                sizes,
+                "cosine to the true gradient (mean)",
+                "mean cosine of one update to the true gradient",
+                logy=False,
+            ),
+            "cosine.png",
+        )
         ctx.savefig(plot_bias_variance(variance, sizes), "bias_variance.png")
     if learning:
-        ctx.savefig(plot_by_n(learning, "time", "log_ci", lsizes, "updates to target (trials, log axis)",
-                              "learning time at the best rate (legend: slope)", "slope",
-                              count_max=p["learning"]["max_updates"]),
-                    "learning_time.png")
-        ctx.savefig(plot_learning_curves(learning_raw, lsizes, list(learning)),
-                    "learning_curves.png")
-    ctx.save_json("learning_runs.json", {scan: {name: {str(n): point for n, point in by_n.items()}
-                                               for name, by_n in raw.items()}
-                                        for scan, raw in learning_raw.items()})
+        ctx.savefig(
+            plot_by_n(
+                learning,
+                "time",
+                "log_ci",
+                lsizes,
+                "updates to target (trials, log axis)",
+                "learning time at the best rate (legend: slope)",
+                "slope",
+                count_max=p["learning"]["max_updates"],
+            ),
+            "learning_time.png",
+        )
+        ctx.savefig(plot_learning_curves(learning_raw, lsizes, list(learning)), "learning_curves.png")
+    ctx.save_json(
+        "learning_runs.json",
+        {
+            scan: {name: {str(n): point for n, point in by_n.items()} for name, by_n in raw.items()}
+            for scan, raw in learning_raw.items()
+        },
+    )
     return {
         "normalized_variance_by_n": {s: v["nvar"] for s, v in variance.items()},
         "normalized_variance_ci_by_n": {s: v["nvar_ci"] for s, v in variance.items()},
         "normalized_variance_theory_by_n": {
-            s: {"weight_perturbation": dict(zip(map(str, sizes), v["theory_wp"], strict=True)),
-                "node_perturbation": dict(zip(map(str, sizes), v["theory_np"], strict=True))}
-            for s, v in variance.items()},
+            s: {
+                "weight_perturbation": dict(zip(map(str, sizes), v["theory_wp"], strict=True)),
+                "node_perturbation": dict(zip(map(str, sizes), v["theory_np"], strict=True)),
+            }
+            for s, v in variance.items()
+        },
         "variance_slope_by_estimator": {s: v["slope"] for s, v in variance.items()},
         "variance_slope_theory_by_estimator": {s: v["theory"] for s, v in variance.items()},
-        "variance_slope_vs_dimension_by_estimator": {s: v["slope_dim"]
-                                                     for s, v in variance.items()},
+        "variance_slope_vs_dimension_by_estimator": {s: v["slope_dim"] for s, v in variance.items()},
         "cosine_to_true_gradient": {s: v["cos"] for s, v in variance.items()},
         "cosine_ci_by_n": {s: v["cos_ci"] for s, v in variance.items()},
         "normalized_variance_log_ci_by_n": {s: v["nvar_log_ci"] for s, v in variance.items()},
@@ -223,13 +263,13 @@ def rate_half(ctx: RunContext) -> dict:
         "best_learning_rate_by_n": {s: v["lr"] for s, v in learning.items()},
         "learning_time_slope_by_estimator": {s: v["slope"] for s, v in learning.items()},
         "learning_time_ratio_by_n": {s: v["ratio"] for s, v in learning.items()},
-        "learning_time_ratio_slope_by_estimator": {s: v["ratio_slope"]
-                                                   for s, v in learning.items()},
+        "learning_time_ratio_slope_by_estimator": {s: v["ratio_slope"] for s, v in learning.items()},
         "werfel_ratio_by_n": {s: v["werfel"] for s, v in learning.items()},
         "werfel_ratio_slope_by_estimator": {s: v["werfel_slope"] for s, v in learning.items()},
         "n_parameters_by_n": {
-            s: {str(n): n_parameters(Architecture(layer_sizes(s, n, p["base_size"])))
-                for n in sizes} for s in p["scans"]},
+            s: {str(n): n_parameters(Architecture(layer_sizes(s, n, p["base_size"]))) for n in sizes}
+            for s in p["scans"]
+        },
     }
 
 

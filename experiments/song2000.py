@@ -54,12 +54,12 @@ from snnlearn.session import Session, chunk_count, run_in_chunks
 MODEL = "song2000"
 BACKEND = "standalone"
 PARAMS = {
-    "duration": 4000 * second,   # training time at the first input rate
+    "duration": 4000 * second,  # training time at the first input rate
     # train each rate for duration x first rate / rate, i.e. for the same number of presynaptic
     # spikes per synapse (STDP's drift and diffusion both scale with the presynaptic rate)
     "equal_input_spikes": True,
-    "chunk": 20 * second,        # simulated time per compiled run (the whole state carried across)
-    "sample_dt": 20 * second,    # weights and output rate sampled every sample_dt (a multiple of chunk)
+    "chunk": 20 * second,  # simulated time per compiled run (the whole state carried across)
+    "sample_dt": 20 * second,  # weights and output rate sampled every sample_dt (a multiple of chunk)
     "input_rates": [10.0, 20.0, 40.0],  # Hz; the first is the main run (Fig. 2), all give Fig. 3
     "rate_window": 200 * second,  # output rate measured over the last part of training
     "raster_seconds": 2.0,
@@ -82,16 +82,21 @@ QUICK_NOTE = "Learning rates 4x the paper's (A+ 0.005, A- 0.00525), 120 s instea
 def check(ctx: RunContext) -> None:
     p = ctx.params
     if "feedforward" not in ctx.model.synapses or ctx.model.synapses["feedforward"].rule is None:
-        raise ConfigError("synapses.feedforward.rule", "missing",
-                          "this experiment needs plastic synapses named feedforward")
+        raise ConfigError(
+            "synapses.feedforward.rule", "missing", "this experiment needs plastic synapses named feedforward"
+        )
     chunk_count(p["sample_dt"], p["chunk"], "chunk", "sample_dt")  # weights are read at chunk ends on the sample grid
     chunk_count(p["duration"], p["sample_dt"], "sample_dt")
     if not 0 < p["raster_seconds"] <= float(p["chunk"] / second):
-        raise ConfigError("raster_seconds", f"{p['raster_seconds']} is out of range",
-                          f"expected 0 < raster_seconds <= chunk ({p['chunk']})")
+        raise ConfigError(
+            "raster_seconds",
+            f"{p['raster_seconds']} is out of range",
+            f"expected 0 < raster_seconds <= chunk ({p['chunk']})",
+        )
     if not 0 * second < p["rate_window"] <= p["duration"]:
-        raise ConfigError("rate_window", f"{p['rate_window']} is out of range",
-                          "expected 0 s < rate_window <= duration")
+        raise ConfigError(
+            "rate_window", f"{p['rate_window']} is out of range", "expected 0 s < rate_window <= duration"
+        )
     if not p["input_rates"] or min(p["input_rates"]) <= 0:
         raise ConfigError("input_rates", f"got {p['input_rates']}", "expected a non-empty list of rates > 0 (Hz)")
 
@@ -101,8 +106,10 @@ def chunks_per_rate(p: dict) -> dict[float, int]:
     per_sample = chunk_count(p["sample_dt"], p["chunk"], "chunk", "sample_dt")
     samples = float(p["duration"] / p["sample_dt"])
     first = p["input_rates"][0]
-    return {rate: per_sample * max(1, int(round(samples * (first / rate if p["equal_input_spikes"] else 1.0))))
-            for rate in p["input_rates"]}
+    return {
+        rate: per_sample * max(1, int(round(samples * (first / rate if p["equal_input_spikes"] else 1.0))))
+        for rate in p["input_rates"]
+    }
 
 
 def recorded(ctx: RunContext) -> list[footprint.Item]:
@@ -131,11 +138,14 @@ def run(ctx: RunContext) -> dict:
 
         runs = {}
         for r, rate in enumerate(p["input_rates"]):
+
             def record(k: int, last: int = n_chunks[rate] - 1, main: bool = r == 0) -> dict:
                 # spikes of the last raster_seconds are recorded (and so checkpointed): a resumed run has them
                 t_out = session.spikes(out)[1]
-                rec = {"out_spikes": len(t_out), "out_t": t_out[t_out >= session.t - raster_s] if k == last
-                       else np.empty(0)}
+                rec = {
+                    "out_spikes": len(t_out),
+                    "out_t": t_out[t_out >= session.t - raster_s] if k == last else np.empty(0),
+                }
                 if (k + 1) % per_sample == 0:
                     rec["w"] = np.asarray(session.get(synapses, "w"))
                 if main:
@@ -147,48 +157,82 @@ def run(ctx: RunContext) -> dict:
 
             session.reset()  # every input rate learns from the same initial state
             session.set(inputs, "rates", rate * Hz)
-            runs[rate] = run_in_chunks(session, n_chunks[rate], record, checkpoint=ctx.path(f"checkpoint_{r}.npz"),
-                                       label=f"{rate:g} Hz input")
+            runs[rate] = run_in_chunks(
+                session, n_chunks[rate], record, checkpoint=ctx.path(f"checkpoint_{r}.npz"), label=f"{rate:g} Hz input"
+            )
     first = p["input_rates"][0]
     main = runs[first]
     weights = np.stack(main["w"])
-    rates = {rate: np.asarray(rec["out_spikes"], dtype=float).reshape(-1, per_sample).sum(axis=1) / sample_s
-             for rate, rec in runs.items()}
+    rates = {
+        rate: np.asarray(rec["out_spikes"], dtype=float).reshape(-1, per_sample).sum(axis=1) / sample_s
+        for rate, rec in runs.items()
+    }
     times = sample_s * np.arange(1, len(weights) + 1)
     final_w = weights[-1]
-    late = weights[-max(1, int(round(window))):]
+    late = weights[-max(1, int(round(window))) :]
     ctx.save_arrays("weights.npz", times_s=times, weights=weights, **{f"rate_{k:g}Hz": v for k, v in rates.items()})
 
-    raster = {"inputs": (main["in_i"][-1], main["in_t"][-1]),
-              "out": (np.zeros(len(main["out_t"][-1]), dtype=int), main["out_t"][-1])}
-    ctx.save_arrays("spikes.npz", **{f"{group}_{key}": value for group, (i, t) in raster.items()
-                                     for key, value in (("i", i), ("t", t))})
+    raster = {
+        "inputs": (main["in_i"][-1], main["in_t"][-1]),
+        "out": (np.zeros(len(main["out_t"][-1]), dtype=int), main["out_t"][-1]),
+    }
+    ctx.save_arrays(
+        "spikes.npz",
+        **{f"{group}_{key}": value for group, (i, t) in raster.items() for key, value in (("i", i), ("t", t))},
+    )
     sizes, unit = {"inputs": spec.groups["inputs"].n, "out": spec.groups["out"].n}, "fraction of g_max"
-    ctx.savefig(plots.raster(raster, title=f"last {p['raster_seconds']:g} s of training at {first:g} Hz input",
-                             sizes=sizes), "raster.png")
+    ctx.savefig(
+        plots.raster(raster, title=f"last {p['raster_seconds']:g} s of training at {first:g} Hz input", sizes=sizes),
+        "raster.png",
+    )
     ctx.savefig(plots.weight_histogram_over_time(times, weights, w_max, unit=unit), "weight_histogram_over_time.png")
     title = f"final weights (bimodality {bimodality(final_w, w_max):.2f})"
     ctx.savefig(plots.weight_histogram(final_w, w_max, title=title, unit=unit), "weight_histogram_final.png")
     sample = ctx.rng.choice(weights.shape[1], size=min(p["sample_synapses"], weights.shape[1]), replace=False)
-    ctx.savefig(plots.weight_traces(times, weights[:, sample], bands={"mean": weights.mean(axis=1)}, unit=unit),
-                "weight_traces.png", note=f"{len(sample)} synapses drawn at random; sampled every {sample_s:g} s.")
-    ctx.savefig(plots.curves({f"{k:g} Hz input": sample_s * np.arange(1, len(v) + 1) for k, v in rates.items()},
-                             {f"{k:g} Hz input": v for k, v in rates.items()}, "time (s)", "output rate (Hz)",
-                             "output rate during learning", marker="o"), "output_rate.png",
-                note=f"Spike counts in windows of {sample_s:g} s, drawn at the end of each window.")
-    by_rate = {f"{k:g}": float(v[-max(1, int(round(window * n_chunks[k] / n_chunks[first]))):].mean())
-               for k, v in rates.items()}
+    ctx.savefig(
+        plots.weight_traces(times, weights[:, sample], bands={"mean": weights.mean(axis=1)}, unit=unit),
+        "weight_traces.png",
+        note=f"{len(sample)} synapses drawn at random; sampled every {sample_s:g} s.",
+    )
+    ctx.savefig(
+        plots.curves(
+            {f"{k:g} Hz input": sample_s * np.arange(1, len(v) + 1) for k, v in rates.items()},
+            {f"{k:g} Hz input": v for k, v in rates.items()},
+            "time (s)",
+            "output rate (Hz)",
+            "output rate during learning",
+            marker="o",
+        ),
+        "output_rate.png",
+        note=f"Spike counts in windows of {sample_s:g} s, drawn at the end of each window.",
+    )
+    by_rate = {
+        f"{k:g}": float(v[-max(1, int(round(window * n_chunks[k] / n_chunks[first]))) :].mean())
+        for k, v in rates.items()
+    }
     initial = {f"{k:g}": float(v[0]) for k, v in rates.items()}
-    fig = plots.curves([float(k) for k in by_rate], {"after learning": list(by_rate.values()),
-                                                     "first sample (before the weights move)": list(initial.values())},
-                       "input rate (Hz)", "output rate (Hz)", "Song et al. Fig. 3: output rate against input rate",
-                       marker="o", xticks=[float(k) for k in by_rate])
-    ctx.savefig(fig, "output_vs_input_rate.png",
-                note=f"After learning: the last {float(p['rate_window'] / second):g} s of each training.")
+    fig = plots.curves(
+        [float(k) for k in by_rate],
+        {"after learning": list(by_rate.values()), "first sample (before the weights move)": list(initial.values())},
+        "input rate (Hz)",
+        "output rate (Hz)",
+        "Song et al. Fig. 3: output rate against input rate",
+        marker="o",
+        xticks=[float(k) for k in by_rate],
+    )
+    ctx.savefig(
+        fig,
+        "output_vs_input_rate.png",
+        note=f"After learning: the last {float(p['rate_window'] / second):g} s of each training.",
+    )
     late_bimodality = [bimodality(w, w_max) for w in late]
-    width_theory = (additive_stdp_peak_width(rule.a_plus, rule.a_minus, float(rule.tau_plus / second),
-                                             float(rule.tau_minus / second))
-                    if rule.name == "stdp_additive" else float("nan"))  # the theory is for additive STDP
+    width_theory = (
+        additive_stdp_peak_width(
+            rule.a_plus, rule.a_minus, float(rule.tau_plus / second), float(rule.tau_minus / second)
+        )
+        if rule.name == "stdp_additive"
+        else float("nan")
+    )  # the theory is for additive STDP
     return {
         "weight_bimodality": bimodality(final_w, w_max),
         "weight_bimodality_late_mean": float(np.mean(late_bimodality)),

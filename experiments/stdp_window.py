@@ -58,11 +58,16 @@ QUICK = {"lag_step_ms": 10, "n_pairings": 10}
 #: Exponentials fitted to Bi & Poo's (1998) window: time constants as in van Rossum, Bi &
 #: Turrigiano (2000) and Bi & Poo (2001) Fig. 1, amplitudes of Bi & Poo (2001) as fractional
 #: changes of the EPSC amplitude after 60 pairings at 1 Hz.
-BI_POO = {"source": "Bi & Poo (1998) data; fit of Bi & Poo (2001) Annu Rev Neurosci 24:139, Fig. 1; "
-                    "van Rossum, Bi & Turrigiano (2000) J Neurosci 20:8812",
-          "tau_plus_ms": 16.8, "tau_minus_ms": 33.7, "a_plus": 0.777, "a_minus": 0.273,
-          "normalisation": "fractional change of the EPSC amplitude after 60 pairings at 1 Hz",
-          "n_pairings": 60}
+BI_POO = {
+    "source": "Bi & Poo (1998) data; fit of Bi & Poo (2001) Annu Rev Neurosci 24:139, Fig. 1; "
+    "van Rossum, Bi & Turrigiano (2000) J Neurosci 20:8812",
+    "tau_plus_ms": 16.8,
+    "tau_minus_ms": 33.7,
+    "a_plus": 0.777,
+    "a_minus": 0.273,
+    "normalisation": "fractional change of the EPSC amplitude after 60 pairings at 1 Hz",
+    "n_pairings": 60,
+}
 
 
 def compare_with_bi_poo(fitted: dict, w_init: float, n_pairings: int) -> dict:
@@ -71,18 +76,26 @@ def compare_with_bi_poo(fitted: dict, w_init: float, n_pairings: int) -> dict:
     of the areas A- tau- / (A+ tau+)."""
     if None in fitted.values():
         return {}
-    model = {"tau_plus_ms": fitted["tau_plus_ms"], "tau_minus_ms": fitted["tau_minus_ms"],
-             "a_plus": fitted["a_plus"] * n_pairings / w_init,
-             "a_minus": fitted["a_minus"] * n_pairings / w_init}
+    model = {
+        "tau_plus_ms": fitted["tau_plus_ms"],
+        "tau_minus_ms": fitted["tau_minus_ms"],
+        "a_plus": fitted["a_plus"] * n_pairings / w_init,
+        "a_minus": fitted["a_minus"] * n_pairings / w_init,
+    }
     ratios = {k: model[k] / BI_POO[k] for k in model}
 
     def area(w: dict) -> float:
         return w["a_minus"] * w["tau_minus_ms"] / (w["a_plus"] * w["tau_plus_ms"])
 
-    return {"model_relative_change_after_protocol": model, "ratio": ratios,
-            "a_minus_over_a_plus": {"model": model["a_minus"] / model["a_plus"],
-                                    "bi_poo": BI_POO["a_minus"] / BI_POO["a_plus"]},
-            "area_ratio": {"model": area(model), "bi_poo": area(BI_POO)}}
+    return {
+        "model_relative_change_after_protocol": model,
+        "ratio": ratios,
+        "a_minus_over_a_plus": {
+            "model": model["a_minus"] / model["a_plus"],
+            "bi_poo": BI_POO["a_minus"] / BI_POO["a_plus"],
+        },
+        "area_ratio": {"model": area(model), "bi_poo": area(BI_POO)},
+    }
 
 
 def check(ctx: RunContext) -> None:
@@ -101,9 +114,7 @@ def check(ctx: RunContext) -> None:
             "expected 0 < lag_step_ms <= lag_max_ms",
         )
     if p["n_pairings"] < 1:
-        raise ConfigError(
-            "n_pairings", f"{p['n_pairings']} is below 1", "expected at least one pairing"
-        )
+        raise ConfigError("n_pairings", f"{p['n_pairings']} is below 1", "expected at least one pairing")
     if not 0 < p["frequency_hz"] < 500.0 / p["lag_max_ms"]:
         raise ConfigError(
             "frequency_hz",
@@ -118,9 +129,7 @@ def _fit_side(lags: np.ndarray, dw: np.ndarray, sign: float) -> tuple[float | No
         return None, None
     x = np.abs(lags)
     guess = (float(np.max(sign * dw)), float(np.mean(x)))
-    (a, tau), _ = curve_fit(
-        lambda t, a, tau: sign * a * np.exp(-t / tau), x, dw, p0=guess, maxfev=10000
-    )
+    (a, tau), _ = curve_fit(lambda t, a, tau: sign * a * np.exp(-t / tau), x, dw, p0=guess, maxfev=10000)
     return float(a), float(tau)
 
 
@@ -147,17 +156,18 @@ def run(ctx: RunContext) -> dict:
         "a_minus": getattr(rule, "a_minus", None),
     }
     errors = {
-        k: abs(fitted[k] / expected[k] - 1)
-        for k in fitted
-        if fitted[k] is not None and expected[k] not in (None, 0)
+        k: abs(fitted[k] / expected[k] - 1) for k in fitted if fitted[k] is not None and expected[k] not in (None, 0)
     }
     ctx.save_arrays("window.npz", lag_ms=lags, dw_per_pairing=dw, w_final=result.weights[SYNAPSE])
 
     w_init, n = _w_init(spec), BI_POO["n_pairings"]
     relative = dw * n / w_init if np.isfinite(w_init) and w_init > 0 else None
-    ctx.savefig(stdp_window(lags, dw, fitted, rule.name, relative, BI_POO, "Bi & Poo 2001 fit"), "window.png",
-                note=f"Right: the model's change per pairing x {n} / w_init (pairings adding linearly) beside the "
-                     "exponentials fitted to Bi & Poo's (1998) data (their individual points are not bundled).")
+    ctx.savefig(
+        stdp_window(lags, dw, fitted, rule.name, relative, BI_POO, "Bi & Poo 2001 fit"),
+        "window.png",
+        note=f"Right: the model's change per pairing x {n} / w_init (pairings adding linearly) beside the "
+        "exponentials fitted to Bi & Poo's (1998) data (their individual points are not bundled).",
+    )
     return {
         **{f"fitted_{k}": v for k, v in fitted.items()},
         "rule": rule.name,

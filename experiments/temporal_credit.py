@@ -45,9 +45,9 @@ PARAMS = {
     "network": {"n_lif": 50, "n_alif": 50, "tau_m": 20.0, "tau_a": 2000.0, "tau_out": 20.0, "thr": 0.6, "gamma": 0.3},
     "init": {"w_in": 1.0, "w_rec": 0.5, "w_out": 1.0},
     "learners": ["surrogate_bptt", "eprop", "eprop_random", "reward_node_perturbation", "truncated_bptt"],
-    "truncations": [50, 200],           # steps, truncated_bptt only
+    "truncations": [50, 200],  # steps, truncated_bptt only
     "lif_only": ["surrogate_bptt", "eprop"],  # also trained with LIF neurons only ...
-    "lif_only_delays_ms": [1200.0],     # ... at these delays
+    "lif_only_delays_ms": [1200.0],  # ... at these delays
     "node_perturbation": {"sigma": 0.1, "sigma_out": 0.1, "block": 50},  # best alignment of a small sweep
     "seeds": 3,
     "iterations": 60,
@@ -61,10 +61,25 @@ PARAMS = {
     "blas_threads": 1,
 }
 
-QUICK = {"task.n_cues": 3, "task.cue_ms": 50.0, "task.gap_ms": 25.0, "task.recall_ms": 50.0, "delays_ms": [50.0, 200.0],
-         "network.n_lif": 20, "network.n_alif": 20, "truncations": [25], "lif_only_delays_ms": [200.0],
-         "seeds": 2, "iterations": 30, "batch_size": 16, "lr": 0.01, "eval_every": 4, "test_trials": 32,
-         "memory.steps": [50, 100, 200], "memory.batch": 4}
+QUICK = {
+    "task.n_cues": 3,
+    "task.cue_ms": 50.0,
+    "task.gap_ms": 25.0,
+    "task.recall_ms": 50.0,
+    "delays_ms": [50.0, 200.0],
+    "network.n_lif": 20,
+    "network.n_alif": 20,
+    "truncations": [25],
+    "lif_only_delays_ms": [200.0],
+    "seeds": 2,
+    "iterations": 30,
+    "batch_size": 16,
+    "lr": 0.01,
+    "eval_every": 4,
+    "test_trials": 32,
+    "memory.steps": [50, 100, 200],
+    "memory.batch": 4,
+}
 
 
 def variants(p: dict) -> list[tuple[str, str, dict, bool]]:
@@ -78,8 +93,16 @@ def variants(p: dict) -> list[tuple[str, str, dict, bool]]:
     return out + [(f"{name}_lif_only", name, {}, True) for name in p["lif_only"]]
 
 
-def train_one(p: dict, arch: SpikingArchitecture, task: CueTask, learner_name: str, options: dict, label: str,
-              seed: list[int], test: tuple) -> dict:
+def train_one(
+    p: dict,
+    arch: SpikingArchitecture,
+    task: CueTask,
+    learner_name: str,
+    options: dict,
+    label: str,
+    seed: list[int],
+    test: tuple,
+) -> dict:
     """Train one network from its seed's initial weights on its seed's trials; the curve, the final
     accuracy, the seconds per update and (e-prop) the cosine to BPTT's update on each batch."""
     params = init_params(arch, np.random.default_rng([*seed, 1]), **p["init"])
@@ -100,8 +123,13 @@ def train_one(p: dict, arch: SpikingArchitecture, task: CueTask, learner_name: s
         optimizer.step(params, grads)
         if it % p["eval_every"] == 0 or it == p["iterations"]:
             curve.append((it * p["batch_size"], accuracy(arch, params, *test)))
-    return {"curve": curve, "accuracy": curve[-1][1], "seconds_per_update": seconds / p["iterations"],
-            "cosine": cosines, "params": params}
+    return {
+        "curve": curve,
+        "accuracy": curve[-1][1],
+        "seconds_per_update": seconds / p["iterations"],
+        "cosine": cosines,
+        "params": params,
+    }
 
 
 def run(ctx: RunContext) -> dict:
@@ -123,33 +151,50 @@ def run(ctx: RunContext) -> dict:
                     out = train_one(p, arch, task, name, options, label, seed, (x, y))
                     trained[(label, delay)] = (arch, task, out.pop("params"))
                     runs.append(out)
-                    ctx.log(f"delay {delay:g} ms, {label}, seed {s}: accuracy {out['accuracy']:.3f}, "
-                            f"{out['seconds_per_update']:.3f} s/update")
+                    ctx.log(
+                        f"delay {delay:g} ms, {label}, seed {s}: accuracy {out['accuracy']:.3f}, "
+                        f"{out['seconds_per_update']:.3f} s/update"
+                    )
         memory = measure_memory(ctx, base) if p["memory"]["steps"] else {"bytes": {}, "slopes": {}}
     longest = str(p["delays_ms"][-1])
-    acc_stats = {label: {delay: summary([r["accuracy"] for r in runs]) for delay, runs in by.items()}
-                for label, by in results.items()}
+    acc_stats = {
+        label: {delay: summary([r["accuracy"] for r in runs]) for delay, runs in by.items()}
+        for label, by in results.items()
+    }
     cos = [c for by in results.get("eprop", {}).values() for r in by for _, c in r["cosine"]]
     first = [r["cosine"][0][1] for by in results.get("eprop", {}).values() for r in by]
     plot_curves(ctx, results), plot_alignment(ctx, results), memory["bytes"] and plot_memory(ctx, memory["bytes"])
     if ("surrogate_bptt", p["delays_ms"][-1]) in trained:
         plot_raster(ctx, *trained[("surrogate_bptt", p["delays_ms"][-1])], np.random.default_rng([ctx.seed, 9]))
-    metrics = {f"accuracy_{key}": acc_stats[label][longest]["mean"] for key, label in
-               (("bptt", "surrogate_bptt"), ("eprop", "eprop"), ("eprop_random", "eprop_random"),
-                ("reward", "reward_node_perturbation"), ("lif_only_bptt", "surrogate_bptt_lif_only"),
-                ("lif_only_eprop", "eprop_lif_only")) if longest in acc_stats.get(label, {})}
+    metrics = {
+        f"accuracy_{key}": acc_stats[label][longest]["mean"]
+        for key, label in (
+            ("bptt", "surrogate_bptt"),
+            ("eprop", "eprop"),
+            ("eprop_random", "eprop_random"),
+            ("reward", "reward_node_perturbation"),
+            ("lif_only_bptt", "surrogate_bptt_lif_only"),
+            ("lif_only_eprop", "eprop_lif_only"),
+        )
+        if longest in acc_stats.get(label, {})
+    }
     return {
         **metrics,
-        **{f"memory_slope_{k}": memory["slopes"].get(name, {}).get("bytes_per_step") for k, name in
-           (("bptt", "surrogate_bptt"), ("eprop", "eprop"), ("eprop_random", "eprop_random"))},
+        **{
+            f"memory_slope_{k}": memory["slopes"].get(name, {}).get("bytes_per_step")
+            for k, name in (("bptt", "surrogate_bptt"), ("eprop", "eprop"), ("eprop_random", "eprop_random"))
+        },
         "memory": memory,
         "eprop_bptt_cosine": float(np.mean(cos)) if cos else None,
         "eprop_bptt_cosine_initial": float(np.mean(first)) if first else None,
         "accuracy": acc_stats,
-        "seconds_per_update": {label: {delay: float(np.mean([r["seconds_per_update"] for r in runs]))
-                                       for delay, runs in by.items()} for label, by in results.items()},
-        "curves": {label: {delay: [r["curve"] for r in runs] for delay, runs in by.items()}
-                   for label, by in results.items()},
+        "seconds_per_update": {
+            label: {delay: float(np.mean([r["seconds_per_update"] for r in runs])) for delay, runs in by.items()}
+            for label, by in results.items()
+        },
+        "curves": {
+            label: {delay: [r["curve"] for r in runs] for delay, runs in by.items()} for label, by in results.items()
+        },
         "cosine_curves": {delay: [r["cosine"] for r in runs] for delay, runs in results.get("eprop", {}).items()},
         "trials_per_learner": p["iterations"] * p["batch_size"],
         "longest_delay_ms": p["delays_ms"][-1],
@@ -165,31 +210,40 @@ def measure_memory(ctx: RunContext, arch: SpikingArchitecture) -> dict:
     m = ctx.params["memory"]
     learners = memory_learners(ctx.params["truncations"][0] if ctx.params["truncations"] else 100)
     arch = arch.replace(n_recall=min(arch.n_recall, min(m["steps"])))
-    curves = memory_against_steps(arch, learners, m["steps"], m["batch"], make_loss("softmax_cross_entropy"),
-                                  np.random.default_rng([ctx.seed, 7]))
+    curves = memory_against_steps(
+        arch, learners, m["steps"], m["batch"], make_loss("softmax_cross_entropy"), np.random.default_rng([ctx.seed, 7])
+    )
     ctx.log("memory, bytes per step: " + ", ".join(f"{k} {slopes(v)['bytes_per_step']:.0f}" for k, v in curves.items()))
     return {"bytes": curves, "slopes": {k: slopes(v) for k, v in curves.items()}, "batch": m["batch"]}
 
 
 def plot_curves(ctx: RunContext, results: dict) -> None:
     p = ctx.params
-    ctx.savefig(figures.cue_learning_curves(results, p["delays_ms"]), "learning_curves.png",
-                note=f"{p['seeds']} seeds per learner; band: 95% interval over seeds (from 3 seeds on; "
-                     "fewer: each seed drawn thin).")
+    ctx.savefig(
+        figures.cue_learning_curves(results, p["delays_ms"]),
+        "learning_curves.png",
+        note=f"{p['seeds']} seeds per learner; band: 95% interval over seeds (from 3 seeds on; "
+        "fewer: each seed drawn thin).",
+    )
 
 
 def plot_memory(ctx: RunContext, curves: dict) -> None:
-    ctx.savefig(figures.memory_against_steps(curves, ctx.params["memory"]["batch"]), "memory_vs_T.png",
-                note="Legend: bytes per step of the fitted line; e-prop measured in its online trace form.")
+    ctx.savefig(
+        figures.memory_against_steps(curves, ctx.params["memory"]["batch"]),
+        "memory_vs_T.png",
+        note="Legend: bytes per step of the fitted line; e-prop measured in its online trace form.",
+    )
 
 
 def plot_alignment(ctx: RunContext, results: dict) -> None:
-    ctx.savefig(figures.alignment_over_training(results.get("eprop", {}), ctx.params["batch_size"]),
-                "gradient_alignment.png")
+    ctx.savefig(
+        figures.alignment_over_training(results.get("eprop", {}), ctx.params["batch_size"]), "gradient_alignment.png"
+    )
 
 
-def plot_raster(ctx: RunContext, arch: SpikingArchitecture, task: CueTask, params: dict,
-                rng: np.random.Generator) -> None:
+def plot_raster(
+    ctx: RunContext, arch: SpikingArchitecture, task: CueTask, params: dict, rng: np.random.Generator
+) -> None:
     x, labels, sides = task.sample(1, rng)
     ctx.savefig(figures.cue_raster(arch, task, x, labels, sides, simulate(arch, params, x)), "raster.png")
 

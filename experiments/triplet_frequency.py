@@ -90,13 +90,9 @@ FAMILIES = {
 def check(ctx: RunContext) -> None:
     p = ctx.params
     if min(p["frequencies_hz"]) <= 0:
-        raise ConfigError(
-            "frequencies_hz", f"got {p['frequencies_hz']}", "expected frequencies > 0 Hz"
-        )
+        raise ConfigError("frequencies_hz", f"got {p['frequencies_hz']}", "expected frequencies > 0 Hz")
     if p["n_pairings"] < 1:
-        raise ConfigError(
-            "n_pairings", f"{p['n_pairings']} is below 1", "expected at least one pairing"
-        )
+        raise ConfigError("n_pairings", f"{p['n_pairings']} is below 1", "expected at least one pairing")
     shortest = 1000.0 / max(p["frequencies_hz"])
     if max(abs(lag) for lag in p["lags_ms"]) >= shortest:
         raise ConfigError(
@@ -106,9 +102,7 @@ def check(ctx: RunContext) -> None:
             "expected |lag| < 1000 / max frequency",
         )
     if not any(s.rule for s in ctx.model.synapses.values()):
-        raise ConfigError(
-            "synapses", "no synapse group with a rule", "give at least one plastic synapse group"
-        )
+        raise ConfigError("synapses", "no synapse group with a rule", "give at least one plastic synapse group")
 
 
 def _label(lag: float) -> str:
@@ -119,19 +113,12 @@ def run(ctx: RunContext) -> dict:
     p, spec = ctx.params, ctx.model
     freqs, lags = [float(f) for f in p["frequencies_hz"]], [float(lag) for lag in p["lags_ms"]]
     conditions = [Pairing(lag, f, p["n_pairings"]) for lag in lags for f in freqs]
-    ctx.log(
-        f"{len(conditions)} conditions x {len(spec.synapses)} rules ({', '.join(spec.synapses)})"
-    )
+    ctx.log(f"{len(conditions)} conditions x {len(spec.synapses)} rules ({', '.join(spec.synapses)})")
     trains = pairing_trains(conditions)
     result = run_spike_trains(spec, *trains, backend=ctx.backend, seed=ctx.seed)
-    changes = {
-        name: dw.reshape(len(lags), len(freqs)) for name, dw in weight_changes(result).items()
-    }
+    changes = {name: dw.reshape(len(lags), len(freqs)) for name, dw in weight_changes(result).items()}
 
-    by_frequency = {
-        name: {_label(lag): dw[k].tolist() for k, lag in enumerate(lags)}
-        for name, dw in changes.items()
-    }
+    by_frequency = {name: {_label(lag): dw[k].tolist() for k, lag in enumerate(lags)} for name, dw in changes.items()}
     pairs = [
         (k, n, SJOSTROM_2001[lag][f])
         for k, lag in enumerate(lags)
@@ -139,9 +126,7 @@ def run(ctx: RunContext) -> dict:
         if f in SJOSTROM_2001.get(lag, {})
     ]
     rmse = {
-        name: float(np.sqrt(np.mean([(dw[k, n] - data) ** 2 for k, n, data in pairs])))
-        if pairs
-        else None
+        name: float(np.sqrt(np.mean([(dw[k, n] - data) ** 2 for k, n, data in pairs]))) if pairs else None
         for name, dw in changes.items()
     }
     high = [n for n, f in enumerate(freqs) if f >= 40.0]
@@ -150,12 +135,22 @@ def run(ctx: RunContext) -> dict:
         for name, dw in changes.items()
         if -10.0 in lags and high
     }
-    exact = {name: np.array([weight_change(pre, post, *rule_params(spec.synapses[name].rule))
-                             for pre, post in zip(*trains, strict=True)]).reshape(changes[name].shape)
-             for name in changes if spec.synapses[name].rule.name in ("stdp_additive", "triplet")}
+    exact = {
+        name: np.array(
+            [
+                weight_change(pre, post, *rule_params(spec.synapses[name].rule))
+                for pre, post in zip(*trains, strict=True)
+            ]
+        ).reshape(changes[name].shape)
+        for name in changes
+        if spec.synapses[name].rule.name in ("stdp_additive", "triplet")
+    }
     fits, fitted = _fits(trains, conditions, pairs, len(freqs))
-    ltp_high |= {name: bool(all(dw[lags.index(-10.0), n] > 0 for n in high))
-                 for name, dw in fitted.items() if -10.0 in lags and high}
+    ltp_high |= {
+        name: bool(all(dw[lags.index(-10.0), n] > 0 for n in high))
+        for name, dw in fitted.items()
+        if -10.0 in lags and high
+    }
     ctx.save_arrays(
         "frequency.npz",
         frequencies_hz=np.array(freqs),
@@ -163,21 +158,39 @@ def run(ctx: RunContext) -> dict:
         **{f"dw_{name}": dw for name, dw in changes.items()},
     )
     data = "Sjostrom et al. 2001"
-    ctx.savefig(frequency_dependence(freqs, lags, changes, SJOSTROM_2001, SJOSTROM_2001_SEM, rmse, data,
-                                     "60 pairings: the model file's rules (as Pfister & Gerstner 2006 Fig. 4)"),
-                "frequency.png", note="rmse: against all ten data points (both panels).")
+    ctx.savefig(
+        frequency_dependence(
+            freqs,
+            lags,
+            changes,
+            SJOSTROM_2001,
+            SJOSTROM_2001_SEM,
+            rmse,
+            data,
+            "60 pairings: the model file's rules (as Pfister & Gerstner 2006 Fig. 4)",
+        ),
+        "frequency.png",
+        note="rmse: against all ten data points (both panels).",
+    )
     shown = {k: fitted[k] for k in FIGURE_FITS if k in fitted}
-    ctx.savefig(frequency_dependence(freqs, lags, shown, SJOSTROM_2001, SJOSTROM_2001_SEM,
-                                     {k: fits[k]["rmse"] for k in shown}, data,
-                                     "60 pairings: rules fitted to all ten points"),
-                "fits.png", note="Least-squares fits (rulefit.fit_rule); _free_taus: the time constants fitted too.")
+    ctx.savefig(
+        frequency_dependence(
+            freqs,
+            lags,
+            shown,
+            SJOSTROM_2001,
+            SJOSTROM_2001_SEM,
+            {k: fits[k]["rmse"] for k in shown},
+            data,
+            "60 pairings: rules fitted to all ten points",
+        ),
+        "fits.png",
+        note="Least-squares fits (rulefit.fit_rule); _free_taus: the time constants fitted too.",
+    )
     for name in changes:
         ctx.log(
             f"{name}: rmse {rmse[name]:.3f}, "
-            + ", ".join(
-                f"{_label(lag)}: {np.round(changes[name][k], 3).tolist()}"
-                for k, lag in enumerate(lags)
-            )
+            + ", ".join(f"{_label(lag)}: {np.round(changes[name][k], 3).tolist()}" for k, lag in enumerate(lags))
         )
     for name, fit in fits.items():
         ctx.log(f"fit {name}: rmse {fit['rmse']:.3f}, free {', '.join(fit['free'])}")
@@ -188,21 +201,18 @@ def run(ctx: RunContext) -> dict:
         "rmse_triplet_nearest_published": rmse.get("triplet_nearest"),
         **{f"rmse_{name}": fit["rmse"] for name, fit in fits.items()},
         "fits": fits,
-        "exact_vs_simulated_max_abs_dw": {name: float(np.max(np.abs(dw - changes[name])))
-                                          for name, dw in exact.items()},
+        "exact_vs_simulated_max_abs_dw": {
+            name: float(np.max(np.abs(dw - changes[name]))) for name, dw in exact.items()
+        },
         "ltp_at_minus_10ms_high_frequency": ltp_high,
         "frequencies_hz": freqs,
         "sjostrom_2001": {
-            _label(lag): [SJOSTROM_2001[lag].get(f) for f in freqs]
-            for lag in lags
-            if lag in SJOSTROM_2001
+            _label(lag): [SJOSTROM_2001[lag].get(f) for f in freqs] for lag in lags if lag in SJOSTROM_2001
         },
-        "sjostrom_2001_sem": {_label(lag): [SJOSTROM_2001_SEM[lag].get(f) for f in freqs]
-                              for lag in lags if lag in SJOSTROM_2001_SEM},
-        "rules": {
-            name: syn.rule.as_dict() | {"name": syn.rule.name}
-            for name, syn in spec.synapses.items()
+        "sjostrom_2001_sem": {
+            _label(lag): [SJOSTROM_2001_SEM[lag].get(f) for f in freqs] for lag in lags if lag in SJOSTROM_2001_SEM
         },
+        "rules": {name: syn.rule.as_dict() | {"name": syn.rule.name} for name, syn in spec.synapses.items()},
         "simulated_seconds": result.duration_s,
     }
 
@@ -220,13 +230,16 @@ def _fits(trains, conditions: list[Pairing], pairs: list, n_freqs: int) -> tuple
         for suffix, taus in (("", ()), ("_free_taus", free)):
             family = RuleFamily(amplitudes, taus, {**DEFAULT_TAUS_MS, "tau_y": tau_y}, interaction)
             fit = fit_rule(fit_trains, data, family)
-            dw = np.array([weight_change(pre, post, fit.params, interaction)
-                           for pre, post in zip(*trains, strict=True)])
+            dw = np.array(
+                [weight_change(pre, post, fit.params, interaction) for pre, post in zip(*trains, strict=True)]
+            )
             fitted[name + suffix] = dw.reshape(-1, n_freqs)
-            fits[name + suffix] = {**fit.as_dict(), "interaction": interaction,
-                                   "conditions": [f"{_label(conditions[i].lag_ms)} at {conditions[i].frequency_hz:g} Hz"
-                                                  for i in index],
-                                   "sign_matches": sign_matches(fit.dw, data)}
+            fits[name + suffix] = {
+                **fit.as_dict(),
+                "interaction": interaction,
+                "conditions": [f"{_label(conditions[i].lag_ms)} at {conditions[i].frequency_hz:g} Hz" for i in index],
+                "sign_matches": sign_matches(fit.dw, data),
+            }
     return fits, fitted
 
 

@@ -58,15 +58,14 @@ PARAMS = {
     "variants": list(VARIANTS),
     "depths": [1, 2, 3, 4, 5, 6],
     "width": 30,
-    "n_examples": 1000,   # training images the gradient is averaged over (and trained on)
-    "init_seeds": 10,     # initial networks averaged for the norms at initialisation
+    "n_examples": 1000,  # training images the gradient is averaged over (and trained on)
+    "init_seeds": 10,  # initial networks averaged for the norms at initialisation
     "epochs": 30,
     "batch_size": 10,
     "lr": 0.1,
 }
 
-QUICK = {"data.path": "digits", "depths": [1, 2, 4], "init_seeds": 2, "epochs": 10,
-         "n_examples": 300}
+QUICK = {"data.path": "digits", "depths": [1, 2, 4], "init_seeds": 2, "epochs": 10, "n_examples": 300}
 QUICK_NOTE = "8x8 digits (64 inputs) instead of MNIST's 784."
 
 
@@ -81,8 +80,7 @@ def check(ctx: RunContext) -> None:
 
 def architecture(variant: str, depth: int, n_in: int, width: int) -> tuple[Architecture, str]:
     activation, init, skip = VARIANTS[variant]
-    arch = Architecture((n_in, *[width] * depth, 10), activation=activation,
-                        output_activation="linear", skip=skip)
+    arch = Architecture((n_in, *[width] * depth, 10), activation=activation, output_activation="linear", skip=skip)
     return arch, init
 
 
@@ -99,9 +97,8 @@ def first_to_last(norms: list[float]) -> float:
 def run(ctx: RunContext) -> dict:
     p = ctx.params
     data = load_data(**p["data"])
-    x, y = data.x_train[:p["n_examples"]], data.y_train[:p["n_examples"]]
-    subset = dataclasses.replace(data, x_train=x, y_train=y,
-                                 split=f"{data.split}, first {len(y)} training images")
+    x, y = data.x_train[: p["n_examples"]], data.y_train[: p["n_examples"]]
+    subset = dataclasses.replace(data, x_train=x, y_train=y, split=f"{data.split}, first {len(y)} training images")
     loss = make_loss("sigmoid_cross_entropy")
     at_init, ratio_init, after, ratio_after, accuracy, during, curves = {}, {}, {}, {}, {}, {}, {}
     for variant in p["variants"]:
@@ -111,8 +108,7 @@ def run(ctx: RunContext) -> dict:
             arch, init = architecture(variant, depth, data.n_pixels, p["width"])
             seeds = np.random.SeedSequence([ctx.seed, depth]).spawn(p["init_seeds"])
             starts = [init_params(arch, np.random.default_rng(s), init) for s in seeds]
-            norms = np.mean([hidden_bias_norms(arch, w, loss, x, y) for w in starts],
-                            axis=0).tolist()
+            norms = np.mean([hidden_bias_norms(arch, w, loss, x, y) for w in starts], axis=0).tolist()
             at_init[variant][depth] = norms
             ratio_init[variant][depth] = first_to_last(norms)
             params = starts[0]
@@ -121,17 +117,28 @@ def run(ctx: RunContext) -> dict:
             def record(_epoch: int, arch=arch, params=params, curve=curve) -> None:
                 curve.append(hidden_bias_norms(arch, params, loss, x, y))
 
-            history = train(arch, params, make_learner("backprop"), make_optimizer("sgd", p["lr"]),
-                            loss, subset, epochs=p["epochs"], batch_size=p["batch_size"],
-                            rng=np.random.default_rng(ctx.seed), on_eval=record)
+            history = train(
+                arch,
+                params,
+                make_learner("backprop"),
+                make_optimizer("sgd", p["lr"]),
+                loss,
+                subset,
+                epochs=p["epochs"],
+                batch_size=p["batch_size"],
+                rng=np.random.default_rng(ctx.seed),
+                on_eval=record,
+            )
             during[variant][depth] = curve
             after[variant][depth] = curve[-1]
             ratio_after[variant][depth] = first_to_last(curve[-1])
             accuracy[variant][depth] = history.test_accuracy[-1]
             curves[variant][depth] = history.test_accuracy
-            ctx.log(f"{variant} depth {depth}: ratio at init {ratio_init[variant][depth]:.4f}, "
-                    f"after training {ratio_after[variant][depth]:.4f}, "
-                    f"test accuracy {accuracy[variant][depth]:.3f}")
+            ctx.log(
+                f"{variant} depth {depth}: ratio at init {ratio_init[variant][depth]:.4f}, "
+                f"after training {ratio_after[variant][depth]:.4f}, "
+                f"test accuracy {accuracy[variant][depth]:.3f}"
+            )
     nielsen = {d: first_to_last(n) for d, n in NIELSEN_AT_INIT.items()}
     plot(ctx, at_init, ratio_init, nielsen, during, curves)
     return {
@@ -146,21 +153,33 @@ def run(ctx: RunContext) -> dict:
         "nielsen_bias_grad_norms_at_init": NIELSEN_AT_INIT,
         "nielsen_grad_norm_ratio_first_to_last": nielsen,
         "quantity": "|| dC/db^l || per hidden layer, gradient of the mean cost over n_examples "
-                    "training images (Nielsen's speed of learning); ratio first/last hidden layer",
+        "training images (Nielsen's speed of learning); ratio first/last hidden layer",
     }
 
 
 def plot(ctx: RunContext, at_init: dict, ratio_init: dict, nielsen: dict, during: dict, curves: dict) -> None:
     p = ctx.params
-    setting = (f"Gradient of the mean cost over {p['n_examples']} training images, averaged over "
-               f"{p['init_seeds']} initial networks; Nielsen: MNIST, 1,000 images.")
+    setting = (
+        f"Gradient of the mean cost over {p['n_examples']} training images, averaged over "
+        f"{p['init_seeds']} initial networks; Nielsen: MNIST, 1,000 images."
+    )
     ctx.savefig(norms_per_layer(at_init, NIELSEN_AT_INIT), "grad_norm_per_layer.png", note=setting)
     ctx.savefig(ratio_against_depth(ratio_init, nielsen), "grad_norm_ratio.png", note=setting)
-    deepest = {variant: {"depth": (d := max(by)), "epoch": list(range(len(by[d]))), "norms": by[d],
-                         "accuracy": curves[variant][d]} for variant, by in during.items()}
-    ctx.savefig(training_norms(deepest, chance=0.1), "grad_norm_during_training.png",
-                note=f"SGD, mini-batches of {p['batch_size']}, eta {p['lr']:g}, on the same {p['n_examples']} images; "
-                     "evaluated after every epoch (epoch 0: before training).")
+    deepest = {
+        variant: {
+            "depth": (d := max(by)),
+            "epoch": list(range(len(by[d]))),
+            "norms": by[d],
+            "accuracy": curves[variant][d],
+        }
+        for variant, by in during.items()
+    }
+    ctx.savefig(
+        training_norms(deepest, chance=0.1),
+        "grad_norm_during_training.png",
+        note=f"SGD, mini-batches of {p['batch_size']}, eta {p['lr']:g}, on the same {p['n_examples']} images; "
+        "evaluated after every epoch (epoch 0: before training).",
+    )
 
 
 if __name__ == "__main__":

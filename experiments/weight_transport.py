@@ -51,39 +51,55 @@ LILLICRAP_2016_TEST_ERROR = {"backprop": 2.4, "feedback_alignment": 2.1, "output
 
 PARAMS = {
     "data": {"path": "digits", "train": "0:8000", "test": "8000:10000"},
-    "learners": ["backprop", "feedback_alignment", "sign_symmetry", "direct_feedback_alignment",
-                 "output_only"],
+    "learners": ["backprop", "feedback_alignment", "sign_symmetry", "direct_feedback_alignment", "output_only"],
     "networks": {"one_hidden": [500], "deep": [256, 256, 256]},  # hidden layer widths
     "activation": "sigmoid",
     "init": "xavier",
     "optimizer": "adam",
     "lr": 0.001,
-    "lr_by_learner": {},      # a learner's fixed rate, not searched, e.g. {feedback_alignment = 0.002}
+    "lr_by_learner": {},  # a learner's fixed rate, not searched, e.g. {feedback_alignment = 0.002}
     "lr_grid": DEFAULT_LR_GRID,  # each learner's rate chosen from these on a validation split
     "validation_fraction": 0.2,
-    "momentum": 0.9,          # SGD only
+    "momentum": 0.9,  # SGD only
     "epochs": {"digits": 40, "mnist": 10},  # by data set (1,347 or 8,000 training images)
     "batch_size": 32,
     "target_accuracy": 0.93,  # for epochs_to_target
-    "probe_examples": 256,    # training images the alignment angle is measured on
-    "probes": 25,             # evenly spaced over training, after steps 0, 1, 2, 4, 8, ...
-    "blas_threads": 1,        # small-batch matrix products run fastest on one thread
+    "probe_examples": 256,  # training images the alignment angle is measured on
+    "probes": 25,  # evenly spaced over training, after steps 0, 1, 2, 4, 8, ...
+    "blas_threads": 1,  # small-batch matrix products run fastest on one thread
 }
 
-QUICK = {"networks.one_hidden": [64], "networks.deep": [32, 32, 32], "epochs.digits": 15,
-         "lr": 0.003, "lr_grid": [0.003, 0.01], "probes": 10}
+QUICK = {
+    "networks.one_hidden": [64],
+    "networks.deep": [32, 32, 32],
+    "epochs.digits": 15,
+    "lr": 0.003,
+    "lr_grid": [0.003, 0.01],
+    "probes": 10,
+}
+
 
 def check(ctx: RunContext) -> None:
     p = ctx.params
-    check_training(p, {f"networks.{net}": hidden for net, hidden in p["networks"].items()},
-                   ("probe_examples", "probes"))
+    check_training(
+        p, {f"networks.{net}": hidden for net, hidden in p["networks"].items()}, ("probe_examples", "probes")
+    )
     if not 0 < p["target_accuracy"] <= 1:
         raise ConfigError("target_accuracy", f"got {p['target_accuracy']}", "expected 0 < target <= 1")
 
 
-def train_with_probes(ctx: RunContext, arch: Architecture, start: Params, learner: Learner,
-                      loss: Loss, data: Dataset, probe: tuple[np.ndarray, np.ndarray], epochs: int,
-                      seed: list[int], lr: float) -> tuple[History, dict]:
+def train_with_probes(
+    ctx: RunContext,
+    arch: Architecture,
+    start: Params,
+    learner: Learner,
+    loss: Loss,
+    data: Dataset,
+    probe: tuple[np.ndarray, np.ndarray],
+    epochs: int,
+    seed: list[int],
+    lr: float,
+) -> tuple[History, dict]:
     """Train a copy of ``start``; returns the learning curves and the alignment angles."""
     p = ctx.params
     params = {k: v.copy() for k, v in start.items()}
@@ -95,14 +111,26 @@ def train_with_probes(ctx: RunContext, arch: Architecture, start: Params, learne
         cache = forward(arch, params, probe[0])
         _, dout = loss.evaluate(cache.output, probe[1])
         angles["epoch"].append(step / steps_per_epoch)
-        measured = (update_angles(arch, params, learner, cache, dout) if isinstance(learner, BackwardLearner)
-                    else [math.nan] * (arch.n_layers - 1))  # no error travels back (Forward-Forward)
+        measured = (
+            update_angles(arch, params, learner, cache, dout)
+            if isinstance(learner, BackwardLearner)
+            else [math.nan] * (arch.n_layers - 1)
+        )  # no error travels back (Forward-Forward)
         for layer, angle in enumerate(measured, start=1):
             angles[f"hidden_layer_{layer}"].append(angle)
 
     optimizer = ProbedOptimizer(optimizer_from(p, learner.name, lr), every, measure)
-    history = train(arch, params, learner, optimizer, loss, data, epochs=epochs,
-                    batch_size=p["batch_size"], rng=np.random.default_rng(seed))
+    history = train(
+        arch,
+        params,
+        learner,
+        optimizer,
+        loss,
+        data,
+        epochs=epochs,
+        batch_size=p["batch_size"],
+        rng=np.random.default_rng(seed),
+    )
     measure(optimizer.steps)
     return history, angles
 
@@ -112,7 +140,7 @@ def run(ctx: RunContext) -> dict:
     data = load_data(**p["data"])
     epochs = p["epochs"][data.name]
     loss = make_loss("softmax_cross_entropy")
-    probe = data.x_train[:p["probe_examples"]], data.y_train[:p["probe_examples"]]
+    probe = data.x_train[: p["probe_examples"]], data.y_train[: p["probe_examples"]]
     accuracy, curves, angles, to_target, seconds, rates = {}, {}, {}, {}, {}, {}
     with threadpool_limits(p["blas_threads"]):
         for index, (net, hidden) in enumerate(p["networks"].items()):
@@ -127,27 +155,42 @@ def run(ctx: RunContext) -> dict:
             for name in p["learners"]:
                 learner = make_learner(name, rng=np.random.default_rng([ctx.seed, index, 1]))
                 began = time.perf_counter()
-                history, angle = train_with_probes(ctx, arch, start, learner, loss, data, probe,
-                                                   epochs, [ctx.seed, index, 2],
-                                                   rates[net]["lr_by_learner"][name])
+                history, angle = train_with_probes(
+                    ctx,
+                    arch,
+                    start,
+                    learner,
+                    loss,
+                    data,
+                    probe,
+                    epochs,
+                    [ctx.seed, index, 2],
+                    rates[net]["lr_by_learner"][name],
+                )
                 seconds[net][name] = round(time.perf_counter() - began, 1)
                 accuracy[net][name] = history.test_accuracy[-1]
                 curves[net][name] = {k: v for k, v in history.as_dict().items() if k != "grad_norms"}
                 angles[net][name] = angle
                 to_target[net][name] = epochs_to_target(history, p["target_accuracy"])
                 final = [round(v[-1], 1) for k, v in angle.items() if k != "epoch"]
-                ctx.log(f"{net} {name}: test accuracy {accuracy[net][name]:.4f}, final angles "
-                        f"{final} deg, {seconds[net][name]} s")
+                ctx.log(
+                    f"{net} {name}: test accuracy {accuracy[net][name]:.4f}, final angles "
+                    f"{final} deg, {seconds[net][name]} s"
+                )
     plot(ctx, curves, angles, accuracy, data.name)
-    gap = {net: round(100 * (acc["feedback_alignment"] - acc["backprop"]), 2)
-           for net, acc in accuracy.items() if {"backprop", "feedback_alignment"} <= acc.keys()}
+    gap = {
+        net: round(100 * (acc["feedback_alignment"] - acc["backprop"]), 2)
+        for net, acc in accuracy.items()
+        if {"backprop", "feedback_alignment"} <= acc.keys()
+    }
     return {
         **data.describe(),
         "epochs": epochs,
         "networks": {net: [data.n_pixels, *hidden, 10] for net, hidden in p["networks"].items()},
         "test_accuracy_by_learner": accuracy,
-        "test_error_percent_by_learner": {net: {k: round(100 * (1 - a), 2) for k, a in acc.items()}
-                                          for net, acc in accuracy.items()},
+        "test_error_percent_by_learner": {
+            net: {k: round(100 * (1 - a), 2) for k, a in acc.items()} for net, acc in accuracy.items()
+        },
         "fa_minus_bp_points": gap,
         "fa_within_1_point_of_bp": {net: g >= -1.0 for net, g in gap.items()},
         "finding": finding(accuracy, angles, gap),
@@ -162,8 +205,8 @@ def run(ctx: RunContext) -> dict:
         "lillicrap_2016_test_error_percent": LILLICRAP_2016_TEST_ERROR,
         "lillicrap_2016_setting": "MNIST, 60,000 training images, 784-1000-10 sigmoid network",
         "angle_measured_on": "the learner's update of each hidden layer's weights and bias "
-                             "(before the optimiser) against the true gradient, on a fixed "
-                             "batch of probe_examples training images",
+        "(before the optimiser) against the true gradient, on a fixed "
+        "batch of probe_examples training images",
     }
 
 
@@ -175,16 +218,20 @@ def finding(accuracy: dict, angles: dict, gap: dict) -> str:
         text = f"{net}: test error {errors}"
         if net in gap:
             fa = [v for k, v in angles[net]["feedback_alignment"].items() if k != "epoch"]
-            text += (f"; {gap_text(accuracy, net)}; FA hidden-update angle "
-                     f"{', '.join(f'{v[0]:.0f} -> {v[-1]:.0f}' for v in fa)} deg")
+            text += (
+                f"; {gap_text(accuracy, net)}; FA hidden-update angle "
+                f"{', '.join(f'{v[0]:.0f} -> {v[-1]:.0f}' for v in fa)} deg"
+            )
         parts.append(text)
     return ". ".join(parts) + "."
 
 
 def summary_angles(angles: dict, index: int) -> dict:
     """Per network and learner, the angle of each hidden layer at one probe (0 first, -1 last)."""
-    return {net: {name: [v[index] for k, v in a.items() if k != "epoch"] for name, a in by.items()}
-            for net, by in angles.items()}
+    return {
+        net: {name: [v[index] for k, v in a.items() if k != "epoch"] for name, a in by.items()}
+        for net, by in angles.items()
+    }
 
 
 def gap_text(accuracy: dict, net: str) -> str:
@@ -195,19 +242,33 @@ def gap_text(accuracy: dict, net: str) -> str:
 
 
 def plot(ctx: RunContext, curves: dict, angles: dict, accuracy: dict, data_name: str) -> None:
-    notes = {net: gap_text(accuracy, net) for net, acc in accuracy.items()
-             if {"backprop", "feedback_alignment"} <= acc.keys()}
-    same = [net for net, acc in accuracy.items() if "direct_feedback_alignment" in acc
-            and len(ctx.params["networks"][net]) == 1]
-    note = (f"Lillicrap et al.'s values are for MNIST with 60,000 training images (here: {data_name}). "
-            + (f"With one hidden layer ({', '.join(same)}) DFA is FA: their curves coincide (hollow markers). "
-               if same else ""))
+    notes = {
+        net: gap_text(accuracy, net)
+        for net, acc in accuracy.items()
+        if {"backprop", "feedback_alignment"} <= acc.keys()
+    }
+    same = [
+        net
+        for net, acc in accuracy.items()
+        if "direct_feedback_alignment" in acc and len(ctx.params["networks"][net]) == 1
+    ]
+    note = f"Lillicrap et al.'s values are for MNIST with 60,000 training images (here: {data_name}). " + (
+        f"With one hidden layer ({', '.join(same)}) DFA is FA: their curves coincide (hollow markers). " if same else ""
+    )
     error = 100 * (1 - ctx.params["target_accuracy"])
-    ctx.savefig(error_curves(curves, paper=LILLICRAP_2016_TEST_ERROR, paper_text="Lillicrap 2016",
-                             target_error=error, notes=notes), "learning_curves.png", note=note)
-    ctx.savefig(alignment_angles(angles), "alignment_angle.png",
-                note="Angle of each learner's update of a hidden layer's weights and bias (before the optimiser) "
-                     "to the true gradient, on a fixed batch of training images.")
+    ctx.savefig(
+        error_curves(
+            curves, paper=LILLICRAP_2016_TEST_ERROR, paper_text="Lillicrap 2016", target_error=error, notes=notes
+        ),
+        "learning_curves.png",
+        note=note,
+    )
+    ctx.savefig(
+        alignment_angles(angles),
+        "alignment_angle.png",
+        note="Angle of each learner's update of a hidden layer's weights and bias (before the optimiser) "
+        "to the true gradient, on a fixed batch of training images.",
+    )
 
 
 if __name__ == "__main__":

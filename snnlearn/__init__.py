@@ -15,5 +15,13 @@ from .api import RuleCode, neuron_group, plastic_synapses, rule  # noqa: E402
 from .errors import ConfigError  # noqa: E402
 from .results import RunResult, load_run  # noqa: E402
 
-__all__ = ["ConfigError", "RuleCode", "RunResult", "__version__", "load_run", "neuron_group", "plastic_synapses",
-           "rule"]
+__all__ = [
+    "ConfigError",
+    "RuleCode",
+    "RunResult",
+    "__version__",
+    "load_run",
+    "neuron_group",
+    "plastic_synapses",
+    "rule",
+]

@@ -45,7 +45,7 @@ def additive_stdp_peak_width(a_plus: float, a_minus: float, tau_plus: float, tau
     net_depression = a_minus * tau_minus - a_plus * tau_plus
     if net_depression <= 0:
         return float("inf")
-    return (a_plus ** 2 * tau_plus + a_minus ** 2 * tau_minus) / (4.0 * net_depression)
+    return (a_plus**2 * tau_plus + a_minus**2 * tau_minus) / (4.0 * net_depression)
 
 
 def mean_confidence_interval(values, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -75,8 +75,9 @@ def rate_over_time(times_s: np.ndarray, n_neurons: int, t_stop_s: float, bin_s: 
     return 0.5 * (edges[1:] + edges[:-1]), counts / (n_neurons * bin_s)
 
 
-def spike_counts(indices: np.ndarray, times_s: np.ndarray, n_neurons: int, n_windows: int,
-                 window_s: float) -> np.ndarray:
+def spike_counts(
+    indices: np.ndarray, times_s: np.ndarray, n_neurons: int, n_windows: int, window_s: float
+) -> np.ndarray:
     """Spike counts per (window, neuron) for consecutive windows of ``window_s`` seconds."""
     window = np.minimum((np.asarray(times_s) // window_s).astype(int), n_windows - 1)
     counts = np.zeros((n_windows, n_neurons), dtype=np.int64)

@@ -92,8 +92,10 @@ class RuleCode:
 
 def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
     """Dimensionless Brian2 quantities as floats (the rules' plain numbers)."""
-    return {k: float(v) if isinstance(v, Quantity) and get_dimensions(v) is DIMENSIONLESS and v.ndim == 0 else v
-            for k, v in values.items()}
+    return {
+        k: float(v) if isinstance(v, Quantity) and get_dimensions(v) is DIMENSIONLESS and v.ndim == 0 else v
+        for k, v in values.items()
+    }
 
 
 def make(name: str | Rule, params: Mapping[str, Any] | None = None) -> Rule:
@@ -146,8 +148,11 @@ def _check_variables(statements: str, source: Group, target: Group, field_name: 
         group = source if side == "pre" else target
         if var not in group.variables:
             own = sorted(v for v in group.variables if not v.startswith("_") and v not in _BUILTIN_VARIABLES)
-            raise ConfigError(field_name, f"the {'source' if side == 'pre' else 'target'} {group.name} has no "
-                              f"variable {var!r}", one_of(own))
+            raise ConfigError(
+                field_name,
+                f"the {'source' if side == 'pre' else 'target'} {group.name} has no variable {var!r}",
+                one_of(own),
+            )
 
 
 def _modulator(dopamine: Any) -> Any:
@@ -160,18 +165,31 @@ def _modulator(dopamine: Any) -> Any:
         return linked_var(group, var)
     if isinstance(dopamine, Group):
         if MODULATOR not in dopamine.variables:
-            raise ConfigError("dopamine", f"{dopamine.name} has no variable {MODULATOR!r}",
-                              "give (group, variable name)")
+            raise ConfigError(
+                "dopamine", f"{dopamine.name} has no variable {MODULATOR!r}", "give (group, variable name)"
+            )
         return linked_var(dopamine, MODULATOR)
     if type(dopamine).__name__ == "LinkedVariable":
         return dopamine
-    raise ConfigError("dopamine", f"got {type(dopamine).__name__}",
-                      "give (group, variable name), a group with a DA variable, or linked_var(group, name)")
+    raise ConfigError(
+        "dopamine",
+        f"got {type(dopamine).__name__}",
+        "give (group, variable name), a group with a DA variable, or linked_var(group, name)",
+    )
 
 
-def plastic_synapses(source: Group, target: Group, rule: str | Rule, *, on_pre: str = "v_post += w",
-                     dopamine: Any = None, name: str | None = None, dt: Any = None,
-                     namespace: Mapping[str, Any] | None = None, **params: Any) -> Synapses:
+def plastic_synapses(
+    source: Group,
+    target: Group,
+    rule: str | Rule,
+    *,
+    on_pre: str = "v_post += w",
+    dopamine: Any = None,
+    name: str | None = None,
+    dt: Any = None,
+    namespace: Mapping[str, Any] | None = None,
+    **params: Any,
+) -> Synapses:
     """A ``brian2.Synapses`` from ``source`` to ``target`` that learns by one of the library's rules.
 
     Parameters
@@ -220,8 +238,9 @@ def plastic_synapses(source: Group, target: Group, rule: str | Rule, *, on_pre: 
         raise ConfigError("on_pre", f"got {on_pre!r}", "expected Brian2 statements as a string")
     _check_variables(on_pre, source, target, "on_pre")
     if code.needs_modulator and dopamine is None:
-        raise ConfigError("dopamine", f"missing: {code.name} is modulated by a neuromodulator",
-                          "give dopamine=(group, variable name)")
+        raise ConfigError(
+            "dopamine", f"missing: {code.name} is modulated by a neuromodulator", "give dopamine=(group, variable name)"
+        )
     if dopamine is not None and not code.needs_modulator:
         raise ConfigError("dopamine", f"{code.name} reads no neuromodulator", "leave dopamine out")
     modulator = _modulator(dopamine) if dopamine is not None else None
@@ -232,8 +251,16 @@ def plastic_synapses(source: Group, target: Group, rule: str | Rule, *, on_pre: 
     kwargs = {"name": name} if name else {}
     if dt is not None:
         kwargs["dt"] = dt
-    syn = Synapses(source, target, model=code.model, on_pre=lines(on_pre, code.on_pre), on_post=code.on_post or None,
-                   method="exact", namespace={**code.namespace, **extra}, **kwargs)
+    syn = Synapses(
+        source,
+        target,
+        model=code.model,
+        on_pre=lines(on_pre, code.on_pre),
+        on_post=code.on_post or None,
+        method="exact",
+        namespace={**code.namespace, **extra},
+        **kwargs,
+    )
     if modulator is not None:
         setattr(syn, MODULATOR, modulator)
     if code.update:
@@ -244,10 +271,16 @@ def plastic_synapses(source: Group, target: Group, rule: str | Rule, *, on_pre: 
 def code_of(instance: Rule) -> RuleCode:
     """The :class:`RuleCode` of a checked rule instance."""
     update = instance.update() if isinstance(instance, RewardModulatedRule) else ""
-    return RuleCode(name=instance.name, model=lines("w : 1", *instance.model().splitlines()),
-                    on_pre=lines(instance.on_pre()), on_post=lines(instance.on_post()),
-                    namespace=instance.namespace(), update=update,
-                    update_period=getattr(instance, "update_period", None) if update else None, rule=instance)
+    return RuleCode(
+        name=instance.name,
+        model=lines("w : 1", *instance.model().splitlines()),
+        on_pre=lines(instance.on_pre()),
+        on_post=lines(instance.on_post()),
+        namespace=instance.namespace(),
+        update=update,
+        update_period=getattr(instance, "update_period", None) if update else None,
+        rule=instance,
+    )
 
 
 def neuron_model(model: str, **params: Any) -> NeuronModel:
@@ -257,8 +290,15 @@ def neuron_model(model: str, **params: Any) -> NeuronModel:
     return NEURONS[model].from_mapping(_plain(params), model)
 
 
-def neuron_group(model: str, n: int, *, name: str | None = None, dt: Any = None,
-                 namespace: Mapping[str, Any] | None = None, **params: Any) -> NeuronGroup:
+def neuron_group(
+    model: str,
+    n: int,
+    *,
+    name: str | None = None,
+    dt: Any = None,
+    namespace: Mapping[str, Any] | None = None,
+    **params: Any,
+) -> NeuronGroup:
     """A ``brian2.NeuronGroup`` of ``n`` neurons of one of the library's models, at its initial values.
 
     Parameters
@@ -297,9 +337,16 @@ def neuron_group(model: str, n: int, *, name: str | None = None, dt: Any = None,
     kwargs = {"name": name} if name else {}
     if dt is not None:
         kwargs["dt"] = dt
-    group = NeuronGroup(n, neuron.equations(), threshold=neuron.threshold, reset=neuron.reset,
-                        refractory=neuron.refractory, method=neuron.method,
-                        namespace={**neuron.namespace(), **dict(namespace or {})}, **kwargs)
+    group = NeuronGroup(
+        n,
+        neuron.equations(),
+        threshold=neuron.threshold,
+        reset=neuron.reset,
+        refractory=neuron.refractory,
+        method=neuron.method,
+        namespace={**neuron.namespace(), **dict(namespace or {})},
+        **kwargs,
+    )
     for var, value in neuron.initial().items():
         setattr(group, var, value)
     return group

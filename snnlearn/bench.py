@@ -41,8 +41,9 @@ def chunked_standalone(spec, images: np.ndarray, repeats: int, seed: int) -> tup
     """Images/s of the compiled chunked engine, one chunk of ``len(images)`` per repeat."""
     from .engine import backend_session
 
-    with backend_session("standalone", seed, key=f"bench-diehl_cook-{spec.groups[INPUT].n}x"
-                                                   f"{spec.groups[EXCITATORY].n}x{len(images)}") as build_dir:
+    with backend_session(
+        "standalone", seed, key=f"bench-diehl_cook-{spec.groups[INPUT].n}x{spec.groups[EXCITATORY].n}x{len(images)}"
+    ) as build_dir:
         presenter = DigitPresenter(spec, Protocol(), len(images), backend="standalone", build_dir=build_dir)
         compile_seconds = presenter.session.compile()
         presenter.present(images, learn=True, collect=False)  # warm-up: file caches
@@ -61,8 +62,11 @@ def runtime_loop(spec, images: np.ndarray, repeats: int, seed: int) -> list[floa
 
     protocol = Protocol()
     total = spec.synapses[FEEDFORWARD].normalize.total
-    unnormalised = apply_to_model(spec.raw, f"synapses.{FEEDFORWARD}", {
-        k: v for k, v in spec.raw["synapses"][FEEDFORWARD].items() if k != "normalize"})
+    unnormalised = apply_to_model(
+        spec.raw,
+        f"synapses.{FEEDFORWARD}",
+        {k: v for k, v in spec.raw["synapses"][FEEDFORWARD].items() if k != "normalize"},
+    )
     with backend_session("runtime", seed):
         net = build_network(parse_model(unnormalised), record_spikes=[EXCITATORY])
         inputs, synapses, spikes = net.groups[INPUT], net.synapses[FEEDFORWARD], net.spikes[EXCITATORY]
@@ -94,8 +98,9 @@ def runtime_loop(spec, images: np.ndarray, repeats: int, seed: int) -> list[floa
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", choices=["diehl_cook"], help="what to benchmark")
-    parser.add_argument("--data", default="../shared/data/mnist",
-                        help="MNIST folder, or 'digits' for the embedded 8x8 digits")
+    parser.add_argument(
+        "--data", default="../shared/data/mnist", help="MNIST folder, or 'digits' for the embedded 8x8 digits"
+    )
     parser.add_argument("--n-excitatory", type=int, default=400)
     parser.add_argument("--chunk", type=int, default=100, help="examples per compiled run")
     parser.add_argument("--loop-examples", type=int, default=10, help="examples per runtime-loop timing")
@@ -118,9 +123,11 @@ def check_bench(args: argparse.Namespace) -> tuple[Any, Any]:
     data = load_dataset(args.data)
     for name in ("chunk", "loop_examples"):
         if getattr(args, name) > len(data.x_train):
-            raise ConfigError(f"--{name.replace('_', '-')}", f"{getattr(args, name)} is more than the "
-                              f"{len(data.x_train)} training images of {args.data}",
-                              f"expected at most {len(data.x_train)}")
+            raise ConfigError(
+                f"--{name.replace('_', '-')}",
+                f"{getattr(args, name)} is more than the {len(data.x_train)} training images of {args.data}",
+                f"expected at most {len(data.x_train)}",
+            )
     spec = diehl_cook_spec(data.n_pixels, args.n_excitatory)
     footprint.check(footprint.estimate(spec), what="the benchmarked network")
     resolve_backend("standalone", explicit=True)  # no compiler: one line now, not after the runtime side
@@ -130,16 +137,22 @@ def check_bench(args: argparse.Namespace) -> tuple[Any, Any]:
 def bench(args) -> int:
     """Benchmark training speed: compiled chunks against the plain runtime loop."""
     data, spec = check_bench(args)
-    images = data.x_train[:args.chunk]
+    images = data.x_train[: args.chunk]
     chunked, compile_seconds = chunked_standalone(spec, images, args.repeats, args.seed)
-    loop = runtime_loop(spec, data.x_train[:args.loop_examples], args.repeats, args.seed)
+    loop = runtime_loop(spec, data.x_train[: args.loop_examples], args.repeats, args.seed)
     fast, slow = statistics.median(chunked), statistics.median(loop)
-    print(f"Diehl & Cook training, {data.n_pixels} inputs x {args.n_excitatory} excitatory neurons, "
-          f"350 + 150 ms per example at dt {spec.dt}")
-    print(f"  chunked standalone : {fast:7.2f} images/s  (median of {args.repeats}: "
-          f"{', '.join(f'{r:.2f}' for r in chunked)}; compiled once in {compile_seconds:.0f} s)")
-    print(f"  runtime loop       : {slow:7.2f} images/s  (median of {args.repeats}: "
-          f"{', '.join(f'{r:.2f}' for r in loop)})")
+    print(
+        f"Diehl & Cook training, {data.n_pixels} inputs x {args.n_excitatory} excitatory neurons, "
+        f"350 + 150 ms per example at dt {spec.dt}"
+    )
+    print(
+        f"  chunked standalone : {fast:7.2f} images/s  (median of {args.repeats}: "
+        f"{', '.join(f'{r:.2f}' for r in chunked)}; compiled once in {compile_seconds:.0f} s)"
+    )
+    print(
+        f"  runtime loop       : {slow:7.2f} images/s  (median of {args.repeats}: "
+        f"{', '.join(f'{r:.2f}' for r in loop)})"
+    )
     print(f"  ratio              : {fast / slow:7.1f}x")
     return 0
 

@@ -55,8 +55,11 @@ def gated(statements: str, learned: tuple[str, ...] = ()) -> str:
     changed = [var for var in ("w", *learned) if re.search(rf"\b{var}\s*(\+|-)?=", statements or "")]
     if not changed:
         return statements
-    return lines(*(f"{var}_before = {var}" for var in changed), statements,
-                 *(f"{var} = {var}_before + plastic * ({var} - {var}_before)" for var in changed))
+    return lines(
+        *(f"{var}_before = {var}" for var in changed),
+        statements,
+        *(f"{var} = {var}_before + plastic * ({var} - {var}_before)" for var in changed),
+    )
 
 
 def synapse_equations(syn: SynapseSpec) -> dict[str, str]:
@@ -93,24 +96,37 @@ def _attach_normalization(syn: Synapses, post, spec: SynapseSpec) -> None:
 
 def _make_group(g: GroupSpec, dt, namespace: Mapping[str, Any], rate: Any | None, extra_equations: str = ""):
     if g.kind == "poisson":
-        return PoissonGroup(g.n, rates=rate if rate is not None else g.rate, name=g.name, dt=dt,
-                            namespace=dict(namespace))
+        return PoissonGroup(
+            g.n, rates=rate if rate is not None else g.rate, name=g.name, dt=dt, namespace=dict(namespace)
+        )
     if g.kind == "spikes":
         return SpikeGeneratorGroup(g.n, [], [] * ms, name=g.name, dt=dt)
     neuron = g.neuron
     assert neuron is not None, f"group {g.name} has neither a kind nor a neuron model"
-    group = NeuronGroup(g.n, neuron.equations() + extra_equations, threshold=neuron.threshold, reset=neuron.reset,
-                        refractory=neuron.refractory, method=neuron.method, name=g.name, dt=dt,
-                        namespace={**neuron.namespace(), **namespace})
+    group = NeuronGroup(
+        g.n,
+        neuron.equations() + extra_equations,
+        threshold=neuron.threshold,
+        reset=neuron.reset,
+        refractory=neuron.refractory,
+        method=neuron.method,
+        name=g.name,
+        dt=dt,
+        namespace={**neuron.namespace(), **namespace},
+    )
     for var, value in {**neuron.initial(), **g.init}.items():
         setattr(group, var, value)
     return group
 
 
-def build_network(spec: ModelSpec, *, record_spikes: Iterable[str] | bool = True,
-                  rates: Mapping[str, Any] | None = None,
-                  namespace: Mapping[str, Any] | None = None,
-                  replace: Mapping[str, Any] | None = None) -> BuiltNetwork:
+def build_network(
+    spec: ModelSpec,
+    *,
+    record_spikes: Iterable[str] | bool = True,
+    rates: Mapping[str, Any] | None = None,
+    namespace: Mapping[str, Any] | None = None,
+    replace: Mapping[str, Any] | None = None,
+) -> BuiltNetwork:
     """Build every group and synapse of ``spec`` into a ``Network``.
 
     ``record_spikes``: group names to attach a ``SpikeMonitor`` to (True: all).
@@ -127,14 +143,25 @@ def build_network(spec: ModelSpec, *, record_spikes: Iterable[str] | bool = True
         if replace and g.name in replace:
             built.groups[g.name] = replace[g.name]
             continue
-        sums = "".join(f"\n{normalization_variable(s.name)} : 1" for s in spec.synapses.values()
-                       if s.normalize and s.post == g.name)
+        sums = "".join(
+            f"\n{normalization_variable(s.name)} : 1"
+            for s in spec.synapses.values()
+            if s.normalize and s.post == g.name
+        )
         built.groups[g.name] = _make_group(g, spec.dt, namespace, rates.get(g.name), sums)
     for s in spec.synapses.values():
         eqs = synapse_equations(s)
-        syn = Synapses(built.groups[s.pre], built.groups[s.post], model=eqs["model"], on_pre=eqs["on_pre"],
-                       on_post=eqs["on_post"] or None, name=s.name, dt=spec.dt, method="exact",
-                       namespace={**(s.rule.namespace() if s.rule else {}), **s.params, **namespace})
+        syn = Synapses(
+            built.groups[s.pre],
+            built.groups[s.post],
+            model=eqs["model"],
+            on_pre=eqs["on_pre"],
+            on_post=eqs["on_post"] or None,
+            name=s.name,
+            dt=spec.dt,
+            method="exact",
+            namespace={**(s.rule.namespace() if s.rule else {}), **s.params, **namespace},
+        )
         syn.connect(**s.connect)
         syn.w = s.w_init
         if "plastic" in syn.variables:

@@ -11,5 +11,13 @@ from __future__ import annotations
 from . import ratenet, recurrent_snn, spiking_learners
 from .registry import PROPERTY_TITLES, Properties, Registration, registered, registration
 
-__all__ = ["PROPERTY_TITLES", "Properties", "Registration", "ratenet", "recurrent_snn", "registered",
-           "registration", "spiking_learners"]
+__all__ = [
+    "PROPERTY_TITLES",
+    "Properties",
+    "Registration",
+    "ratenet",
+    "recurrent_snn",
+    "registered",
+    "registration",
+    "spiking_learners",
+]

@@ -32,8 +32,14 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=None, help="seed of every random draw (default 1)")
     p.add_argument("--out", help="run folder (default results/NAME/<time>-s<seed>-<id>)")
     p.add_argument("--backend", help="runtime (Cython/NumPy) or standalone (compiled C++)")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a model or experiment parameter by dotted name (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a model or experiment parameter by dotted name (repeatable)",
+    )
     p.add_argument("--model", help="run on this model file instead of the experiment's own")
     p.add_argument("--resume", metavar="DIR", help="continue an unfinished run from its last checkpoint")
 
@@ -56,8 +62,10 @@ def _experiment_help(name: str) -> int:
     from .experiment import load_experiment
 
     module = load_experiment(name)
-    print(f"usage: snnlearn run {name} [--quick] [--seed N] [--out DIR] [--backend runtime|standalone]"
-          " [--set KEY=VALUE ...] [--model FILE] [--resume DIR]\n")
+    print(
+        f"usage: snnlearn run {name} [--quick] [--seed N] [--out DIR] [--backend runtime|standalone]"
+        " [--set KEY=VALUE ...] [--model FILE] [--resume DIR]\n"
+    )
     print((module.__doc__ or "").strip())
     print("\nparameters (--set KEY=VALUE):")
     print(json.dumps(getattr(module, "PARAMS", {}), indent=2, default=str))
@@ -84,8 +92,16 @@ def cmd_run(args) -> int:
 
     if args.name is None and args.resume is None:
         raise ConfigError("experiment", "no experiment named (snnlearn run NAME)", one_of(available_experiments()))
-    run_experiment(args.name, seed=args.seed, quick=args.quick, backend=args.backend, sets=args.sets,
-                   model_file=args.model, out=args.out, resume=args.resume)
+    run_experiment(
+        args.name,
+        seed=args.seed,
+        quick=args.quick,
+        backend=args.backend,
+        sets=args.sets,
+        model_file=args.model,
+        out=args.out,
+        resume=args.resume,
+    )
     return 0
 
 
@@ -111,8 +127,13 @@ COMMAND_MODULES = ("snnlearn.bench", "snnlearn.sweep", "snnlearn.compare", "snnl
 def _add_verbosity(p: argparse.ArgumentParser, default: object) -> None:
     """``-v``/``-q`` (counted); on a subcommand their default is SUPPRESS so the main one stands."""
     p.add_argument("-v", "--verbose", action="count", default=default, help="more messages (debug lines)")
-    p.add_argument("-q", "--quiet", action="count", default=default,
-                   help="fewer messages: -q warnings and errors only, no progress; -qq errors only")
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="count",
+        default=default,
+        help="fewer messages: -q warnings and errors only, no progress; -qq errors only",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,8 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list experiments and model files", parents=[quiet]).set_defaults(func=cmd_list)
     run = sub.add_parser("run", help="run experiments/NAME.py", add_help=False, parents=[quiet])
     run.add_argument("name", nargs="?", help="the experiment (snnlearn list names them)")
-    run.add_argument("-h", "--help", action="store_true",
-                     help="show this help; with NAME, the experiment's paper, targets and parameters")
+    run.add_argument(
+        "-h",
+        "--help",
+        action="store_true",
+        help="show this help; with NAME, the experiment's paper, targets and parameters",
+    )
     _add_run_options(run)
     run.set_defaults(func=cmd_run, parser=run)
     check = sub.add_parser("check", help="validate a model file and print what it builds", parents=[quiet])

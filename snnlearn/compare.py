@@ -39,11 +39,11 @@ from .sweep import Job, check_destination, check_jobs, job_name, local_workers, 
 CRITERIA = {"digits": 0.8, "reward_choice": 0.8, "cue_accumulation": 0.8}
 
 
-
 def read_diehl_cook(m: dict, folder: Path | None = None) -> JobResult:
     """A ``diehl_cook`` run: test accuracy and the accuracy curve against training images."""
-    return JobResult.from_metrics(m, m["test_accuracy"], [(p["examples"], p["accuracy"]) for p in m["accuracy_curve"]],
-                                  0.1)
+    return JobResult.from_metrics(
+        m, m["test_accuracy"], [(p["examples"], p["accuracy"]) for p in m["accuracy_curve"]], 0.1
+    )
 
 
 def read_weight_transport(m: dict, learner: str, network: str = "one_hidden", folder: Path | None = None) -> JobResult:
@@ -102,45 +102,84 @@ class Learner:
         return registration(self.declared or self.name).properties
 
 
-
 def property_cells(props: Properties) -> dict[str, str]:
     """The table's property columns of one learner (``local + one global reward`` for a local
     rule that learns from a broadcast scalar)."""
+
     def yes(flag: bool) -> str:
         return "yes" if flag else "no"
 
-    local = ("local + one global reward" if props.local and props.scalar_reward else yes(props.local))
-    values = {"kind": props.kind, "differentiable_activation": yes(props.differentiable_activation),
-              "hard_threshold": yes(props.hard_threshold), "local": local,
-              "weight_transport": yes(props.weight_transport), "stores_activations": yes(props.stores_activations),
-              "scalar_reward": yes(props.scalar_reward)}
+    local = "local + one global reward" if props.local and props.scalar_reward else yes(props.local)
+    values = {
+        "kind": props.kind,
+        "differentiable_activation": yes(props.differentiable_activation),
+        "hard_threshold": yes(props.hard_threshold),
+        "local": local,
+        "weight_transport": yes(props.weight_transport),
+        "stores_activations": yes(props.stores_activations),
+        "scalar_reward": yes(props.scalar_reward),
+    }
     return {PROPERTY_TITLES[key]: values[key] for key in PROPERTY_TITLES}
 
 
 def learners(hidden: int, data: str) -> list[Learner]:
     d = (f"data.path={data}",)
     table = [Learner("stdp_diehl_cook", "digits", "diehl_cook", (*d, f"n_excitatory={hidden}"), read_diehl_cook)]
-    for name, own_lr in (("backprop", ()), ("feedback_alignment", ()),
-                         ("forward_forward", ("lr_by_learner={forward_forward = 0.01}",))):  # its own tuned rate
-        table.append(Learner(name, "digits", "weight_transport",
-                             (*d, f"learners=[\"{name}\"]", f"networks={{one_hidden = [{hidden}]}}", *own_lr),
-                             lambda m, folder=None, name=name: read_weight_transport(m, name)))
+    for name, own_lr in (
+        ("backprop", ()),
+        ("feedback_alignment", ()),
+        ("forward_forward", ("lr_by_learner={forward_forward = 0.01}",)),
+    ):  # its own tuned rate
+        table.append(
+            Learner(
+                name,
+                "digits",
+                "weight_transport",
+                (*d, f'learners=["{name}"]', f"networks={{one_hidden = [{hidden}]}}", *own_lr),
+                lambda m, folder=None, name=name: read_weight_transport(m, name),
+            )
+        )
     for name, estimator in (("node_perturbation", "node_perturbation"), ("reinforce", "reinforce_gaussian_baseline")):
-        sets = (*d, f"estimators=[\"{estimator}\"]", f"hidden={hidden}")
-        table.append(Learner(name, "digits", "estimator_digits", sets,
-                             lambda m, folder=None, estimator=estimator: read_estimator_digits(m, estimator),
-                             declared=estimator))
+        sets = (*d, f'estimators=["{estimator}"]', f"hidden={hidden}")
+        table.append(
+            Learner(
+                name,
+                "digits",
+                "estimator_digits",
+                sets,
+                lambda m, folder=None, estimator=estimator: read_estimator_digits(m, estimator),
+                declared=estimator,
+            )
+        )
     for name, baseline in (("rstdp", "none"), ("rstdp_baseline", "per_stimulus")):
-        sets = ("rules=[\"mstdpet\"]", f"baselines=[\"{baseline}\"]", "seeds=1")  # a job is one seed
-        table.append(Learner(name, "reward_choice", "reward_choice", sets,
-                             lambda m, folder=None, baseline=baseline: read_reward_choice(m, "mstdpet", baseline,
-                                                                                          folder)))
+        sets = ('rules=["mstdpet"]', f'baselines=["{baseline}"]', "seeds=1")  # a job is one seed
+        table.append(
+            Learner(
+                name,
+                "reward_choice",
+                "reward_choice",
+                sets,
+                lambda m, folder=None, baseline=baseline: read_reward_choice(m, "mstdpet", baseline, folder),
+            )
+        )
     one = ("seeds=1", "lif_only=[]", "memory.steps=[]")  # a job is one seed; memory is the experiment's own
-    for label, name, extra in (("surrogate_bptt", "surrogate_bptt", ()), ("truncated_bptt_50", "truncated_bptt",
-                               ("truncations=[50]",)), ("eprop", "eprop", ()), ("eprop_random", "eprop_random", ()),
-                               ("reward_node_perturbation", "reward_node_perturbation", ())):
-        table.append(Learner(label, "cue_accumulation", "temporal_credit", (*one, f"learners=[\"{name}\"]", *extra),
-                             lambda m, folder=None, label=label: read_temporal_credit(m, label), declared=name))
+    for label, name, extra in (
+        ("surrogate_bptt", "surrogate_bptt", ()),
+        ("truncated_bptt_50", "truncated_bptt", ("truncations=[50]",)),
+        ("eprop", "eprop", ()),
+        ("eprop_random", "eprop_random", ()),
+        ("reward_node_perturbation", "reward_node_perturbation", ()),
+    ):
+        table.append(
+            Learner(
+                label,
+                "cue_accumulation",
+                "temporal_credit",
+                (*one, f'learners=["{name}"]', *extra),
+                lambda m, folder=None, label=label: read_temporal_credit(m, label),
+                declared=name,
+            )
+        )
     return table
 
 
@@ -165,24 +204,33 @@ def summarise(table: list[Learner], jobs: dict[str, list[Job]], criteria: dict[s
     for learner in table:
         results = every[learner.name]
         errors = sorted({_error(Path(j.folder)) for j in jobs[learner.name] if not is_complete(Path(j.folder))})
-        row: dict[str, Any] = {"task": learner.task, "learner": learner.name, "experiment": learner.experiment,
-                               "seeds": len(results), "failed": len(jobs[learner.name]) - len(results),
-                               "error": "; ".join(errors)}
+        row: dict[str, Any] = {
+            "task": learner.task,
+            "learner": learner.name,
+            "experiment": learner.experiment,
+            "seeds": len(results),
+            "failed": len(jobs[learner.name]) - len(results),
+            "error": "; ".join(errors),
+        }
         if results:
             accuracies = [r.accuracy for r in results]
             bounds = interval(accuracies)
             reached = [r.to_criterion(criteria[learner.task]) for r in results]
             hit = [n for n in reached if n is not None]
-            row.update({"seed_list": " ".join(str(r.seed) for r in results),
-                        "accuracy_by_seed": " ".join(f"{a:.4g}" for a in accuracies),
-                        "accuracy_mean": float(np.mean(accuracies)),
-                        "accuracy_ci95_low": bounds[0] if bounds else None,
-                        "accuracy_ci95_high": bounds[1] if bounds else None,
-                        "examples_to_criterion_by_seed": " ".join("-" if n is None else f"{n:g}" for n in reached),
-                        "examples_to_criterion": float(np.median(hit)) if hit else None,
-                        "seeds_reaching_criterion": len(hit),
-                        "wall_time_s": float(np.mean([r.wall_time_s for r in results])),
-                        "peak_memory_mb": float(np.max([r.peak_memory_mb for r in results]))})
+            row.update(
+                {
+                    "seed_list": " ".join(str(r.seed) for r in results),
+                    "accuracy_by_seed": " ".join(f"{a:.4g}" for a in accuracies),
+                    "accuracy_mean": float(np.mean(accuracies)),
+                    "accuracy_ci95_low": bounds[0] if bounds else None,
+                    "accuracy_ci95_high": bounds[1] if bounds else None,
+                    "examples_to_criterion_by_seed": " ".join("-" if n is None else f"{n:g}" for n in reached),
+                    "examples_to_criterion": float(np.median(hit)) if hit else None,
+                    "seeds_reaching_criterion": len(hit),
+                    "wall_time_s": float(np.mean([r.wall_time_s for r in results])),
+                    "peak_memory_mb": float(np.max([r.peak_memory_mb for r in results])),
+                }
+            )
         row.update(property_cells(learner.properties))
         rows.append(row)
     return rows
@@ -229,20 +277,34 @@ def command(args) -> int:
     out = Path(args.out)
     check_destination(out, args.workers)
     n_jobs = len(table) * len(seeds)
-    check_jobs([(x.experiment, x.sets) for x in table], seeds, quick=args.quick,
-               concurrent=None if args.scheduler else local_workers(n_jobs, args.workers))
-    jobs = {x.name: [Job(x.experiment, x.sets, s, args.quick, str(out / "jobs" / job_name(x.experiment, x.sets, s)))
-                     for s in seeds] for x in table}
+    check_jobs(
+        [(x.experiment, x.sets) for x in table],
+        seeds,
+        quick=args.quick,
+        concurrent=None if args.scheduler else local_workers(n_jobs, args.workers),
+    )
+    jobs = {
+        x.name: [
+            Job(x.experiment, x.sets, s, args.quick, str(out / "jobs" / job_name(x.experiment, x.sets, s)))
+            for s in seeds
+        ]
+        for x in table
+    }
     outcomes = run_jobs([j for js in jobs.values() for j in js], args.scheduler, args.workers)
     rows = summarise(table, jobs, CRITERIA)
     text = write_report(out, table, read_results(table, jobs), rows, CRITERIA)
     print(text)
     failed = [o for o in outcomes if o["status"] == "failed"]
-    print(f"{sum(o['status'] == 'skipped' for o in outcomes)} jobs skipped (already finished), "
-          f"{len(failed)} failed; report: {out / 'report.html'}")
+    print(
+        f"{sum(o['status'] == 'skipped' for o in outcomes)} jobs skipped (already finished), "
+        f"{len(failed)} failed; report: {out / 'report.html'}"
+    )
     if failed:
-        print(f"error: jobs: {len(failed)} of {len(outcomes)} failed (first: {failed[0]['job']}: "
-              f"{failed[0]['error']}); see {out / 'comparison.md'}", file=sys.stderr)
+        print(
+            f"error: jobs: {len(failed)} of {len(outcomes)} failed (first: {failed[0]['job']}: "
+            f"{failed[0]['error']}); see {out / 'comparison.md'}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -47,8 +47,13 @@ class Dataset:
         return int(np.prod(self.shape))
 
     def describe(self) -> dict:
-        return {"dataset": self.name, "split": self.split, "train_examples": len(self.y_train),
-                "test_examples": len(self.y_test), "image_shape": list(self.shape)}
+        return {
+            "dataset": self.name,
+            "split": self.split,
+            "train_examples": len(self.y_train),
+            "test_examples": len(self.y_test),
+            "image_shape": list(self.shape),
+        }
 
 
 IDX_UBYTE = 0x08
@@ -78,22 +83,26 @@ def read_idx(path: Path, field: str = "data.path") -> np.ndarray:
         return ConfigError(field, f"{path}: {problem}", _CORRUPT)
 
     try:
-        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as handle:
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as handle:
             header = handle.read(4)
             if len(header) < 4:
                 raise refuse(f"{len(header)} bytes is too short for an IDX header (4 bytes and the sizes)")
             zero, dtype_code, ndim = struct.unpack(">HBB", header)
             if zero != 0 or dtype_code != IDX_UBYTE or not 1 <= ndim <= 4:
-                raise refuse(f"not an unsigned-byte IDX file (magic number {header.hex()}, "
-                             "expected 000008 and 1 to 4 dimensions)")
+                raise refuse(
+                    f"not an unsigned-byte IDX file (magic number {header.hex()}, "
+                    "expected 000008 and 1 to 4 dimensions)"
+                )
             sizes = handle.read(4 * ndim)
             if len(sizes) < 4 * ndim:
                 raise refuse(f"the header ends after {4 + len(sizes)} bytes; {ndim} dimensions need {4 + 4 * ndim}")
             shape = struct.unpack(f">{ndim}I", sizes)
             expected = math.prod(shape)
             if expected > MAX_IDX_BYTES:
-                raise refuse(f"its header claims {' x '.join(map(str, shape))} = {expected} bytes, more than the "
-                                 f"{MAX_IDX_BYTES} read at most")
+                raise refuse(
+                    f"its header claims {' x '.join(map(str, shape))} = {expected} bytes, more than the "
+                    f"{MAX_IDX_BYTES} read at most"
+                )
             data = handle.read(expected + 1)  # one more byte: extra data, and the end of a gzip stream
     except ConfigError:
         raise
@@ -105,8 +114,10 @@ def read_idx(path: Path, field: str = "data.path") -> np.ndarray:
         raise ConfigError(field, f"{path} cannot be read ({exc.strerror or exc})", _CORRUPT) from None
     if len(data) != expected:
         what = "is truncated" if len(data) < expected else "has data after the end its header states"
-        raise refuse(f"{what}: the header gives {' x '.join(map(str, shape))} = {expected} bytes, "
-                     f"the file holds {len(data) if len(data) <= expected else 'more'}")
+        raise refuse(
+            f"{what}: the header gives {' x '.join(map(str, shape))} = {expected} bytes, "
+            f"the file holds {len(data) if len(data) <= expected else 'more'}"
+        )
     return np.frombuffer(data, dtype=np.uint8).reshape(shape)
 
 
@@ -131,8 +142,11 @@ def parse_range(text: str, n: int, field: str) -> slice:
     """
     match = _RANGE.match(text) if isinstance(text, str) else None
     if match is None:
-        raise ConfigError(field, f"cannot read {text!r} as a range", "expected START:STOP, e.g. 0:8000 (either may be "
-                          "left out: 100: or :500 or :)")
+        raise ConfigError(
+            field,
+            f"cannot read {text!r} as a range",
+            "expected START:STOP, e.g. 0:8000 (either may be left out: 100: or :500 or :)",
+        )
     start = int(match.group(1)) if match.group(1) else 0
     stop = int(match.group(2)) if match.group(2) else n
     if not 0 <= start < stop <= n:
@@ -144,14 +158,23 @@ def _read_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.nda
     """An IDX images file (n x rows x cols) and its labels file (n digits 0-9), checked together."""
     images, labels = read_idx(images_path), read_idx(labels_path)
     if images.ndim != 3 or min(images.shape) < 1:
-        raise ConfigError("data.path", f"{images_path}: holds an array of shape {images.shape}",
-                          "expected images: an IDX file of n x rows x columns bytes")
+        raise ConfigError(
+            "data.path",
+            f"{images_path}: holds an array of shape {images.shape}",
+            "expected images: an IDX file of n x rows x columns bytes",
+        )
     if labels.ndim != 1:
-        raise ConfigError("data.path", f"{labels_path}: holds an array of shape {labels.shape}",
-                          "expected labels: an IDX file of n bytes")
+        raise ConfigError(
+            "data.path",
+            f"{labels_path}: holds an array of shape {labels.shape}",
+            "expected labels: an IDX file of n bytes",
+        )
     if len(labels) != len(images):
-        raise ConfigError("data.path", f"{labels_path}: {len(labels)} labels for {len(images)} images in "
-                          f"{images_path.name}", "give the labels file that belongs to the images")
+        raise ConfigError(
+            "data.path",
+            f"{labels_path}: {len(labels)} labels for {len(images)} images in {images_path.name}",
+            "give the labels file that belongs to the images",
+        )
     if labels.max() > 9:
         raise ConfigError("data.path", f"{labels_path}: a label is {labels.max()}", "expected digits 0 to 9")
     return images, labels
@@ -169,16 +192,21 @@ def load_mnist(folder: Path, train: str = "0:8000", test: str = "8000:10000") ->
     paths = {part: [_find(folder, stem) for stem in stems] for part, stems in MNIST_FILES.items()}
     if None in paths["test"]:
         missing = [s for s, p in zip(MNIST_FILES["test"], paths["test"], strict=True) if p is None]
-        raise ConfigError("data.path", f"{missing[0]}(.gz) not found in {folder.resolve()}",
-                          "give a folder with the MNIST IDX files")
+        raise ConfigError(
+            "data.path", f"{missing[0]}(.gz) not found in {folder.resolve()}", "give a folder with the MNIST IDX files"
+        )
     test_paths = [p for p in paths["test"] if p is not None]
     train_paths = [p for p in paths["train"] if p is not None]
     x_t10k, y_t10k = _read_pair(test_paths[0], test_paths[1])
     if len(train_paths) == 2:
         x_train, y_train = _read_pair(train_paths[0], train_paths[1])
         if x_train.shape[1:] != x_t10k.shape[1:]:
-            raise ConfigError("data.path", f"{paths['train'][0]}: images of {x_train.shape[1:]} pixels, but "
-                              f"{x_t10k.shape[1:]} in {test_paths[0].name}", "give one data set's files")
+            raise ConfigError(
+                "data.path",
+                f"{paths['train'][0]}: images of {x_train.shape[1:]} pixels, but "
+                f"{x_t10k.shape[1:]} in {test_paths[0].name}",
+                "give one data set's files",
+            )
         tr, te = parse_range(train, len(y_train), "data.train"), parse_range(test, len(y_t10k), "data.test")
         parts = (x_train[tr], y_train[tr], x_t10k[te], y_t10k[te])
         split = f"mnist train[{train}] / t10k[{test}]"
@@ -188,8 +216,10 @@ def load_mnist(folder: Path, train: str = "0:8000", test: str = "8000:10000") ->
             raise ConfigError("data.test", f"{test} overlaps data.train {train}", "use disjoint ranges")
         parts = (x_t10k[tr], y_t10k[tr], x_t10k[te], y_t10k[te])
         split = f"t10k[{train}] / t10k[{test}]"
-    xs = [p.reshape(len(p), -1).astype(np.float64) / 255.0 if i % 2 == 0 else p.astype(np.int64)
-          for i, p in enumerate(parts)]
+    xs = [
+        p.reshape(len(p), -1).astype(np.float64) / 255.0 if i % 2 == 0 else p.astype(np.int64)
+        for i, p in enumerate(parts)
+    ]
     return Dataset("mnist", xs[0], xs[1], xs[2], xs[3], (int(x_t10k.shape[1]), int(x_t10k.shape[2])), split)
 
 
@@ -212,13 +242,15 @@ def load_embedded_digits(test_fraction: float = 0.25, seed: int = 0, train: str 
     digits = load_digits()
     x = digits.data / 16.0
     x_train, x_test, y_train, y_test = train_test_split(
-        x, digits.target, test_size=test_fraction, random_state=seed, stratify=digits.target)
+        x, digits.target, test_size=test_fraction, random_state=seed, stratify=digits.target
+    )
     tr, te = parse_range(train, len(y_train), "data.train"), parse_range(test, len(y_test), "data.test")
     split = f"sklearn digits, stratified {1 - test_fraction:.0%}/{test_fraction:.0%} (seed {seed})"
     if (tr.start, tr.stop, te.start, te.stop) != (0, len(y_train), 0, len(y_test)):
         split += f", train[{tr.start}:{tr.stop}] / test[{te.start}:{te.stop}]"
-    return Dataset("digits", x_train[tr], y_train[tr].astype(np.int64), x_test[te], y_test[te].astype(np.int64),
-                   (8, 8), split)
+    return Dataset(
+        "digits", x_train[tr], y_train[tr].astype(np.int64), x_test[te], y_test[te].astype(np.int64), (8, 8), split
+    )
 
 
 def load_dataset(path: str | None = None, train: str = DEFAULT_TRAIN, test: str = DEFAULT_TEST) -> Dataset:
@@ -240,6 +272,7 @@ def load_dataset(path: str | None = None, train: str = DEFAULT_TRAIN, test: str 
     if path in (None, "", "auto"):
         path = config.data_path() or "digits"
     if path == "digits":
-        return load_embedded_digits(train=":" if train == DEFAULT_TRAIN else train,
-                                    test=":" if test == DEFAULT_TEST else test)
+        return load_embedded_digits(
+            train=":" if train == DEFAULT_TRAIN else train, test=":" if test == DEFAULT_TEST else test
+        )
     return load_mnist(Path(path), train, test)

@@ -32,8 +32,9 @@ def rates(values: np.ndarray, max_rate: Quantity = 63.75 * Hz) -> Quantity:
     return _as_values(values, "values") * max_rate
 
 
-def poisson_spike_trains(values: np.ndarray, duration: Quantity, max_rate: Quantity,
-                         rng: np.random.Generator, dt: Quantity = 0.1 * ms) -> tuple[np.ndarray, Quantity]:
+def poisson_spike_trains(
+    values: np.ndarray, duration: Quantity, max_rate: Quantity, rng: np.random.Generator, dt: Quantity = 0.1 * ms
+) -> tuple[np.ndarray, Quantity]:
     """Draw Poisson spikes (one Bernoulli trial per time step) for each value.
 
     Returns ``(indices, times)`` sorted by time, ready for a ``SpikeGeneratorGroup``.
@@ -44,8 +45,9 @@ def poisson_spike_trains(values: np.ndarray, duration: Quantity, max_rate: Quant
     return indices, steps * dt
 
 
-def latency_times(values: np.ndarray, t_max: Quantity = 50 * ms, kind: str = "linear",
-                  tau: Quantity = 5 * ms, threshold: float = 0.01) -> tuple[np.ndarray, Quantity]:
+def latency_times(
+    values: np.ndarray, t_max: Quantity = 50 * ms, kind: str = "linear", tau: Quantity = 5 * ms, threshold: float = 0.01
+) -> tuple[np.ndarray, Quantity]:
     """First-spike times for values in [0, 1] (one spike per value above ``threshold``).
 
     Returns ``(indices, times)`` sorted by time; larger values spike earlier.

@@ -39,8 +39,11 @@ def resolve_backend(name: str, explicit: bool) -> str:
     """
     if name == "standalone" and not compiler_available():
         if explicit:
-            raise ConfigError("--backend", "standalone needs a C++ compiler and none was found (g++/c++)",
-                              "install one or use --backend runtime")
+            raise ConfigError(
+                "--backend",
+                "standalone needs a C++ compiler and none was found (g++/c++)",
+                "install one or use --backend runtime",
+            )
         warn("no C++ compiler found: running on the runtime backend (NumPy) instead of standalone")
         return "runtime"
     return name

@@ -149,8 +149,13 @@ def versions() -> dict[str, str]:
     import brian2
     import scipy
 
-    return {"python": platform.python_version(), "snnlearn": __version__,
-            "brian2": brian2.__version__, "numpy": np.__version__, "scipy": scipy.__version__}
+    return {
+        "python": platform.python_version(),
+        "snnlearn": __version__,
+        "brian2": brian2.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+    }
 
 
 @dataclass
@@ -255,8 +260,15 @@ def model_path(module: ModuleType, model_name: str) -> Path:
     return models_dir() / f"{model_name}.toml"
 
 
-def prepare(name: str, *, seed: int = 1, quick: bool = False, backend: str | None = None,
-            sets: Sequence[str] = (), model_file: str | None = None) -> tuple[ModuleType, dict, Any, str]:
+def prepare(
+    name: str,
+    *,
+    seed: int = 1,
+    quick: bool = False,
+    backend: str | None = None,
+    sets: Sequence[str] = (),
+    model_file: str | None = None,
+) -> tuple[ModuleType, dict, Any, str]:
     """Check every input of a run (nothing is written): returns module, params, model, backend."""
     module = load_experiment(name)
     if backend is not None and backend not in BACKENDS:
@@ -279,13 +291,21 @@ def check_owned_keys(module: ModuleType, assignments: Sequence[tuple[str, Any]])
     for key, _ in assignments:
         for prefix, instead in owned.items():
             if key == prefix or key.startswith(prefix + "."):
-                raise ConfigError(key, "is set by this experiment, so a value given here would be dropped",
-                                  f"set {instead} instead")
+                raise ConfigError(
+                    key, "is set by this experiment, so a value given here would be dropped", f"set {instead} instead"
+                )
 
 
-def check_run(name: str, *, seed: int = 1, quick: bool = False, backend: str | None = None,
-              sets: Sequence[str] = (), model_file: str | None = None,
-              resume: bool = False) -> tuple[ModuleType, Any, RunContext]:
+def check_run(
+    name: str,
+    *,
+    seed: int = 1,
+    quick: bool = False,
+    backend: str | None = None,
+    sets: Sequence[str] = (),
+    model_file: str | None = None,
+    resume: bool = False,
+) -> tuple[ModuleType, Any, RunContext]:
     """Every check a run makes before it writes anything: :func:`prepare`, the backend, ``check(ctx)``.
 
     ``run`` and ``sweep`` both call it, so a sweep refuses a bad job before it starts a cluster
@@ -293,15 +313,25 @@ def check_run(name: str, *, seed: int = 1, quick: bool = False, backend: str | N
     experiment's ``check`` may adapt ``ctx.model``) and a :class:`RunContext` whose ``out_dir``
     is not set yet.
     """
-    module, params, model, chosen = prepare(name, seed=seed, quick=quick, backend=backend,
-                                            sets=sets, model_file=model_file)
+    module, params, model, chosen = prepare(
+        name, seed=seed, quick=quick, backend=backend, sets=sets, model_file=model_file
+    )
     from .engine import resolve_backend
 
     chosen = resolve_backend(chosen, explicit=backend is not None)
-    ctx = RunContext(name=experiment_name(name), seed=seed, quick=quick, backend=chosen, out_dir=Path("."),
-                     params=params, model=model, resume=resume, backend_explicit=backend is not None,
-                     quick_overrides=dict(getattr(module, "QUICK", {})) if quick else {},
-                     quick_note=str(getattr(module, "QUICK_NOTE", "")) if quick else "")
+    ctx = RunContext(
+        name=experiment_name(name),
+        seed=seed,
+        quick=quick,
+        backend=chosen,
+        out_dir=Path("."),
+        params=params,
+        model=model,
+        resume=resume,
+        backend_explicit=backend is not None,
+        quick_overrides=dict(getattr(module, "QUICK", {})) if quick else {},
+        quick_note=str(getattr(module, "QUICK_NOTE", "")) if quick else "",
+    )
     check: Callable[[RunContext], None] | None = getattr(module, "check", None)
     if check is not None:
         check(ctx)
@@ -322,8 +352,16 @@ def check_memory(module: ModuleType, ctx: RunContext) -> Footprint:
     return estimate
 
 
-def resumed_settings(folder: str | Path, *, name: str | None, seed: int | None, quick: bool,
-                     backend: str | None, sets: Sequence[str], model_file: str | None) -> dict[str, Any]:
+def resumed_settings(
+    folder: str | Path,
+    *,
+    name: str | None,
+    seed: int | None,
+    quick: bool,
+    backend: str | None,
+    sets: Sequence[str],
+    model_file: str | None,
+) -> dict[str, Any]:
     """What the unfinished run in ``folder`` was started with (its ``params.json``); a flag that
     contradicts it is a ConfigError naming the flag, so a resume can never mix two runs."""
     folder = Path(folder)
@@ -334,27 +372,53 @@ def resumed_settings(folder: str | Path, *, name: str | None, seed: int | None, 
         raise ConfigError("--resume", f"{folder} already finished ({METRICS_FILE} exists)", allowed)
     try:
         started = json.loads((folder / "params.json").read_text())
-        recorded = {key: started[key] for key in ("experiment", "seed", "quick", "sets", "model_file",
-                                                   "backend_requested")}
+        recorded = {
+            key: started[key] for key in ("experiment", "seed", "quick", "sets", "model_file", "backend_requested")
+        }
     except (OSError, ValueError, KeyError, TypeError):
-        raise ConfigError("--resume", f"{folder} is not a run folder (no readable params.json of a run)",
-                          allowed) from None
-    given = {"experiment": name and experiment_name(name), "seed": seed, "quick": quick or None,
-             "sets": list(sets) or None, "model_file": model_file, "backend_requested": backend}
-    flags = {"experiment": "experiment", "seed": "--seed", "quick": "--quick", "sets": "--set",
-             "model_file": "--model", "backend_requested": "--backend"}
+        raise ConfigError(
+            "--resume", f"{folder} is not a run folder (no readable params.json of a run)", allowed
+        ) from None
+    given = {
+        "experiment": name and experiment_name(name),
+        "seed": seed,
+        "quick": quick or None,
+        "sets": list(sets) or None,
+        "model_file": model_file,
+        "backend_requested": backend,
+    }
+    flags = {
+        "experiment": "experiment",
+        "seed": "--seed",
+        "quick": "--quick",
+        "sets": "--set",
+        "model_file": "--model",
+        "backend_requested": "--backend",
+    }
     for key, value in given.items():
         if value is not None and value != recorded[key]:
-            raise ConfigError(flags[key], f"{value!r} contradicts the run in {folder} ({recorded[key]!r})",
-                              f"resume with --resume {folder} alone, or start a new run")
+            raise ConfigError(
+                flags[key],
+                f"{value!r} contradicts the run in {folder} ({recorded[key]!r})",
+                f"resume with --resume {folder} alone, or start a new run",
+            )
     if name is not None and is_script_path(name):
         recorded["experiment"] = name
     return recorded
 
 
-def run_experiment(name: str | None, *, seed: int | None = None, quick: bool = False, backend: str | None = None,
-                   sets: Sequence[str] = (), model_file: str | None = None, out: str | Path | None = None,
-                   resume: str | Path | None = None, results_root: str | Path = "results") -> Path:
+def run_experiment(
+    name: str | None,
+    *,
+    seed: int | None = None,
+    quick: bool = False,
+    backend: str | None = None,
+    sets: Sequence[str] = (),
+    model_file: str | None = None,
+    out: str | Path | None = None,
+    resume: str | Path | None = None,
+    results_root: str | Path = "results",
+) -> Path:
     """Validate, create the run folder, run the experiment and write ``metrics.json``.
 
     Returns the run folder. ``resume`` continues an unfinished run folder (its checkpoints) with
@@ -363,8 +427,9 @@ def run_experiment(name: str | None, *, seed: int | None = None, quick: bool = F
     if resume is not None:
         if out is not None:
             raise ConfigError("--out", "cannot be given with --resume", "a resumed run writes into its own folder")
-        started = resumed_settings(resume, name=name, seed=seed, quick=quick, backend=backend, sets=sets,
-                                   model_file=model_file)
+        started = resumed_settings(
+            resume, name=name, seed=seed, quick=quick, backend=backend, sets=sets, model_file=model_file
+        )
         name, seed, quick = started["experiment"], started["seed"], started["quick"]
         sets, model_file, backend = started["sets"], started["model_file"], started["backend_requested"]
         for checkpoint in sorted(Path(resume).glob("checkpoint*.npz")):
@@ -375,15 +440,38 @@ def run_experiment(name: str | None, *, seed: int | None = None, quick: bool = F
     from . import logs
 
     with logs.once(), lock_run_dir(Path(resume) if resume is not None else None) as lock:
-        return _run(name, seed=seed, quick=quick, backend=backend, sets=sets, model_file=model_file, out=out,
-                    resume=resume, results_root=results_root, lock=lock)
+        return _run(
+            name,
+            seed=seed,
+            quick=quick,
+            backend=backend,
+            sets=sets,
+            model_file=model_file,
+            out=out,
+            resume=resume,
+            results_root=results_root,
+            lock=lock,
+        )
 
 
-def _run(name: str, *, seed: int, quick: bool, backend: str | None, sets: Sequence[str], model_file: str | None,
-         out: str | Path | None, resume: str | Path | None, results_root: str | Path, lock: Any) -> Path:
-    module, model, ctx = check_run(name, seed=seed, quick=quick, backend=backend, sets=sets,
-                                   model_file=model_file, resume=resume is not None)
+def _run(
+    name: str,
+    *,
+    seed: int,
+    quick: bool,
+    backend: str | None,
+    sets: Sequence[str],
+    model_file: str | None,
+    out: str | Path | None,
+    resume: str | Path | None,
+    results_root: str | Path,
+    lock: Any,
+) -> Path:
+    module, model, ctx = check_run(
+        name, seed=seed, quick=quick, backend=backend, sets=sets, model_file=model_file, resume=resume is not None
+    )
     from .session import StandaloneBuildError
+
     requested_backend = backend
     name = experiment_name(name)
 
@@ -399,10 +487,21 @@ def _run(name: str, *, seed: int, quick: bool, backend: str | None, sets: Sequen
         ctx.out_dir = new_run_dir(Path(results_root), name, seed)
     lock(ctx.out_dir)
     if resume is None:  # fixed when the run starts: a resume takes its settings from here
-        ctx.save_json("params.json", {"experiment": name, "seed": seed, "quick": quick, "backend": chosen,
-                                      "backend_requested": requested_backend, "sets": list(sets),
-                                      "model_file": model_file, "version": __version__,
-                                      "params": params, "model": model.raw if model is not None else None})
+        ctx.save_json(
+            "params.json",
+            {
+                "experiment": name,
+                "seed": seed,
+                "quick": quick,
+                "backend": chosen,
+                "backend_requested": requested_backend,
+                "sets": list(sets),
+                "model_file": model_file,
+                "version": __version__,
+                "params": params,
+                "model": model.raw if model is not None else None,
+            },
+        )
     for stale in ctx.out_dir.glob(".*.tmp"):  # left by a run killed in the middle of a write
         stale.unlink()
     from . import logs
@@ -417,14 +516,20 @@ def _run(name: str, *, seed: int, quick: bool, backend: str | None, sets: Sequen
         warn(f"{exc}: running on the runtime backend instead")
         ctx.backend = chosen = "runtime"
         metrics = module.run(ctx)
-    record = {"experiment": name, "seed": seed, "backend": chosen, "quick": quick,
-              "wall_time_s": round(time.perf_counter() - ctx.started, 3), "peak_memory_mb": peak_memory_mb(),
-              **metrics,
-              "params": params, "model": model.raw if model is not None else None,
-              "model_file": str(model.source) if model is not None else None,
-              "versions": versions(),
-              "provenance": provenance(model.source if model is not None else None,
-                                       model.raw if model is not None else None)}
+    record = {
+        "experiment": name,
+        "seed": seed,
+        "backend": chosen,
+        "quick": quick,
+        "wall_time_s": round(time.perf_counter() - ctx.started, 3),
+        "peak_memory_mb": peak_memory_mb(),
+        **metrics,
+        "params": params,
+        "model": model.raw if model is not None else None,
+        "model_file": str(model.source) if model is not None else None,
+        "versions": versions(),
+        "provenance": provenance(model.source if model is not None else None, model.raw if model is not None else None),
+    }
     atomic_write_json(ctx.path(METRICS_FILE), record)
     for checkpoint in ctx.out_dir.glob("checkpoint*.npz"):  # the run is complete: nothing to resume
         checkpoint.unlink()

@@ -56,8 +56,12 @@ class Footprint:
 
     def describe(self) -> str:
         """``about 298 GiB (synapses ff: 1e+10 x 32 B = 298 GiB, ...)``."""
-        parts = [f"{item.what}: {size(item.total)}" if item.count == 1 else
-                 f"{item.what}: {item.count:.3g} x {item.each:.0f} B = {size(item.total)}" for item in self.largest(3)]
+        parts = [
+            f"{item.what}: {size(item.total)}"
+            if item.count == 1
+            else f"{item.what}: {item.count:.3g} x {item.each:.0f} B = {size(item.total)}"
+            for item in self.largest(3)
+        ]
         return f"at least {size(self.total)} ({'; '.join(parts)})"
 
 
@@ -150,6 +154,9 @@ def check(footprint: Footprint, available: int | None = None, copies: int = 1, w
     need = footprint.total * copies
     if need > free:
         times = f"{copies} jobs at once x " if copies > 1 else ""
-        raise ConfigError("memory", f"{what} needs {times}{footprint.describe()}, but {size(free)} is available",
-                          "make the network smaller (fewer neurons or synapses), record less, or run where "
-                          "there is more memory" + (" (or give fewer --workers)" if copies > 1 else ""))
+        raise ConfigError(
+            "memory",
+            f"{what} needs {times}{footprint.describe()}, but {size(free)} is available",
+            "make the network smaller (fewer neurons or synapses), record less, or run where "
+            "there is more memory" + (" (or give fewer --workers)" if copies > 1 else ""),
+        )

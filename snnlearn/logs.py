@@ -23,8 +23,13 @@ from typing import Any
 
 LOGGER = logging.getLogger("snnlearn")
 
-_PREFIX = {logging.DEBUG: "debug: ", logging.INFO: "", logging.WARNING: "warning: ", logging.ERROR: "error: ",
-           logging.CRITICAL: "error: "}
+_PREFIX = {
+    logging.DEBUG: "debug: ",
+    logging.INFO: "",
+    logging.WARNING: "warning: ",
+    logging.ERROR: "error: ",
+    logging.CRITICAL: "error: ",
+}
 
 
 class _Stderr(logging.Handler):
@@ -117,6 +122,7 @@ def debug(message: str) -> None:
 
 def mapping(values: Mapping[str, Any], fmt: str = "{:g}") -> str:
     """``{"a": 0.1, "b": 2}`` as ``a 0.1, b 2`` for a log line (numbers through ``fmt``)."""
+
     def show(value: Any) -> str:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return str(value)
@@ -127,5 +133,6 @@ def mapping(values: Mapping[str, Any], fmt: str = "{:g}") -> str:
 
 def sequence(values: Any, fmt: str = "{:g}") -> str:
     """``[0.1, 0.01]`` as ``0.1, 0.01`` for a log line."""
-    return ", ".join(fmt.format(v) if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
-                     for v in values)
+    return ", ".join(
+        fmt.format(v) if isinstance(v, int | float) and not isinstance(v, bool) else str(v) for v in values
+    )

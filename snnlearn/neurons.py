@@ -144,10 +144,13 @@ class AdaptiveLIF(LIFConductance):
     theta_init: object = param(20 * mV, "initial theta (20 mV = offset: starts at v_threshold)")
 
     def equations(self) -> str:
-        return self._membrane + """
+        return (
+            self._membrane
+            + """
         dtheta/dt = -adapting * theta / tau_theta : volt
         adapting : 1 (shared)
         """
+        )
 
     @property
     def threshold(self) -> str:
@@ -173,8 +176,7 @@ class Izhikevich(NeuronModel):
     c: object = param(-65 * mV, "reset potential")
     d: object = param(8 * mV, "recovery jump per spike")
     v_peak: object = param(30 * mV, "spike cut-off")
-    tau_syn: object = param(1 * ms, "decay of the synaptic input (1 ms step input in the 2007 code)",
-                            positive=True)
+    tau_syn: object = param(1 * ms, "decay of the synaptic input (1 ms step input in the 2007 code)", positive=True)
 
     def equations(self) -> str:
         return """
@@ -196,9 +198,7 @@ class Izhikevich(NeuronModel):
         return {"v": "c", "u": "b * c"}
 
 
-NEURONS: dict[str, type[NeuronModel]] = {
-    m.name: m for m in (LIFCurrent, LIFConductance, AdaptiveLIF, Izhikevich)
-}
+NEURONS: dict[str, type[NeuronModel]] = {m.name: m for m in (LIFCurrent, LIFConductance, AdaptiveLIF, Izhikevich)}
 
 
 def make_neuron(name: str, params: dict | None, field: str) -> NeuronModel:
@@ -210,9 +210,11 @@ def make_neuron(name: str, params: dict | None, field: str) -> NeuronModel:
 
 def _check_threshold(model: Any, field: str) -> None:
     if not model.v_reset < model.v_threshold:
-        raise ConfigError(f"{field}.v_reset", f"{model.v_reset} is not below v_threshold {model.v_threshold}",
-                          "expected v_reset < v_threshold")
+        raise ConfigError(
+            f"{field}.v_reset",
+            f"{model.v_reset} is not below v_threshold {model.v_threshold}",
+            "expected v_reset < v_threshold",
+        )
 
 
-__all__ = ["NEURONS", "NeuronModel", "LIFCurrent", "LIFConductance", "AdaptiveLIF", "Izhikevich",
-           "make_neuron"]
+__all__ = ["NEURONS", "NeuronModel", "LIFCurrent", "LIFConductance", "AdaptiveLIF", "Izhikevich", "make_neuron"]

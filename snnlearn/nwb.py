@@ -119,14 +119,21 @@ def _add_spikes(pynwb, nwbfile, run: RunResult) -> None:
     neurons = {g: t for g, t in run.spikes.items() if (groups.get(g) or {}).get("kind") not in INPUT_KINDS}
     inputs = {g: t for g, t in run.spikes.items() if g not in neurons}
     for group, train in inputs.items():
-        nwbfile.add_stimulus(pynwb.TimeSeries(
-            name=f"{group}_spikes", data=train.indices, timestamps=train.times_s, unit="neuron index",
-            description=f"spikes of the input group {group!r}: index of the neuron that fired at each time"))
+        nwbfile.add_stimulus(
+            pynwb.TimeSeries(
+                name=f"{group}_spikes",
+                data=train.indices,
+                timestamps=train.times_s,
+                unit="neuron index",
+                description=f"spikes of the input group {group!r}: index of the neuron that fired at each time",
+            )
+        )
     if not neurons:
         return
     dt = _dt_seconds(run)
-    nwbfile.units = pynwb.misc.Units(name="units", description="spike trains of the model's neuron groups",
-                                     resolution=dt if dt is not None else -1.0)
+    nwbfile.units = pynwb.misc.Units(
+        name="units", description="spike trains of the model's neuron groups", resolution=dt if dt is not None else -1.0
+    )
     nwbfile.add_unit_column("group", "the neuron group of the model file")
     nwbfile.add_unit_column("neuron", "the neuron's index in its group")
     for group, train in neurons.items():
@@ -152,30 +159,42 @@ def build_nwbfile(run: RunResult) -> Any:
     experiment = run.experiment or "run"
     started = datetime.fromtimestamp((run.path / METRICS_FILE).stat().st_mtime, tz=UTC).replace(microsecond=0)
     source, source_name = _model_text(run)
-    summary = {k: metrics.get(k) for k in ("experiment", "seed", "backend", "quick", "wall_time_s", "model_file",
-                                          "versions", "provenance")}
+    summary = {
+        k: metrics.get(k)
+        for k in ("experiment", "seed", "backend", "quick", "wall_time_s", "model_file", "versions", "provenance")
+    }
     nwbfile = pynwb.NWBFile(
         session_description=f"snnlearn experiment {experiment!r} (seed {metrics.get('seed')}, backend "
-                            f"{metrics.get('backend')}{', quick' if metrics.get('quick') else ''}): a simulation",
+        f"{metrics.get('backend')}{', quick' if metrics.get('quick') else ''}): a simulation",
         identifier=str(uuid.uuid5(uuid.NAMESPACE_URL, str(run.path.resolve()))),
         session_start_time=started,
         session_id=run.path.name,
         experiment_description=f"snnlearn run {experiment}; reference: "
-                               f"{(metrics.get('model') or {}).get('reference', 'see the experiment')}",
+        f"{(metrics.get('model') or {}).get('reference', 'see the experiment')}",
         keywords=["snnlearn", "spiking neural network", "synaptic plasticity", "simulation", experiment],
         data_collection="simulated with Brian2 " + str((metrics.get("versions") or {}).get("brian2", "")),
         notes=json.dumps(to_jsonable(summary), indent=1),
         source_script=source or None,
         source_script_file_name=source_name or None,
     )
-    nwbfile.subject = Subject(subject_id=f"{experiment}-seed{metrics.get('seed')}", age="P0D", sex="U",
-                              description="not an animal: a spiking network simulated by snnlearn")
+    nwbfile.subject = Subject(
+        subject_id=f"{experiment}-seed{metrics.get('seed')}",
+        age="P0D",
+        sex="U",
+        description="not an animal: a spiking network simulated by snnlearn",
+    )
     _add_spikes(pynwb, nwbfile, run)
     _add_trajectories(pynwb, nwbfile, run)
-    nwbfile.add_scratch(json.dumps(to_jsonable(metrics), indent=1), name="metrics_json",
-                        description="the run's metrics.json (metrics, parameters, model as run, versions)")
-    nwbfile.add_scratch(json.dumps(to_jsonable(run.params), indent=1), name="params_json",
-                        description="the experiment's parameters after overrides (params.json)")
+    nwbfile.add_scratch(
+        json.dumps(to_jsonable(metrics), indent=1),
+        name="metrics_json",
+        description="the run's metrics.json (metrics, parameters, model as run, versions)",
+    )
+    nwbfile.add_scratch(
+        json.dumps(to_jsonable(run.params), indent=1),
+        name="params_json",
+        description="the experiment's parameters after overrides (params.json)",
+    )
     used = {k for s in run.spikes for k in (f"{s}_i", f"{s}_t")} | {"times_s"}
     for stem, arrays in run.arrays.items():
         for key, value in arrays.items():

@@ -80,9 +80,7 @@ class Pairing:
         return pre, pre + self.lag_ms
 
 
-def pairing_trains(
-    conditions: Sequence[Pairing], margin_ms: float = 10.0
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def pairing_trains(conditions: Sequence[Pairing], margin_ms: float = 10.0) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Spike trains (in ms) of the pre and post neuron of each condition, all starting together
     after ``margin_ms`` plus the largest negative lag."""
     start = margin_ms + max(0.0, *(-c.lag_ms for c in conditions))
@@ -101,9 +99,7 @@ class ProtocolResult:
     duration_s: float = 0.0
 
 
-def _spike_arrays(
-    trains: Sequence[np.ndarray], dt_ms: float, group: str
-) -> tuple[np.ndarray, np.ndarray]:
+def _spike_arrays(trains: Sequence[np.ndarray], dt_ms: float, group: str) -> tuple[np.ndarray, np.ndarray]:
     indices = np.concatenate([np.full(len(t), k) for k, t in enumerate(trains)]).astype(int)
     times = np.concatenate([np.asarray(t, dtype=float) for t in trains])
     steps = np.round(times / dt_ms)

@@ -52,11 +52,16 @@ def coerce(value: Any, default: Any, field: str) -> Any:
     return value
 
 
-def param(default: Any, doc: str = "", *, positive: bool = False, nonnegative: bool = False,
-          choices: tuple[str, ...] | None = None) -> Any:
+def param(
+    default: Any,
+    doc: str = "",
+    *,
+    positive: bool = False,
+    nonnegative: bool = False,
+    choices: tuple[str, ...] | None = None,
+) -> Any:
     """Declare a parameter field: its default, a one-line meaning and its constraints."""
-    meta = {"doc": doc, "positive": positive, "nonnegative": nonnegative, "choices": choices,
-            "default": default}
+    meta = {"doc": doc, "positive": positive, "nonnegative": nonnegative, "choices": choices, "default": default}
     if isinstance(default, Quantity):  # unhashable, so dataclasses need a factory
         return dataclasses.field(default_factory=lambda: default, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -95,20 +100,32 @@ class Params:
 
     def namespace(self) -> dict[str, Any]:
         """Parameters as a Brian2 namespace (names used in the equations)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if not isinstance(getattr(self, f.name), str | bool)}
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if not isinstance(getattr(self, f.name), str | bool)
+        }
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly values (quantities as strings with units)."""
-        return {k: (str(v) if isinstance(v, Quantity) and get_dimensions(v) is not DIMENSIONLESS else
-                    float(v) if isinstance(v, Quantity) else v)
-                for k, v in dataclasses.asdict(self).items()}
+        return {
+            k: (
+                str(v)
+                if isinstance(v, Quantity) and get_dimensions(v) is not DIMENSIONLESS
+                else float(v)
+                if isinstance(v, Quantity)
+                else v
+            )
+            for k, v in dataclasses.asdict(self).items()
+        }
 
     @classmethod
     def describe(cls) -> list[tuple[str, str, str]]:
         """(name, default, meaning) for each parameter: the rows of a documentation table."""
-        return [(f.name, str(f.metadata.get("default", f.default)), f.metadata.get("doc", ""))
-                for f in dataclasses.fields(cls)]
+        return [
+            (f.name, str(f.metadata.get("default", f.default)), f.metadata.get("doc", ""))
+            for f in dataclasses.fields(cls)
+        ]
 
 
 def _check_constraints(value: Any, meta: Mapping[str, Any], field: str) -> None:

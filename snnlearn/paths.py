@@ -48,8 +48,11 @@ def data_root() -> Path:
     for candidate in (PACKAGED_DATA, CHECKOUT):
         if _holds_data(candidate):
             return candidate
-    raise ConfigError(config.HOME, "no experiments/ and models/ found in the package or its checkout",
-                      "reinstall snnlearn, or set SNNLEARN_HOME to a folder holding them")
+    raise ConfigError(
+        config.HOME,
+        "no experiments/ and models/ found in the package or its checkout",
+        "reinstall snnlearn, or set SNNLEARN_HOME to a folder holding them",
+    )
 
 
 def checkout_root() -> Path | None:

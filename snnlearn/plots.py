@@ -22,14 +22,23 @@ from . import plotstyle as ps  # noqa: E402
 WEIGHT_UNIT = "fraction of w_max"
 
 
-def raster(groups: Mapping[str, tuple[np.ndarray, np.ndarray]], title: str = "",
-           t_range: tuple[float, float] | None = None, sizes: Mapping[str, int] | None = None) -> Figure:
+def raster(
+    groups: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    title: str = "",
+    t_range: tuple[float, float] | None = None,
+    sizes: Mapping[str, int] | None = None,
+) -> Figure:
     """One raster panel per group: ``{name: (neuron indices, spike times in s)}``; with ``sizes``
     (neurons per group) every neuron of the group is on its axis, silent ones included."""
     n = {name: (sizes or {}).get(name, int(np.max(i, initial=0)) + 1) for name, (i, _) in groups.items()}
-    fig, axes = plt.subplots(len(groups), 1, sharex=True, squeeze=False,
-                             figsize=(8, 1.2 + 1.6 * len(groups)),
-                             gridspec_kw={"height_ratios": [min(4, 1 + n[name] / 100) for name in groups]})
+    fig, axes = plt.subplots(
+        len(groups),
+        1,
+        sharex=True,
+        squeeze=False,
+        figsize=(8, 1.2 + 1.6 * len(groups)),
+        gridspec_kw={"height_ratios": [min(4, 1 + n[name] / 100) for name in groups]},
+    )
     for ax, (name, (indices, times)) in zip(axes[:, 0], groups.items(), strict=True):
         ax.plot(times, indices, "|", markersize=2 if len(indices) > 2000 else 4, color="k")
         ax.set_ylim(-0.5, n[name] - 0.5)
@@ -43,8 +52,14 @@ def raster(groups: Mapping[str, tuple[np.ndarray, np.ndarray]], title: str = "",
     return fig
 
 
-def weight_histogram_over_time(times_s: Sequence[float], snapshots: np.ndarray, w_max: float,
-                               bins: int = 40, title: str = "", unit: str = WEIGHT_UNIT) -> Figure:
+def weight_histogram_over_time(
+    times_s: Sequence[float],
+    snapshots: np.ndarray,
+    w_max: float,
+    bins: int = 40,
+    title: str = "",
+    unit: str = WEIGHT_UNIT,
+) -> Figure:
     """Heat map of the weight distribution (rows: weight bins) against time."""
     edges = np.linspace(0.0, w_max, bins + 1)
     hist = np.stack([np.histogram(s, bins=edges)[0] / max(1, s.size) for s in snapshots], axis=1)
@@ -68,8 +83,14 @@ def weight_histogram(w: np.ndarray, w_max: float, bins: int = 40, title: str = "
     return fig
 
 
-def weight_traces(times_s: Sequence[float], traces: np.ndarray, labels: Sequence[str] | None = None,
-                  title: str = "", bands: Mapping[str, np.ndarray] | None = None, unit: str = WEIGHT_UNIT) -> Figure:
+def weight_traces(
+    times_s: Sequence[float],
+    traces: np.ndarray,
+    labels: Sequence[str] | None = None,
+    title: str = "",
+    bands: Mapping[str, np.ndarray] | None = None,
+    unit: str = WEIGHT_UNIT,
+) -> Figure:
     """Weights of sampled synapses against time (``traces``: time x synapse), optional bands."""
     fig, ax = plt.subplots(figsize=(8, 3.5))
     for name, values in (bands or {}).items():
@@ -85,9 +106,17 @@ def weight_traces(times_s: Sequence[float], traces: np.ndarray, labels: Sequence
     return fig
 
 
-def curves(x: Mapping[str, Sequence[float]] | Sequence[float], ys: Mapping[str, Sequence[float]],
-           xlabel: str, ylabel: str, title: str = "", logx: bool = False, logy: bool = False,
-           marker: str = "", xticks: Sequence[float] | None = None) -> Figure:
+def curves(
+    x: Mapping[str, Sequence[float]] | Sequence[float],
+    ys: Mapping[str, Sequence[float]],
+    xlabel: str,
+    ylabel: str,
+    title: str = "",
+    logx: bool = False,
+    logy: bool = False,
+    marker: str = "",
+    xticks: Sequence[float] | None = None,
+) -> Figure:
     """Several named curves on one axis (learning curves, rate over time, variance vs size);
     ``xticks``: ticks at exactly these values (e.g. the conditions run)."""
     fig, ax = plt.subplots(figsize=(6, 3.8))
@@ -107,8 +136,9 @@ def curves(x: Mapping[str, Sequence[float]] | Sequence[float], ys: Mapping[str, 
     return fig
 
 
-def receptive_fields(weights: np.ndarray, shape: tuple[int, int], labels: Sequence[int] | None = None,
-                     title: str = "receptive fields") -> Figure:
+def receptive_fields(
+    weights: np.ndarray, shape: tuple[int, int], labels: Sequence[int] | None = None, title: str = "receptive fields"
+) -> Figure:
     """Each neuron's incoming weights (``weights``: inputs x neurons) as an image, in a grid."""
     n = weights.shape[1]
     cols = int(np.ceil(np.sqrt(n)))
@@ -116,16 +146,25 @@ def receptive_fields(weights: np.ndarray, shape: tuple[int, int], labels: Sequen
     canvas = np.full((rows * (shape[0] + 1), cols * (shape[1] + 1)), np.nan)
     for k in range(n):
         r, c = divmod(k, cols)
-        canvas[r * (shape[0] + 1):r * (shape[0] + 1) + shape[0],
-               c * (shape[1] + 1):c * (shape[1] + 1) + shape[1]] = weights[:, k].reshape(shape)
+        canvas[
+            r * (shape[0] + 1) : r * (shape[0] + 1) + shape[0], c * (shape[1] + 1) : c * (shape[1] + 1) + shape[1]
+        ] = weights[:, k].reshape(shape)
     fig, ax = plt.subplots(figsize=(min(12, 1 + cols * 0.6), min(12, 1 + rows * 0.6)))
     image = ax.imshow(canvas, cmap="hot_r", interpolation="nearest", vmin=0.0)
     if labels is not None and n <= 400:  # the assigned class, bold in a corner; "-" for a silent neuron
         size = max(4.0, min(9.0, 90.0 / cols))
         for k, label in enumerate(labels):
             r, c = divmod(k, cols)
-            ax.text(c * (shape[1] + 1) - 0.4, r * (shape[0] + 1) - 0.4, "-" if label < 0 else str(label),
-                    fontsize=size, color="0.5" if label < 0 else "b", weight="bold", va="top", ha="left")
+            ax.text(
+                c * (shape[1] + 1) - 0.4,
+                r * (shape[0] + 1) - 0.4,
+                "-" if label < 0 else str(label),
+                fontsize=size,
+                color="0.5" if label < 0 else "b",
+                weight="bold",
+                va="top",
+                ha="left",
+            )
     ax.set_axis_off()
     ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.03, label="weight")
@@ -155,8 +194,15 @@ def matrix(values: np.ndarray, xlabel: str, ylabel: str, title: str = "") -> Fig
     return fig
 
 
-def mean_band(ax, xs: Sequence[float], runs: Sequence[Sequence[float]], color: str, label: str,
-              bounds: tuple[float, float] | None = (0.0, 1.0), **style) -> None:
+def mean_band(
+    ax,
+    xs: Sequence[float],
+    runs: Sequence[Sequence[float]],
+    color: str,
+    label: str,
+    bounds: tuple[float, float] | None = (0.0, 1.0),
+    **style,
+) -> None:
     """Plot the mean over runs (seeds) of curves sampled at ``xs`` with its 95% t-interval as a band
     (clipped to ``bounds``, e.g. an accuracy's [0, 1]); from fewer than 3 runs an interval means
     little, so each run is drawn as a thin line instead of a band."""
@@ -175,8 +221,13 @@ def mean_band(ax, xs: Sequence[float], runs: Sequence[Sequence[float]], color: s
     ax.fill_between(xs, low, high, color=color, alpha=0.12)
 
 
-def presentation_raster(groups: Mapping[str, tuple[np.ndarray, np.ndarray]], sizes: Mapping[str, int],
-                        slot_s: float, present_s: float, title: str = "") -> Figure:
+def presentation_raster(
+    groups: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    sizes: Mapping[str, int],
+    slot_s: float,
+    present_s: float,
+    title: str = "",
+) -> Figure:
     """Spikes of every group during one or more presentation slots, every neuron on its axis,
     the rest period of each slot shaded (``groups``: ``{name: (indices, times in s)}``)."""
     fig, axes = plt.subplots(len(groups), 1, sharex=True, squeeze=False, figsize=(8, 1.5 + 1.7 * len(groups)))
@@ -188,8 +239,13 @@ def presentation_raster(groups: Mapping[str, tuple[np.ndarray, np.ndarray]], siz
         ax.set_ylabel(f"{name}\nneuron\n({len(indices)} spikes)")
         ax.yaxis.get_major_locator().set_params(integer=True)
         for k in range(n_slots):
-            ax.axvspan((k * slot_s + present_s) * 1e3, (k + 1) * slot_s * 1e3, color="0.85", lw=0,
-                       label="rest (no input)" if k == 0 else None)
+            ax.axvspan(
+                (k * slot_s + present_s) * 1e3,
+                (k + 1) * slot_s * 1e3,
+                color="0.85",
+                lw=0,
+                label="rest (no input)" if k == 0 else None,
+            )
     axes[0, 0].legend(loc="upper right", fontsize=7)
     axes[-1, 0].set_xlim(0, n_slots * slot_s * 1e3)
     axes[-1, 0].set_xlabel("time in the presentation (ms)")
@@ -198,8 +254,9 @@ def presentation_raster(groups: Mapping[str, tuple[np.ndarray, np.ndarray]], siz
     return fig
 
 
-def training_state(examples: Sequence[float], theta_mV: np.ndarray, weights: np.ndarray, w_max: float,
-                   bins: int = 40, title: str = "") -> Figure:
+def training_state(
+    examples: Sequence[float], theta_mV: np.ndarray, weights: np.ndarray, w_max: float, bins: int = 40, title: str = ""
+) -> Figure:
     """Adaptive thresholds (percentiles over neurons) and the weight distribution (heat map)
     against training examples seen (``theta_mV``: samples x neurons, ``weights``: samples x synapses)."""
     x = np.asarray(examples, dtype=float)
@@ -221,9 +278,15 @@ def training_state(examples: Sequence[float], theta_mV: np.ndarray, weights: np.
     return fig
 
 
-def accuracy_with_controls(examples: Sequence[float], accuracy: Sequence[float], controls: Mapping[str, float],
-                           *, paper: tuple[float, str] | None = None, chance: float = 0.1,
-                           title: str = "test accuracy during training") -> Figure:
+def accuracy_with_controls(
+    examples: Sequence[float],
+    accuracy: Sequence[float],
+    controls: Mapping[str, float],
+    *,
+    paper: tuple[float, str] | None = None,
+    chance: float = 0.1,
+    title: str = "test accuracy during training",
+) -> Figure:
     """A learning curve with each control, the chance level and the paper's number as labelled
     reference lines (``controls``: ``{name: accuracy}``)."""
     from . import plotstyle
@@ -231,8 +294,9 @@ def accuracy_with_controls(examples: Sequence[float], accuracy: Sequence[float],
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     ax.plot(examples, accuracy, marker="o", color="C0", label="network")
     for k, (name, value) in enumerate(controls.items()):
-        plotstyle.reference(ax, value, "control", f"{name.removeprefix('control_').replace('_', ' ')} {value:.3f}",
-                            color=f"C{k + 1}")
+        plotstyle.reference(
+            ax, value, "control", f"{name.removeprefix('control_').replace('_', ' ')} {value:.3f}", color=f"C{k + 1}"
+        )
     if paper is not None:
         plotstyle.reference(ax, paper[0], "paper", paper[1])
     plotstyle.reference(ax, chance, "chance", f"chance {chance:g}")

@@ -75,8 +75,9 @@ def use() -> None:
 use()
 
 
-def figure(nrows: int = 1, ncols: int = 1, *, panel: tuple[float, float] = (4.6, 3.4),
-           **kwargs: Any) -> tuple[Figure, np.ndarray]:
+def figure(
+    nrows: int = 1, ncols: int = 1, *, panel: tuple[float, float] = (4.6, 3.4), **kwargs: Any
+) -> tuple[Figure, np.ndarray]:
     """A figure of ``nrows x ncols`` panels of ``panel`` inches each (constrained layout); axes
     always 2-D."""
     kwargs.setdefault("squeeze", False)
@@ -94,8 +95,12 @@ def curve_style(i: int, hollow: bool = True) -> dict[str, Any]:
     """Marker, line style and colour of the ``i``-th of several curves that may coincide:
     hollow markers of decreasing size over distinct line styles, so a curve drawn exactly under
     another still shows."""
-    style: dict[str, Any] = {"color": f"C{i % 10}", "marker": MARKERS[i % len(MARKERS)],
-                             "ls": LINESTYLES[i % len(LINESTYLES)], "ms": max(3.0, 7.0 - 1.2 * i)}
+    style: dict[str, Any] = {
+        "color": f"C{i % 10}",
+        "marker": MARKERS[i % len(MARKERS)],
+        "ls": LINESTYLES[i % len(LINESTYLES)],
+        "ms": max(3.0, 7.0 - 1.2 * i),
+    }
     if hollow:
         style["mfc"] = "none"
     return style
@@ -120,7 +125,7 @@ def count_axis(ax: Axes, which: str = "x", values: Sequence[float] | None = None
         axis.set_major_locator(MaxNLocator(integer=True))
 
 
-_BINARY = ((2 ** 30, "GiB"), (2 ** 20, "MiB"), (2 ** 10, "KiB"), (1, "B"))
+_BINARY = ((2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB"), (1, "B"))
 
 
 def format_bytes(n: float) -> str:
@@ -151,14 +156,16 @@ def reference(ax: Axes, value: float, kind: str, text: str, *, axis: str = "y", 
     line(value, label=text, **{**REFERENCE_STYLES[kind], **style})
 
 
-def reference_curve(ax: Axes, x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, kind: str, text: str,
-                    **style: Any) -> None:
+def reference_curve(
+    ax: Axes, x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, kind: str, text: str, **style: Any
+) -> None:
     """A reference curve (a published fit, a theory) in the style of its ``kind``, with its label."""
     ax.plot(x, y, label=text, **{**REFERENCE_STYLES[kind], **style})
 
 
-def reference_points(ax: Axes, x: Sequence[float], y: Sequence[float], text: str,
-                     yerr: Sequence[float] | None = None, **style: Any) -> None:
+def reference_points(
+    ax: Axes, x: Sequence[float], y: Sequence[float], text: str, yerr: Sequence[float] | None = None, **style: Any
+) -> None:
     """Published data points (black, filled), with their error bars when given."""
     defaults = {"color": "k", "marker": "o", "ls": "none", "ms": 5, "capsize": 3, "zorder": 5}
     ax.errorbar(x, y, yerr=yerr, label=text, **{**defaults, **style})
@@ -185,16 +192,32 @@ def caption(fig: Figure, text: str) -> None:
     import textwrap
 
     width = max(60, int(fig.get_figwidth() * 14))
-    fig.text(0.01, -0.01, "\n".join(textwrap.wrap(text, width)), ha="left", va="top", fontsize=7,
-             color="0.25", transform=fig.transFigure)
+    fig.text(
+        0.01,
+        -0.01,
+        "\n".join(textwrap.wrap(text, width)),
+        ha="left",
+        va="top",
+        fontsize=7,
+        color="0.25",
+        transform=fig.transFigure,
+    )
 
 
 def note(ax: Axes, text: str, loc: str = "lower left") -> None:
     """A finding written inside a panel (boxed), where the reader looks."""
     x, ha = (0.02, "left") if "left" in loc else (0.98, "right")
     y, va = (0.03, "bottom") if "lower" in loc else (0.97, "top")
-    ax.text(x, y, text, transform=ax.transAxes, ha=ha, va=va, fontsize=7,
-            bbox={"facecolor": "white", "alpha": 0.85, "lw": 0.5, "edgecolor": "0.6"})
+    ax.text(
+        x,
+        y,
+        text,
+        transform=ax.transAxes,
+        ha=ha,
+        va=va,
+        fontsize=7,
+        bbox={"facecolor": "white", "alpha": 0.85, "lw": 0.5, "edgecolor": "0.6"},
+    )
 
 
 def _plain(value: Any) -> str:

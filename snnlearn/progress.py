@@ -30,8 +30,9 @@ class Progress:
     object was made, so a resumed run does not promise too much.
     """
 
-    def __init__(self, total: int, label: str, every: float = 5.0, start: int = 0, delay: float = 2.0,
-                 unit: str = "it") -> None:
+    def __init__(
+        self, total: int, label: str, every: float = 5.0, start: int = 0, delay: float = 2.0, unit: str = "it"
+    ) -> None:
         self.total, self.label, self.every, self.first = total, label, every, start
         self.started = time.perf_counter()
         self.last = self.started
@@ -41,8 +42,16 @@ class Progress:
         if logs.verbose_enough() and interactive():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, initial=start, desc=label, unit=unit, file=sys.stderr, delay=delay,
-                            leave=False, dynamic_ncols=True)
+            self.bar = tqdm(
+                total=total,
+                initial=start,
+                desc=label,
+                unit=unit,
+                file=sys.stderr,
+                delay=delay,
+                leave=False,
+                dynamic_ncols=True,
+            )
 
     def update(self, done: int, extra: str = "") -> None:
         """Record that ``done`` of ``total`` steps are finished."""
@@ -75,6 +84,7 @@ class Progress:
     def __enter__(self) -> Progress:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         self.close()

@@ -21,8 +21,9 @@ from .paths import checkout_root
 
 def _git(root: Path, *args: str) -> str | None:
     try:
-        result = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10,
-                                check=False)
+        result = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return result.stdout.strip() if result.returncode == 0 else None
@@ -68,6 +69,9 @@ def provenance(model_file: str | Path | None, model_raw: Mapping[str, Any] | Non
         ``version``, ``git_commit``, ``git_dirty``, ``model_file_sha256``, ``model_sha256``.
     """
     path = Path(model_file) if model_file is not None else None
-    return {"version": __version__, **git_state(),
-            "model_file_sha256": sha256_file(path) if path is not None and path.is_file() else None,
-            "model_sha256": sha256_json(model_raw) if model_raw is not None else None}
+    return {
+        "version": __version__,
+        **git_state(),
+        "model_file_sha256": sha256_file(path) if path is not None and path.is_file() else None,
+        "model_sha256": sha256_json(model_raw) if model_raw is not None else None,
+    }

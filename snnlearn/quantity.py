@@ -38,15 +38,20 @@ UNITS: dict[str, Unit] = {
     if isinstance(value, Unit) and not name.startswith("_")
 } | {"s": brian2.units.second}  # Brian2 leaves "s" free for user variables; a quantity string means seconds
 #: What a quantity string may be, for error messages.
-WRITTEN_AS = (f"a number with a unit, like \"20 ms\", \"0.5 nS\" or \"1 mV/ms\" (Brian2 unit names joined by "
-              f"*, / and integer powers up to {MAX_POWER}; at most {MAX_LENGTH} characters)")
+WRITTEN_AS = (
+    f'a number with a unit, like "20 ms", "0.5 nS" or "1 mV/ms" (Brian2 unit names joined by '
+    f"*, / and integer powers up to {MAX_POWER}; at most {MAX_LENGTH} characters)"
+)
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<space>\s+)
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>\*\*|[*/^()+-])
-""", re.VERBOSE | re.ASCII)
+""",
+    re.VERBOSE | re.ASCII,
+)
 
 
 class _Parser:
@@ -213,7 +218,7 @@ def parse_quantity(value: Any, like: Quantity | None, field: str) -> Quantity:
     """
     dims = get_dimensions(like) if like is not None else None
     expected = unit_text(dims) if dims is not None else "a number with a unit"
-    allowed = f"expected {expected}, e.g. \"{like!s}\"" if like is not None else f"expected {WRITTEN_AS}"
+    allowed = f'expected {expected}, e.g. "{like!s}"' if like is not None else f"expected {WRITTEN_AS}"
     if isinstance(value, bool):
         raise ConfigError(field, f"got a boolean {value!r}", f"expected {expected}")
     if isinstance(value, int | float):

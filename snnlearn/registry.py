@@ -95,8 +95,11 @@ class Registration:
         if self.factory is None:
             return ()
         signature = inspect.signature(self.factory)
-        return tuple(name for name, p in signature.parameters.items()
-                     if name != "rng" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        return tuple(
+            name
+            for name, p in signature.parameters.items()
+            if name != "rng" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        )
 
     def defaults(self) -> dict[str, object]:
         """The factory's default option values."""
@@ -110,8 +113,7 @@ class Registration:
 REGISTRY: dict[str, Registration] = {}
 
 
-def register(name: str, properties: Properties, summary: str,
-             factory: Callable[..., object] | None = None) -> None:
+def register(name: str, properties: Properties, summary: str, factory: Callable[..., object] | None = None) -> None:
     """Add a learner to :data:`REGISTRY`; a second learner under the same name is an error.
 
     A rate learner must come with a factory; a spiking learner has one only when it runs in the

@@ -69,8 +69,14 @@ class JobResult:
     @classmethod
     def from_metrics(cls, metrics: dict, accuracy: float, curve: Curve, chance: float) -> JobResult:
         """From a job's ``metrics.json`` and what a reader took from it."""
-        return cls(int(metrics["seed"]), float(accuracy), [(float(n), float(a)) for n, a in curve], float(chance),
-                   float(metrics["wall_time_s"]), float(metrics.get("peak_memory_mb", float("nan"))))
+        return cls(
+            int(metrics["seed"]),
+            float(accuracy),
+            [(float(n), float(a)) for n, a in curve],
+            float(chance),
+            float(metrics["wall_time_s"]),
+            float(metrics.get("peak_memory_mb", float("nan"))),
+        )
 
     def to_criterion(self, criterion: float) -> float | None:
         """Examples to criterion of this job (:func:`snnlearn.criterion.examples_to_criterion`)."""
@@ -114,32 +120,57 @@ def criterion_cell(row: Mapping[str, Any]) -> str:
     per_seed = row["examples_to_criterion_by_seed"].replace(" ", ", ")
     median = row["examples_to_criterion"]
     reached = row["seeds_reaching_criterion"]
-    head = "not reached" if median is None else f"{median:g}" + (
-        f" (median of {reached} of {row['seeds']})" if reached != row["seeds"] else "")
+    head = (
+        "not reached"
+        if median is None
+        else f"{median:g}" + (f" (median of {reached} of {row['seeds']})" if reached != row["seeds"] else "")
+    )
     return f"{head}; seeds: {per_seed}"
 
 
-HEAD = ["task", "learner", "seeds", "accuracy: mean (per seed; 95% CI)", "examples to criterion",
-        "wall time (s)", "peak memory (MB)", *PROPERTY_NAMES, "error"]
+HEAD = [
+    "task",
+    "learner",
+    "seeds",
+    "accuracy: mean (per seed; 95% CI)",
+    "examples to criterion",
+    "wall time (s)",
+    "peak memory (MB)",
+    *PROPERTY_NAMES,
+    "error",
+]
 
 
 def table_cells(rows: Sequence[Mapping[str, Any]]) -> list[list[str]]:
     """The table's cells, one list per learner (in the order of :data:`HEAD`)."""
-    return [[r["task"], r["learner"], str(r["seeds"]), accuracy_cell(r), criterion_cell(r),
-             _num(r.get("wall_time_s")), _num(r.get("peak_memory_mb")), *[r[p] for p in PROPERTY_NAMES],
-             r["error"]] for r in rows]
+    return [
+        [
+            r["task"],
+            r["learner"],
+            str(r["seeds"]),
+            accuracy_cell(r),
+            criterion_cell(r),
+            _num(r.get("wall_time_s")),
+            _num(r.get("peak_memory_mb")),
+            *[r[p] for p in PROPERTY_NAMES],
+            r["error"],
+        ]
+        for r in rows
+    ]
 
 
 def notes(criteria: Mapping[str, float]) -> str:
     """What the table's numbers are (shown under it)."""
     crit = ", ".join(f"{task}: accuracy >= {c:g}" for task, c in criteria.items())
     what = ", ".join(f"{task}: {EXAMPLES[task]}" for task in criteria)
-    return (f"Criterion ({crit}). Examples to criterion: the examples seen at the first point of a job's learning "
-            f"curve whose accuracy reaches the criterion (snnlearn.criterion; for reward_choice the fraction "
-            f"rewarded over the last curve_window trials after every trial), per seed ('-': not reached) and "
-            f"their median; examples are {what}; cue_accumulation is scored at the longest delay. The interval "
-            f"is a Student-t 95% interval of the mean over seeds, printed from {MIN_SEEDS_FOR_INTERVAL} seeds "
-            "on and not clipped to [0, 1].")
+    return (
+        f"Criterion ({crit}). Examples to criterion: the examples seen at the first point of a job's learning "
+        f"curve whose accuracy reaches the criterion (snnlearn.criterion; for reward_choice the fraction "
+        f"rewarded over the last curve_window trials after every trial), per seed ('-': not reached) and "
+        f"their median; examples are {what}; cue_accumulation is scored at the longest delay. The interval "
+        f"is a Student-t 95% interval of the mean over seeds, printed from {MIN_SEEDS_FOR_INTERVAL} seeds "
+        "on and not clipped to [0, 1]."
+    )
 
 
 def markdown(rows: Sequence[Mapping[str, Any]], criteria: Mapping[str, float]) -> str:
@@ -181,8 +212,9 @@ def _plain_log_ticks(ax: Any) -> None:
     ax.xaxis.set_minor_formatter(Plain(labelOnlyBase=False))
 
 
-def curves_figure(table: Sequence[Entry], results: Mapping[str, Sequence[JobResult]],
-                  criteria: Mapping[str, float]) -> tuple[Figure, str]:
+def curves_figure(
+    table: Sequence[Entry], results: Mapping[str, Sequence[JobResult]], criteria: Mapping[str, float]
+) -> tuple[Figure, str]:
     """Accuracy against examples seen per task, log axis: each learner's mean over seeds (points
     every seed measured) with its band, chance and criterion lines. Returns the figure and its caption."""
     from .plots import plt
@@ -200,27 +232,37 @@ def curves_figure(table: Sequence[Entry], results: Mapping[str, Sequence[JobResu
             keep = x > 0  # a log axis has no 0: the curve before training is left out
             x, values = x[keep], values[:, keep]
             color = f"C{list(table).index(learner) % 10}"
-            ax.plot(x, values.mean(axis=0), color=color, marker="o" if len(x) <= 30 else None, ms=3, lw=1.5,
-                    label=f"{learner.name} (mean of {len(runs)} seed{'s' * (len(runs) != 1)})")
+            ax.plot(
+                x,
+                values.mean(axis=0),
+                color=color,
+                marker="o" if len(x) <= 30 else None,
+                ms=3,
+                lw=1.5,
+                label=f"{learner.name} (mean of {len(runs)} seed{'s' * (len(runs) != 1)})",
+            )
             if len(runs) > 1:
                 low, high, kind = _band(values)
                 ax.fill_between(x, low, high, color=color, alpha=0.2, lw=0, label=f"{learner.name}: {kind}")
         if chance:
             ax.axhline(float(np.mean(chance)), color="0.4", ls=":", lw=1, label=f"chance ({np.mean(chance):.2g})")
         ax.axhline(criteria[task], color="0.2", ls="--", lw=1, label=f"criterion ({criteria[task]:g})")
-        ax.set(xscale="log", xlabel=f"{EXAMPLES[task]} seen (log scale)", ylabel="accuracy (fraction correct)",
-               title=task)
+        ax.set(
+            xscale="log", xlabel=f"{EXAMPLES[task]} seen (log scale)", ylabel="accuracy (fraction correct)", title=task
+        )
         _plain_log_ticks(ax)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3, which="both")
     counts = sorted({len(v) for v in results.values() if v})
-    caption = (f"Learning curves of {', '.join(x.name for x in table if results.get(x.name))} "
-               f"(experiments {', '.join(sorted({x.experiment for x in table if results.get(x.name)}))}; "
-               f"{'/'.join(map(str, counts)) or 0} seeds per learner): accuracy against examples seen on a log "
-               "axis (the point before training, at 0 examples, is not drawn), the mean over seeds at the points "
-               f"every seed measured, with a band of the 95% t-interval of the mean ({MIN_SEEDS_FOR_INTERVAL} or "
-               "more seeds) or of the seeds' range (2 seeds), not clipped to [0, 1] (a band beyond it is a wide "
-               "interval from few seeds); dotted: chance, dashed: the criterion.")
+    caption = (
+        f"Learning curves of {', '.join(x.name for x in table if results.get(x.name))} "
+        f"(experiments {', '.join(sorted({x.experiment for x in table if results.get(x.name)}))}; "
+        f"{'/'.join(map(str, counts)) or 0} seeds per learner): accuracy against examples seen on a log "
+        "axis (the point before training, at 0 examples, is not drawn), the mean over seeds at the points "
+        f"every seed measured, with a band of the 95% t-interval of the mean ({MIN_SEEDS_FOR_INTERVAL} or "
+        "more seeds) or of the seeds' range (2 seeds), not clipped to [0, 1] (a band beyond it is a wide "
+        "interval from few seeds); dotted: chance, dashed: the criterion."
+    )
     return fig, caption
 
 
@@ -234,8 +276,7 @@ def png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def job_figures(out: Path, table: Sequence[Entry],
-                results: Mapping[str, Sequence[JobResult]]) -> list[tuple[str, str]]:
+def job_figures(out: Path, table: Sequence[Entry], results: Mapping[str, Sequence[JobResult]]) -> list[tuple[str, str]]:
     """(path relative to ``out``, caption) of every figure of each learner's first finished job
     (a job folder outside ``out`` is not shown: the report shows ``out`` only)."""
     figures = []
@@ -248,34 +289,46 @@ def job_figures(out: Path, table: Sequence[Entry],
             continue
         for png in sorted(first.glob("*.png")):
             where = png.resolve().relative_to(out.resolve()).as_posix()
-            caption = (f"{learner.experiment} / {learner.name}, seed {done[0].seed} (one of {len(done)} finished "
-                       f"seed{'s' * (len(done) != 1)}; the others' figures are in their jobs/ folders): "
-                       f"{caption_of(first, png.name)}")
+            caption = (
+                f"{learner.experiment} / {learner.name}, seed {done[0].seed} (one of {len(done)} finished "
+                f"seed{'s' * (len(done) != 1)}; the others' figures are in their jobs/ folders): "
+                f"{caption_of(first, png.name)}"
+            )
             figures.append((where, caption))
     return figures
 
 
-def report_html(rows: Sequence[Mapping[str, Any]], criteria: Mapping[str, float],
-                figures: Sequence[tuple[str, str]]) -> str:
+def report_html(
+    rows: Sequence[Mapping[str, Any]], criteria: Mapping[str, float], figures: Sequence[tuple[str, str]]
+) -> str:
     """One page: the table and its notes, then every figure (by relative path) with its caption."""
     esc = html.escape
-    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>snnlearn: learning rules compared</title>"
-             "<style>body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;"
-             "font-size:12px}td,th{border:1px solid #ccc;padding:3px;vertical-align:top}figure{margin:1.5em 0}"
-             "img{max-width:100%}figcaption{font-size:13px;color:#333;max-width:900px}</style></head><body>",
-             "<h1>snnlearn: learning rules compared</h1><table>",
-             "<tr>" + "".join(f"<th>{esc(h)}</th>" for h in HEAD) + "</tr>"]
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>snnlearn: learning rules compared</title>"
+        "<style>body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;"
+        "font-size:12px}td,th{border:1px solid #ccc;padding:3px;vertical-align:top}figure{margin:1.5em 0}"
+        "img{max-width:100%}figcaption{font-size:13px;color:#333;max-width:900px}</style></head><body>",
+        "<h1>snnlearn: learning rules compared</h1><table>",
+        "<tr>" + "".join(f"<th>{esc(h)}</th>" for h in HEAD) + "</tr>",
+    ]
     parts += ["<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>" for cells in table_cells(rows)]
     parts.append(f"</table><p>{esc(notes(criteria))}</p>")
     for src, caption in figures:
-        parts.append(f"<figure><img src=\"{esc(src, quote=True)}\" alt=\"{esc(caption, quote=True)}\">"
-                     f"<figcaption>{esc(caption)}</figcaption></figure>")
+        parts.append(
+            f'<figure><img src="{esc(src, quote=True)}" alt="{esc(caption, quote=True)}">'
+            f"<figcaption>{esc(caption)}</figcaption></figure>"
+        )
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def write_report(out: Path, table: Sequence[Entry], results: Mapping[str, Sequence[JobResult]],
-                 rows: Sequence[Mapping[str, Any]], criteria: Mapping[str, float]) -> str:
+def write_report(
+    out: Path,
+    table: Sequence[Entry],
+    results: Mapping[str, Sequence[JobResult]],
+    rows: Sequence[Mapping[str, Any]],
+    criteria: Mapping[str, float],
+) -> str:
     """Write the comparison's files into ``out`` from ``results`` (its jobs' results, per
     learner); returns the Markdown table."""
     out = Path(out)

@@ -198,8 +198,11 @@ def lock_run_dir(folder: Path | None) -> Iterator[Callable[[Path], None]]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            raise ConfigError("--resume", f"{path} is being written by another process",
-                              "wait for it to finish, or resume once it has stopped") from None
+            raise ConfigError(
+                "--resume",
+                f"{path} is being written by another process",
+                "wait for it to finish, or resume once it has stopped",
+            ) from None
         handles.append(handle)
 
     if folder is not None and Path(folder).is_dir():
@@ -330,9 +333,14 @@ def _trajectories(stem: str, arrays: Mapping[str, np.ndarray]) -> dict[str, Traj
     if times is None or np.ndim(times) != 1:
         return {}
     times = np.asarray(times, dtype=float)
-    return {key: Trajectory(key, times, np.asarray(value), unit_of(key)) for key, value in arrays.items()
-            if key != TIMES_KEY and np.ndim(value) >= 1 and np.shape(value)[0] == len(times)
-            and np.issubdtype(np.asarray(value).dtype, np.number)}
+    return {
+        key: Trajectory(key, times, np.asarray(value), unit_of(key))
+        for key, value in arrays.items()
+        if key != TIMES_KEY
+        and np.ndim(value) >= 1
+        and np.shape(value)[0] == len(times)
+        and np.issubdtype(np.asarray(value).dtype, np.number)
+    }
 
 
 def load_run(path: str | Path) -> RunResult:
@@ -364,8 +372,9 @@ def load_run(path: str | Path) -> RunResult:
     if not folder.is_dir():
         raise ConfigError("RUN_DIR", f"{path} is not a folder", "give the folder of a finished run")
     if not is_complete(folder):
-        raise ConfigError("RUN_DIR", f"{path} is not a finished run (no {METRICS_FILE})",
-                          "give the folder of a finished run")
+        raise ConfigError(
+            "RUN_DIR", f"{path} is not a finished run (no {METRICS_FILE})", "give the folder of a finished run"
+        )
     params_path = folder / PARAMS_FILE
     params = json.loads(params_path.read_text()) if params_path.is_file() else {}
     arrays, spikes, trajectories = {}, {}, {}

@@ -32,16 +32,23 @@ def distal_weights(conditions: Mapping[str, Mapping[str, np.ndarray]], w_max: fl
     ``conditions``: ``{title: {"t_trace", "w_trace", "stats_t", "mean", "pct" (samples x
     [p50, p90, p99]), "reward_t"}}``, times in s, weights in the rule's units.
     """
-    fig, axes = plt.subplots(len(conditions), 1, sharex=True, sharey=True, squeeze=False,
-                             figsize=(8, 1.2 + 2.6 * len(conditions)))
+    fig, axes = plt.subplots(
+        len(conditions), 1, sharex=True, sharey=True, squeeze=False, figsize=(8, 1.2 + 2.6 * len(conditions))
+    )
     for ax, (title, c) in zip(axes[:, 0], conditions.items(), strict=True):
         pct = np.asarray(c["pct"])
         ax.fill_between(c["stats_t"], pct[:, 0], pct[:, 1], color="0.85", label="other synapses, median to p90")
         ax.plot(c["stats_t"], c["mean"], color="C0", lw=2, marker=".", ms=3, label="other synapses, mean")
         ax.plot(c["stats_t"], pct[:, 2], color="C0", lw=1, ls="--", label="other synapses, p99")
         ax.plot(c["t_trace"], c["w_trace"], color="C3", lw=1.2, label="chosen synapse")
-        ax.plot(c["reward_t"], np.full(len(c["reward_t"]), -0.05 * w_max), "|", color="C3", ms=5,
-                label=f"rewards ({len(c['reward_t'])})")
+        ax.plot(
+            c["reward_t"],
+            np.full(len(c["reward_t"]), -0.05 * w_max),
+            "|",
+            color="C3",
+            ms=5,
+            label=f"rewards ({len(c['reward_t'])})",
+        )
         ax.axhline(w_max, color="k", lw=0.6, ls=":", label=f"w_max = {w_max:g}")
         ax.axhline(0.9 * w_max, color="C2", lw=0.6, ls=":", label="criterion 0.9 w_max")
         ax.set_ylim(-0.1 * w_max, 1.08 * w_max)
@@ -92,10 +99,15 @@ def reward_closeup(detail: np.ndarray, reward_t: np.ndarray, seconds: float, cap
     return fig
 
 
-def population_raster(groups: Mapping[str, tuple[np.ndarray, np.ndarray, int]], t_range: tuple[float, float],
-                      title: str = "", marks: Mapping[str, Sequence[tuple[int, str]]] | None = None,
-                      caption: str = "", spans: Sequence[tuple[float, float, str]] = (),
-                      events: Sequence[tuple[float, str]] = ()) -> Figure:
+def population_raster(
+    groups: Mapping[str, tuple[np.ndarray, np.ndarray, int]],
+    t_range: tuple[float, float],
+    title: str = "",
+    marks: Mapping[str, Sequence[tuple[int, str]]] | None = None,
+    caption: str = "",
+    spans: Sequence[tuple[float, float, str]] = (),
+    events: Sequence[tuple[float, str]] = (),
+) -> Figure:
     """One raster panel per population, every neuron on its axis (0 to n - 1).
 
     ``groups``: ``{name: (neuron indices, spike times in s, n neurons)}``; ``marks``: per
@@ -104,8 +116,14 @@ def population_raster(groups: Mapping[str, tuple[np.ndarray, np.ndarray, int]], 
     (a reward).
     """
     heights = [max(1.0, n / 200) for _, _, n in groups.values()]
-    fig, axes = plt.subplots(len(groups), 1, sharex=True, squeeze=False, figsize=(8, 1.0 + 1.1 * sum(heights)),
-                             gridspec_kw={"height_ratios": heights})
+    fig, axes = plt.subplots(
+        len(groups),
+        1,
+        sharex=True,
+        squeeze=False,
+        figsize=(8, 1.0 + 1.1 * sum(heights)),
+        gridspec_kw={"height_ratios": heights},
+    )
     for k, (ax, (name, (indices, times, n))) in enumerate(zip(axes[:, 0], groups.items(), strict=True)):
         indices, times = np.asarray(indices), np.asarray(times)
         ax.plot(times, indices, "|", ms=2.5, mew=0.8, color="k" if k == 0 else "C0")
@@ -131,9 +149,16 @@ def population_raster(groups: Mapping[str, tuple[np.ndarray, np.ndarray, int]], 
     return fig
 
 
-def time_courses(x: Sequence[float], series: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
-                 xlabel: str, ylabel: str, title: str = "", references: Mapping[str, float] | None = None,
-                 caption: str = "", bounds: tuple[float, float] | None = None) -> Figure:
+def time_courses(
+    x: Sequence[float],
+    series: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    xlabel: str,
+    ylabel: str,
+    title: str = "",
+    references: Mapping[str, float] | None = None,
+    caption: str = "",
+    bounds: tuple[float, float] | None = None,
+) -> Figure:
     """Means over seeds with their 95% band against a grid (trials, time), one line per series,
     markers at every sample; ``references`` are horizontal lines (chance, criterion, zero) with a
     legend entry each. ``series``: ``{name: (mean, low, high)}``; ``bounds``: the quantity's range
@@ -157,8 +182,9 @@ def time_courses(x: Sequence[float], series: Mapping[str, tuple[np.ndarray, np.n
     return fig
 
 
-def decomposition_bars(terms: Mapping[str, Mapping[str, tuple[float, float, float]]], ylabel: str,
-                       title: str = "", caption: str = "") -> Figure:
+def decomposition_bars(
+    terms: Mapping[str, Mapping[str, tuple[float, float, float]]], ylabel: str, title: str = "", caption: str = ""
+) -> Figure:
     """Grouped bars with 95% intervals: ``{variant: {term: (mean, low, high)}}``, one colour per
     term, a zero line."""
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(terms)), 4))
@@ -178,5 +204,12 @@ def decomposition_bars(terms: Mapping[str, Mapping[str, tuple[float, float, floa
     return fig
 
 
-__all__ = ["add_caption", "decomposition_bars", "distal_weights", "population_raster", "reward_closeup", "time_courses",
-           "weight_histograms"]
+__all__ = [
+    "add_caption",
+    "decomposition_bars",
+    "distal_weights",
+    "population_raster",
+    "reward_closeup",
+    "time_courses",
+    "weight_histograms",
+]

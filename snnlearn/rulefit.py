@@ -43,8 +43,9 @@ DEFAULT_TAUS_MS = {"tau_plus": 16.8, "tau_minus": 33.7, "tau_x": 101.0, "tau_y":
 INTERACTIONS = ("all_to_all", "nearest")
 
 
-def trace_features(pre_ms: np.ndarray, post_ms: np.ndarray, taus_ms: Mapping[str, float],
-                   interaction: str = "all_to_all") -> np.ndarray:
+def trace_features(
+    pre_ms: np.ndarray, post_ms: np.ndarray, taus_ms: Mapping[str, float], interaction: str = "all_to_all"
+) -> np.ndarray:
     """The sums ``(F1, F2, F3, F4)`` of one pair of spike trains (times in ms).
 
     Parameters
@@ -86,8 +87,9 @@ def trace_features(pre_ms: np.ndarray, post_ms: np.ndarray, taus_ms: Mapping[str
     return out
 
 
-def weight_change(pre_ms: np.ndarray, post_ms: np.ndarray, params: Mapping[str, float],
-                  interaction: str = "all_to_all") -> float:
+def weight_change(
+    pre_ms: np.ndarray, post_ms: np.ndarray, params: Mapping[str, float], interaction: str = "all_to_all"
+) -> float:
     """Exact weight change of the unbounded triplet rule (time constants in ms, missing
     amplitudes 0); the additive pair rule with ``a_plus``/``a_minus`` given as
     ``a2_plus``/``a2_minus``."""
@@ -132,13 +134,11 @@ class Fit:
         return {"params": self.params, "rmse": self.rmse, "dw": self.dw.tolist(), "free": self.free}
 
 
-def _design(trains: Sequence[tuple[np.ndarray, np.ndarray]], taus: Mapping[str, float],
-            interaction: str) -> np.ndarray:
+def _design(trains: Sequence[tuple[np.ndarray, np.ndarray]], taus: Mapping[str, float], interaction: str) -> np.ndarray:
     return np.array([trace_features(pre, post, taus, interaction) for pre, post in trains])
 
 
-def _amplitude_fit(design: np.ndarray, target: np.ndarray, amplitudes: Sequence[str]
-                   ) -> tuple[np.ndarray, float]:
+def _amplitude_fit(design: np.ndarray, target: np.ndarray, amplitudes: Sequence[str]) -> tuple[np.ndarray, float]:
     """Non-negative least-squares amplitudes (full length 4, zeros where not free) and rmse."""
     columns = [AMPLITUDES.index(a) for a in amplitudes]
     signs = np.array([1, 1, -1, -1])[columns]
@@ -149,9 +149,13 @@ def _amplitude_fit(design: np.ndarray, target: np.ndarray, amplitudes: Sequence[
     return full, float(np.sqrt(np.mean(residual**2)))
 
 
-def fit_rule(trains: Sequence[tuple[np.ndarray, np.ndarray]], target: Sequence[float],
-             family: RuleFamily, starts: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
-             tau_bounds_ms: tuple[float, float] = (1.0, 2000.0)) -> Fit:
+def fit_rule(
+    trains: Sequence[tuple[np.ndarray, np.ndarray]],
+    target: Sequence[float],
+    family: RuleFamily,
+    starts: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
+    tau_bounds_ms: tuple[float, float] = (1.0, 2000.0),
+) -> Fit:
     """Least-squares fit of ``family`` to the weight changes ``target`` of the protocols ``trains``.
 
     Parameters
@@ -178,25 +182,28 @@ def fit_rule(trains: Sequence[tuple[np.ndarray, np.ndarray]], target: Sequence[f
     lo, hi = np.log(tau_bounds_ms[0]), np.log(tau_bounds_ms[1])
 
     def taus_of(log_taus: np.ndarray) -> dict[str, float]:
-        return {**base, **{k: float(np.exp(np.clip(v, lo, hi)))
-                           for k, v in zip(family.free_taus, log_taus, strict=True)}}
+        return {
+            **base,
+            **{k: float(np.exp(np.clip(v, lo, hi))) for k, v in zip(family.free_taus, log_taus, strict=True)},
+        }
 
     def loss(log_taus: np.ndarray) -> float:
-        return _amplitude_fit(_design(trains, taus_of(log_taus), family.interaction), y,
-                              family.amplitudes)[1]
+        return _amplitude_fit(_design(trains, taus_of(log_taus), family.interaction), y, family.amplitudes)[1]
 
     best = np.log([base[k] for k in family.free_taus])
     if family.free_taus:
-        results = [minimize(loss, best + np.log(s), method="Nelder-Mead",
-                            options={"xatol": 1e-4, "fatol": 1e-7, "maxiter": 2000})
-                   for s in starts]
+        results = [
+            minimize(
+                loss, best + np.log(s), method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-7, "maxiter": 2000}
+            )
+            for s in starts
+        ]
         best = min(results, key=lambda r: r.fun).x
     taus = taus_of(best)
     design = _design(trains, taus, family.interaction)
     amps, rmse = _amplitude_fit(design, y, family.amplitudes)
     params = {**dict(zip(AMPLITUDES, amps.tolist(), strict=True)), **taus}
-    return Fit(params, rmse, design @ (amps * np.array([1, 1, -1, -1])),
-               [*family.amplitudes, *family.free_taus])
+    return Fit(params, rmse, design @ (amps * np.array([1, 1, -1, -1])), [*family.amplitudes, *family.free_taus])
 
 
 def as_rule_table(fit: Fit, rule: str, interaction: str, w_max: float) -> dict[str, object]:
@@ -204,10 +211,23 @@ def as_rule_table(fit: Fit, rule: str, interaction: str, w_max: float) -> dict[s
     p = fit.params
     taus = {k: f"{p[k]:.10g} ms" for k in ("tau_plus", "tau_minus")}
     if rule == "stdp_additive":
-        return {"name": rule, **taus, "a_plus": p["a2_plus"], "a_minus": p["a2_minus"],
-                "w_max": w_max, "interaction": interaction}
-    return {"name": rule, **taus, "tau_x": f"{p['tau_x']:.10g} ms", "tau_y": f"{p['tau_y']:.10g} ms",
-            **{a: p[a] for a in AMPLITUDES}, "w_max": w_max, "interaction": interaction}
+        return {
+            "name": rule,
+            **taus,
+            "a_plus": p["a2_plus"],
+            "a_minus": p["a2_minus"],
+            "w_max": w_max,
+            "interaction": interaction,
+        }
+    return {
+        "name": rule,
+        **taus,
+        "tau_x": f"{p['tau_x']:.10g} ms",
+        "tau_y": f"{p['tau_y']:.10g} ms",
+        **{a: p[a] for a in AMPLITUDES},
+        "w_max": w_max,
+        "interaction": interaction,
+    }
 
 
 def rule_params(rule: Any) -> tuple[dict[str, float], str]:
@@ -217,11 +237,17 @@ def rule_params(rule: Any) -> tuple[dict[str, float], str]:
 
     name = getattr(rule, "name", "")
     if name == "stdp_additive":
-        params = {"a2_plus": rule.a_plus, "a2_minus": rule.a_minus,
-                  "tau_plus": float(rule.tau_plus / ms), "tau_minus": float(rule.tau_minus / ms)}
+        params = {
+            "a2_plus": rule.a_plus,
+            "a2_minus": rule.a_minus,
+            "tau_plus": float(rule.tau_plus / ms),
+            "tau_minus": float(rule.tau_minus / ms),
+        }
     elif name == "triplet":
-        params = {**{a: float(getattr(rule, a)) for a in AMPLITUDES},
-                  **{k: float(getattr(rule, k) / ms) for k in TIME_CONSTANTS}}
+        params = {
+            **{a: float(getattr(rule, a)) for a in AMPLITUDES},
+            **{k: float(getattr(rule, k) / ms) for k in TIME_CONSTANTS},
+        }
     else:
         raise ValueError(f"no exact computation for rule {name!r}; expected stdp_additive or triplet")
     return params, rule.interaction

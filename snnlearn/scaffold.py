@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import ConfigError
 from .spec import _IDENTIFIER
 
-MODEL_TEMPLATE = '''\
+MODEL_TEMPLATE = """\
 # A model file: the network, its parameters with units, and the paper it follows.
 # Check it with:  snnlearn check {model_file}
 # Every value can be overridden at run time: --set groups.inputs.n=200 --set synapses.feedforward.rule.a_plus=0.01
@@ -48,7 +48,7 @@ params = {{ g_max = 0.05 }}
 w_init = "rand()"              # initial weights: a number or a Brian2 expression
 # the rule and its parameters (snnlearn docs: one page per rule); try "stdp_multiplicative", "triplet"
 rule = {{ name = "stdp_additive", tau_plus = "20 ms", tau_minus = "20 ms", a_plus = 0.01, a_minus = 0.0105 }}
-'''
+"""
 
 EXPERIMENT_TEMPLATE = '''\
 """{name}: does additive STDP push the weights of a small network towards its bounds?

@@ -82,8 +82,11 @@ def chunk_count(duration: Quantity, chunk: Quantity, field: str = "chunk", whole
     ratio = float(duration / chunk)
     n = int(round(ratio))
     if n < 1 or abs(ratio - n) > 1e-9 * max(1.0, ratio):
-        raise ConfigError(field, f"{chunk} does not divide {whole} ({duration}) into whole parts",
-                          f"expected {whole} / {field} to be a whole number >= 1")
+        raise ConfigError(
+            field,
+            f"{chunk} does not divide {whole} ({duration}) into whole parts",
+            f"expected {whole} / {field} to be a whole number >= 1",
+        )
     return n
 
 
@@ -124,8 +127,15 @@ class Session:
         NaN or infinite.
     """
 
-    def __init__(self, network: Network, *, backend: str, chunk: Quantity, build_dir: Path | None = None,
-                 check_finite: bool = True) -> None:
+    def __init__(
+        self,
+        network: Network,
+        *,
+        backend: str,
+        chunk: Quantity,
+        build_dir: Path | None = None,
+        check_finite: bool = True,
+    ) -> None:
         if backend not in ("runtime", "standalone"):
             raise ValueError(f"unknown backend {backend!r}")
         if backend == "standalone" and build_dir is None:
@@ -139,9 +149,9 @@ class Session:
         self._compiled = False
         self._carried_files: set[str] = set()  # the arrays a checkpoint holds (standalone)
         self._state_in: Path | None = None
-        self._pending: dict[Any, Any] = {}   # (obj, var) -> value for the next run (standalone)
+        self._pending: dict[Any, Any] = {}  # (obj, var) -> value for the next run (standalone)
         self._timed: dict[TimedArray, np.ndarray] = {}  # TimedArray values, re-applied every run
-        self._offsets: dict[str, int] = {}   # runtime: monitor sizes before the last run
+        self._offsets: dict[str, int] = {}  # runtime: monitor sizes before the last run
         self._counts: dict[str, np.ndarray] = {}  # runtime: spike counts before the last run
         self._monitors = [o for o in network.objects if isinstance(o, _MONITORS)]
         self._initial_stored = False
@@ -254,8 +264,7 @@ class Session:
         results = "results_a" if self.chunks_run % 2 == 0 else "results_b"
         device.run_environment_variables[STATE_ENV] = str(self._state_in) + "/" if self._state_in else ""
         try:
-            device.run(directory=str(self.build_dir), results_directory=results, run_args=run_args,
-                       with_output=False)
+            device.run(directory=str(self.build_dir), results_directory=results, run_args=run_args, with_output=False)
         except RuntimeError as exc:
             raise StandaloneBuildError(f"the standalone program in {self.build_dir} failed ({exc})") from exc
         finally:
@@ -299,8 +308,10 @@ class Session:
     # ---------------------------------------------------------------- checkpoints
     def state(self) -> dict[str, np.ndarray]:
         """The whole state as plain arrays (a checkpoint: :meth:`load_state` restores it)."""
-        arrays: dict[str, np.ndarray] = {"session:chunks_run": np.array(self.chunks_run),
-                                         "session:t": np.array(self._t)}
+        arrays: dict[str, np.ndarray] = {
+            "session:chunks_run": np.array(self.chunks_run),
+            "session:t": np.array(self._t),
+        }
         if self.backend == "standalone":
             if self._state_in is not None:
                 for path in sorted(self._state_in.iterdir()):  # what the next run loads, no more
@@ -356,9 +367,14 @@ class Session:
             if not isinstance(obj, brian2.NeuronGroup | brian2.Synapses) or isinstance(obj, _MONITORS):
                 continue
             for var in obj.variables.values():
-                if (not isinstance(var, brian2.core.variables.ArrayVariable) or var.owner is None
-                        or var.owner.name != obj.name or var.constant or var.dtype != np.float64
-                        or var.name in _SCRATCH):
+                if (
+                    not isinstance(var, brian2.core.variables.ArrayVariable)
+                    or var.owner is None
+                    or var.owner.name != obj.name
+                    or var.constant
+                    or var.dtype != np.float64
+                    or var.name in _SCRATCH
+                ):
                     continue
                 if not np.all(np.isfinite(np.asarray(var.get_value()))):
                     raise NumericalError(f"{obj.name}.{var.name}", self.t)
@@ -375,24 +391,35 @@ def stop_if() -> brian2.Function:
         return np.zeros_like(np.asarray(flag, dtype=float))
 
     function = brian2.Function(stop, arg_units=[1], return_unit=1, stateless=False, auto_vectorise=False)
-    function.implementations.add_implementation("cpp", code="""
+    function.implementations.add_implementation(
+        "cpp",
+        code="""
         double snnlearn_stop_if(double flag) {
             if (flag > 0.5) Network::_globally_stopped = true;
             return 0.0;
-        }""", name="snnlearn_stop_if")
-    function.implementations.add_implementation("cython", code="""
+        }""",
+        name="snnlearn_stop_if",
+    )
+    function.implementations.add_implementation(
+        "cython",
+        code="""
         cdef double snnlearn_stop_if(double flag):
             if flag > 0.5:
                 from brian2.core.network import Network
                 Network._globally_stopped = True
             return 0.0
-        """, name="snnlearn_stop_if")
+        """,
+        name="snnlearn_stop_if",
+    )
     return function
 
 
 def _stateful(network: Network) -> list[Any]:
-    return [o for o in brian2.core.network._get_all_objects(network.objects)
-            if hasattr(o, "_full_state") and not isinstance(o, _MONITORS)]
+    return [
+        o
+        for o in brian2.core.network._get_all_objects(network.objects)
+        if hasattr(o, "_full_state") and not isinstance(o, _MONITORS)
+    ]
 
 
 def _recorded_length(monitor: Any) -> int:
@@ -424,7 +451,7 @@ def _flatten(value: Any, flat: dict[str, np.ndarray] | None = None) -> tuple[Any
 
 
 def _unflatten(structure: Any, flat: Mapping[str, np.ndarray]) -> Any:
-    (kind, content), = structure.items()
+    ((kind, content),) = structure.items()
     if kind == "array":
         return np.array(flat[content])
     if kind == "dict":
@@ -448,18 +475,27 @@ def _state_header(network: Network, carried: Iterable[Any]) -> str:
             loads.append(f'    snnlearn_read_vector(dir + "{filename}", brian::{name});')
         else:
             name = device.arrays[var]
-            loads.append(f'    snnlearn_read(dir + "{filename}", reinterpret_cast<char*>(brian::{name}), '
-                         f"{int(var.size)} * sizeof(brian::{name}[0]));")
+            loads.append(
+                f'    snnlearn_read(dir + "{filename}", reinterpret_cast<char*>(brian::{name}), '
+                f"{int(var.size)} * sizeof(brian::{name}[0]));"
+            )
     clocks = sorted({obj.clock.name for obj in brian2.core.network._get_all_objects(network.objects)})
     clock_lines = "\n".join(
         f"        brian::{c}.set_interval(t, t); brian::{c}.t[0] = brian::{c}.timestep[0] * brian::{c}.dt[0];"
-        for c in clocks)
+        for c in clocks
+    )
     pathways = [p.name for obj in network.objects if isinstance(obj, brian2.Synapses) for p in obj._pathways]
     queue_load = "\n".join(f'    snnlearn_load_queue(dir + "snnlearn_queue_{p}.bin", brian::{p});' for p in pathways)
-    queue_save = "\n".join(f'    snnlearn_save_queue(brian::results_dir + "snnlearn_queue_{p}.bin", brian::{p});'
-                           for p in pathways)
-    return _HEADER_TEMPLATE.replace("%LOADS%", "\n".join(loads)).replace("%NET%", net).replace(
-        "%QUEUE_LOAD%", queue_load).replace("%CLOCKS%", clock_lines).replace("%QUEUE_SAVE%", queue_save)
+    queue_save = "\n".join(
+        f'    snnlearn_save_queue(brian::results_dir + "snnlearn_queue_{p}.bin", brian::{p});' for p in pathways
+    )
+    return (
+        _HEADER_TEMPLATE.replace("%LOADS%", "\n".join(loads))
+        .replace("%NET%", net)
+        .replace("%QUEUE_LOAD%", queue_load)
+        .replace("%CLOCKS%", clock_lines)
+        .replace("%QUEUE_SAVE%", queue_save)
+    )
 
 
 _HEADER_TEMPLATE = r"""// Generated by snnlearn.session: carry the whole state of this network from one run to the next.
@@ -606,8 +642,15 @@ static void snnlearn_save_state() {
 """
 
 
-def run_in_chunks(session: Session, n_chunks: int, record: Any, *, checkpoint: Path | None = None,
-                  label: str = "chunks", before: Any = None) -> dict[str, list[np.ndarray]]:
+def run_in_chunks(
+    session: Session,
+    n_chunks: int,
+    record: Any,
+    *,
+    checkpoint: Path | None = None,
+    label: str = "chunks",
+    before: Any = None,
+) -> dict[str, list[np.ndarray]]:
     """Run ``session`` for ``n_chunks`` chunks, collecting ``record(k)`` after chunk ``k``.
 
     ``before(k)``, if given, sets the inputs of chunk ``k`` (through ``session.set`` or
@@ -629,8 +672,11 @@ def run_in_chunks(session: Session, n_chunks: int, record: Any, *, checkpoint: P
                 name, index = key.removeprefix("record:").rsplit(":", 1)
                 indexed.setdefault(name, []).append((int(index), value))
         records = {k: [v for _, v in sorted(pairs, key=lambda p: p[0])] for k, pairs in indexed.items()}
-        print(f"  {label}: resuming at chunk {session.chunks_run}/{n_chunks} from {checkpoint}",
-              file=sys.stderr, flush=True)
+        print(
+            f"  {label}: resuming at chunk {session.chunks_run}/{n_chunks} from {checkpoint}",
+            file=sys.stderr,
+            flush=True,
+        )
     progress = Progress(n_chunks, label, start=session.chunks_run)
     for k in range(session.chunks_run, n_chunks):
         if before is not None:

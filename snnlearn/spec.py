@@ -98,8 +98,9 @@ class ModelSpec:
             if s.normalize:
                 rule += f", incoming sums normalised to {s.normalize.total:g} every {s.normalize.period}"
             connect = ", ".join(f"{k} = {v!r}" if isinstance(v, str) else f"{k} = {v:g}" for k, v in s.connect.items())
-            out.append(f"  synapses {s.name}: {s.pre} -> {s.post}, connect {connect or 'all'}, "
-                       f"effect '{s.effect}'{rule}")
+            out.append(
+                f"  synapses {s.name}: {s.pre} -> {s.post}, connect {connect or 'all'}, effect '{s.effect}'{rule}"
+            )
         return "\n".join(out)
 
 
@@ -154,8 +155,11 @@ def _string(raw: Mapping, key: str, field_name: str, default: str | None = None)
 
 def _identifier(name: str, field_name: str) -> str:
     if not _IDENTIFIER.match(name) or keyword.iskeyword(name) or name in _RESERVED:
-        raise ConfigError(field_name, f"{name!r} is not a usable name",
-                          "expected letters, digits and _ starting with a letter (not a Brian2 name)")
+        raise ConfigError(
+            field_name,
+            f"{name!r} is not a usable name",
+            "expected letters, digits and _ starting with a letter (not a Brian2 name)",
+        )
     return name
 
 
@@ -184,8 +188,9 @@ def parse_group(name: str, raw: Any) -> GroupSpec:
         return GroupSpec(name, kind, n, rate=rate)
     if kind == "spikes":
         return GroupSpec(name, kind, n)
-    neuron = make_neuron(_string(raw, "neuron", where), _table(raw.get("params", {}), f"{where}.params"),
-                         f"{where}.neuron")
+    neuron = make_neuron(
+        _string(raw, "neuron", where), _table(raw.get("params", {}), f"{where}.params"), f"{where}.neuron"
+    )
     init = _initial_values(neuron, _table(raw.get("init", {}), f"{where}.init"), f"{where}.init")
     return GroupSpec(name, kind, n, neuron=neuron, init=init)
 
@@ -229,15 +234,20 @@ def warn_about_time_step(spec: ModelSpec) -> None:
     if spec.dt > smallest / 10:
         reason = spec.raw.get("simulation", {}).get("dt_reason")
         consequence = f"kept because {reason}" if reason else "the integration may be inaccurate"
-        warn(f"model {spec.name}: simulation.dt = {spec.dt} is more than a tenth of {field_name} = {smallest}: "
-             f"{consequence}")
+        warn(
+            f"model {spec.name}: simulation.dt = {spec.dt} is more than a tenth of {field_name} = {smallest}: "
+            f"{consequence}"
+        )
 
 
 def _connect(raw: Any, field_name: str) -> dict[str, Any]:
     if isinstance(raw, str):
         if raw not in CONNECT_NAMES:
-            raise ConfigError(field_name, f"unknown connection rule {raw!r}",
-                              one_of(CONNECT_NAMES) + ", or a table { p = 0.1, condition = \"i != j\" }")
+            raise ConfigError(
+                field_name,
+                f"unknown connection rule {raw!r}",
+                one_of(CONNECT_NAMES) + ', or a table { p = 0.1, condition = "i != j" }',
+            )
         return {"all": {}, "one_to_one": {"j": "i"}, "all_but_self": {"condition": "i != j"}}[raw]
     table = _table(raw, field_name, ("p", "condition", "j"))
     out: dict[str, Any] = {}
@@ -283,42 +293,66 @@ def parse_synapse(name: str, raw: Any, groups: Mapping[str, GroupSpec]) -> Synap
         # a spike-generator target: plasticity-only synapses driven by given pre and post spike
         # times (pairing protocols); there is no neuron to act on, so no effect
         if rule is None or "effect" in raw:
-            raise ConfigError(f"{where}.{'rule' if rule is None else 'effect'}",
-                              f"synapses onto the spikes group {post.name!r} only measure plasticity",
-                              "give a rule and no effect")
+            raise ConfigError(
+                f"{where}.{'rule' if rule is None else 'effect'}",
+                f"synapses onto the spikes group {post.name!r} only measure plasticity",
+                "give a rule and no effect",
+            )
         effect = ""
     elif post.neuron is None:
-        raise ConfigError(f"{where}.post", f"group {post.name!r} is a {post.kind} input and cannot receive synapses",
-                          "expected a group of neurons (or a spikes group, for plasticity only)")
+        raise ConfigError(
+            f"{where}.post",
+            f"group {post.name!r} is a {post.kind} input and cannot receive synapses",
+            "expected a group of neurons (or a spikes group, for plasticity only)",
+        )
     else:
         effect = _string(raw, "effect", where)
         targets = _EFFECT_TARGET.findall(effect)
         if not targets:
-            raise ConfigError(f"{where}.effect", f"{effect!r} changes no postsynaptic variable",
-                              "expected e.g. \"g_e_post += w\"")
+            raise ConfigError(
+                f"{where}.effect", f"{effect!r} changes no postsynaptic variable", 'expected e.g. "g_e_post += w"'
+            )
         for target in targets:
             if target not in post.neuron.input_variables:
-                raise ConfigError(f"{where}.effect", f"{target}_post is not an input of {post.neuron.name}",
-                                  one_of(f"{v}_post" for v in post.neuron.input_variables))
+                raise ConfigError(
+                    f"{where}.effect",
+                    f"{target}_post is not an input of {post.neuron.name}",
+                    one_of(f"{v}_post" for v in post.neuron.input_variables),
+                )
     params = _namespace(raw.get("params", {}), f"{where}.params")
     if rule is not None:
         clash = set(params) & set(rule.field_names())
         if clash:
-            raise ConfigError(f"{where}.params.{sorted(clash)[0]}", "is also a parameter of the rule",
-                              "give it one name")
+            raise ConfigError(
+                f"{where}.params.{sorted(clash)[0]}", "is also a parameter of the rule", "give it one name"
+            )
     w_init = raw.get("w_init", 0.0)
     if isinstance(w_init, bool) or not isinstance(w_init, int | float | str):
-        raise ConfigError(f"{where}.w_init", f"got {w_init!r}", "expected a number or an expression like \"rand()\"")
+        raise ConfigError(f"{where}.w_init", f"got {w_init!r}", 'expected a number or an expression like "rand()"')
     if isinstance(w_init, int | float):
         low, high = rule.w_bounds() if rule else (-math.inf, math.inf)
         if not (math.isfinite(w_init) and low <= w_init <= high):
-            raise ConfigError(f"{where}.w_init", f"{w_init} is outside the rule's bounds",
-                              f"expected {low} <= w <= {high}")
+            raise ConfigError(
+                f"{where}.w_init", f"{w_init} is outside the rule's bounds", f"expected {low} <= w <= {high}"
+            )
     delay = _delay(raw["delay"], f"{where}.delay") if "delay" in raw else None
-    normalize = (Normalization.from_mapping(_table(raw["normalize"], f"{where}.normalize"), f"{where}.normalize")
-                 if "normalize" in raw else None)
-    return SynapseSpec(name, ends["pre"].name, post.name, _connect(raw.get("connect", "all"), f"{where}.connect"),
-                       effect, w_init, delay, params, rule, normalize)
+    normalize = (
+        Normalization.from_mapping(_table(raw["normalize"], f"{where}.normalize"), f"{where}.normalize")
+        if "normalize" in raw
+        else None
+    )
+    return SynapseSpec(
+        name,
+        ends["pre"].name,
+        post.name,
+        _connect(raw.get("connect", "all"), f"{where}.connect"),
+        effect,
+        w_init,
+        delay,
+        params,
+        rule,
+        normalize,
+    )
 
 
 def parse_model(raw: Mapping[str, Any], source: str | Path | None = None) -> ModelSpec:

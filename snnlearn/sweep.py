@@ -49,8 +49,19 @@ class Job:
         """The job's ``snnlearn run`` command line (``-q``: its output is not shown, only its error)."""
         where = ["--resume", self.folder] if Path(self.folder).exists() else ["--out", self.folder]
         sets = [arg for s in self.sets for arg in ("--set", s)]
-        return [sys.executable, "-m", "snnlearn.cli", "-q", "run", self.experiment, "--seed", str(self.seed),
-                *(["--quick"] if self.quick else []), *sets, *where]
+        return [
+            sys.executable,
+            "-m",
+            "snnlearn.cli",
+            "-q",
+            "run",
+            self.experiment,
+            "--seed",
+            str(self.seed),
+            *(["--quick"] if self.quick else []),
+            *sets,
+            *where,
+        ]
 
 
 def job_name(experiment: str, sets: Sequence[str], seed: int) -> str:
@@ -86,8 +97,9 @@ def parse_seeds(text: str) -> list[int]:
         if not 0 <= first <= last <= MAX_SEED:
             raise ConfigError("--seeds", f"range {text!r} is empty or out of range", allowed)
         if last - first + 1 > MAX_JOBS_HARD:
-            raise ConfigError("--seeds", f"{text!r} gives {last - first + 1} seeds",
-                              f"expected at most {MAX_JOBS_HARD} seeds")
+            raise ConfigError(
+                "--seeds", f"{text!r} gives {last - first + 1} seeds", f"expected at most {MAX_JOBS_HARD} seeds"
+            )
         seeds = list(range(first, last + 1))
     if not seeds or min(seeds) < 0 or max(seeds) > MAX_SEED:
         raise ConfigError("--seeds", f"{text!r} gives a seed out of range", allowed)
@@ -145,9 +157,17 @@ def run_job(job: Job) -> dict[str, Any]:
         return {"job": folder.name, "status": "done", "error": ""}
     lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
     error = lines[-1] if lines else f"exit status {proc.returncode}"
-    atomic_write_json(folder / "error.json", {"experiment": job.experiment, "sets": job.sets, "seed": job.seed,
-                                              "returncode": proc.returncode, "error": error,
-                                              "seconds": round(time.perf_counter() - started, 1)})
+    atomic_write_json(
+        folder / "error.json",
+        {
+            "experiment": job.experiment,
+            "sets": job.sets,
+            "seed": job.seed,
+            "returncode": proc.returncode,
+            "error": error,
+            "seconds": round(time.perf_counter() - started, 1),
+        },
+    )
     return {"job": folder.name, "status": "failed", "error": error}
 
 
@@ -175,8 +195,16 @@ def run_jobs(jobs: Sequence[Job], scheduler: str | None = None, workers: int | N
     if scheduler:
         with Client(scheduler) as client:
             return gather(client)
-    with LocalCluster(n_workers=local_workers(len(jobs), workers), threads_per_worker=1, processes=True,
-                      memory_limit=0, dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=local_workers(len(jobs), workers),
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=0,
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         return gather(client)
 
 
@@ -189,9 +217,17 @@ def scalar_metrics(folder: Path) -> dict[str, Any]:
 def write_summary(root: Path, jobs: Sequence[Job], outcomes: Sequence[dict]) -> Path:
     rows = []
     for job, outcome in zip(jobs, outcomes, strict=True):
-        rows.append({"job": Path(job.folder).name, "experiment": job.experiment, "seed": job.seed,
-                     "sets": " ".join(job.sets), "status": outcome["status"], "error": outcome["error"],
-                     **scalar_metrics(Path(job.folder))})
+        rows.append(
+            {
+                "job": Path(job.folder).name,
+                "experiment": job.experiment,
+                "seed": job.seed,
+                "sets": " ".join(job.sets),
+                "status": outcome["status"],
+                "error": outcome["error"],
+                **scalar_metrics(Path(job.folder)),
+            }
+        )
     atomic_write_csv(root / "sweep_summary.csv", summarise(rows))
     write_curves(root, jobs)
     return atomic_write_csv(root / "sweep.csv", rows)
@@ -206,15 +242,28 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     summary = []
     for sets in dict.fromkeys(row["sets"] for row in rows):
         done = [row for row in rows if row["sets"] == sets and row["status"] == "done"]
-        names = [k for k in (done[0] if done else {}) if k not in ("seed", "job")
-                 and all(isinstance(r.get(k), int | float) and not isinstance(r.get(k), bool) for r in done)]
+        names = [
+            k
+            for k in (done[0] if done else {})
+            if k not in ("seed", "job")
+            and all(isinstance(r.get(k), int | float) and not isinstance(r.get(k), bool) for r in done)
+        ]
         for name in names:
             values = [float(r[name]) for r in done]
             mean, low, high = mean_confidence_interval(values)
             if len(values) < 3:
                 low = high = math.nan
-            summary.append({"sets": sets, "metric": name, "seeds": len(values), "mean": mean, "ci95_low": low,
-                            "ci95_high": high, "values": " ".join(f"{v:.6g}" for v in values)})
+            summary.append(
+                {
+                    "sets": sets,
+                    "metric": name,
+                    "seeds": len(values),
+                    "mean": mean,
+                    "ci95_low": low,
+                    "ci95_high": high,
+                    "values": " ".join(f"{v:.6g}" for v in values),
+                }
+            )
     return summary
 
 
@@ -248,8 +297,13 @@ def write_curves(root: Path, jobs: Sequence[Job]) -> Path | None:
             ax.plot(xs, ys, color=f"C{k}", lw=0.6, alpha=0.4)
         plots.mean_band(ax, xs, same, f"C{k}", sets, marker="o")
     for k, (name, values) in enumerate(controls.items()):
-        plotstyle.reference(ax, float(np.mean(values)), "control", f"{name.removeprefix('control_')} "
-                            f"(mean of {len(values)}) {np.mean(values):.3f}", color=f"C{k + len(curves)}")
+        plotstyle.reference(
+            ax,
+            float(np.mean(values)),
+            "control",
+            f"{name.removeprefix('control_')} (mean of {len(values)}) {np.mean(values):.3f}",
+            color=f"C{k + len(curves)}",
+        )
     plotstyle.reference(ax, 0.1, "chance", "chance 0.1")
     ax.set_xlabel("training examples seen (count)")
     ax.set_ylabel("test accuracy (fraction correct)")
@@ -260,8 +314,17 @@ def write_curves(root: Path, jobs: Sequence[Job]) -> Path | None:
     return path
 
 
-def sweep(experiment: str, sets: Sequence[str], seeds: Sequence[int], *, quick: bool, out: Path,
-          scheduler: str | None = None, workers: int | None = None, yes: bool = False) -> list[dict]:
+def sweep(
+    experiment: str,
+    sets: Sequence[str],
+    seeds: Sequence[int],
+    *,
+    quick: bool,
+    out: Path,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    yes: bool = False,
+) -> list[dict]:
     """Check the whole sweep, then run every job not finished yet; returns each job's outcome.
 
     Before a cluster starts or a folder is made: the number of jobs (above ``MAX_JOBS`` it needs
@@ -273,11 +336,18 @@ def sweep(experiment: str, sets: Sequence[str], seeds: Sequence[int], *, quick: 
     check_size(grid_size(sets), len(seeds), yes)
     check_destination(out, workers)
     combos = grid(sets)
-    check_jobs([(experiment, combo) for combo in combos], seeds, quick=quick,
-               concurrent=None if scheduler else local_workers(len(combos) * len(seeds), workers))
+    check_jobs(
+        [(experiment, combo) for combo in combos],
+        seeds,
+        quick=quick,
+        concurrent=None if scheduler else local_workers(len(combos) * len(seeds), workers),
+    )
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [Job(experiment, combo, seed, quick, str(out / job_name(experiment, combo, seed)))
-            for combo in combos for seed in seeds]
+    jobs = [
+        Job(experiment, combo, seed, quick, str(out / job_name(experiment, combo, seed)))
+        for combo in combos
+        for seed in seeds
+    ]
     outcomes = run_jobs(jobs, scheduler, workers)
     write_summary(out, jobs, outcomes)
     return outcomes
@@ -291,8 +361,9 @@ def check_destination(out: Path, workers: int | None) -> None:
         raise ConfigError("--workers", f"{workers} is too small", "expected an integer >= 1")
 
 
-def check_jobs(settings: Sequence[tuple[str, Sequence[str]]], seeds: Sequence[int], *, quick: bool,
-               concurrent: int | None) -> None:
+def check_jobs(
+    settings: Sequence[tuple[str, Sequence[str]]], seeds: Sequence[int], *, quick: bool, concurrent: int | None
+) -> None:
     """Check every job before anything runs: each seed, and each ``(experiment, sets)`` through
     :func:`~snnlearn.experiment.check_run` (the checks of ``snnlearn run``: the experiment's own
     ``check`` and the memory estimate). Jobs differ from a checked setting only by their seed,
@@ -326,8 +397,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def command(args) -> int:
     """Run an experiment over a grid of settings and seeds on Dask."""
     out = Path(args.out or Path("results") / "sweeps" / args.name)
-    outcomes = sweep(args.name, args.sets, parse_seeds(args.seeds), quick=args.quick, out=out,
-                     scheduler=args.scheduler, workers=args.workers, yes=args.yes)
+    outcomes = sweep(
+        args.name,
+        args.sets,
+        parse_seeds(args.seeds),
+        quick=args.quick,
+        out=out,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        yes=args.yes,
+    )
     for outcome in outcomes:
         print(f"{outcome['status']:8s} {outcome['job']} {outcome['error']}")
     summary = Path(out) / "sweep_summary.csv"
@@ -335,10 +414,15 @@ def command(args) -> int:
         import csv
 
         for row in csv.DictReader(summary.open()):
-            interval = (f"[{float(row['ci95_low']):.4g}, {float(row['ci95_high']):.4g}]"
-                        if row["ci95_low"] not in ("", "nan") else "(no interval below 3 seeds)")
-            print(f"{row['sets'] or 'defaults':20s} {row['metric']:32s} n={row['seeds']} mean {float(row['mean']):.4g} "
-                  f"{interval}")
+            interval = (
+                f"[{float(row['ci95_low']):.4g}, {float(row['ci95_high']):.4g}]"
+                if row["ci95_low"] not in ("", "nan")
+                else "(no interval below 3 seeds)"
+            )
+            print(
+                f"{row['sets'] or 'defaults':20s} {row['metric']:32s} n={row['seeds']} mean {float(row['mean']):.4g} "
+                f"{interval}"
+            )
     print(f"summary: {out / 'sweep.csv'}, {summary}")
     return 0 if all(o["status"] != "failed" for o in outcomes) else 1
 

@@ -23,8 +23,9 @@ def numpy_target():
 
 
 def test_the_docstring_examples_run():
-    result = doctest.testmod(snnlearn.api, extraglobs={"snnlearn": snnlearn},
-                             optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testmod(
+        snnlearn.api, extraglobs={"snnlearn": snnlearn}, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    )
     assert result.attempted > 5 and result.failed == 0
 
 
@@ -51,8 +52,15 @@ def test_rule_code_builds_synapses_by_hand():
     assert code.namespace["tau_plus"] == 16.8 * b2.ms and code.namespace["mu"] == 0.5
     assert code.model.splitlines()[0] == "w : 1"
     pre, post = b2.SpikeGeneratorGroup(1, [0], [1] * b2.ms), b2.NeuronGroup(1, "v : 1", threshold="t > 5*ms")
-    syn = b2.Synapses(pre, post, model=code.model, on_pre="v_post += w\n" + code.on_pre, on_post=code.on_post,
-                      namespace=code.namespace, method="exact")
+    syn = b2.Synapses(
+        pre,
+        post,
+        model=code.model,
+        on_pre="v_post += w\n" + code.on_pre,
+        on_post=code.on_post,
+        namespace=code.namespace,
+        method="exact",
+    )
     syn.connect()
     syn.w = 0.5
     b2.run(6 * b2.ms)
@@ -65,21 +73,31 @@ def test_reward_rule_code_names_its_update():
     assert code.update.startswith("w = clip(") and code.update_period == 10 * b2.ms
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda g: snnlearn.rule("nope"), "rule: unknown rule 'nope'; allowed: "),
-    (lambda g: snnlearn.rule("stdp_additive", tau_plus="20 mV"), "stdp_additive.tau_plus: '20 mV' has the wrong unit"),
-    (lambda g: snnlearn.rule("stdp_additive", tau_pluss="20 ms"), "stdp_additive.tau_pluss: unknown parameter"),
-    (lambda g: snnlearn.rule("stdp_additive", a_plus=-1.0), "stdp_additive.a_plus: -1.0 is negative"),
-    (lambda g: snnlearn.plastic_synapses(g[0], g[1], "stdp_additive", on_pre="g_e_post += w"),
-     "on_pre: the target out has no variable 'g_e'; allowed: "),
-    (lambda g: snnlearn.plastic_synapses(g[0], g[1], "mstdp"), "dopamine: missing: mstdp is modulated"),
-    (lambda g: snnlearn.plastic_synapses(g[0], g[1], "oja", dopamine=(g[1], "v")), "dopamine: oja reads no"),
-    (lambda g: snnlearn.plastic_synapses(g[0], g[1], "mstdp", dopamine=(g[1], "DA")),
-     "dopamine: out has no variable 'DA'"),
-    (lambda g: snnlearn.neuron_group("lif", 3), "model: unknown neuron model 'lif'; allowed: "),
-    (lambda g: snnlearn.neuron_group("lif_current", 0), "n: got 0; expected an integer >= 1"),
-    (lambda g: snnlearn.neuron_group("lif_current", 2, tau_m=20), "lif_current.tau_m: 20 has no unit"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda g: snnlearn.rule("nope"), "rule: unknown rule 'nope'; allowed: "),
+        (
+            lambda g: snnlearn.rule("stdp_additive", tau_plus="20 mV"),
+            "stdp_additive.tau_plus: '20 mV' has the wrong unit",
+        ),
+        (lambda g: snnlearn.rule("stdp_additive", tau_pluss="20 ms"), "stdp_additive.tau_pluss: unknown parameter"),
+        (lambda g: snnlearn.rule("stdp_additive", a_plus=-1.0), "stdp_additive.a_plus: -1.0 is negative"),
+        (
+            lambda g: snnlearn.plastic_synapses(g[0], g[1], "stdp_additive", on_pre="g_e_post += w"),
+            "on_pre: the target out has no variable 'g_e'; allowed: ",
+        ),
+        (lambda g: snnlearn.plastic_synapses(g[0], g[1], "mstdp"), "dopamine: missing: mstdp is modulated"),
+        (lambda g: snnlearn.plastic_synapses(g[0], g[1], "oja", dopamine=(g[1], "v")), "dopamine: oja reads no"),
+        (
+            lambda g: snnlearn.plastic_synapses(g[0], g[1], "mstdp", dopamine=(g[1], "DA")),
+            "dopamine: out has no variable 'DA'",
+        ),
+        (lambda g: snnlearn.neuron_group("lif", 3), "model: unknown neuron model 'lif'; allowed: "),
+        (lambda g: snnlearn.neuron_group("lif_current", 0), "n: got 0; expected an integer >= 1"),
+        (lambda g: snnlearn.neuron_group("lif_current", 2, tau_m=20), "lif_current.tau_m: 20 has no unit"),
+    ],
+)
 def test_bad_input_is_one_line_naming_it(call, message):
     groups = (b2.PoissonGroup(3, 5 * b2.Hz, name="inputs"), b2.NeuronGroup(2, "v : 1", name="out"))
     with pytest.raises(ConfigError) as info:

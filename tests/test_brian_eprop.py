@@ -31,5 +31,6 @@ def test_brian2_eprop_equals_numpy_eprop(random_feedback):
     numpy = eprop_gradients(arch, params, x, labels, LOSS, feedback)
     for key in numpy:
         assert np.abs(numpy[key]).max() > 1e-3, key  # not a comparison of zeros
-        np.testing.assert_allclose(brian.grads[key], numpy[key], rtol=1e-6, atol=1e-9 * np.abs(numpy[key]).max(),
-                                   err_msg=key)
+        np.testing.assert_allclose(
+            brian.grads[key], numpy[key], rtol=1e-6, atol=1e-9 * np.abs(numpy[key]).max(), err_msg=key
+        )

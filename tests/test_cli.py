@@ -15,8 +15,9 @@ from snnlearn.experiment import models_dir, project_root
 
 
 def snnlearn(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "snnlearn.cli", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "snnlearn.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=900
+    )
 
 
 def test_list_names_experiments_and_models(tmp_path):
@@ -32,25 +33,38 @@ def test_check_prints_what_the_model_builds(tmp_path):
     assert "rule stdp_additive" in result.stdout
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["run", "nosuch"], "error: experiment: unknown experiment 'nosuch'; allowed: "),
-    (["run", "song2000", "--set", "groups.inputs.rate=20 mV"], "error: groups.inputs.rate: '20 mV' has the wrong unit"),
-    (["run", "song2000", "--set", "groups.inputs.n=-5"], "error: groups.inputs.n: -5 is out of range"),
-    (["run", "song2000", "--set", "durration=10"], "error: durration: unknown parameter; allowed: "),
-    (["run", "song2000", "--set", "synapses.feedforward.rule.name=nope"],
-     "error: synapses.feedforward.rule.name: unknown rule 'nope'; allowed: "),
-    (["run", "song2000", "--backend", "gpu"], "error: --backend: unknown backend 'gpu'; allowed: runtime, standalone"),
-    (["run", "song2000", "--model", "missing.toml"], "error: --model: file missing.toml not found"),
-    (["run", "song2000", "--set", "chunk=0 s"], "error: chunk: "),
-    (["run", "song2000", "--seed", "x"], "error: snnlearn run: argument --seed: invalid int value"),
-    (["run", "song2000", "--seed", str(2**32)], "error: --seed: 4294967296 is out of range; expected an integer "
-     "from 0 to 4294967295"),
-    (["run", "song2000", "--seed=-1"], "error: --seed: -1 is out of range"),
-    (["run"], "error: experiment: no experiment named (snnlearn run NAME); allowed: "),
-    (["bench", "diehl_cook", "--data", "digits", "--seed=-3"], "error: --seed: -3 is out of range"),
-    (["frobnicate"], "error: snnlearn: argument command: invalid choice"),
-    (["check", "missing.toml"], "error: FILE: file missing.toml not found"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "nosuch"], "error: experiment: unknown experiment 'nosuch'; allowed: "),
+        (
+            ["run", "song2000", "--set", "groups.inputs.rate=20 mV"],
+            "error: groups.inputs.rate: '20 mV' has the wrong unit",
+        ),
+        (["run", "song2000", "--set", "groups.inputs.n=-5"], "error: groups.inputs.n: -5 is out of range"),
+        (["run", "song2000", "--set", "durration=10"], "error: durration: unknown parameter; allowed: "),
+        (
+            ["run", "song2000", "--set", "synapses.feedforward.rule.name=nope"],
+            "error: synapses.feedforward.rule.name: unknown rule 'nope'; allowed: ",
+        ),
+        (
+            ["run", "song2000", "--backend", "gpu"],
+            "error: --backend: unknown backend 'gpu'; allowed: runtime, standalone",
+        ),
+        (["run", "song2000", "--model", "missing.toml"], "error: --model: file missing.toml not found"),
+        (["run", "song2000", "--set", "chunk=0 s"], "error: chunk: "),
+        (["run", "song2000", "--seed", "x"], "error: snnlearn run: argument --seed: invalid int value"),
+        (
+            ["run", "song2000", "--seed", str(2**32)],
+            "error: --seed: 4294967296 is out of range; expected an integer from 0 to 4294967295",
+        ),
+        (["run", "song2000", "--seed=-1"], "error: --seed: -1 is out of range"),
+        (["run"], "error: experiment: no experiment named (snnlearn run NAME); allowed: "),
+        (["bench", "diehl_cook", "--data", "digits", "--seed=-3"], "error: --seed: -3 is out of range"),
+        (["frobnicate"], "error: snnlearn: argument command: invalid choice"),
+        (["check", "missing.toml"], "error: FILE: file missing.toml not found"),
+    ],
+)
 def test_bad_input_is_one_error_line_exit_2_and_nothing_written(tmp_path, args, message):
     result = snnlearn(*args, cwd=tmp_path)
     assert result.returncode == 2

@@ -15,15 +15,18 @@ def _no_cluster(*args, **kwargs):
     raise AssertionError("a Dask cluster was started for a comparison that should have been refused")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--hidden", "0"], "error: --hidden: 0 is too small"),
-    (["--learners", "backprop,nope"], "error: --learners: unknown learner 'nope'"),
-    (["--workers", "0"], "error: --workers: 0 is too small"),
-    (["--seeds", "0-4294967296"], "error: --seeds: range '0-4294967296' is empty or out of range"),
-    (["--learners", "backprop", "--data", "/nowhere"], "error: data.path: /nowhere not found"),
-    # the experiment's own check sizes the Diehl & Cook network; the memory estimate refuses it
-    (["--learners", "stdp_diehl_cook", "--hidden", "2000000"], "error: memory: diehl_cook needs at least "),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--hidden", "0"], "error: --hidden: 0 is too small"),
+        (["--learners", "backprop,nope"], "error: --learners: unknown learner 'nope'"),
+        (["--workers", "0"], "error: --workers: 0 is too small"),
+        (["--seeds", "0-4294967296"], "error: --seeds: range '0-4294967296' is empty or out of range"),
+        (["--learners", "backprop", "--data", "/nowhere"], "error: data.path: /nowhere not found"),
+        # the experiment's own check sizes the Diehl & Cook network; the memory estimate refuses it
+        (["--learners", "stdp_diehl_cook", "--hidden", "2000000"], "error: memory: diehl_cook needs at least "),
+    ],
+)
 def test_a_bad_comparison_is_refused_before_a_cluster_or_a_folder(tmp_path, monkeypatch, capsys, args, message):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(compare_module, "run_jobs", _no_cluster)

@@ -14,8 +14,20 @@ from snnlearn import cli
 @pytest.mark.slow  # a Dask cluster and eight jobs: about a minute on an idle machine
 def test_compare_quick_has_forward_forward_and_cue_accumulation_rows(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    args = ["compare", "--quick", "--learners", "forward_forward,eprop_random,truncated_bptt_50", "--seeds", "0-1",
-            "--out", "cmp", "--hidden", "16", "--workers", "1"]
+    args = [
+        "compare",
+        "--quick",
+        "--learners",
+        "forward_forward,eprop_random,truncated_bptt_50",
+        "--seeds",
+        "0-1",
+        "--out",
+        "cmp",
+        "--hidden",
+        "16",
+        "--workers",
+        "1",
+    ]
     assert cli.main(args) == 0
     rows = {r["learner"]: r for r in csv.DictReader((tmp_path / "cmp" / "comparison.csv").open())}
     assert set(rows) == {"forward_forward", "eprop_random", "truncated_bptt_50"}
@@ -24,8 +36,10 @@ def test_compare_quick_has_forward_forward_and_cue_accumulation_rows(tmp_path, m
     assert ff["task"] == "digits" and float(ff["accuracy_mean"]) > 0.5
     assert ff["needs weight transport"] == "no" and ff["stores activations for a backward pass"] == "no"
     jobs = sorted((tmp_path / "cmp" / "jobs").glob("weight_transport*"))
-    assert all(json.loads((j / "params.json").read_text())["params"]["lr_by_learner"] == {"forward_forward": 0.01}
-               for j in jobs)
+    assert all(
+        json.loads((j / "params.json").read_text())["params"]["lr_by_learner"] == {"forward_forward": 0.01}
+        for j in jobs
+    )
     cue = rows["eprop_random"]
     assert cue["task"] == "cue_accumulation" and cue["spiking or rate"] == "spiking"
     assert cue["needs weight transport"] == "no" and cue["uses only local information"] == "yes"

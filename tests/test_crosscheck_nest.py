@@ -35,13 +35,16 @@ os.environ.setdefault("PYNEST_QUIET", "1")
 try:
     import nest
 except ImportError as missing:  # absent, or installed without its library
-    pytest.skip(f"NEST is not importable ({missing}); pip install -e '.[crosscheck]' (nest-simulator >= 3.6) "
-                "to cross-check the rules against it", allow_module_level=True)
+    pytest.skip(
+        f"NEST is not importable ({missing}); pip install -e '.[crosscheck]' (nest-simulator >= 3.6) "
+        "to cross-check the rules against it",
+        allow_module_level=True,
+    )
 
 from snnlearn.pairing import Pairing, pairing_trains, protocol_model, run_spike_trains  # noqa: E402
 
-DT = 0.1      # ms, both simulators' resolution
-DELAY = 0.1   # ms, NEST's synaptic delay (all dendritic)
+DT = 0.1  # ms, both simulators' resolution
+DELAY = 0.1  # ms, NEST's synaptic delay (all dendritic)
 W0 = 0.5
 
 
@@ -52,8 +55,9 @@ def _quiet() -> None:
         nest.set_verbosity("M_ERROR")
 
 
-def nest_weights(model: str, syn: dict, post_params: dict, pre: list[np.ndarray], post: list[np.ndarray],
-                 w0: float = W0) -> list[np.ndarray]:
+def nest_weights(
+    model: str, syn: dict, post_params: dict, pre: list[np.ndarray], post: list[np.ndarray], w0: float = W0
+) -> list[np.ndarray]:
     """NEST's weight after every presynaptic spike, one array per condition (pair of trains)."""
     nest.ResetKernel()
     _quiet()
@@ -64,14 +68,23 @@ def nest_weights(model: str, syn: dict, post_params: dict, pre: list[np.ndarray]
     for pre_t, post_t in zip(pre, post, strict=True):
         # a generator's spike reaches its parrot one step later: the pre parrot fires at t + DELAY
         # (so that the synapse, which counts DELAY as dendritic, pairs the wanted times), the post at t
-        generators = nest.Create("spike_generator", 2, params=[{"spike_times": list(np.round(pre_t + DELAY - DT, 6))},
-                                                              {"spike_times": list(np.round(post_t - DT, 6))}])
+        generators = nest.Create(
+            "spike_generator",
+            2,
+            params=[
+                {"spike_times": list(np.round(pre_t + DELAY - DT, 6))},
+                {"spike_times": list(np.round(post_t - DT, 6))},
+            ],
+        )
         parrots = nest.Create("parrot_neuron", 2)
         parrots[1].set(post_params)
         nest.Connect(generators[0], parrots[0], syn_spec={"delay": DT})
         nest.Connect(generators[1], parrots[1], syn_spec={"delay": DT})
-        nest.Connect(parrots[0], parrots[1], syn_spec={"synapse_model": "checked", "receptor_type": 1,
-                                                      "delay": DELAY, "weight": w0, **syn})
+        nest.Connect(
+            parrots[0],
+            parrots[1],
+            syn_spec={"synapse_model": "checked", "receptor_type": 1, "delay": DELAY, "weight": w0, **syn},
+        )
         sources.append(parrots[0].global_id)
     last = max(max(np.max(t, initial=0.0) for t in pre), max(np.max(t, initial=0.0) for t in post))
     nest.Simulate(last + 10 * DT + 1.0)
@@ -80,8 +93,9 @@ def nest_weights(model: str, syn: dict, post_params: dict, pre: list[np.ndarray]
     return [weights[senders == s] for s in sources]
 
 
-def snnlearn_weights(rules: dict[str, dict], pre: list[np.ndarray], post: list[np.ndarray], w0: float = W0
-                     ) -> dict[str, list[np.ndarray]]:
+def snnlearn_weights(
+    rules: dict[str, dict], pre: list[np.ndarray], post: list[np.ndarray], w0: float = W0
+) -> dict[str, list[np.ndarray]]:
     """snnlearn's weight after every presynaptic spike (the weight at the start of the next step),
     per rule (all in one simulation) and condition."""
     spec = protocol_model(rules, w_init=w0, dt=f"{DT} ms", name="crosscheck")
@@ -131,8 +145,14 @@ def nest_pair(rule: dict) -> tuple[str, dict, dict]:
     NEST's lambda = a_plus / w_max, alpha = a_minus / a_plus)."""
     mu = rule.get("mu", 0.0) if rule["name"] == "stdp_multiplicative" else 0.0
     model = "stdp_synapse" if rule.get("interaction", "all_to_all") == "all_to_all" else "stdp_nn_symm_synapse"
-    syn = {"tau_plus": 16.8, "lambda": rule["a_plus"] / rule["w_max"], "alpha": rule["a_minus"] / rule["a_plus"],
-           "mu_plus": mu, "mu_minus": mu, "Wmax": rule["w_max"]}
+    syn = {
+        "tau_plus": 16.8,
+        "lambda": rule["a_plus"] / rule["w_max"],
+        "alpha": rule["a_minus"] / rule["a_plus"],
+        "mu_plus": mu,
+        "mu_minus": mu,
+        "Wmax": rule["w_max"],
+    }
     return model, syn, {"tau_minus": 33.7}
 
 
@@ -165,8 +185,15 @@ def test_pair_rules_match_nest_at_every_presynaptic_spike(pair_runs, name):
 
 def test_triplet_rule_matches_nest_at_every_presynaptic_spike():
     rule = {"name": "triplet", "preset": "hippocampal_all_to_all_full", "w_max": 1.0}
-    syn = {"tau_plus": 16.8, "tau_plus_triplet": 946.0, "Aplus": 6.1e-3, "Aminus": 1.6e-3, "Aplus_triplet": 6.7e-3,
-           "Aminus_triplet": 1.4e-3, "Wmax": 1.0}
+    syn = {
+        "tau_plus": 16.8,
+        "tau_plus_triplet": 946.0,
+        "Aplus": 6.1e-3,
+        "Aminus": 1.6e-3,
+        "Aplus_triplet": 6.7e-3,
+        "Aminus_triplet": 1.4e-3,
+        "Wmax": 1.0,
+    }
     pre, post = trains(seed=5)
     ours = snnlearn_weights({"triplet": rule}, pre, post)["triplet"]
     theirs = nest_weights("stdp_triplet_synapse", syn, {"tau_minus": 33.7, "tau_minus_triplet": 27.0}, pre, post)
@@ -185,8 +212,9 @@ def test_a_pre_and_post_spike_in_one_step_is_a_potentiating_pair_here_and_no_pai
     assert ours == pytest.approx([W0 + 0.01, W0 + 0.01 - depression], abs=1e-12)  # + a_plus at dt = 0+
 
 
-def snnlearn_dopamine(rule: dict, pre: np.ndarray, post: np.ndarray, rewards: np.ndarray, amount: float,
-                      w0: float) -> np.ndarray:
+def snnlearn_dopamine(
+    rule: dict, pre: np.ndarray, post: np.ndarray, rewards: np.ndarray, amount: float, w0: float
+) -> np.ndarray:
     """snnlearn's da_stdp weight after every presynaptic spike, rewards of ``amount`` dopamine."""
     from brian2 import StateMonitor, ms
 
@@ -195,9 +223,12 @@ def snnlearn_dopamine(rule: dict, pre: np.ndarray, post: np.ndarray, rewards: np
     from snnlearn.spec import parse_model
     from snnlearn.tasks.reward import connect_reward
 
-    raw = {"name": "crosscheck_dopamine", "simulation": {"dt": f"{DT} ms"},
-           "groups": {g: {"kind": "spikes", "n": 1} for g in ("pre", "post", "reward")},
-           "synapses": {"checked": {"pre": "pre", "post": "post", "connect": "one_to_one", "w_init": w0, "rule": rule}}}
+    raw = {
+        "name": "crosscheck_dopamine",
+        "simulation": {"dt": f"{DT} ms"},
+        "groups": {g: {"kind": "spikes", "n": 1} for g in ("pre", "post", "reward")},
+        "synapses": {"checked": {"pre": "pre", "post": "post", "connect": "one_to_one", "w_init": w0, "rule": rule}},
+    }
     with backend_session("runtime", 1):
         net = build_network(parse_model(raw), record_spikes=False)
         for name, times in (("pre", pre), ("post", post), ("reward", rewards)):
@@ -214,9 +245,19 @@ def test_dopamine_rule_matches_nest_to_the_update_period():
     """Izhikevich's stepwise update against NEST's exact integral: each weight change after a
     presynaptic spike agrees to 5% of the largest (the schemes differ by update_period / 2 tau)."""
     period, tau_d, amount = 10.0, 200.0, 0.5  # ms, ms, dopamine per reward
-    rule = {"name": "da_stdp", "a_plus": 0.1, "a_minus": 0.15, "tau_plus": "20 ms", "tau_minus": "20 ms",
-            "tau_c": "1 s", "tau_d": f"{tau_d} ms", "d_tonic": 0.0, "update_period": f"{period} ms",
-            "w_max": 100.0, "interaction": "all_to_all"}
+    rule = {
+        "name": "da_stdp",
+        "a_plus": 0.1,
+        "a_minus": 0.15,
+        "tau_plus": "20 ms",
+        "tau_minus": "20 ms",
+        "tau_c": "1 s",
+        "tau_d": f"{tau_d} ms",
+        "d_tonic": 0.0,
+        "update_period": f"{period} ms",
+        "w_max": 100.0,
+        "interaction": "all_to_all",
+    }
     rng = np.random.default_rng(11)
     pre = poisson(rng, 20, 3000.0)
     post = without_coincidences(pre, on_grid(np.r_[pre + 5.0, poisson(rng, 5, 3000.0)]))
@@ -229,9 +270,15 @@ def test_dopamine_rule_matches_nest_to_the_update_period():
     nest.ResetKernel()
     _quiet()
     nest.resolution = DT
-    generators = nest.Create("spike_generator", 3, params=[{"spike_times": list(np.round(pre + DELAY - DT, 6))},
-                                                          {"spike_times": list(np.round(post - DT, 6))},
-                                                          {"spike_times": list(np.round(rewards - DT, 6))}])
+    generators = nest.Create(
+        "spike_generator",
+        3,
+        params=[
+            {"spike_times": list(np.round(pre + DELAY - DT, 6))},
+            {"spike_times": list(np.round(post - DT, 6))},
+            {"spike_times": list(np.round(rewards - DT, 6))},
+        ],
+    )
     parrots = nest.Create("parrot_neuron", 3)
     parrots[1].set({"tau_minus": 20.0})
     for k in range(3):
@@ -239,12 +286,27 @@ def test_dopamine_rule_matches_nest_to_the_update_period():
     transmitter = nest.Create("volume_transmitter")
     nest.Connect(parrots[2], transmitter)
     recorder = nest.Create("weight_recorder")
-    nest.CopyModel("stdp_dopamine_synapse", "checked_dopamine", {  # common properties: set on the model
-        "volume_transmitter": transmitter, "weight_recorder": recorder, "A_plus": kappa * 0.1,
-        "A_minus": kappa * 0.15, "tau_plus": 20.0, "tau_c": 1000.0, "tau_n": tau_d, "b": 0.0, "Wmin": 0.0,
-        "Wmax": 100.0})
-    nest.Connect(parrots[0], parrots[1], syn_spec={"synapse_model": "checked_dopamine", "receptor_type": 1,
-                                                  "delay": DELAY, "weight": 1.0})
+    nest.CopyModel(
+        "stdp_dopamine_synapse",
+        "checked_dopamine",
+        {  # common properties: set on the model
+            "volume_transmitter": transmitter,
+            "weight_recorder": recorder,
+            "A_plus": kappa * 0.1,
+            "A_minus": kappa * 0.15,
+            "tau_plus": 20.0,
+            "tau_c": 1000.0,
+            "tau_n": tau_d,
+            "b": 0.0,
+            "Wmin": 0.0,
+            "Wmax": 100.0,
+        },
+    )
+    nest.Connect(
+        parrots[0],
+        parrots[1],
+        syn_spec={"synapse_model": "checked_dopamine", "receptor_type": 1, "delay": DELAY, "weight": 1.0},
+    )
     nest.Simulate(float(max(pre.max(), post.max(), rewards.max()) + 2.0))
     theirs = np.asarray(recorder.get("events")["weights"])
     assert theirs.shape == ours.shape

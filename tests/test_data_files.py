@@ -75,8 +75,19 @@ def damage(kind: str) -> tuple[bytes, str]:
 
 
 COMPRESSED = {"truncated gzip", "gzip cut in header", "not gzip", "bad crc", "corrupt deflate"}
-KINDS = ["empty", "three bytes", "bad magic", "float idx", "zero dimensions", "header cut", "truncated data",
-         "extra data", "wrong dims", "huge dims", *sorted(COMPRESSED)]
+KINDS = [
+    "empty",
+    "three bytes",
+    "bad magic",
+    "float idx",
+    "zero dimensions",
+    "header cut",
+    "truncated data",
+    "extra data",
+    "wrong dims",
+    "huge dims",
+    *sorted(COMPRESSED),
+]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -98,8 +109,9 @@ def test_a_damaged_data_set_stops_the_run_with_one_line_and_nothing_written(tmp_
     target = folder / f"{IMAGES}.gz"
     target.write_bytes(content if kind in COMPRESSED else gzip.compress(content))
     monkeypatch.chdir(tmp_path)
-    status = cli.main(["run", "diehl_cook", "--quick", "--backend", "runtime", "--set", f"data.path={folder}",
-                       "--out", "run"])
+    status = cli.main(
+        ["run", "diehl_cook", "--quick", "--backend", "runtime", "--set", f"data.path={folder}", "--out", "run"]
+    )
     err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("warning:")]
     assert status == 2 and len(err) == 1, err
     assert err[0].startswith(f"error: data.path: {target}: ")
@@ -119,9 +131,15 @@ def test_images_and_labels_must_belong_together(tmp_path):
         load_dataset(str(folder), "0:10", "10:20")
 
 
-@pytest.mark.parametrize(("text", "n", "expected"), [
-    ("0:8000", 10000, slice(0, 8000)), (":", 5, slice(0, 5)), ("3:", 5, slice(3, 5)), (" :2 ", 5, slice(0, 2)),
-])
+@pytest.mark.parametrize(
+    ("text", "n", "expected"),
+    [
+        ("0:8000", 10000, slice(0, 8000)),
+        (":", 5, slice(0, 5)),
+        ("3:", 5, slice(3, 5)),
+        (" :2 ", 5, slice(0, 2)),
+    ],
+)
 def test_ranges_are_read(text, n, expected):
     assert parse_range(text, n, "data.train") == expected
 
@@ -135,8 +153,11 @@ def test_bad_or_out_of_range_ranges_are_refused(text):
 
 def test_embedded_digits_take_their_whole_split_for_the_defaults():
     whole = load_embedded_digits()
-    for data in (load_dataset("digits"), load_dataset("digits", "0:8000", "8000:10000"),
-                 load_dataset("digits", ":", ":")):
+    for data in (
+        load_dataset("digits"),
+        load_dataset("digits", "0:8000", "8000:10000"),
+        load_dataset("digits", ":", ":"),
+    ):
         assert data.split == whole.split == "sklearn digits, stratified 75%/25% (seed 0)"
         assert np.array_equal(data.x_train, whole.x_train) and np.array_equal(data.y_test, whole.y_test)
     assert (len(whole.y_train), len(whole.y_test)) == (1347, 450)
@@ -152,10 +173,16 @@ def test_embedded_digits_honour_train_and_test_ranges():
     assert len(only_train.y_train) == 500 and len(only_train.y_test) == 450
 
 
-@pytest.mark.parametrize(("train", "test", "field"), [
-    ("0:2000", "8000:10000", "data.train"), ("0:100", "0:451", "data.test"), ("0:100", "9000:10000", "data.test"),
-    ("x", "8000:10000", "data.train"), ("10:10", ":", "data.train"),
-])
+@pytest.mark.parametrize(
+    ("train", "test", "field"),
+    [
+        ("0:2000", "8000:10000", "data.train"),
+        ("0:100", "0:451", "data.test"),
+        ("0:100", "9000:10000", "data.test"),
+        ("x", "8000:10000", "data.train"),
+        ("10:10", ":", "data.train"),
+    ],
+)
 def test_embedded_digits_refuse_ranges_outside_their_split(train, test, field):
     with pytest.raises(ConfigError) as info:
         load_dataset("digits", train, test)
@@ -164,9 +191,11 @@ def test_embedded_digits_refuse_ranges_outside_their_split(train, test, field):
 
 def test_embedded_range_outside_the_split_is_exit_2_before_anything_is_written(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    status = cli.main(["run", "diehl_cook", "--quick", "--backend", "runtime", "--set", "data.train=0:5000",
-                       "--out", "run"])
+    status = cli.main(
+        ["run", "diehl_cook", "--quick", "--backend", "runtime", "--set", "data.train=0:5000", "--out", "run"]
+    )
     err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("warning:")]
-    assert status == 2 and err == ["error: data.train: range '0:5000' is outside 0:1347 or empty; "
-                                   "expected 0 <= START < STOP <= 1347"]
+    assert status == 2 and err == [
+        "error: data.train: range '0:5000' is outside 0:1347 or empty; expected 0 <= START < STOP <= 1347"
+    ]
     assert list(tmp_path.iterdir()) == []

@@ -12,8 +12,9 @@ from snnlearn.tasks.digits import FEEDFORWARD, DigitPresenter, Protocol
 
 @pytest.fixture(scope="module")
 def presenter():
-    protocol = Protocol.from_mapping({"max_intensity": 4.0, "t_present": "100 ms", "t_rest": "50 ms",
-                                      "pixel_rate": "300 Hz"}, "protocol")
+    protocol = Protocol.from_mapping(
+        {"max_intensity": 4.0, "t_present": "100 ms", "t_rest": "50 ms", "pixel_rate": "300 Hz"}, "protocol"
+    )
     spec = diehl_cook_spec(n_pixels=16, n_excitatory=4, protocol=protocol)
     session = backend_session("runtime", 3, key="test-digits")
     session.__enter__()
@@ -37,8 +38,10 @@ def test_frozen_pass_leaves_weights_and_thresholds_unchanged(presenter):
     images = np.random.default_rng(0).random((3, 16))
     session = presenter.session
     presenter.present(images, learn=True)
-    learned = {v: np.asarray(session.get(o, v)).copy() for o, v in ((presenter.feedforward, "w"),
-                                                                    (presenter.excitatory, "theta"))}
+    learned = {
+        v: np.asarray(session.get(o, v)).copy()
+        for o, v in ((presenter.feedforward, "w"), (presenter.excitatory, "theta"))
+    }
     presenter.present(images, learn=False)
     for obj, var in ((presenter.feedforward, "w"), (presenter.excitatory, "theta")):
         np.testing.assert_allclose(np.asarray(session.get(obj, var)), learned[var], rtol=1e-12)
@@ -55,8 +58,10 @@ def test_weights_are_normalised_before_each_example(presenter):
 
 
 def _trained(backend: str, slots_per_chunk: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    protocol = Protocol.from_mapping({"max_intensity": 3.0, "t_present": "40 ms", "t_rest": "20 ms",
-                                      "pixel_rate": "300 Hz", "min_spikes": 3}, "protocol")
+    protocol = Protocol.from_mapping(
+        {"max_intensity": 3.0, "t_present": "40 ms", "t_rest": "20 ms", "pixel_rate": "300 Hz", "min_spikes": 3},
+        "protocol",
+    )
     spec = diehl_cook_spec(n_pixels=16, n_excitatory=4, protocol=protocol)
     images = np.random.default_rng(2).random((5, 16)) * (np.arange(5) != 2)[:, None]  # one blank: repeats
     with backend_session(backend, 4, key="test-digits-continuation") as build_dir:

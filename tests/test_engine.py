@@ -17,8 +17,12 @@ from snnlearn.spec import load_model_dict, parse_model
 
 def small_song(n_inputs: int = 100):
     raw = load_model_dict(models_dir() / "song2000.toml")
-    for key, value in {"groups.inputs.n": n_inputs, "groups.inputs.rate": "80 Hz", "groups.inhibitory.n": 10,
-                       "synapses.feedforward.params.g_max": 0.05}.items():
+    for key, value in {
+        "groups.inputs.n": n_inputs,
+        "groups.inputs.rate": "80 Hz",
+        "groups.inhibitory.n": 10,
+        "synapses.feedforward.params.g_max": 0.05,
+    }.items():
         raw = apply_to_model(raw, key, value)
     return parse_model(raw)
 
@@ -28,8 +32,15 @@ def pair_dw(rule, pre_times_ms, post_times_ms, w0=0.5):
     with backend_session("runtime", 1):
         pre = SpikeGeneratorGroup(1, [0] * len(pre_times_ms), pre_times_ms * ms)
         post = SpikeGeneratorGroup(1, [0] * len(post_times_ms), post_times_ms * ms)
-        syn = Synapses(pre, post, model="w : 1\n" + rule.model(), on_pre=rule.on_pre(),
-                       on_post=rule.on_post(), namespace=rule.namespace(), method="exact")
+        syn = Synapses(
+            pre,
+            post,
+            model="w : 1\n" + rule.model(),
+            on_pre=rule.on_pre(),
+            on_post=rule.on_post(),
+            namespace=rule.namespace(),
+            method="exact",
+        )
         syn.connect()
         syn.w = w0
         Network(pre, post, syn).run((max(pre_times_ms + post_times_ms) + 1) * ms)
@@ -38,8 +49,9 @@ def pair_dw(rule, pre_times_ms, post_times_ms, w0=0.5):
 
 @pytest.mark.parametrize("dt_ms", [5.0, 20.0, -5.0, -40.0])
 def test_pair_stdp_matches_the_exponential_window(dt_ms):
-    rule = make_rule({"name": "stdp_additive", "a_plus": 0.01, "a_minus": 0.012,
-                      "tau_plus": "17 ms", "tau_minus": "34 ms"}, "rule")
+    rule = make_rule(
+        {"name": "stdp_additive", "a_plus": 0.01, "a_minus": 0.012, "tau_plus": "17 ms", "tau_minus": "34 ms"}, "rule"
+    )
     dw = pair_dw(rule, [50.0], [50.0 + dt_ms])
     expected = 0.01 * np.exp(-dt_ms / 17) if dt_ms > 0 else -0.012 * np.exp(dt_ms / 34)
     assert dw == pytest.approx(expected, rel=1e-6)
@@ -73,9 +85,12 @@ class SmallSong:
 
     def run(self, n_chunks: int, checkpoint=None) -> dict:
         out, synapses = self.net.spikes["out"], self.net.synapses["feedforward"]
-        return run_in_chunks(self.session, n_chunks,
-                             lambda k: {"t": self.session.spikes(out)[1] * 1e3, "w": self.session.get(synapses, "w")},
-                             checkpoint=checkpoint)
+        return run_in_chunks(
+            self.session,
+            n_chunks,
+            lambda k: {"t": self.session.spikes(out)[1] * 1e3, "w": self.session.get(synapses, "w")},
+            checkpoint=checkpoint,
+        )
 
     def close(self):
         self.context.__exit__(None, None, None)

@@ -36,24 +36,28 @@ def draws(estimator, task, x, targets, n: int, seed: int = 2) -> np.ndarray:
     """``n`` single-sample estimates as rows (after a call that starts any running baseline)."""
     rng = np.random.default_rng(seed)
     estimator.samples(task.arch, task.student, x, targets, 64, rng)
-    return flatten(estimator.samples(task.arch, task.student, x, targets, n, rng),
-                   list(task.student), lead=1)
+    return flatten(estimator.samples(task.arch, task.student, x, targets, n, rng), list(task.student), lead=1)
 
 
 def normalized_variance(samples: np.ndarray, gradient: np.ndarray) -> float:
     return float(samples.var(axis=0, ddof=1).sum() / (gradient @ gradient))
 
 
-@pytest.mark.parametrize(("sizes", "name"), [
-    (sizes, name) for sizes in (LINEAR, HIDDEN) for name in ESTIMATORS
-    if len(sizes) == 3 or not needs_hidden_layer(name)])
+@pytest.mark.parametrize(
+    ("sizes", "name"),
+    [
+        (sizes, name)
+        for sizes in (LINEAR, HIDDEN)
+        for name in ESTIMATORS
+        if len(sizes) == 3 or not needs_hidden_layer(name)
+    ],
+)
 def test_mean_of_many_estimates_is_the_gradient(sizes, name):
     estimator = make_learner(name)
     task, x, targets = setting(sizes)
     n = 40_000
     samples = draws(estimator, task, x, targets, n)
-    gradient = flatten(estimator.objective_gradient(task.arch, task.student, x, targets),
-                       list(task.student))
+    gradient = flatten(estimator.objective_gradient(task.arch, task.student, x, targets), list(task.student))
     error = samples.mean(axis=0) - gradient
     standard_error = samples.std(axis=0, ddof=1) / np.sqrt(n)
     # every component within 4.5 standard errors (about 1e-4 false alarms for 50 components),
@@ -71,8 +75,7 @@ def test_weight_perturbation_variance_is_parameters_plus_one():
     # (g.u)u has covariance |g|^2 I + g g^T: trace (P + 1)|g|^2; relative error here ~ 1.5 %
     assert normalized_variance(samples, gradient) == pytest.approx(p + 1, rel=0.06)
     averaged = make_learner("weight_perturbation", n_samples=4)
-    stacked = [averaged.estimate(task.arch, task.student, x, targets, np.random.default_rng(s))
-               for s in range(4000)]
+    stacked = [averaged.estimate(task.arch, task.student, x, targets, np.random.default_rng(s)) for s in range(4000)]
     four = np.stack([flatten(g, list(task.student)) for g in stacked])
     assert normalized_variance(four, gradient) == pytest.approx((p + 1) / 4, rel=0.1)
 
@@ -90,10 +93,8 @@ def test_reward_baseline_lowers_variance(units):
     values = {}
     for baseline in ("none", "running"):
         estimator = Reinforce(units=units, baseline=baseline)
-        gradient = flatten(estimator.objective_gradient(task.arch, task.student, x, targets),
-                           list(task.student))
-        values[baseline] = normalized_variance(draws(estimator, task, x, targets, 20_000),
-                                               gradient)
+        gradient = flatten(estimator.objective_gradient(task.arch, task.student, x, targets), list(task.student))
+        values[baseline] = normalized_variance(draws(estimator, task, x, targets, 20_000), gradient)
     assert values["running"] < 0.5 * values["none"]
 
 
@@ -124,8 +125,7 @@ def test_stacked_forward_and_gradients_match_one_network_at_a_time():
     rng = np.random.default_rng(3)
     nets = [init_params(arch, rng) for _ in range(3)]
     x = rng.standard_normal((5, 4))
-    stacked = {k: np.stack([n[k][None] if n[k].ndim == 1 else n[k] for n in nets])
-               for k in nets[0]}
+    stacked = {k: np.stack([n[k][None] if n[k].ndim == 1 else n[k] for n in nets]) for k in nets[0]}
     out = forward(arch, stacked, x)
     for i, net in enumerate(nets):
         np.testing.assert_allclose(out.output[i], forward(arch, net, x).output)
@@ -143,9 +143,9 @@ def test_estimates_have_the_shapes_of_the_parameters():
     for name in ESTIMATORS:
         options = {} if name == "backprop" else {"n_samples": 2}
         estimate = make_learner(name, **options).update(
-            task.arch, task.student, x, targets, REGRESSION_LOSS, np.random.default_rng(0))
-        assert {k: v.shape for k, v in estimate.items()} == {
-            k: v.shape for k, v in task.student.items()}
+            task.arch, task.student, x, targets, REGRESSION_LOSS, np.random.default_rng(0)
+        )
+        assert {k: v.shape for k, v in estimate.items()} == {k: v.shape for k, v in task.student.items()}
 
 
 def test_bad_options_are_config_errors():
@@ -160,17 +160,24 @@ def test_bad_options_are_config_errors():
     task, x, targets = setting((3, 4, 2))
     relu = Architecture((3, 4, 2), activation="relu")
     with pytest.raises(ConfigError):
-        Reinforce(units="bernoulli").samples(relu, task.student, x, targets, 2,
-                                             np.random.default_rng(0))
+        Reinforce(units="bernoulli").samples(relu, task.student, x, targets, 2, np.random.default_rng(0))
 
 
 def test_learning_reaches_the_target_and_reports_divergence():
     task = make_student_teacher((6, 4), np.random.default_rng(0))
     target = 0.1 * task.loss(task.student)
-    good = learn(task, make_learner("backprop"), 0.05, target=target, max_updates=2000,
-                 batch_size=1, rng=np.random.default_rng(1))
+    good = learn(
+        task,
+        make_learner("backprop"),
+        0.05,
+        target=target,
+        max_updates=2000,
+        batch_size=1,
+        rng=np.random.default_rng(1),
+    )
     assert np.isfinite(good.time) and not good.diverged and good.loss[-1] <= target
-    bad = learn(task, make_learner("backprop"), 5.0, target=target, max_updates=2000,
-                batch_size=1, rng=np.random.default_rng(1))
+    bad = learn(
+        task, make_learner("backprop"), 5.0, target=target, max_updates=2000, batch_size=1, rng=np.random.default_rng(1)
+    )
     assert bad.diverged and np.isinf(bad.time)
     assert checkpoints(30)[:3] == [1, 2, 3] and checkpoints(30)[-1] == 30

@@ -17,8 +17,7 @@ LOSS = make_loss("softmax_cross_entropy")
 def linear_model():
     """Two-class linear model z = W x + b, and three inputs of class 0 away from the bounds."""
     arch = Architecture((4, 2), output_activation="linear")
-    params = {"W1_0": np.array([[0.5, -1.0, 0.25, 2.0], [-0.5, 0.5, 0.75, 1.0]]),
-              "b1": np.array([0.1, -0.2])}
+    params = {"W1_0": np.array([[0.5, -1.0, 0.25, 2.0], [-0.5, 0.5, 0.75, 1.0]]), "b1": np.array([0.1, -0.2])}
     x = np.array([[0.5, 0.5, 0.5, 0.5], [0.3, 0.6, 0.4, 0.7], [0.5, 0.4, 0.6, 0.5]])
     return arch, params, x, np.zeros(3, dtype=int)
 
@@ -72,9 +71,9 @@ def test_accuracy_vs_epsilon_shows_each_target_the_same_images():
     arch, params, x, y = linear_model()
     gradient = input_gradient(arch, params, LOSS)
     flipped = {"W1_0": params["W1_0"][::-1], "b1": params["b1"][::-1]}
-    curves = accuracy_vs_epsilon(fgsm, gradient, {"own": classifier(arch, params),
-                                                  "flipped": classifier(arch, flipped)},
-                                 x, y, [0.0, 1.0])
+    curves = accuracy_vs_epsilon(
+        fgsm, gradient, {"own": classifier(arch, params), "flipped": classifier(arch, flipped)}, x, y, [0.0, 1.0]
+    )
     assert curves["own"] == [1.0, 0.0]
     assert curves["flipped"] == [0.0, 1.0]
 

@@ -21,7 +21,7 @@ def quick_run(tmp_path_factory):
 def test_quick_run_is_far_above_chance(quick_run):
     metrics = json.loads((quick_run / "metrics.json").read_text())
     assert metrics["dataset"] == "digits" and metrics["n_excitatory"] == 50
-    assert metrics["test_accuracy"] > 0.35       # chance: 0.10
+    assert metrics["test_accuracy"] > 0.35  # chance: 0.10
     assert metrics["test_accuracy_logreg"] > 0.5
     assert metrics["train_examples"] >= 600
     assert sum(metrics["neurons_per_class"]) + metrics["unassigned_neurons"] == 50
@@ -29,8 +29,13 @@ def test_quick_run_is_far_above_chance(quick_run):
         assert 0.8 < metrics[control] <= 1.0  # the simple learners a reviewer compares with
     assert metrics["control_random_weights"] < metrics["control_kmeans"]
     assert 0 <= metrics["test_silent_fraction"] <= 1 and 0 < metrics["receptive_field_similarity"] <= 1
-    for figure in ("receptive_fields.png", "accuracy_curve.png", "raster.png", "training_state.png",
-                   "confusion_matrix.png"):
+    for figure in (
+        "receptive_fields.png",
+        "accuracy_curve.png",
+        "raster.png",
+        "training_state.png",
+        "confusion_matrix.png",
+    ):
         assert (quick_run / figure).is_file()
 
 
@@ -41,10 +46,19 @@ def test_trained_network_classifies_new_images_and_can_be_attacked(quick_run, tm
     x, y = data.x_test[:40], data.y_test[:40]
     labels = classify(x)
     assert labels.shape == (40,) and np.array_equal(labels, classify(x))  # same images, same labels
-    assert np.mean(labels == y) > 0.3                                    # chance: 0.10
+    assert np.mean(labels == y) > 0.3  # chance: 0.10
     # the adversarial experiment attacks it by transfer from backprop's gradient
-    m = json.loads((run_experiment("adversarial", quick=True, out=tmp_path / "adv", sets=[
-        f"diehl_cook.run={quick_run}", "diehl_cook.examples=30"]) / "metrics.json").read_text())
+    m = json.loads(
+        (
+            run_experiment(
+                "adversarial",
+                quick=True,
+                out=tmp_path / "adv",
+                sets=[f"diehl_cook.run={quick_run}", "diehl_cook.examples=30"],
+            )
+            / "metrics.json"
+        ).read_text()
+    )
     assert m["diehl_cook"]["status"] == "evaluated" and m["diehl_cook"]["examples"] == 30
     curve = m["accuracy_vs_epsilon"]["fgsm"]["transfer_from_backprop"]["diehl_cook"]
     assert len(curve) == 3 and curve[0] > 0.3

@@ -47,8 +47,14 @@ def _result(run):
     return {k: v for k, v in metrics.items() if k not in TIMING}, arrays
 
 
-SMALL = ["reward_delay_min=200ms", "reward_delay_max=600ms", "window=100ms", "thalamic_noise=20mV",
-         "groups.exc.n=160", "groups.inh.n=40"]
+SMALL = [
+    "reward_delay_min=200ms",
+    "reward_delay_max=600ms",
+    "window=100ms",
+    "thalamic_noise=20mV",
+    "groups.exc.n=160",
+    "groups.inh.n=40",
+]
 
 
 @pytest.mark.parametrize("backend", ["runtime", pytest.param("standalone", marks=pytest.mark.standalone)])
@@ -68,8 +74,12 @@ def test_the_chunk_length_does_not_change_the_result(tmp_path, backend):
 
 
 def test_control_gets_as_many_rewards_at_random_times_and_statistics_start_at_zero(tmp_path):
-    run = run_experiment("distal_reward", backend="runtime", sets=[*SMALL, "duration=3s", "chunk=1s", "stats_dt=400ms"],
-                         out=tmp_path / "run")
+    run = run_experiment(
+        "distal_reward",
+        backend="runtime",
+        sets=[*SMALL, "duration=3s", "chunk=1s", "stats_dt=400ms"],
+        out=tmp_path / "run",
+    )
     m, a = _result(run)
     n = m["n_rewards"]
     assert n > 0 and m["control_n_rewards"] == n
@@ -93,8 +103,14 @@ def test_figures_show_both_conditions_the_grid_and_every_neuron():
     from snnlearn import reward_plots
 
     t = np.linspace(0, 10, 6)
-    panel = {"t_trace": np.linspace(0, 10, 101), "w_trace": np.linspace(0, 4, 101), "stats_t": t,
-             "mean": np.ones(6), "pct": np.ones((6, 3)), "reward_t": np.array([1.0, 5.0])}
+    panel = {
+        "t_trace": np.linspace(0, 10, 101),
+        "w_trace": np.linspace(0, 4, 101),
+        "stats_t": t,
+        "mean": np.ones(6),
+        "pct": np.ones((6, 3)),
+        "reward_t": np.array([1.0, 5.0]),
+    }
     fig = reward_plots.distal_weights({"rewarded": panel, "control": panel}, 4.0, caption="quick run")
     assert len(fig.axes) == 2
     for ax in fig.axes:
@@ -104,8 +120,9 @@ def test_figures_show_both_conditions_the_grid_and_every_neuron():
         assert "mV" in ax.get_ylabel()
     assert fig.axes[-1].get_xlabel() == "simulated time (s)"
     assert any("quick run" in text.get_text() for text in fig.texts)
-    raster = reward_plots.population_raster({"exc": (np.array([0, 5]), np.array([9.2, 9.5]), 320),
-                                             "inh": (np.array([3]), np.array([9.7]), 80)}, (9.0, 10.0))
+    raster = reward_plots.population_raster(
+        {"exc": (np.array([0, 5]), np.array([9.2, 9.5]), 320), "inh": (np.array([3]), np.array([9.7]), 80)}, (9.0, 10.0)
+    )
     assert [ax.get_ylim() for ax in raster.axes] == [(-0.5, 319.5), (-0.5, 79.5)]
 
 
@@ -115,20 +132,31 @@ def test_a_chunk_that_does_not_divide_the_run_is_refused(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize(("sets", "message"), [
-    (["duration=10s", "chunk=5s", "stats_dt=5s", "reward_delay_max=10s"],
-     "reward_delay_max: 10. s is not shorter than the run (10. s); expected a delay shorter than duration, "
-     "or no reward ever arrives"),
-    (["reward_delay_min=4s"], "reward_delay_min: 4. s is above reward_delay_max (3. s); "
-                              "expected reward_delay_min <= reward_delay_max"),
-    (["window=-20ms"], "window: -20. ms is not positive; expected a duration > 0 s"),
-    (["duration=10s", "chunk=5s", "stats_dt=20s"], "stats_dt: 20. s is longer than the run (10. s); "
-                                                  "expected at most duration"),
-    (["reward_amount=-1"], "reward_amount: got -1.0; expected a value >= 0"),
-    (["synapses.ee.rule.tau_c=-1s"], "synapses.ee.rule.tau_c: -1. s is not positive; expected a value > 0"),
-    (["synapses.rewarded.params.rewarded_post=800"], "synapses.rewarded.params.rewarded_post: got 800; "
-                                                     "expected an integer in [0, 800)"),
-])
+@pytest.mark.parametrize(
+    ("sets", "message"),
+    [
+        (
+            ["duration=10s", "chunk=5s", "stats_dt=5s", "reward_delay_max=10s"],
+            "reward_delay_max: 10. s is not shorter than the run (10. s); expected a delay shorter than duration, "
+            "or no reward ever arrives",
+        ),
+        (
+            ["reward_delay_min=4s"],
+            "reward_delay_min: 4. s is above reward_delay_max (3. s); expected reward_delay_min <= reward_delay_max",
+        ),
+        (["window=-20ms"], "window: -20. ms is not positive; expected a duration > 0 s"),
+        (
+            ["duration=10s", "chunk=5s", "stats_dt=20s"],
+            "stats_dt: 20. s is longer than the run (10. s); expected at most duration",
+        ),
+        (["reward_amount=-1"], "reward_amount: got -1.0; expected a value >= 0"),
+        (["synapses.ee.rule.tau_c=-1s"], "synapses.ee.rule.tau_c: -1. s is not positive; expected a value > 0"),
+        (
+            ["synapses.rewarded.params.rewarded_post=800"],
+            "synapses.rewarded.params.rewarded_post: got 800; expected an integer in [0, 800)",
+        ),
+    ],
+)
 def test_bad_reward_parameters_are_one_line_errors(tmp_path, sets, message):
     with pytest.raises(ConfigError) as error:
         run_experiment("distal_reward", sets=sets, out=tmp_path / "run")

@@ -10,9 +10,7 @@ from snnlearn.experiment import run_experiment
 
 
 def test_oja_and_bcm(run_dir):
-    m = json.loads(
-        (run_experiment("oja_pca", quick=True, out=run_dir) / "metrics.json").read_text()
-    )
+    m = json.loads((run_experiment("oja_pca", quick=True, out=run_dir) / "metrics.json").read_text())
     assert m["cosine_to_pc1"] >= 0.99
     assert m["weight_norm"] == pytest.approx(1.0, abs=0.05)
     assert m["bcm_selectivity"] >= 0.9 * m["bcm_selectivity_max"]

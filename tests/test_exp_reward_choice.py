@@ -33,8 +33,13 @@ def test_quick_per_stimulus_baseline_learns_and_raw_reward_drifts(tmp_path):
     assert centred["bias_within_stimulus"]["mean"] < none["bias_within_stimulus"]["mean"] / 5
     drift = metrics["weight_drift_by_rule"]["mstdpet"]
     assert drift["none"] > 0.05 and abs(drift["per_stimulus"]) < drift["none"] / 2
-    for figure in ("learning_curves_mstdpet.png", "weight_drift.png", "selectivity.png", "drift_decomposition.png",
-                   "raster_mstdpet_none.png"):
+    for figure in (
+        "learning_curves_mstdpet.png",
+        "weight_drift.png",
+        "selectivity.png",
+        "drift_decomposition.png",
+        "raster_mstdpet_none.png",
+    ):
         assert (run / figure).is_file()
 
 
@@ -42,8 +47,15 @@ def test_runtime_run_predicts_the_drift_from_the_decomposition(tmp_path):
     """Away from the weight bounds the drift of the mean weight is the rule's gain times
     amount x trials x <M e>: the eligibility sampled at each reward and the modulator
     reconstructed from the controller's record account for the weights' change (40 trials)."""
-    sets = ["seeds=1", "trials=40", "trials_per_chunk=20", "sample_trials=10", "curve_window=10",
-            'rules=["mstdpet", "da_stdp"]', 'baselines=["none"]']
+    sets = [
+        "seeds=1",
+        "trials=40",
+        "trials_per_chunk=20",
+        "sample_trials=10",
+        "curve_window=10",
+        'rules=["mstdpet", "da_stdp"]',
+        'baselines=["none"]',
+    ]
     run = run_experiment("reward_choice", quick=True, backend="runtime", sets=sets, out=tmp_path / "run")
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["backend"] == "runtime"
@@ -68,8 +80,9 @@ def test_drift_decomposition_identities_hold_on_the_sample():
     eligibility = rng.normal(size=200) + 0.5 * modulator
     t = drift_decomposition(modulator, eligibility, stimulus)
     assert t["reward_eligibility"] == pytest.approx(t["covariance"] + t["bias"], abs=1e-12)
-    assert t["reward_eligibility"] == pytest.approx(t["covariance_within_stimulus"] + t["bias_within_stimulus"],
-                                                    abs=1e-12)
+    assert t["reward_eligibility"] == pytest.approx(
+        t["covariance_within_stimulus"] + t["bias_within_stimulus"], abs=1e-12
+    )
     assert t["bias"] == pytest.approx(modulator.mean() * eligibility.mean())
     # centred within each stimulus: no bias within stimulus, though the overall mean is not 0
     centred = modulator - np.array([modulator[stimulus == s].mean() for s in range(3)])[stimulus]
@@ -79,12 +92,16 @@ def test_drift_decomposition_identities_hold_on_the_sample():
 
 def test_modulator_is_the_reward_minus_the_baseline_the_controller_used():
     won, targets = np.array([True, False, True]), np.array([0, 1, 1])
-    baselines = {"baseline_0": np.array([0.5, 0.2, 0.1]), "baseline_1": np.array([-0.5, 0.3, 0.4]),
-                 "baseline_all": np.array([0.0, 0.1, 0.2])}
+    baselines = {
+        "baseline_0": np.array([0.5, 0.2, 0.1]),
+        "baseline_1": np.array([-0.5, 0.3, 0.4]),
+        "baseline_all": np.array([0.0, 0.1, 0.2]),
+    }
     assert modulators(won, targets, baselines, RewardBaseline(mode="none")).tolist() == [1, -1, 1]
     assert modulators(won, targets, baselines, RewardBaseline(mode="global")).tolist() == pytest.approx([1, -1.1, 0.8])
     assert modulators(won, targets, baselines, RewardBaseline(mode="per_stimulus")).tolist() == pytest.approx(
-        [0.5, -1.3, 0.6])
+        [0.5, -1.3, 0.6]
+    )
 
 
 def test_reward_needs_the_target_population_strictly_most_active():
@@ -92,20 +109,33 @@ def test_reward_needs_the_target_population_strictly_most_active():
     assert ChoiceTask.rewarded(counts, np.array([0, 0, 1, 2])).tolist() == [True, False, False, True]
 
 
-@pytest.mark.parametrize(("sets", "message"), [
-    (['baselines=["median"]'], "baselines: unknown baseline 'median'; allowed: global, none, per_stimulus"),
-    (["trials=150"], "trials: 150 is not a multiple of trials_per_chunk (100); expected whole chunks"),
-    (["rule_params.mstdpet.tau_z=-25ms"], "rule_params.mstdpet.tau_z: -25. ms is not positive; expected a value > 0"),
-    (["baseline.trials=0.5"], "baseline.trials: 0.5 is below 1; expected trials >= 1"),
-    (["synapses.feedforward.rule.tau_plus=10ms"], "synapses.feedforward.rule.tau_plus: is set by this experiment, "
-                                                 "so a value given here would be dropped; set rule_params.RULE."
-                                                 "PARAMETER (and rules) instead"),
-    (["sample_trials=30"], "sample_trials: 30 does not divide trials (1000); expected trials to be a multiple of "
-                           "sample_trials"),
-    (["seeds=0"], "seeds: got 0; expected an integer >= 1"),
-    (["raster_trials=200"], "raster_trials: 200 is above trials_per_chunk (100); expected the raster to fit the "
-                            "last chunk"),
-])
+@pytest.mark.parametrize(
+    ("sets", "message"),
+    [
+        (['baselines=["median"]'], "baselines: unknown baseline 'median'; allowed: global, none, per_stimulus"),
+        (["trials=150"], "trials: 150 is not a multiple of trials_per_chunk (100); expected whole chunks"),
+        (
+            ["rule_params.mstdpet.tau_z=-25ms"],
+            "rule_params.mstdpet.tau_z: -25. ms is not positive; expected a value > 0",
+        ),
+        (["baseline.trials=0.5"], "baseline.trials: 0.5 is below 1; expected trials >= 1"),
+        (
+            ["synapses.feedforward.rule.tau_plus=10ms"],
+            "synapses.feedforward.rule.tau_plus: is set by this experiment, "
+            "so a value given here would be dropped; set rule_params.RULE."
+            "PARAMETER (and rules) instead",
+        ),
+        (
+            ["sample_trials=30"],
+            "sample_trials: 30 does not divide trials (1000); expected trials to be a multiple of sample_trials",
+        ),
+        (["seeds=0"], "seeds: got 0; expected an integer >= 1"),
+        (
+            ["raster_trials=200"],
+            "raster_trials: 200 is above trials_per_chunk (100); expected the raster to fit the last chunk",
+        ),
+    ],
+)
 def test_bad_parameters_are_one_line_errors(tmp_path, sets, message):
     with pytest.raises(ConfigError) as error:
         run_experiment("reward_choice", sets=sets, out=tmp_path / "run")
@@ -117,8 +147,16 @@ def test_trials_per_chunk_changes_nothing(tmp_path):
     """The whole state (weights, traces, dopamine, baselines, the controller's clock) carries
     over between chunks: 10 or 20 trials per compiled run give the same trials and weights."""
     sets = ["seeds=1", "trials=40", "sample_trials=10", "curve_window=10", 'baselines=["per_stimulus"]']
-    runs = {c: run_experiment("reward_choice", quick=True, backend="runtime", sets=[*sets, f"trials_per_chunk={c}"],
-                              out=tmp_path / f"c{c}") for c in (10, 20)}
+    runs = {
+        c: run_experiment(
+            "reward_choice",
+            quick=True,
+            backend="runtime",
+            sets=[*sets, f"trials_per_chunk={c}"],
+            out=tmp_path / f"c{c}",
+        )
+        for c in (10, 20)
+    }
     a, b = (np.load(runs[c] / "learning.npz") for c in (10, 20))
     assert a.files == b.files and a["mstdpet_per_stimulus_w_mean"].shape == (1, 5)  # trials 0, 10, 20, 30, 40
     assert a["mstdpet_per_stimulus_eligibility"].shape == (1, 40)  # sampled at every reward, across chunks

@@ -30,7 +30,8 @@ def test_variance_slopes_have_the_predicted_signs(quick):
         assert name not in slopes["linear_all"]  # Bernoulli units are hidden units
     # weight perturbation: P + 1 with P ~ N^2 on the linear network, slope 1 in P
     assert slopes["linear_all"]["weight_perturbation"] == pytest.approx(
-        metrics["variance_slope_theory_by_estimator"]["linear_all"]["weight_perturbation"], abs=0.3)
+        metrics["variance_slope_theory_by_estimator"]["linear_all"]["weight_perturbation"], abs=0.3
+    )
     by_dimension = metrics["variance_slope_vs_dimension_by_estimator"]["linear_all"]
     assert by_dimension["weight_perturbation"] == pytest.approx(1.0, abs=0.2)
     assert by_dimension["node_perturbation"] == pytest.approx(1.0, abs=0.3)
@@ -42,8 +43,7 @@ def test_variance_matches_theory_and_baseline_helps(quick):
     theory = metrics["normalized_variance_theory_by_n"]["linear_all"]["weight_perturbation"]
     for n, value in nvar["linear_all"]["weight_perturbation"].items():
         assert value == pytest.approx(theory[n], rel=0.5)
-    for scan, units in (("linear_all", "gaussian"), ("hidden_all", "gaussian"),
-                        ("hidden_all", "bernoulli")):
+    for scan, units in (("linear_all", "gaussian"), ("hidden_all", "gaussian"), ("hidden_all", "bernoulli")):
         for n, value in nvar[scan][f"reinforce_{units}"].items():
             assert nvar[scan][f"reinforce_{units}_baseline"][n] < value, (scan, units, n)
     cosine = metrics["cosine_to_true_gradient"]["linear_all"]
@@ -61,8 +61,7 @@ def test_learning_time_grows_fastest_for_weight_perturbation(quick):
     times = metrics["learning_time_by_n"]["linear_all"]
     for n in ("4", "8"):
         assert times["backprop"][n] < times["node_perturbation"][n] < times["weight_perturbation"][n]
-    for figure in ("normalized_variance.png", "cosine.png", "learning_time.png",
-                   "learning_curves.png"):
+    for figure in ("normalized_variance.png", "cosine.png", "learning_time.png", "learning_curves.png"):
         assert (run / figure).is_file()
 
 
@@ -130,9 +129,11 @@ def test_update_error_of_a_deterministic_learner_is_its_bias():
     assert out["nmse"] == out["bias2"] > 0
     # by hand: summed |update - gradient|^2 over summed |gradient|^2
     names = list(task.student)
-    grads = [flatten(true_gradient(task.arch, task.student, x[i:i + 1], t[i:i + 1]), names) for i in range(4)]
-    errors = [flatten(fa.update(task.arch, task.student, x[i:i + 1], t[i:i + 1], REGRESSION_LOSS, rng), names)
-              - grads[i] for i in range(4)]
+    grads = [flatten(true_gradient(task.arch, task.student, x[i : i + 1], t[i : i + 1]), names) for i in range(4)]
+    errors = [
+        flatten(fa.update(task.arch, task.student, x[i : i + 1], t[i : i + 1], REGRESSION_LOSS, rng), names) - grads[i]
+        for i in range(4)
+    ]
     norms = grads
     assert out["bias2"] == pytest.approx(sum(e @ e for e in errors) / sum(g @ g for g in norms))
     bp = measure_update_error(make_learner("backprop"), task, x, t, 3, rng, 10_000)
@@ -153,8 +154,12 @@ def test_size_axes_have_integer_ticks_and_cosine_is_linear(quick):
 
     _, m = quick
     sizes = m["params"]["sizes"]
-    summary = {"hidden_all": {"cos_true": m["update_cosine_true_by_n"]["hidden_all"],
-                              "cos_true_ci": m["update_cosine_true_ci_by_n"]["hidden_all"]}}
+    summary = {
+        "hidden_all": {
+            "cos_true": m["update_cosine_true_by_n"]["hidden_all"],
+            "cos_true_ci": m["update_cosine_true_ci_by_n"]["hidden_all"],
+        }
+    }
     ax = plot_by_n(summary, "cos_true", "cos_true_ci", sizes, "cosine", "t", logy=False).axes[0]
     assert ax.get_yscale() == "linear" and ax.get_xscale() == "log"
     assert [t.get_text() for t in ax.get_xticklabels()] == [str(n) for n in sizes]

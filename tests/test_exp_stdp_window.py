@@ -24,11 +24,7 @@ def test_window_of_the_default_rule(run_dir):
 
 def test_window_with_bi_and_poo_time_constants(tmp_path):
     sets = ['synapses.pairing.rule.tau_plus="16.8 ms"', 'synapses.pairing.rule.tau_minus="33.7 ms"']
-    m = metrics(
-        run_experiment(
-            "stdp_window", quick=True, backend="runtime", sets=sets, out=tmp_path / "run"
-        )
-    )
+    m = metrics(run_experiment("stdp_window", quick=True, backend="runtime", sets=sets, out=tmp_path / "run"))
     assert m["fitted_tau_plus_ms"] == pytest.approx(16.8, rel=0.05)
     assert m["fitted_tau_minus_ms"] == pytest.approx(33.7, rel=0.05)
     assert m["max_relative_error"] < 0.05

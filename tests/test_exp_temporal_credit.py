@@ -11,12 +11,27 @@ from snnlearn.experiment import run_experiment
 def test_temporal_credit_quick(tmp_path):
     run = run_experiment("temporal_credit", quick=True, out=tmp_path / "run")
     m = json.loads((run / "metrics.json").read_text())
-    for key in ("accuracy_bptt", "accuracy_eprop", "accuracy_eprop_random", "accuracy_reward",
-                "accuracy_lif_only_bptt", "memory_slope_bptt", "memory_slope_eprop", "eprop_bptt_cosine"):
+    for key in (
+        "accuracy_bptt",
+        "accuracy_eprop",
+        "accuracy_eprop_random",
+        "accuracy_reward",
+        "accuracy_lif_only_bptt",
+        "memory_slope_bptt",
+        "memory_slope_eprop",
+        "eprop_bptt_cosine",
+    ):
         assert m[key] is not None, key
     acc = m["accuracy"]
-    assert set(acc) == {"surrogate_bptt", "eprop", "eprop_random", "reward_node_perturbation", "truncated_bptt_25",
-                        "surrogate_bptt_lif_only", "eprop_lif_only"}
+    assert set(acc) == {
+        "surrogate_bptt",
+        "eprop",
+        "eprop_random",
+        "reward_node_perturbation",
+        "truncated_bptt_25",
+        "surrogate_bptt_lif_only",
+        "eprop_lif_only",
+    }
     for label, by_delay in acc.items():
         for stats in by_delay.values():
             assert len(stats["values"]) == 2 and stats["ci95_low"] <= stats["mean"] <= stats["ci95_high"], label

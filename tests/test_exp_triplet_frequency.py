@@ -12,8 +12,9 @@ from snnlearn.experiment import run_experiment
 @pytest.fixture(scope="module")
 def metrics(tmp_path_factory):
     out = tmp_path_factory.mktemp("triplet") / "run"
-    return json.loads((run_experiment("triplet_frequency", quick=True, backend="runtime", out=out)
-                       / "metrics.json").read_text()), out
+    return json.loads(
+        (run_experiment("triplet_frequency", quick=True, backend="runtime", out=out) / "metrics.json").read_text()
+    ), out
 
 
 def test_published_triplet_rules_reproduce_the_frequency_dependence(metrics):

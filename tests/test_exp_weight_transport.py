@@ -22,10 +22,10 @@ def test_weight_transport_quick(tmp_path):
 
     first, last = m["initial_alignment_angle_deg"], m["final_alignment_angle_deg"]
     assert 80 < first["one_hidden"]["feedback_alignment"][0] < 100  # B unrelated to W at first
-    assert last["one_hidden"]["feedback_alignment"][0] < 60         # ... then aligned
+    assert last["one_hidden"]["feedback_alignment"][0] < 60  # ... then aligned
     assert last["one_hidden"]["sign_symmetry"][0] < 45
     assert last["one_hidden"]["backprop"][0] < 1e-3
-    assert last["one_hidden"]["output_only"] == [None]              # no hidden update at all
+    assert last["one_hidden"]["output_only"] == [None]  # no hidden update at all
     assert len(last["deep"]["feedback_alignment"]) == 3
     curve = m["alignment_angle_deg"]["one_hidden"]["feedback_alignment"]
     assert curve["epoch"][0] == 0 and curve["epoch"][-1] == m["epochs"]

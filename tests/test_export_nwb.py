@@ -16,14 +16,26 @@ pynwb = pytest.importorskip("pynwb")
 nwbinspector = pytest.importorskip("nwbinspector")
 
 # song2000 --quick, shortened further: two 2-s chunks at one input rate, 250 inputs at 40 Hz
-SHORT = ["--set", "duration=4 s", "--set", "chunk=2 s", "--set", "sample_dt=2 s", "--set", "rate_window=2 s",
-         "--set", "input_rates=[40.0]",
-         "--set", "groups.inputs.n=250"]
+SHORT = [
+    "--set",
+    "duration=4 s",
+    "--set",
+    "chunk=2 s",
+    "--set",
+    "sample_dt=2 s",
+    "--set",
+    "rate_window=2 s",
+    "--set",
+    "input_rates=[40.0]",
+    "--set",
+    "groups.inputs.n=250",
+]
 
 
 def snnlearn_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "snnlearn.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "snnlearn.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +72,10 @@ def test_export_round_trip_and_nwbinspector(song_run, tmp_path):
         assert np.array_equal(stim.data[:], run.spikes["inputs"].indices)
         assert np.allclose(stim.timestamps[:], run.spikes["inputs"].times_s)
         misc = nwb.processing["misc"]
-        blocks = sorted((name for name in misc.data_interfaces if name.startswith("weights_COLS_")),
-                        key=lambda name: int(name.split("_")[-2]))
+        blocks = sorted(
+            (name for name in misc.data_interfaces if name.startswith("weights_COLS_")),
+            key=lambda name: int(name.split("_")[-2]),
+        )
         weights = np.concatenate([misc[name].data[:] for name in blocks], axis=1)
         assert np.allclose(weights, run.weights["weights"].values)
         assert misc["rate_40Hz"].unit == "Hz" and misc[blocks[0]].rate == pytest.approx(0.5)
@@ -76,8 +90,9 @@ def test_a_folder_that_is_not_a_finished_run_is_one_line_exit_2(tmp_path):
     (tmp_path / "unfinished" / "params.json").write_text("{}")
     done = snnlearn_cli("export", "unfinished", "--to", "x.nwb", cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip() == ("error: RUN_DIR: unfinished is not a finished run (no metrics.json); "
-                                   "give the folder of a finished run")
+    assert done.stderr.strip() == (
+        "error: RUN_DIR: unfinished is not a finished run (no metrics.json); give the folder of a finished run"
+    )
     assert not (tmp_path / "x.nwb").exists()
     with pytest.raises(ConfigError, match="is not a folder"):
         snnlearn.load_run(tmp_path / "nothing")

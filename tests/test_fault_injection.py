@@ -25,15 +25,59 @@ import pytest
 
 #: metrics that differ between two runs of one computation (times, memory)
 UNTIMED = ("wall_time_s", "peak_memory_mb", "compile_seconds", "train_images_per_second")
-DISTAL = ["distal_reward", "--quick", "--seed", "3", "--set", "duration=4 s", "--set", "chunk=1 s",
-          "--set", "stats_dt=1 s"]
+DISTAL = [
+    "distal_reward",
+    "--quick",
+    "--seed",
+    "3",
+    "--set",
+    "duration=4 s",
+    "--set",
+    "chunk=1 s",
+    "--set",
+    "stats_dt=1 s",
+]
 #: smaller still for the default run (NumPy code generation runs the reward detection as a Python loop)
-DISTAL_SMALL = ["distal_reward", "--quick", "--seed", "3", "--set", "duration=1 s", "--set", "chunk=0.25 s",
-                "--set", "stats_dt=0.25 s", "--set", "reward_delay_max=0.5 s", "--set", "groups.exc.n=160",
-                "--set", "groups.inh.n=40"]
-DIEHL_COOK = ["diehl_cook", "--quick", "--seed", "5", "--set", "n_excitatory=10", "--set", "epochs=0.12",
-              "--set", "slots_per_chunk=20", "--set", "curve_points=1", "--set", "curve_assign_examples=60",
-              "--set", "curve_test_examples=40", "--set", "assign_examples=60", "--set", "data.test=0:40"]
+DISTAL_SMALL = [
+    "distal_reward",
+    "--quick",
+    "--seed",
+    "3",
+    "--set",
+    "duration=1 s",
+    "--set",
+    "chunk=0.25 s",
+    "--set",
+    "stats_dt=0.25 s",
+    "--set",
+    "reward_delay_max=0.5 s",
+    "--set",
+    "groups.exc.n=160",
+    "--set",
+    "groups.inh.n=40",
+]
+DIEHL_COOK = [
+    "diehl_cook",
+    "--quick",
+    "--seed",
+    "5",
+    "--set",
+    "n_excitatory=10",
+    "--set",
+    "epochs=0.12",
+    "--set",
+    "slots_per_chunk=20",
+    "--set",
+    "curve_points=1",
+    "--set",
+    "curve_assign_examples=60",
+    "--set",
+    "curve_test_examples=40",
+    "--set",
+    "assign_examples=60",
+    "--set",
+    "data.test=0:40",
+]
 
 
 def cli(*args: str) -> list[str]:
@@ -62,8 +106,9 @@ def checkpoint_versions(folder: Path) -> Callable[[], int]:
 
 def kill_when(command: list[str], cwd: Path, ready: Callable[[], bool], timeout: float = 600) -> bool:
     """Run ``command`` and SIGKILL its process group as soon as ``ready()``; False if it ended first."""
-    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + timeout
     while proc.poll() is None:
         if ready():
@@ -98,8 +143,9 @@ def forked(argv: list[str], cwd: Path, stderr: Path | None = None) -> int:
     return pid
 
 
-def fork_and_kill_when(argv: list[str], cwd: Path, ready: Callable[[], bool] | None, timeout: float = 600,
-                       stderr: Path | None = None) -> int:
+def fork_and_kill_when(
+    argv: list[str], cwd: Path, ready: Callable[[], bool] | None, timeout: float = 600, stderr: Path | None = None
+) -> int:
     """:func:`forked`, SIGKILLed as soon as ``ready()`` (None: waited for); returns its exit status
     (-9 when killed)."""
     pid = forked(argv, cwd, stderr)
@@ -190,8 +236,11 @@ def test_distal_reward_killed_and_damaged_resumes_identically_or_refuses(tmp_pat
 
 @pytest.mark.slow
 @pytest.mark.standalone
-@pytest.mark.parametrize(("experiment", "arrays"), [(DISTAL, "weights.npz"), (DIEHL_COOK, "network.npz")],
-                         ids=["distal_reward", "diehl_cook"])
+@pytest.mark.parametrize(
+    ("experiment", "arrays"),
+    [(DISTAL, "weights.npz"), (DIEHL_COOK, "network.npz")],
+    ids=["distal_reward", "diehl_cook"],
+)
 def test_kills_at_several_points_then_a_damaged_checkpoint(tmp_path, experiment, arrays):
     """On the experiment's own backend: kill while it starts (before any checkpoint), after the
     first checkpoint and after two more; damage the newest: refused in one line, nothing changed;

@@ -73,8 +73,15 @@ def test_style_sets_dpi_and_vector_formats(tmp_path):
 def test_savefig_writes_vector_copies_and_the_quick_caption(tmp_path, monkeypatch):
     from snnlearn.experiment import RunContext
 
-    ctx = RunContext(name="x", seed=1, quick=True, backend="runtime", out_dir=tmp_path, params={},
-                     quick_overrides={"duration": "2 s"})
+    ctx = RunContext(
+        name="x",
+        seed=1,
+        quick=True,
+        backend="runtime",
+        out_dir=tmp_path,
+        params={},
+        quick_overrides={"duration": "2 s"},
+    )
     fig, axes = ps.figure()
     axes[0, 0].plot([0, 1], [0, 1])
     monkeypatch.setenv("SNNLEARN_FIGURES", "svg")
@@ -107,34 +114,47 @@ def test_count_axes_have_integer_ticks_also_on_log_axes():
 def test_bytes_are_written_with_binary_prefixes():
     assert ps.format_bytes(512) == "512 B"
     assert ps.format_bytes(1536) == "1.5 KiB"
-    assert ps.format_bytes(3 * 2 ** 20) == "3 MiB"
+    assert ps.format_bytes(3 * 2**20) == "3 MiB"
 
 
 def test_log_interval_is_symmetric_in_log_space():
     mean, low, high = ps.log_interval([1.0, 10.0, 100.0])
     assert mean == pytest.approx(10.0)
-    assert low * high == pytest.approx(mean ** 2)  # symmetric around the geometric mean
+    assert low * high == pytest.approx(mean**2)  # symmetric around the geometric mean
     assert low > 0  # an interval computed on the values would go below 0 here
 
 
 def test_accuracy_curves_draw_chance_and_criterion():
     xs = [0, 100, 200, 300]
-    fig = learning.accuracy_curves({"backprop": (xs, [0.1, 0.5, 0.8, 0.9]), "node_perturbation": (xs, [0.1] * 4)},
-                                   "training examples seen (count)", chance=0.1, criterion=0.8)
+    fig = learning.accuracy_curves(
+        {"backprop": (xs, [0.1, 0.5, 0.8, 0.9]), "node_perturbation": (xs, [0.1] * 4)},
+        "training examples seen (count)",
+        chance=0.1,
+        criterion=0.8,
+    )
     assert {"chance (0.1)", "criterion (0.8)", "backprop"} <= set(ps.legend_labels(fig))
     assert len(line_with(fig, "backprop").get_xdata()) == len(xs)
     assert_units(fig)
 
 
 def _curves(learners, epochs=5):
-    return {net: {name: {"epoch": list(range(epochs + 1)), "test_accuracy": list(np.linspace(0.1, 0.95, epochs + 1))}
-                  for name in learners} for net in ("one_hidden", "deep")}
+    return {
+        net: {
+            name: {"epoch": list(range(epochs + 1)), "test_accuracy": list(np.linspace(0.1, 0.95, epochs + 1))}
+            for name in learners
+        }
+        for net in ("one_hidden", "deep")
+    }
 
 
 def test_weight_transport_curves_show_the_paper_and_the_gap_with_its_sign():
-    fig = learning.error_curves(_curves(["backprop", "feedback_alignment"]),
-                                paper={"backprop": 2.4, "feedback_alignment": 2.1}, paper_text="Lillicrap 2016",
-                                target_error=7.0, notes={"one_hidden": "FA 0.5 points higher"})
+    fig = learning.error_curves(
+        _curves(["backprop", "feedback_alignment"]),
+        paper={"backprop": 2.4, "feedback_alignment": 2.1},
+        paper_text="Lillicrap 2016",
+        target_error=7.0,
+        notes={"one_hidden": "FA 0.5 points higher"},
+    )
     labels = ps.legend_labels(fig)
     assert "Lillicrap 2016: backprop 2.4%" in labels and "chance (90%)" in labels and "target (7% error)" in labels
     assert any("points higher" in t.get_text() for ax in fig.axes for t in ax.texts)
@@ -142,9 +162,13 @@ def test_weight_transport_curves_show_the_paper_and_the_gap_with_its_sign():
 
 
 def test_alignment_has_a_panel_per_hidden_layer_and_the_90_degree_line():
-    angles = {"deep": {name: {"epoch": [0, 0.5, 1, 2], **{f"hidden_layer_{k}": [90, 70, 50, 40] for k in (1, 2, 3)}}
-                       for name in ("backprop", "feedback_alignment")},
-              "one_hidden": {"feedback_alignment": {"epoch": [0, 1, 2], "hidden_layer_1": [90, 60, 40]}}}
+    angles = {
+        "deep": {
+            name: {"epoch": [0, 0.5, 1, 2], **{f"hidden_layer_{k}": [90, 70, 50, 40] for k in (1, 2, 3)}}
+            for name in ("backprop", "feedback_alignment")
+        },
+        "one_hidden": {"feedback_alignment": {"epoch": [0, 1, 2], "hidden_layer_1": [90, 60, 40]}},
+    }
     fig = learning.alignment_angles(angles)
     assert len(visible_axes(fig)) == 4
     assert "90 deg: unrelated to the gradient" in ps.legend_labels(fig)
@@ -153,8 +177,12 @@ def test_alignment_has_a_panel_per_hidden_layer_and_the_90_degree_line():
 
 def test_adversarial_grid_states_the_attack_direction_finding():
     eps = [0.0, 0.1, 0.2]
-    curves = {"fgsm": {"white_box": {"backprop": [0.9, 0.2, 0.0], "feedback_alignment": [0.9, 0.3, 0.1]},
-                       "feedback_path": {"feedback_alignment": [0.9, 0.85, 0.8]}}}
+    curves = {
+        "fgsm": {
+            "white_box": {"backprop": [0.9, 0.2, 0.0], "feedback_alignment": [0.9, 0.3, 0.1]},
+            "feedback_path": {"feedback_alignment": [0.9, 0.85, 0.8]},
+        }
+    }
     notes = {("fgsm", "feedback_path"): "an ineffective attack direction, not robustness"}
     fig = learning.attack_grid(eps, curves, ("white_box", "feedback_path"), notes=notes)
     assert "chance (0.1)" in ps.legend_labels(fig)
@@ -176,8 +204,9 @@ def test_vanishing_gradient_figures():
     fig.canvas.draw()
     assert integer_ticks(fig.axes[0])
     assert_units(fig)
-    during = {"sigmoid": {"depth": 4, "epoch": list(range(11)), "norms": np.ones((11, 4)).tolist(),
-                          "accuracy": [0.1] * 11}}
+    during = {
+        "sigmoid": {"depth": 4, "epoch": list(range(11)), "norms": np.ones((11, 4)).tolist(), "accuracy": [0.1] * 11}
+    }
     fig = learning.training_norms(during, chance=0.1)
     assert len(line_with(fig, "test accuracy").get_xdata()) == 11 == len(line_with(fig, "hidden layer 1").get_xdata())
     assert "chance (0.1)" in ps.legend_labels(fig)
@@ -185,8 +214,12 @@ def test_vanishing_gradient_figures():
 
 
 def test_threshold_learning_labels_the_norm_it_draws():
-    h = {"epoch": [0, 1, 2], "test_accuracy": [0.1, 0.5, 0.7], "train_loss": [2.3, 1.0, 0.5],
-         "hidden_grad_norm": [np.nan, 0.1, 0.05]}
+    h = {
+        "epoch": [0, 1, 2],
+        "test_accuracy": [0.1, 0.5, 0.7],
+        "train_loss": [2.3, 1.0, 0.5],
+        "hidden_grad_norm": [np.nan, 0.1, 0.05],
+    }
     fig = learning.threshold_learning({"sigmoid": h, "step": {**h, "hidden_grad_norm": [np.nan, 0.0, 0.0]}}, 0.1)
     assert "Frobenius" in fig.axes[2].get_ylabel() and "chance (0.1)" in ps.legend_labels(fig)
     assert_units(fig)
@@ -196,8 +229,9 @@ def test_threshold_learning_labels_the_norm_it_draws():
 
 def test_memory_figure_writes_bytes_with_binary_prefixes():
     data = {"measured": {10: 1000, 100: 10000, 1000: 100000}, "formula": {10: 900, 100: 9000, 1000: 90000}}
-    fig = learning.memory_scaling([(data, "time steps T", "t", (("measured", "m", "measured"),
-                                                                 ("formula", "formula", "theory")))])
+    fig = learning.memory_scaling(
+        [(data, "time steps T", "t", (("measured", "m", "measured"), ("formula", "formula", "theory")))]
+    )
     fig.canvas.draw()
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert any("KiB" in lbl for lbl in labels) and "formula" in ps.legend_labels(fig)
@@ -227,8 +261,9 @@ def test_frequency_dependence_has_error_bars_and_rmse():
     freqs, lags = [0.1, 10.0, 20.0], [10.0, -10.0]
     data = {10.0: {0.1: -0.04, 10.0: 0.14, 20.0: 0.29}, -10.0: {0.1: -0.29, 10.0: -0.41, 20.0: -0.34}}
     sem = {10.0: {0.1: 0.05, 10.0: 0.1, 20.0: 0.14}, -10.0: {0.1: 0.08, 10.0: 0.11, 20.0: 0.1}}
-    fig = plasticity.frequency_dependence(freqs, lags, {"triplet": np.zeros((2, 3))}, data, sem, {"triplet": 0.123},
-                                          "Sjostrom et al. 2001", "title")
+    fig = plasticity.frequency_dependence(
+        freqs, lags, {"triplet": np.zeros((2, 3))}, data, sem, {"triplet": 0.123}, "Sjostrom et al. 2001", "title"
+    )
     assert "triplet (rmse 0.123)" in ps.legend_labels(fig)
     bars = line_with(fig, "Sjostrom et al. 2001 (mean +- s.e.m.)")
     assert bars.has_yerr and len(bars.lines[0].get_xdata()) == 3
@@ -252,14 +287,17 @@ def test_homeostasis_time_course_shares_the_rate_scale_and_starts_at_zero():
     t = np.arange(1, 9) - 0.5
     rates = {"adaptive": np.full((8, 5), 5.0), "control": np.linspace(1, 30, 40).reshape(8, 5)}
     theta_t = np.arange(9.0)
-    fig = plasticity.homeostasis_time(t, rates, theta_t, np.zeros((9, 5)), np.arange(1, 9.0),
-                                      {"adaptive, low": np.ones(8)}, (0.5, 1.5))
+    fig = plasticity.homeostasis_time(
+        t, rates, theta_t, np.zeros((9, 5)), np.arange(1, 9.0), {"adaptive, low": np.ones(8)}, (0.5, 1.5)
+    )
     assert fig.axes[0].get_ylim() == fig.axes[1].get_ylim()
     assert fig.axes[2].lines[0].get_xdata()[0] == 0 and len(fig.axes[2].lines[0].get_xdata()) == 9
     assert len(fig.axes[0].lines[-1].get_xdata()) == 8
     assert_units(fig)
-    fig = plasticity.raster_windows({"inputs": (np.array([0, 3]), np.array([0.1, 1.5]), 10),
-                                     "exc": (np.array([1]), np.array([0.2]), 4)}, [(0, 1), (1, 2)])
+    fig = plasticity.raster_windows(
+        {"inputs": (np.array([0, 3]), np.array([0.1, 1.5]), 10), "exc": (np.array([1]), np.array([0.2]), 4)},
+        [(0, 1), (1, 2)],
+    )
     assert fig.axes[0].get_ylim() == (-0.5, 9.5)  # every neuron on the axis
     assert_units(fig)
     fig = plasticity.rate_spread(t, {"adaptive": [0.3] * 8}, np.full(8, 0.2))
@@ -287,8 +325,9 @@ def test_recurrent_memory_and_curves():
 
 
 def test_trials_to_criterion_marks_what_was_not_reached():
-    fig = learning.trials_to_criterion({"mstdpet": [120, None], "stdp": [60, 70]}, [160, 640],
-                                       {"mstdpet": None, "stdp": 0.1}, 3000, 0.8)
+    fig = learning.trials_to_criterion(
+        {"mstdpet": [120, None], "stdp": [60, 70]}, [160, 640], {"mstdpet": None, "stdp": 0.1}, 3000, 0.8
+    )
     labels = ps.legend_labels(fig)
     assert "trials run (3,000): x = not reached" in labels and "mstdpet (-), not reached at 1 size(s)" in labels
     fig.canvas.draw()
@@ -297,8 +336,11 @@ def test_trials_to_criterion_marks_what_was_not_reached():
 
 
 def test_digit_presentation_raster_covers_the_slot_and_every_neuron():
-    groups = {"inputs": (np.array([0, 63, 5]), np.array([0.01, 0.2, 0.34])),
-              "excitatory": (np.array([3, 3]), np.array([0.1, 0.12])), "inhibitory": (np.array([3]), np.array([0.101]))}
+    groups = {
+        "inputs": (np.array([0, 63, 5]), np.array([0.01, 0.2, 0.34])),
+        "excitatory": (np.array([3, 3]), np.array([0.1, 0.12])),
+        "inhibitory": (np.array([3]), np.array([0.101])),
+    }
     fig = plots.presentation_raster(groups, {"inputs": 64, "excitatory": 100, "inhibitory": 100}, 0.5, 0.35)
     axes = [ax for ax in fig.axes if ax.lines]
     assert [ax.get_ylim() for ax in axes] == [(-0.5, 63.5), (-0.5, 99.5), (-0.5, 99.5)]

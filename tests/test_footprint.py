@@ -49,12 +49,26 @@ def test_the_estimate_counts_neurons_synapses_their_variables_and_a_second_copy(
 
 def test_a_network_of_1e5_by_1e5_synapses_is_refused_before_anything_is_written(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    status = cli.main(["run", "song2000", "--quick", "--set", "groups.inputs.n=100000", "--set",
-                       "groups.out.n=100000", "--out", "run"])
+    status = cli.main(
+        [
+            "run",
+            "song2000",
+            "--quick",
+            "--set",
+            "groups.inputs.n=100000",
+            "--set",
+            "groups.out.n=100000",
+            "--out",
+            "run",
+        ]
+    )
     err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("warning:")]
     assert status == 2 and len(err) == 1, err
-    assert re.match(r"^error: memory: song2000 needs at least [\d.]+ TiB \(.*synapses feedforward: 1e\+10 x 56 B"
-                    r" = .* is available; make the network smaller", err[0]), err[0]
+    assert re.match(
+        r"^error: memory: song2000 needs at least [\d.]+ TiB \(.*synapses feedforward: 1e\+10 x 56 B"
+        r" = .* is available; make the network smaller",
+        err[0],
+    ), err[0]
     assert list(tmp_path.iterdir()) == []
 
 
@@ -98,5 +112,12 @@ def test_what_an_experiment_records_over_its_duration_counts():
     sets = ["groups.inputs.n=1000000", "duration=4000000 s"]
     with pytest.raises(ConfigError, match=r"^memory: song2000 needs at least [\d.]+ TiB \(weight samples: 3\.5e\+05 x"):
         check_run("song2000", sets=sets)
-    assert footprint.estimate(parse_model(ctx.model.raw | {"groups": ctx.model.raw["groups"] | {
-        "inputs": ctx.model.raw["groups"]["inputs"] | {"n": 1000000}}})).total < 2 * GiB
+    assert (
+        footprint.estimate(
+            parse_model(
+                ctx.model.raw
+                | {"groups": ctx.model.raw["groups"] | {"inputs": ctx.model.raw["groups"]["inputs"] | {"n": 1000000}}}
+            )
+        ).total
+        < 2 * GiB
+    )

@@ -52,8 +52,11 @@ def problem(learner, seed: int = 0, activation: str = "sigmoid", batch: int = 4)
 
 
 def loss_of(arch, params, x, targets) -> float:
-    output = (recurrent_forward(arch, params, x).outputs[-1] if isinstance(arch, RecurrentArchitecture)
-              else forward(arch, params, x).output)
+    output = (
+        recurrent_forward(arch, params, x).outputs[-1]
+        if isinstance(arch, RecurrentArchitecture)
+        else forward(arch, params, x).output
+    )
     return REGRESSION_LOSS.evaluate(output, targets)[0]
 
 
@@ -98,8 +101,9 @@ def test_update_descends_or_its_mean_follows_the_gradient(name):
     arch, params, x, targets = problem(learner)
     if stochastic(learner, arch):
         names = list(params)
-        mean = flatten(learner.samples(arch, params, x, targets, 20_000, np.random.default_rng(3)),
-                       names, lead=1).mean(axis=0)
+        mean = flatten(learner.samples(arch, params, x, targets, 20_000, np.random.default_rng(3)), names, lead=1).mean(
+            axis=0
+        )
         true = flatten(learner.objective_gradient(arch, params, x, targets), names)
         assert mean @ true / (np.linalg.norm(mean) * np.linalg.norm(true)) > 0.9
         return
@@ -154,6 +158,7 @@ class Counted:
         def counted(*args, **kwargs):
             self.calls += 1
             return fn(*args, **kwargs)
+
         return counted
 
 
@@ -194,8 +199,9 @@ def test_activation_derivative_is_used_only_where_declared(name):
     assert same == (not learner.properties.differentiable_activation), name
 
 
-@pytest.mark.parametrize("name", [n for n in RATE if build(n).network_type is Architecture
-                                  and "bernoulli" not in n])  # Bernoulli units are their own threshold
+@pytest.mark.parametrize(
+    "name", [n for n in RATE if build(n).network_type is Architecture and "bernoulli" not in n]
+)  # Bernoulli units are their own threshold
 def test_hard_threshold_hidden_units(name):
     learner = build(name)
     arch, params, x, targets = problem(learner, activation="step")
@@ -259,14 +265,26 @@ def test_the_properties_dataclass_lists_every_column():
 
 # --- spiking learners simulated in NumPy: the sequence-task variant --------------------------------
 
+
 def spiking_problem(seed: int = 0, spike: str = "hard", steps: int = 30, batch: int = 2, **changes):
     """A tiny recurrent LIF/ALIF network and a batch of input spikes: (arch, params, x, labels)."""
     from snnlearn.recurrent_snn import SpikingArchitecture
     from snnlearn.recurrent_snn import init_params as init_spiking
 
     rng = np.random.default_rng(seed)
-    arch = SpikingArchitecture(**{"n_in": 6, "n_lif": 3, "n_alif": 3, "n_recall": 6, "spike": spike, "gamma": 1.0,
-                                  "tau_a": 60.0, "beta_alif": 0.3, **changes})
+    arch = SpikingArchitecture(
+        **{
+            "n_in": 6,
+            "n_lif": 3,
+            "n_alif": 3,
+            "n_recall": 6,
+            "spike": spike,
+            "gamma": 1.0,
+            "tau_a": 60.0,
+            "beta_alif": 0.3,
+            **changes,
+        }
+    )
     params = init_spiking(arch, rng, w_in=3.0, w_rec=2.0, w_out=0.3)
     return arch, params, (rng.random((steps, batch, 6)) < 0.3).astype(float), rng.integers(0, 2, batch)
 
@@ -304,8 +322,13 @@ def test_spiking_update_descends_or_its_mean_follows_the_gradient(name):
         arch, params, x, labels = spiking_problem(spike="soft", steps=20)
         rng = np.random.default_rng(3)
         small_noise = build_with(name, sigma=0.01, sigma_out=0.01, block=1)
-        mean = np.mean([flatten(small_noise.update(arch, params, x, labels, CROSS_ENTROPY, rng), list(params))
-                        for _ in range(1000)], axis=0)
+        mean = np.mean(
+            [
+                flatten(small_noise.update(arch, params, x, labels, CROSS_ENTROPY, rng), list(params))
+                for _ in range(1000)
+            ],
+            axis=0,
+        )
         true = flatten(surrogate_gradient(arch, params, x, labels, CROSS_ENTROPY), list(params))
         assert mean @ true / (np.linalg.norm(mean) * np.linalg.norm(true)) > 0.7
         return
@@ -315,8 +338,9 @@ def test_spiking_update_descends_or_its_mean_follows_the_gradient(name):
         grads = spiking_update(name, arch, params, x, labels)
         step = 1e-3 / max(np.linalg.norm(flatten(grads, list(grads))), 1e-12)
         moved = {k: p - step * grads[k] for k, p in params.items()}
-        changes.append(spiking_loss(arch, moved, x, labels, CROSS_ENTROPY)
-                       - spiking_loss(arch, params, x, labels, CROSS_ENTROPY))
+        changes.append(
+            spiking_loss(arch, moved, x, labels, CROSS_ENTROPY) - spiking_loss(arch, params, x, labels, CROSS_ENTROPY)
+        )
     assert np.mean(changes) < 0 and sum(c < 0 for c in changes) >= 6
 
 

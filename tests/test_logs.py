@@ -42,9 +42,15 @@ def test_diehl_cook_time_step_is_explained_once_however_often_the_model_is_parse
     assert "kept because it is the paper's step" in err[0] and "may be inaccurate" not in err[0]
 
 
-@pytest.mark.parametrize(("verbosity", "shown"), [(-2, ["error"]), (-1, ["warning", "error"]),
-                                                  (0, ["info", "warning", "error"]),
-                                                  (1, ["debug", "info", "warning", "error"])])
+@pytest.mark.parametrize(
+    ("verbosity", "shown"),
+    [
+        (-2, ["error"]),
+        (-1, ["warning", "error"]),
+        (0, ["info", "warning", "error"]),
+        (1, ["debug", "info", "warning", "error"]),
+    ],
+)
 def test_levels(capsys, verbosity, shown):
     logs.configure(verbosity)
     logs.debug("d")
@@ -57,8 +63,12 @@ def test_levels(capsys, verbosity, shown):
 
 def test_verbosity_flags_go_before_or_after_the_subcommand():
     parser = cli.build_parser()
-    for argv, expected in ((["-q", "list"], (0, 1)), (["list", "-qq"], (0, 2)), (["-v", "run", "x"], (1, 0)),
-                           (["run", "x", "-v"], (1, 0))):
+    for argv, expected in (
+        (["-q", "list"], (0, 1)),
+        (["list", "-qq"], (0, 2)),
+        (["-v", "run", "x"], (1, 0)),
+        (["run", "x", "-v"], (1, 0)),
+    ):
         args = parser.parse_args(argv)
         assert (args.verbose, args.quiet) == expected, argv
 
@@ -113,11 +123,14 @@ def test_brian2_repeats_are_dropped_inside_a_command():
         assert [all(f.filter(record) for f in handler.filters) for _ in range(2)] == [True, False]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--chunk", "100000"], "error: --chunk: 100000 is more than the 1347 training images of digits"),
-    (["--loop-examples", "5000"], "error: --loop-examples: 5000 is more than the 1347 training images"),
-    (["--n-excitatory", "3000000"], "error: memory: the benchmarked network needs at least "),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--chunk", "100000"], "error: --chunk: 100000 is more than the 1347 training images of digits"),
+        (["--loop-examples", "5000"], "error: --loop-examples: 5000 is more than the 1347 training images"),
+        (["--n-excitatory", "3000000"], "error: memory: the benchmarked network needs at least "),
+    ],
+)
 def test_bench_checks_everything_before_it_compiles(tmp_path, monkeypatch, capsys, args, message):
     def never(*a, **k):
         raise AssertionError("the benchmark started before its arguments were checked")

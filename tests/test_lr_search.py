@@ -15,8 +15,9 @@ from snnlearn.ratenet.lr_search import check_lr_search, select_learning_rates, v
 
 def _data(n: int = 100) -> Dataset:
     rng = np.random.default_rng(0)
-    return Dataset("toy", rng.random((n, 4)), np.arange(n) % 5, rng.random((7, 4)), np.zeros(7, int),
-                   (2, 2), "toy split")
+    return Dataset(
+        "toy", rng.random((n, 4)), np.arange(n) % 5, rng.random((7, 4)), np.zeros(7, int), (2, 2), "toy split"
+    )
 
 
 def test_validation_split_is_stratified_disjoint_and_never_the_test_set():
@@ -49,20 +50,32 @@ def test_each_learner_gets_the_best_rate_of_the_same_grid():
 
 
 def test_ties_go_to_the_smaller_rate_and_no_grid_means_lr():
-    out = select_learning_rates(["a"], {"lr": 0.1, "lr_grid": [0.003, 0.001, 0.01]}, _data(),
-                                lambda *_: 0.5, 0)
+    out = select_learning_rates(["a"], {"lr": 0.1, "lr_grid": [0.003, 0.001, 0.01]}, _data(), lambda *_: 0.5, 0)
     assert out["lr_by_learner"] == {"a": 0.001}
     calls = []
     out = select_learning_rates(["a"], {"lr": 0.1, "lr_grid": []}, _data(), lambda *a: calls.append(a), 0)
     assert out["lr_by_learner"] == {"a": 0.1} and not calls and out["lr_chosen"] == {}
-    out = select_learning_rates(["a"], {"lr": 0.1, "lr_grid": [1.0], "lr_by_estimator": {"a": 0.2}},
-                                _data(), lambda *a: calls.append(a), 0, by_learner="lr_by_estimator")
+    out = select_learning_rates(
+        ["a"],
+        {"lr": 0.1, "lr_grid": [1.0], "lr_by_estimator": {"a": 0.2}},
+        _data(),
+        lambda *a: calls.append(a),
+        0,
+        by_learner="lr_by_estimator",
+    )
     assert out["lr_by_learner"] == {"a": 0.2} and not calls
 
 
-@pytest.mark.parametrize("p", [{"lr_grid": [0.1, 0]}, {"lr_grid": [-1.0]}, {"lr_grid": ["x"]},
-                               {"lr_grid": [0.1], "validation_fraction": 1.0},
-                               {"lr_grid": [0.1], "validation_fraction": 0}])
+@pytest.mark.parametrize(
+    "p",
+    [
+        {"lr_grid": [0.1, 0]},
+        {"lr_grid": [-1.0]},
+        {"lr_grid": ["x"]},
+        {"lr_grid": [0.1], "validation_fraction": 1.0},
+        {"lr_grid": [0.1], "validation_fraction": 0},
+    ],
+)
 def test_bad_settings_are_config_errors(p):
     with pytest.raises(ConfigError):
         check_lr_search(p)

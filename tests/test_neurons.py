@@ -12,8 +12,11 @@ from snnlearn.spec import parse_model
 
 
 def single_group(neuron: str, n: int, params: dict | None = None, dt: str = "0.01 ms"):
-    raw = {"name": "t", "simulation": {"dt": dt},
-           "groups": {"cells": {"neuron": neuron, "n": n, "params": params or {}}}}
+    raw = {
+        "name": "t",
+        "simulation": {"dt": dt},
+        "groups": {"cells": {"neuron": neuron, "n": n, "params": params or {}}},
+    }
     return parse_model(raw)
 
 

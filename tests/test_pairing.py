@@ -65,8 +65,9 @@ def test_stdp_window_does_not_depend_on_the_chunk_length(tmp_path, monkeypatch, 
     runs = {}
     for chunk_ms in (None, 370.0):
         monkeypatch.setattr(module, "run_spike_trains", functools.partial(run_spike_trains, chunk_ms=chunk_ms))
-        runs[chunk_ms] = _result(run_experiment("stdp_window", quick=True, backend=backend, sets=sets,
-                                                out=tmp_path / f"chunk-{chunk_ms}"))
+        runs[chunk_ms] = _result(
+            run_experiment("stdp_window", quick=True, backend=backend, sets=sets, out=tmp_path / f"chunk-{chunk_ms}")
+        )
     (m1, a1), (m6, a6) = runs.values()
     assert m1["simulated_seconds"] == pytest.approx(2.22)
     assert m1["fitted_tau_plus_ms"] == pytest.approx(20.0, rel=1e-6)

@@ -26,15 +26,13 @@ def check_network(arch, loss_name, seed=0):
     numeric = finite_difference_gradients(value, params)
     assert set(analytic) == set(params)
     for name in params:
-        np.testing.assert_allclose(analytic[name], numeric[name], rtol=1e-5, atol=1e-8,
-                                   err_msg=name)
+        np.testing.assert_allclose(analytic[name], numeric[name], rtol=1e-5, atol=1e-8, err_msg=name)
 
 
 @pytest.mark.parametrize("skip", ["none", "residual", "dense"])
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
 def test_backprop_matches_finite_differences(skip, activation):
-    check_network(Architecture((4, 3, 3, 3, 2), activation=activation, skip=skip),
-                  "softmax_cross_entropy")
+    check_network(Architecture((4, 3, 3, 3, 2), activation=activation, skip=skip), "softmax_cross_entropy")
 
 
 @pytest.mark.parametrize("loss", ["softmax_cross_entropy", "sigmoid_cross_entropy"])
@@ -44,8 +42,9 @@ def test_cross_entropy_losses(loss):
 
 @pytest.mark.parametrize("output", ["linear", "sigmoid", "tanh"])
 def test_squared_error_with_output_activations(output):
-    check_network(Architecture((3, 4, 4, 3), activation="sigmoid", output_activation=output,
-                               skip="residual"), "squared_error")
+    check_network(
+        Architecture((3, 4, 4, 3), activation="sigmoid", output_activation=output, skip="residual"), "squared_error"
+    )
 
 
 def test_input_error_is_the_input_jacobian():
@@ -56,8 +55,7 @@ def test_input_error_is_the_input_jacobian():
     x = rng.normal(size=(1, 3))
     cache = forward(arch, params, x)
     e, _ = backward_errors(arch, params, cache, arch.n_layers, np.ones((1, 2)))
-    numeric = finite_difference_gradients(lambda p: forward(arch, params, p["x"]).output.sum(),
-                                {"x": x.copy()})
+    numeric = finite_difference_gradients(lambda p: forward(arch, params, p["x"]).output.sum(), {"x": x.copy()})
     np.testing.assert_allclose(e[0], numeric["x"], rtol=1e-6)
 
 

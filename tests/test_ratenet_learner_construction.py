@@ -47,7 +47,11 @@ def test_reinforce_factories_default_and_pass_their_options(units, baseline):
     assert (learner.baseline_value, learner.held) == (None, None)
     named = make_learner(learner.name, **options)
     assert (named.n_samples, named.sigma, named.baseline, named.baseline_trials) == (
-        3, 0.25, baseline, learner.baseline_trials)
+        3,
+        0.25,
+        baseline,
+        learner.baseline_trials,
+    )
 
 
 def test_reinforce_errors_name_the_setting():
@@ -64,20 +68,27 @@ def test_reinforce_errors_name_the_setting():
 def test_reinforce_checks_its_network():
     bern = Reinforce(units="bernoulli")
     tanh = Architecture((2, 3, 1), activation="tanh", output_activation="linear")
-    field, problem, allowed = error(bern.run, tanh, init_params(tanh, np.random.default_rng(0)),
-                                    np.ones((1, 2)), 1, np.random.default_rng(0))
+    field, problem, allowed = error(
+        bern.run, tanh, init_params(tanh, np.random.default_rng(0)), np.ones((1, 2)), 1, np.random.default_rng(0)
+    )
     assert (field, allowed) == ("activation", "use activation 'sigmoid'")
     assert problem == "Bernoulli-logistic units need 'sigmoid' hidden units, got 'tanh'"
     linear = Architecture((2, 1), activation="tanh", output_activation="linear")
     bern.run(linear, init_params(linear, np.random.default_rng(0)), np.ones((1, 2)), 1, np.random.default_rng(0))
     skip = Architecture((2, 3, 3, 1), activation="sigmoid", skip="residual")
-    field, problem, allowed = error(Reinforce().run, skip, init_params(skip, np.random.default_rng(0)),
-                                    np.ones((1, 2)), 1, np.random.default_rng(0))
+    field, problem, allowed = error(
+        Reinforce().run, skip, init_params(skip, np.random.default_rng(0)), np.ones((1, 2)), 1, np.random.default_rng(0)
+    )
     assert (field, allowed) == ("architecture", "use skip 'none' and output_activation 'linear'")
     assert problem == "REINFORCE needs a plain network with linear outputs, got skip 'residual', outputs 'linear'"
     deep = Architecture((2, 3, 3, 1), activation="sigmoid")
-    field, problem, allowed = error(Reinforce().objective_gradient, deep, init_params(deep, np.random.default_rng(0)),
-                                    np.ones((1, 2)), np.ones((1, 1)))
+    field, problem, allowed = error(
+        Reinforce().objective_gradient,
+        deep,
+        init_params(deep, np.random.default_rng(0)),
+        np.ones((1, 2)),
+        np.ones((1, 1)),
+    )
     assert (field, allowed) == ("sizes", "use (n_in, n_out) or (n_in, n_hidden, n_out)")
     assert problem.startswith("(2, 3, 3, 1): the expected cost")
 
@@ -106,18 +117,29 @@ def test_perturbation_estimators_defaults_and_errors():
         assert error(cls, n_samples=0) == ("n_samples", "got 0", "expected at least 1")
         assert isinstance(cls(n_samples=2.0).n_samples, int)
     arch = Architecture((2, 1), output_activation="linear")
-    field, problem, allowed = error(WeightPerturbation().update, arch, init_params(arch, np.random.default_rng(0)),
-                                    np.ones((1, 2)), np.array([1]), make_loss("softmax_cross_entropy"),
-                                    np.random.default_rng(0))
+    field, problem, allowed = error(
+        WeightPerturbation().update,
+        arch,
+        init_params(arch, np.random.default_rng(0)),
+        np.ones((1, 2)),
+        np.array([1]),
+        make_loss("softmax_cross_entropy"),
+        np.random.default_rng(0),
+    )
     assert (field, allowed) == ("loss", f"use {REGRESSION_LOSS.name}")
-    assert problem == ("weight_perturbation estimates the gradient of the squared error to real-valued targets, "
-                       "got 'softmax_cross_entropy'")
+    assert problem == (
+        "weight_perturbation estimates the gradient of the squared error to real-valued targets, "
+        "got 'softmax_cross_entropy'"
+    )
     assert needs_hidden_layer("reinforce_bernoulli_baseline") and not needs_hidden_layer("reinforce_gaussian")
 
 
 def test_make_learner_and_check_names_errors():
-    assert error(make_learner, "backprop", sigma=1.0) == ("backprop.sigma", "not an option of the learner 'backprop'",
-                                                          "it takes no options")
+    assert error(make_learner, "backprop", sigma=1.0) == (
+        "backprop.sigma",
+        "not an option of the learner 'backprop'",
+        "it takes no options",
+    )
     field, problem, allowed = error(make_learner, "node_perturbation", zeta=1, alpha=2)
     assert (field, problem) == ("node_perturbation.alpha", "not an option of the learner 'node_perturbation'")
     assert allowed == one_of(["n_samples", "sigma"])
@@ -132,9 +154,15 @@ def test_make_learner_and_check_names_errors():
     assert make_learner("sign_symmetry", scaled=False).scaled is False
     check_names("learners", ["backprop", "feedback_alignment"])
     assert error(check_names, "learners", ["backprop", "bogus"]) == (
-        "learners", "unknown learner 'bogus'", one_of(rate_learners()))
+        "learners",
+        "unknown learner 'bogus'",
+        one_of(rate_learners()),
+    )
     assert error(check_names, "x.y", ["feedback_alignment"], ["backprop"]) == (
-        "x.y", "unknown learner 'feedback_alignment'", one_of(["backprop"]))
+        "x.y",
+        "unknown learner 'feedback_alignment'",
+        one_of(["backprop"]),
+    )
     check_names("x", ["backprop"], ["backprop"])
     assert "backprop" in rate_learners() and "bptt" in rate_learners()
 
@@ -178,8 +206,9 @@ def test_random_matrices_scale_seed_and_shapes():
     doubled = RandomMatrices(np.random.default_rng(3), scale=2.0)
     assert doubled.scale == 2.0
     np.testing.assert_allclose(doubled.get("W", (40, 60)), 2 * a)
-    np.testing.assert_array_equal(RandomMatrices().get("W", (3, 4)),
-                                  RandomMatrices(np.random.default_rng(0)).get("W", (3, 4)))  # seed 0 if none
+    np.testing.assert_array_equal(
+        RandomMatrices().get("W", (3, 4)), RandomMatrices(np.random.default_rng(0)).get("W", (3, 4))
+    )  # seed 0 if none
     rng = np.random.default_rng(9)
     assert RandomMatrices(rng).rng is rng
     preset = RandomMatrices(matrices={"W": [[1, 2]]})

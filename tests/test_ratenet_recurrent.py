@@ -17,10 +17,13 @@ from snnlearn.ratenet.recurrent import (
 )
 
 
-@pytest.mark.parametrize(("activation", "output", "loss_name", "last_only"), [
-    ("tanh", "linear", "softmax_cross_entropy", True),
-    ("sigmoid", "sigmoid", "squared_error", False),
-])
+@pytest.mark.parametrize(
+    ("activation", "output", "loss_name", "last_only"),
+    [
+        ("tanh", "linear", "softmax_cross_entropy", True),
+        ("sigmoid", "sigmoid", "squared_error", False),
+    ],
+)
 def test_bptt_matches_finite_differences(activation, output, loss_name, last_only):
     arch = RecurrentArchitecture(3, 4, 2, activation, output)
     rng = np.random.default_rng(0)
@@ -42,8 +45,7 @@ def test_bptt_matches_finite_differences(activation, output, loss_name, last_onl
     analytic = recurrent_backward(arch, params, cache, dout)
     numeric = finite_difference_gradients(lambda p: value_and_grad(p)[0], params)
     for name in params:
-        np.testing.assert_allclose(analytic[name], numeric[name], rtol=1e-5, atol=1e-8,
-                                   err_msg=name)
+        np.testing.assert_allclose(analytic[name], numeric[name], rtol=1e-5, atol=1e-8, err_msg=name)
 
 
 def test_bptt_learns_digits_read_row_by_row():
@@ -68,13 +70,24 @@ def test_bptt_learner_trains_sequences_through_the_one_loop():
     row-by-row digits as the hand-written loop above does."""
     data = load_data("digits")
     rows = lambda x: x.reshape(len(x), 8, 8).transpose(1, 0, 2)  # noqa: E731 - (T=8, batch, 8)
-    sequences = Dataset(data.name, rows(data.x_train), data.y_train, rows(data.x_test), data.y_test, data.shape,
-                        data.split)
+    sequences = Dataset(
+        data.name, rows(data.x_train), data.y_train, rows(data.x_test), data.y_test, data.shape, data.split
+    )
     arch = RecurrentArchitecture(8, 32, 10)
     rng = np.random.default_rng(0)
     params = init_recurrent_params(arch, rng)
-    history = train(arch, params, make_learner("bptt"), make_optimizer("adam", 0.01),
-                    make_loss("softmax_cross_entropy"), sequences, epochs=4, batch_size=34, rng=rng, batch_axis=1)
+    history = train(
+        arch,
+        params,
+        make_learner("bptt"),
+        make_optimizer("adam", 0.01),
+        make_loss("softmax_cross_entropy"),
+        sequences,
+        epochs=4,
+        batch_size=34,
+        rng=rng,
+        batch_axis=1,
+    )
     assert history.test_accuracy[-1] > 0.8 and history.epoch == [0, 1, 2, 3, 4]
 
 

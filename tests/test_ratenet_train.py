@@ -23,14 +23,22 @@ def digits():
     return load_data("digits")
 
 
-@pytest.mark.parametrize(("optimizer", "options"), [("sgd", {"lr": 0.05, "momentum": 0.9}),
-                                                    ("adam", {"lr": 0.01})])
+@pytest.mark.parametrize(("optimizer", "options"), [("sgd", {"lr": 0.05, "momentum": 0.9}), ("adam", {"lr": 0.01})])
 def test_training_on_digits_learns(digits, optimizer, options):
     arch = Architecture((64, 32, 10), activation="relu")
     rng = np.random.default_rng(0)
     params = init_params(arch, rng, "he")
-    history = train(arch, params, make_learner("backprop"), make_optimizer(optimizer, **options),
-                    make_loss("softmax_cross_entropy"), digits, epochs=3, batch_size=32, rng=rng)
+    history = train(
+        arch,
+        params,
+        make_learner("backprop"),
+        make_optimizer(optimizer, **options),
+        make_loss("softmax_cross_entropy"),
+        digits,
+        epochs=3,
+        batch_size=32,
+        rng=rng,
+    )
     assert history.epoch == [0, 1, 2, 3]
     assert history.test_accuracy[0] < 0.3
     assert history.test_accuracy[-1] > 0.9
@@ -60,16 +68,19 @@ def test_surrogate_derivative_is_superspike_fast_sigmoid():
     assert not act.exact
 
 
-@pytest.mark.parametrize(("make", "field"), [
-    (lambda: Architecture((3, 2), skip="highway"), "skip"),
-    (lambda: Architecture((3, 2), activation="swish"), "activation"),
-    (lambda: Architecture((3, 4, 5, 2), skip="residual"), "sizes"),
-    (lambda: make_loss("hinge"), "loss"),
-    (lambda: make_optimizer("rmsprop", 0.1), "optimizer"),
-    (lambda: make_learner("magic"), "learner"),
-    (lambda: init_params(Architecture((3, 2)), np.random.default_rng(0), "orthogonal"), "init"),
-    (lambda: load_data("no/such/folder"), "data.path"),
-])
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (lambda: Architecture((3, 2), skip="highway"), "skip"),
+        (lambda: Architecture((3, 2), activation="swish"), "activation"),
+        (lambda: Architecture((3, 4, 5, 2), skip="residual"), "sizes"),
+        (lambda: make_loss("hinge"), "loss"),
+        (lambda: make_optimizer("rmsprop", 0.1), "optimizer"),
+        (lambda: make_learner("magic"), "learner"),
+        (lambda: init_params(Architecture((3, 2)), np.random.default_rng(0), "orthogonal"), "init"),
+        (lambda: load_data("no/such/folder"), "data.path"),
+    ],
+)
 def test_bad_names_are_config_errors(make, field):
     with pytest.raises(ConfigError) as info:
         make()

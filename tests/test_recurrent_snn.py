@@ -28,8 +28,9 @@ LOSS = make_loss("softmax_cross_entropy")
 def small(spike: str = "hard", seed: int = 0, steps: int = 40, batch: int = 3, n_lif: int = 3, n_alif: int = 3):
     """A tiny network with strong weights (so that it spikes), ALIF time constant short enough to matter."""
     rng = np.random.default_rng(seed)
-    arch = SpikingArchitecture(n_in=6, n_lif=n_lif, n_alif=n_alif, n_recall=6, spike=spike, gamma=1.0, tau_a=60.0,
-                               beta_alif=0.3)
+    arch = SpikingArchitecture(
+        n_in=6, n_lif=n_lif, n_alif=n_alif, n_recall=6, spike=spike, gamma=1.0, tau_a=60.0, beta_alif=0.3
+    )
     params = init_params(arch, rng, w_in=3.0, w_rec=2.0)
     x = (rng.random((steps, batch, 6)) < 0.3).astype(float)
     return arch, params, x, rng.integers(0, 2, batch)
@@ -111,8 +112,13 @@ def test_eprop_with_random_feedback_does_not_read_the_readout_weights():
     other["W_out"][:, silent] *= -3.0
     assert np.array_equal(simulate(arch, params, x).y, simulate(arch, other, x).y)
     for name, transports in (("eprop", True), ("eprop_random", False), ("surrogate_bptt", True)):
-        before, after = (flat(make_learner(name, rng=np.random.default_rng(0)).update(arch, p, x, labels, LOSS, None),
-                              ("W_in", "W_rec")) for p in (params, other))
+        before, after = (
+            flat(
+                make_learner(name, rng=np.random.default_rng(0)).update(arch, p, x, labels, LOSS, None),
+                ("W_in", "W_rec"),
+            )
+            for p in (params, other)
+        )
         assert np.array_equal(before, after) == (not transports), name
 
 
@@ -139,13 +145,15 @@ def test_cue_task_labels_are_the_majority_and_rates_are_as_set():
     assert not x[:-100, :, 20:30].any()  # recall channels silent before the recall
     first_left = sides[:, 0] == 0
     assert x[:100, first_left, :10].mean() > 0.03 and not x[:100, first_left, 10:20].any()
-    assert not x[task.cue_end:-100, :, :20].any()  # the delay: no cues
+    assert not x[task.cue_end : -100, :, :20].any()  # the delay: no cues
 
 
 def test_memory_grows_with_T_for_bptt_and_not_for_online_eprop():
     arch = SpikingArchitecture(n_in=10, n_lif=10, n_alif=10, n_recall=10)
-    learners = {name: make_learner(name, **opts) for name, opts in
-                (("surrogate_bptt", {}), ("eprop", {"online": True}), ("truncated_bptt", {"truncation": 50}))}
+    learners = {
+        name: make_learner(name, **opts)
+        for name, opts in (("surrogate_bptt", {}), ("eprop", {"online": True}), ("truncated_bptt", {"truncation": 50}))
+    }
     curves = memory_against_steps(arch, learners, [100, 200, 400, 800], 4, LOSS, np.random.default_rng(0))
     bptt, eprop, tbptt = (slopes(curves[k]) for k in ("surrogate_bptt", "eprop", "truncated_bptt"))
     per_step = 8 * 4 * 20  # one float64 per neuron and trial

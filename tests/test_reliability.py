@@ -62,27 +62,74 @@ def delete_path(raw, path):
 
 MUTATIONS = {
     "wrong type": lambda raw, draw: set_path(raw, draw(st.sampled_from(PATHS)), True),
-    "wrong value": lambda raw, draw: set_path(raw, draw(st.sampled_from(
-        [p for p in PATHS if p[-1] not in ("name", "reference", "pre", "post", "effect", "w_init", "connect")])),
-        draw(st.sampled_from(WRONG_VALUES))),
-    "missing section": lambda raw, draw: delete_path(raw, draw(st.sampled_from(
-        [("groups",), ("groups", "out", "n"), ("groups", "out", "neuron"), ("synapses", "feedforward", "pre"),
-         ("synapses", "feedforward", "effect"), ("synapses", "feedforward", "rule", "name"), ("name",)]))),
-    "unknown name": lambda raw, draw: set_path(raw, draw(st.sampled_from(
-        [("groups", "out", "neuron"), ("synapses", "feedforward", "rule", "name"), ("groups", "inputs", "kind"),
-         ("synapses", "feedforward", "rule", "interaction")])), draw(st.text("xyz_", min_size=1, max_size=8))),
-    "wrong unit": lambda raw, draw: set_path(raw, draw(st.sampled_from(
-        [("groups", "inputs", "rate"), ("groups", "out", "params", "tau_m"), ("simulation", "dt"),
-         ("synapses", "feedforward", "rule", "tau_plus"), ("groups", "out", "params", "v_rest")])),
-        draw(st.sampled_from(["5 nS", "3 kg", "2", "1 mV/ms", "7 Hz*ms"]))),
-    "negative size": lambda raw, draw: set_path(raw, ("groups", draw(st.sampled_from(["inputs", "out"])), "n"),
-                                                draw(st.integers(max_value=0))),
-    "dangling reference": lambda raw, draw: set_path(raw, ("synapses", "feedforward", draw(st.sampled_from(
-        ["pre", "post"]))), draw(st.text("abc", min_size=1, max_size=6))),
-    "duplicate name": lambda raw, draw: set_path(raw, ("synapses", draw(st.sampled_from(["inputs", "out"]))),
-                                                 copy.deepcopy(raw["synapses"]["inhibition"])),
-    "circular reference": lambda raw, draw: set_path(raw, ("synapses", "loop"), {
-        "pre": "loop", "post": "loop", "effect": "g_e_post += w"}),
+    "wrong value": lambda raw, draw: set_path(
+        raw,
+        draw(
+            st.sampled_from(
+                [p for p in PATHS if p[-1] not in ("name", "reference", "pre", "post", "effect", "w_init", "connect")]
+            )
+        ),
+        draw(st.sampled_from(WRONG_VALUES)),
+    ),
+    "missing section": lambda raw, draw: delete_path(
+        raw,
+        draw(
+            st.sampled_from(
+                [
+                    ("groups",),
+                    ("groups", "out", "n"),
+                    ("groups", "out", "neuron"),
+                    ("synapses", "feedforward", "pre"),
+                    ("synapses", "feedforward", "effect"),
+                    ("synapses", "feedforward", "rule", "name"),
+                    ("name",),
+                ]
+            )
+        ),
+    ),
+    "unknown name": lambda raw, draw: set_path(
+        raw,
+        draw(
+            st.sampled_from(
+                [
+                    ("groups", "out", "neuron"),
+                    ("synapses", "feedforward", "rule", "name"),
+                    ("groups", "inputs", "kind"),
+                    ("synapses", "feedforward", "rule", "interaction"),
+                ]
+            )
+        ),
+        draw(st.text("xyz_", min_size=1, max_size=8)),
+    ),
+    "wrong unit": lambda raw, draw: set_path(
+        raw,
+        draw(
+            st.sampled_from(
+                [
+                    ("groups", "inputs", "rate"),
+                    ("groups", "out", "params", "tau_m"),
+                    ("simulation", "dt"),
+                    ("synapses", "feedforward", "rule", "tau_plus"),
+                    ("groups", "out", "params", "v_rest"),
+                ]
+            )
+        ),
+        draw(st.sampled_from(["5 nS", "3 kg", "2", "1 mV/ms", "7 Hz*ms"])),
+    ),
+    "negative size": lambda raw, draw: set_path(
+        raw, ("groups", draw(st.sampled_from(["inputs", "out"])), "n"), draw(st.integers(max_value=0))
+    ),
+    "dangling reference": lambda raw, draw: set_path(
+        raw,
+        ("synapses", "feedforward", draw(st.sampled_from(["pre", "post"]))),
+        draw(st.text("abc", min_size=1, max_size=6)),
+    ),
+    "duplicate name": lambda raw, draw: set_path(
+        raw, ("synapses", draw(st.sampled_from(["inputs", "out"]))), copy.deepcopy(raw["synapses"]["inhibition"])
+    ),
+    "circular reference": lambda raw, draw: set_path(
+        raw, ("synapses", "loop"), {"pre": "loop", "post": "loop", "effect": "g_e_post += w"}
+    ),
 }
 
 
@@ -117,6 +164,7 @@ def test_malformed_model_files_give_one_error_line_and_write_nothing(data, tmp_p
 
 def _to_toml(raw) -> str:
     """A minimal TOML writer for the mutated dicts (inline tables; non-finite floats as TOML)."""
+
     def value(v):
         if isinstance(v, bool):
             return "true" if v else "false"
@@ -129,6 +177,7 @@ def _to_toml(raw) -> str:
         if isinstance(v, list):
             return "[" + ", ".join(value(x) for x in v) + "]"
         return "{ " + ", ".join(f"{json.dumps(k)} = {value(x)}" for k, x in v.items()) + " }"
+
     return "\n".join(f"{json.dumps(k)} = {value(v)}" for k, v in raw.items()) + "\n"
 
 
@@ -139,9 +188,15 @@ def test_property_test_tried_many_malformed_files():
 
 
 def test_nan_state_is_named_with_its_likely_cause(capsys):
-    spec = parse_model({"name": "unstable", "simulation": {"dt": "2 ms"},
-                        "groups": {"cells": {"neuron": "izhikevich", "n": 2, "params": {"a": "100 kHz"},
-                                             "init": {"I_ext": "5 mV"}}}})
+    spec = parse_model(
+        {
+            "name": "unstable",
+            "simulation": {"dt": "2 ms"},
+            "groups": {
+                "cells": {"neuron": "izhikevich", "n": 2, "params": {"a": "100 kHz"}, "init": {"I_ext": "5 mV"}}
+            },
+        }
+    )
     assert "more than a tenth of groups.cells.params.tau_syn" in capsys.readouterr().err
     with backend_session("runtime", 1):
         from snnlearn.build import build_network
@@ -152,8 +207,14 @@ def test_nan_state_is_named_with_its_likely_cause(capsys):
             session.run()
 
 
-TINY_SONG = ["duration=4 s", "chunk=2 s", "sample_dt=2 s", "rate_window=2 s", "groups.inputs.n=80",
-             "input_rates=[20.0]"]
+TINY_SONG = [
+    "duration=4 s",
+    "chunk=2 s",
+    "sample_dt=2 s",
+    "rate_window=2 s",
+    "groups.inputs.n=80",
+    "input_rates=[20.0]",
+]
 
 
 def tiny_song(*extra):
@@ -163,9 +224,27 @@ def tiny_song(*extra):
 def test_same_seed_same_results_across_processes_runtime(tmp_path):
     env = {**os.environ, "SNNLEARN_CODEGEN": "numpy"}
     for name in ("a", "b"):
-        subprocess.run([sys.executable, "-m", "snnlearn.cli", "run", "song2000", "--backend", "runtime",
-                        "--seed", "9", "--out", name, *tiny_song()], cwd=tmp_path, env=env, check=True,
-                       capture_output=True, timeout=600)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "snnlearn.cli",
+                "run",
+                "song2000",
+                "--backend",
+                "runtime",
+                "--seed",
+                "9",
+                "--out",
+                name,
+                *tiny_song(),
+            ],
+            cwd=tmp_path,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
     a, b = (np.load(tmp_path / n / "weights.npz") for n in ("a", "b"))
     np.testing.assert_array_equal(a["weights"], b["weights"])
     ma, mb = (json.loads((tmp_path / n / "metrics.json").read_text()) for n in ("a", "b"))
@@ -182,10 +261,24 @@ def test_random_kills_then_resume_equal_an_uninterrupted_run(tmp_path):
 
     Slow (a minute or more): the default run kills ``distal_reward`` (tests/test_fault_injection.py),
     and the slow fault-injection tests kill ``diehl_cook`` at fixed points as well."""
-    settings_ = ["n_excitatory=10", "epochs=0.12", "slots_per_chunk=20", "curve_points=0", "assign_examples=60",
-                 "data.test=0:40"]
-    base = [sys.executable, "-m", "snnlearn.cli", "run", "diehl_cook", "--seed", "5",
-            *[a for s in settings_ for a in ("--set", s)]]
+    settings_ = [
+        "n_excitatory=10",
+        "epochs=0.12",
+        "slots_per_chunk=20",
+        "curve_points=0",
+        "assign_examples=60",
+        "data.test=0:40",
+    ]
+    base = [
+        sys.executable,
+        "-m",
+        "snnlearn.cli",
+        "run",
+        "diehl_cook",
+        "--seed",
+        "5",
+        *[a for s in settings_ for a in ("--set", s)],
+    ]
     subprocess.run([*base, "--out", "whole"], cwd=tmp_path, check=True, capture_output=True, timeout=900)
     rng, kills, folder = random.Random(0), 0, tmp_path / "killed"
 
@@ -193,8 +286,9 @@ def test_random_kills_then_resume_equal_an_uninterrupted_run(tmp_path):
         return [*base, "--resume", "killed"] if folder.exists() else [*base, "--out", "killed"]
 
     while kills < 3 and not (folder / "metrics.json").exists():
-        proc = subprocess.Popen(command(), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            command(), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         time.sleep(rng.uniform(1.0, 4.0))
         if proc.poll() is not None:
             continue
@@ -216,8 +310,10 @@ def test_random_kills_then_resume_equal_an_uninterrupted_run(tmp_path):
 
 
 def test_concurrent_runs_never_share_a_folder(tmp_path):
-    folders, threads = [], [threading.Thread(target=lambda: folders.append(new_run_dir(tmp_path, "x", 1)))
-                            for _ in range(24)]
+    folders, threads = (
+        [],
+        [threading.Thread(target=lambda: folders.append(new_run_dir(tmp_path, "x", 1))) for _ in range(24)],
+    )
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -242,8 +338,7 @@ def test_failed_standalone_build_falls_back_to_runtime(monkeypatch, tmp_path, ca
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["backend"] == "runtime"
     assert "standalone build" in capsys.readouterr().err
-    status = cli.main(["run", "song2000", "--backend", "standalone", "--out", str(tmp_path / "explicit"),
-                       *tiny_song()])
+    status = cli.main(["run", "song2000", "--backend", "standalone", "--out", str(tmp_path / "explicit"), *tiny_song()])
     assert status == 1
     assert "run with --backend runtime instead" in capsys.readouterr().err
 
@@ -257,13 +352,22 @@ def test_missing_dataset_names_the_file_and_where(tmp_path):
 
 
 @pytest.mark.standalone
-@pytest.mark.parametrize("name, sets, second_checkpoint, arrays, loop", [
-    ("song2000", ["duration=20 s", "chunk=5 s", "rate_window=10 s"], "checkpoint_1.npz", "weights.npz",
-     "run_in_chunks"),
-    ("homeostasis", ["duration=8 s"], "checkpoint_control.npz", "homeostasis.npz", "run_in_chunks"),
-])
-def test_run_stopped_between_conditions_resumes_to_the_same_result(tmp_path, monkeypatch, name, sets,
-                                                                   second_checkpoint, arrays, loop):
+@pytest.mark.parametrize(
+    "name, sets, second_checkpoint, arrays, loop",
+    [
+        (
+            "song2000",
+            ["duration=20 s", "chunk=5 s", "rate_window=10 s"],
+            "checkpoint_1.npz",
+            "weights.npz",
+            "run_in_chunks",
+        ),
+        ("homeostasis", ["duration=8 s"], "checkpoint_control.npz", "homeostasis.npz", "run_in_chunks"),
+    ],
+)
+def test_run_stopped_between_conditions_resumes_to_the_same_result(
+    tmp_path, monkeypatch, name, sets, second_checkpoint, arrays, loop
+):
     """A run stopped right after its first condition's last checkpoint resumes without
     re-simulating that condition (nothing of it may be read back from the simulator)."""
     from snnlearn.experiment import load_experiment

@@ -33,10 +33,19 @@ def figure_png(path: Path, title: str) -> None:
 def weight_transport_job(folder: Path, seed: int, final: float) -> None:
     folder.mkdir(parents=True)
     curve = [0.1, 0.5, 0.7, final]
-    (folder / "metrics.json").write_text(json.dumps({
-        "experiment": "weight_transport", "seed": seed, "wall_time_s": 2.0, "peak_memory_mb": 100.0,
-        "train_examples": 700, "test_accuracy_by_learner": {"one_hidden": {"backprop": final}},
-        "learning_curves": {"one_hidden": {"backprop": {"epoch": EPOCHS, "test_accuracy": curve}}}}))
+    (folder / "metrics.json").write_text(
+        json.dumps(
+            {
+                "experiment": "weight_transport",
+                "seed": seed,
+                "wall_time_s": 2.0,
+                "peak_memory_mb": 100.0,
+                "train_examples": 700,
+                "test_accuracy_by_learner": {"one_hidden": {"backprop": final}},
+                "learning_curves": {"one_hidden": {"backprop": {"epoch": EPOCHS, "test_accuracy": curve}}},
+            }
+        )
+    )
     figure_png(folder / "learning_curves.png", "backprop, one hidden layer")
     (folder / "figures.json").write_text(json.dumps({"learning_curves.png": "test accuracy against epoch"}))
 
@@ -45,11 +54,20 @@ def reward_choice_job(folder: Path, seed: int, rewarded: np.ndarray) -> None:
     folder.mkdir(parents=True)
     window = 10
     blocks = rewarded[: len(rewarded) // window * window].reshape(-1, window).mean(axis=1).tolist()
-    (folder / "metrics.json").write_text(json.dumps({
-        "experiment": "reward_choice", "seed": seed, "wall_time_s": 1.0, "params": {"curve_window": window},
-        "accuracy_by_rule": {"mstdpet": {"none": float(rewarded[-window:].mean())}},
-        "learning_curve_by_rule": {"mstdpet": {"none": blocks}}, "chance_accuracy": 0.25,
-        "trials_to_80pct_by_rule": {"mstdpet": {"none": trials_to_criterion(rewarded, window, 0.8)}}}))
+    (folder / "metrics.json").write_text(
+        json.dumps(
+            {
+                "experiment": "reward_choice",
+                "seed": seed,
+                "wall_time_s": 1.0,
+                "params": {"curve_window": window},
+                "accuracy_by_rule": {"mstdpet": {"none": float(rewarded[-window:].mean())}},
+                "learning_curve_by_rule": {"mstdpet": {"none": blocks}},
+                "chance_accuracy": 0.25,
+                "trials_to_80pct_by_rule": {"mstdpet": {"none": trials_to_criterion(rewarded, window, 0.8)}},
+            }
+        )
+    )
     np.savez(folder / "learning.npz", mstdpet_none_rewarded=rewarded)
     figure_png(folder / "selectivity.png", "selectivity")  # no figures.json: caption from the file name
 
@@ -70,7 +88,7 @@ def comparison(tmp_path, monkeypatch):
     jobs: dict[str, list[Job]] = {}
     for learner in table:
         jobs[learner.name] = []
-        for seed in ((0, 1, 2) if learner.name == "backprop" else (0, 1)):
+        for seed in (0, 1, 2) if learner.name == "backprop" else (0, 1):
             folder = out / "jobs" / job_name(learner.experiment, learner.sets, seed)
             if learner.name == "backprop":
                 weight_transport_job(folder, seed, [0.98, 0.99, 1.0][seed])
@@ -147,8 +165,10 @@ def test_per_seed_values_beside_an_interval_only_from_three_seeds_and_never_clip
 def test_examples_to_criterion_are_the_experiments_own(comparison):
     out, _, jobs, rows, _, outcomes = comparison
     rstdp = next(r for r in rows if r["learner"] == "rstdp")
-    own = [json.loads((Path(j.folder) / "metrics.json").read_text())["trials_to_80pct_by_rule"]["mstdpet"]["none"]
-           for j in jobs["rstdp"]]
+    own = [
+        json.loads((Path(j.folder) / "metrics.json").read_text())["trials_to_80pct_by_rule"]["mstdpet"]["none"]
+        for j in jobs["rstdp"]
+    ]
     assert own == [choice.trials_to_criterion(outcomes[s], 10, 0.8) for s in (0, 1)]
     assert rstdp["examples_to_criterion_by_seed"] == " ".join("-" if n is None else f"{n:g}" for n in own)
     bp = next(r for r in rows if r["learner"] == "backprop")

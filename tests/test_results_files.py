@@ -28,8 +28,12 @@ def mode(path) -> int:
 def test_new_result_files_follow_the_umask(tmp_path, umask, mask, expected):
     umask(mask)
     assert current_umask() == mask
-    written = [atomic_write_bytes(tmp_path / "a.bin", b"x"), atomic_write_json(tmp_path / "m.json", {"a": 1}),
-               atomic_write_csv(tmp_path / "t.csv", [{"a": 1}]), atomic_save_npz(tmp_path / "c.npz", w=np.zeros(2))]
+    written = [
+        atomic_write_bytes(tmp_path / "a.bin", b"x"),
+        atomic_write_json(tmp_path / "m.json", {"a": 1}),
+        atomic_write_csv(tmp_path / "t.csv", [{"a": 1}]),
+        atomic_save_npz(tmp_path / "c.npz", w=np.zeros(2)),
+    ]
     for path in written:
         assert mode(path) == expected, path
         (tmp_path / "plain").unlink(missing_ok=True)

@@ -15,8 +15,15 @@ from snnlearn.errors import ConfigError
 from snnlearn.experiment import run_experiment
 from snnlearn.results import lock_run_dir
 
-TINY = ["duration=4 s", "chunk=1 s", "sample_dt=1 s", "rate_window=2 s", "raster_seconds=0.5",
-        "groups.inputs.n=60", "input_rates=[20.0]"]
+TINY = [
+    "duration=4 s",
+    "chunk=1 s",
+    "sample_dt=1 s",
+    "rate_window=2 s",
+    "raster_seconds=0.5",
+    "groups.inputs.n=60",
+    "input_rates=[20.0]",
+]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -48,11 +55,14 @@ def runs(tmp_path_factory):
     return whole, root / "stopped"
 
 
-@pytest.mark.parametrize(("argv", "field"), [
-    (["--seed", "8"], "--seed"),
-    (["--set", "duration=8 s"], "--set"),
-    (["--backend", "standalone"], "--backend"),
-])
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        (["--seed", "8"], "--seed"),
+        (["--set", "duration=8 s"], "--set"),
+        (["--backend", "standalone"], "--backend"),
+    ],
+)
 def test_a_flag_that_contradicts_the_run_is_refused_and_nothing_changes(runs, argv, field, capsys):
     _, stopped = runs
     before = snapshot(stopped)

@@ -18,8 +18,16 @@ from snnlearn.rulefit import (
 )
 
 #: Every amplitude non-zero and unusual time constants, so that each term and trace is exercised.
-TRIPLET = {"a2_plus": 4e-3, "a3_plus": 6e-3, "a2_minus": 5e-3, "a3_minus": 2e-3,
-           "tau_plus": 12.0, "tau_minus": 27.0, "tau_x": 80.0, "tau_y": 55.0}
+TRIPLET = {
+    "a2_plus": 4e-3,
+    "a3_plus": 6e-3,
+    "a2_minus": 5e-3,
+    "a3_minus": 2e-3,
+    "tau_plus": 12.0,
+    "tau_minus": 27.0,
+    "tau_x": 80.0,
+    "tau_y": 55.0,
+}
 PAIR = {"a2_plus": 7e-3, "a2_minus": 3e-3, "tau_plus": 16.8, "tau_minus": 33.7}
 
 
@@ -34,19 +42,31 @@ def _trains():
 @pytest.mark.parametrize("interaction", ["all_to_all", "nearest"])
 def test_exact_weight_change_equals_the_brian2_simulation(interaction):
     pre, post = _trains()
-    triplet = {"name": "triplet", **{k: v for k, v in TRIPLET.items() if k.startswith("a")},
-               **{k: f"{v} ms" for k, v in TRIPLET.items() if k.startswith("tau")},
-               "w_max": 3.0, "interaction": interaction}
-    pair = {"name": "stdp_additive", "a_plus": PAIR["a2_plus"], "a_minus": PAIR["a2_minus"],
-            "tau_plus": "16.8 ms", "tau_minus": "33.7 ms", "w_max": 3.0, "interaction": interaction}
+    triplet = {
+        "name": "triplet",
+        **{k: v for k, v in TRIPLET.items() if k.startswith("a")},
+        **{k: f"{v} ms" for k, v in TRIPLET.items() if k.startswith("tau")},
+        "w_max": 3.0,
+        "interaction": interaction,
+    }
+    pair = {
+        "name": "stdp_additive",
+        "a_plus": PAIR["a2_plus"],
+        "a_minus": PAIR["a2_minus"],
+        "tau_plus": "16.8 ms",
+        "tau_minus": "33.7 ms",
+        "w_max": 3.0,
+        "interaction": interaction,
+    }
     spec = protocol_model({"triplet": triplet, "pair": pair}, w_init=1.0, dt="1 ms")
     simulated = weight_changes(run_spike_trains(spec, pre, post, backend="runtime"))
     for name, params in (("triplet", TRIPLET), ("pair", PAIR)):
         exact = [weight_change(a, b, params, interaction) for a, b in zip(pre, post, strict=True)]
         np.testing.assert_allclose(simulated[name], exact, rtol=0, atol=1e-12, err_msg=name)
         assert rule_params(spec.synapses[name].rule)[1] == interaction
-        from_rule = [weight_change(a, b, *rule_params(spec.synapses[name].rule))
-                     for a, b in zip(pre, post, strict=True)]
+        from_rule = [
+            weight_change(a, b, *rule_params(spec.synapses[name].rule)) for a, b in zip(pre, post, strict=True)
+        ]
         np.testing.assert_allclose(from_rule, exact, rtol=0, atol=1e-15)
 
 
@@ -58,8 +78,7 @@ def test_features_of_single_pairs_are_the_exponential_window():
     np.testing.assert_allclose(f, [0, 0, np.exp(-10 / 33.7), 0])
     # post-pre-post: the second post spike reads o2 = exp(-20/tau_y) before its own bump
     f = trace_features(np.array([10.0]), np.array([0.0, 20.0]), taus)
-    np.testing.assert_allclose(f, [np.exp(-10 / 16.8), np.exp(-10 / 16.8) * np.exp(-20 / 114),
-                                   np.exp(-10 / 33.7), 0])
+    np.testing.assert_allclose(f, [np.exp(-10 / 16.8), np.exp(-10 / 16.8) * np.exp(-20 / 114), np.exp(-10 / 33.7), 0])
     # coincident spikes: pre first (dt = 0+), so the post spike sees r1 = 1
     np.testing.assert_allclose(trace_features(np.array([5.0]), np.array([5.0]), taus), [1, 0, 0, 0])
     with pytest.raises(ValueError, match="interaction"):
@@ -94,5 +113,4 @@ def test_fit_recovers_a_rule_from_its_own_weight_changes():
 
 
 def test_sign_matches_counts_zero_as_wrong():
-    assert sign_matches(np.array([0.1, -0.1, 0.0, 0.2]), np.array([0.3, 0.2, -0.1, 0.0])) == [
-        True, False, False, False]
+    assert sign_matches(np.array([0.1, -0.1, 0.0, 0.2]), np.array([0.3, 0.2, -0.1, 0.0])) == [True, False, False, False]

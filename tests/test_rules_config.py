@@ -21,9 +21,7 @@ def model(rule=None, *, post_kind="spikes", effect=None):
         synapse["rule"] = rule
     if effect is not None:
         synapse["effect"] = effect
-    post = (
-        {"kind": "spikes", "n": 2} if post_kind == "spikes" else {"neuron": "lif_current", "n": 2}
-    )
+    post = {"kind": "spikes", "n": 2} if post_kind == "spikes" else {"neuron": "lif_current", "n": 2}
     return {
         "name": "m",
         "groups": {"pre": {"kind": "spikes", "n": 2}, "post": post},
@@ -51,9 +49,7 @@ def test_unknown_rule_lists_the_available_ones():
     message = error_of(model({"name": "hebb"}))
     assert message.startswith("synapses.s.rule.name: unknown rule 'hebb'; allowed: ")
     assert all(name in message for name in RULES)
-    assert error_of(model({"tau_plus": "20 ms"})).startswith(
-        "synapses.s.rule.name: missing; allowed: "
-    )
+    assert error_of(model({"tau_plus": "20 ms"})).startswith("synapses.s.rule.name: missing; allowed: ")
 
 
 @pytest.mark.parametrize(
@@ -78,8 +74,7 @@ def test_unknown_rule_lists_the_available_ones():
         ({"name": "bcm", "eta": "1e-7 s"}, "synapses.s.rule.eta: '1e-7 s' has the wrong unit"),
         (
             {"name": "stdp_additive", "interaction": "nearest_spike"},
-            "synapses.s.rule.interaction: unknown value 'nearest_spike'; "
-            "allowed: all_to_all, nearest",
+            "synapses.s.rule.interaction: unknown value 'nearest_spike'; allowed: all_to_all, nearest",
         ),
     ],
 )
@@ -91,9 +86,7 @@ def test_spikes_groups_receive_only_plasticity():
     assert parse_model(model({"name": "triplet"})).synapses["s"].effect == ""
     assert "give a rule and no effect" in error_of(model(None))
     assert "give a rule and no effect" in error_of(model({"name": "oja"}, effect="v_post += w"))
-    assert error_of(model({"name": "oja"}, post_kind="neurons")).startswith(
-        "synapses.s.effect: missing"
-    )
+    assert error_of(model({"name": "oja"}, post_kind="neurons")).startswith("synapses.s.effect: missing")
 
 
 @pytest.mark.parametrize("name", LOCAL_RULES)
@@ -107,10 +100,7 @@ def test_each_rule_documents_every_parameter_and_its_reference(name):
 
 
 def random_trains(rng, n, duration_ms, count):
-    return [
-        np.sort(rng.choice(np.arange(1, duration_ms), size=count, replace=False)).astype(float)
-        for _ in range(n)
-    ]
+    return [np.sort(rng.choice(np.arange(1, duration_ms), size=count, replace=False)).astype(float) for _ in range(n)]
 
 
 @pytest.mark.standalone
@@ -121,7 +111,5 @@ def test_every_rule_gives_the_same_weights_in_runtime_and_standalone():
     runtime = run_spike_trains(spec, pre, post, backend="runtime")
     standalone = run_spike_trains(spec, pre, post, backend="standalone")
     for name in LOCAL_RULES:
-        np.testing.assert_allclose(
-            standalone.weights[name], runtime.weights[name], rtol=1e-9, err_msg=name
-        )
+        np.testing.assert_allclose(standalone.weights[name], runtime.weights[name], rtol=1e-9, err_msg=name)
         assert not np.allclose(runtime.weights[name], 0.5), f"{name} did not learn"

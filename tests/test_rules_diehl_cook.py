@@ -21,9 +21,7 @@ def changes():
         ([20.0, 25.0], [30.0, 50.0]),  # two pre spikes: the trace is reset, not summed
     ]
     pre, post = zip(*patterns, strict=True)
-    return weight_changes(
-        run_spike_trains(protocol_model({"dc": {"name": "diehl_cook"}}, w_init=0.5), pre, post)
-    )["dc"]
+    return weight_changes(run_spike_trains(protocol_model({"dc": {"name": "diehl_cook"}}, w_init=0.5), pre, post))["dc"]
 
 
 def test_presynaptic_spike_depresses(changes):
@@ -33,15 +31,11 @@ def test_presynaptic_spike_depresses(changes):
 
 def test_potentiation_needs_an_earlier_postsynaptic_spike(changes):
     assert changes[1] == 0.0
-    assert changes[2] == pytest.approx(
-        NU_POST * np.exp(-30 / TAU_PRE) * np.exp(-20 / TAU_POST2), rel=1e-9
-    )
+    assert changes[2] == pytest.approx(NU_POST * np.exp(-30 / TAU_PRE) * np.exp(-20 / TAU_POST2), rel=1e-9)
 
 
 def test_traces_are_set_to_one_at_spikes(changes):
-    assert changes[3] == pytest.approx(
-        NU_POST * np.exp(-25 / TAU_PRE) * np.exp(-20 / TAU_POST2), rel=1e-9
-    )
+    assert changes[3] == pytest.approx(NU_POST * np.exp(-25 / TAU_PRE) * np.exp(-20 / TAU_POST2), rel=1e-9)
 
 
 def test_defaults_are_the_original_code():

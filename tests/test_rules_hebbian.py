@@ -42,9 +42,7 @@ TAU_RATE = 100.0  # ms
 
 def test_spiking_oja_updates_at_postsynaptic_spikes():
     eta, w0 = 1e-3, 0.5  # eta in seconds
-    spec = protocol_model(
-        {"oja": {"name": "oja", "tau_rate": f"{TAU_RATE} ms", "eta": f"{eta} s"}}, w_init=w0
-    )
+    spec = protocol_model({"oja": {"name": "oja", "tau_rate": f"{TAU_RATE} ms", "eta": f"{eta} s"}}, w_init=w0)
     dw = weight_changes(run_spike_trains(spec, [[10.0], []], [[20.0, 30.0], [20.0]]))["oja"]
     rate = 1000.0 / TAU_RATE  # Hz: a trace's jump 1 / tau_rate
     x1, x2 = rate * np.exp(-10 / TAU_RATE), rate * np.exp(-20 / TAU_RATE)

@@ -53,9 +53,7 @@ MODEL = {
 }
 
 
-@pytest.mark.parametrize(
-    "backend", ["runtime", pytest.param("standalone", marks=pytest.mark.standalone)]
-)
+@pytest.mark.parametrize("backend", ["runtime", pytest.param("standalone", marks=pytest.mark.standalone)])
 def test_normalisation_runs_inside_the_simulation(backend):
     spec = parse_model(MODEL)
     with backend_session(backend, 3, key="test-normalisation") as build_dir:

@@ -28,21 +28,47 @@ def pairing_model(rules: list[dict], n: int) -> dict:
     """``n`` conditions: neuron k of ``pre`` and ``post`` is condition k, one plastic synapse
     per rule and condition with no effect on post; post fires when kicked by ``driver``;
     ``reward`` spikes add dopamine (shared by all synapses)."""
-    plastic = {f"plastic_{r['name']}": {"pre": "pre", "post": "post", "connect": "one_to_one",
-                                         "effect": "v_post += J * w", "params": {"J": "0 mV"},
-                                         "w_init": W_INIT, "rule": r} for r in rules}
+    plastic = {
+        f"plastic_{r['name']}": {
+            "pre": "pre",
+            "post": "post",
+            "connect": "one_to_one",
+            "effect": "v_post += J * w",
+            "params": {"J": "0 mV"},
+            "w_init": W_INIT,
+            "rule": r,
+        }
+        for r in rules
+    }
     return {
         "name": "pairing_reward",
         "simulation": {"dt": f"{DT_MS} ms"},
-        "groups": {"pre": {"kind": "spikes", "n": n}, "driver": {"kind": "spikes", "n": n},
-                   "reward": {"kind": "spikes", "n": 1}, "post": {"neuron": "lif_current", "n": n}},
-        "synapses": {**plastic, "drive": {"pre": "driver", "post": "post", "connect": "one_to_one",
-                                          "effect": "v_post += kick", "params": {"kick": "100 mV"}}},
+        "groups": {
+            "pre": {"kind": "spikes", "n": n},
+            "driver": {"kind": "spikes", "n": n},
+            "reward": {"kind": "spikes", "n": 1},
+            "post": {"neuron": "lif_current", "n": n},
+        },
+        "synapses": {
+            **plastic,
+            "drive": {
+                "pre": "driver",
+                "post": "post",
+                "connect": "one_to_one",
+                "effect": "v_post += kick",
+                "params": {"kick": "100 mV"},
+            },
+        },
     }
 
 
-def simulate(rules: list[dict], conditions: list[tuple[list[float], list[float]]], reward_ms=(),
-             duration_ms=1000.0, backend="runtime") -> dict[str, np.ndarray]:
+def simulate(
+    rules: list[dict],
+    conditions: list[tuple[list[float], list[float]]],
+    reward_ms=(),
+    duration_ms=1000.0,
+    backend="runtime",
+) -> dict[str, np.ndarray]:
     """Weight change of each rule's synapse in each condition (pre times, post times in ms).
 
     The driver kicks post one step before each wanted post spike; the post spikes are checked.
@@ -92,16 +118,18 @@ def eligibility_change(rule, t_pre, t_post, reward, duration, period_ms, tau_e_m
 
 def test_eligibility_without_reward_changes_no_weight():
     pre = np.arange(20.0, 1000.0, 100.0)
-    changes = simulate([NO_TONIC, *FLORIAN], [(list(pre), list(pre + 5.0)), (list(pre + 5.0), list(pre))],
-                       duration_ms=1100.0)
+    changes = simulate(
+        [NO_TONIC, *FLORIAN], [(list(pre), list(pre + 5.0)), (list(pre + 5.0), list(pre))], duration_ms=1100.0
+    )
     for rule, change in changes.items():
         assert np.all(change == 0.0), rule
 
 
 def test_reward_without_pairing_changes_no_weight():
     # presynaptic spikes alone leave no eligibility, so neither reward nor tonic dopamine acts
-    changes = simulate([{"name": "da_stdp"}, *FLORIAN], [([100.0, 150.0, 600.0], [])], reward_ms=[200.0, 700.0],
-                       duration_ms=1200.0)
+    changes = simulate(
+        [{"name": "da_stdp"}, *FLORIAN], [([100.0, 150.0, 600.0], [])], reward_ms=[200.0, 700.0], duration_ms=1200.0
+    )
     for rule, change in changes.items():
         assert np.all(change == 0.0), rule
 
@@ -111,8 +139,9 @@ def test_da_stdp_pair_then_reward_by_hand_sign_and_delay():
     # causal and anti-causal pairs 1 s before the reward, a causal pair 0.5 s before it
     conditions = [(100.0, 110.0), (110.0, 100.0), (600.0, 610.0)]
     reward, duration = 1110.0, 2000.0
-    changes = simulate([NO_TONIC], [([a], [b]) for a, b in conditions], reward_ms=[reward],
-                       duration_ms=duration)["da_stdp"]
+    changes = simulate([NO_TONIC], [([a], [b]) for a, b in conditions], reward_ms=[reward], duration_ms=duration)[
+        "da_stdp"
+    ]
     expected = [eligibility_change(rule, a, b, reward, duration, 10.0, 1000.0, 1.0) for a, b in conditions]
     assert changes == pytest.approx(expected, rel=1e-6)
     assert changes[0] > 0 > changes[1]
@@ -131,19 +160,24 @@ def test_florian_rules_pair_and_reward_by_hand():
     assert changes["mstdpet"] == pytest.approx(expected_et, rel=1e-6)
     assert changes["mstdpet"][0] > 0 > changes["mstdpet"][1]
     # MSTDP: only the pairs completed while dopamine is there, at the second spike
-    expected = [0.0, 0.0] + [mstdp.gamma * float(dopamine_at(np.array([max(a, b)]), reward, 200.0, False)[0])
-                             * stdp(mstdp, b - a) for a, b in conditions[2:]]
+    expected = [0.0, 0.0] + [
+        mstdp.gamma * float(dopamine_at(np.array([max(a, b)]), reward, 200.0, False)[0]) * stdp(mstdp, b - a)
+        for a, b in conditions[2:]
+    ]
     assert changes["mstdp"] == pytest.approx(expected, rel=1e-6, abs=1e-12)
     assert changes["mstdp"][2] > 0 > changes["mstdp"][3]
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ({"name": "da_stdp", "tau_c": "-1 s"}, "syn.rule.tau_c: -1. s is not positive; expected a value > 0"),
-    ({"name": "da_stdp", "tau_d": "0 ms"}, "syn.rule.tau_d: 0. s is not positive; expected a value > 0"),
-    ({"name": "mstdpet", "tau_z": "-25 ms"}, "syn.rule.tau_z: -25. ms is not positive; expected a value > 0"),
-    ({"name": "da_stdp", "d_tonic": -0.1}, "syn.rule.d_tonic: -0.1 is negative; expected a value >= 0"),
-    ({"name": "mstdp", "gamma": "fast"}, "syn.rule.gamma: got 'fast'; expected a number"),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"name": "da_stdp", "tau_c": "-1 s"}, "syn.rule.tau_c: -1. s is not positive; expected a value > 0"),
+        ({"name": "da_stdp", "tau_d": "0 ms"}, "syn.rule.tau_d: 0. s is not positive; expected a value > 0"),
+        ({"name": "mstdpet", "tau_z": "-25 ms"}, "syn.rule.tau_z: -25. ms is not positive; expected a value > 0"),
+        ({"name": "da_stdp", "d_tonic": -0.1}, "syn.rule.d_tonic: -0.1 is negative; expected a value >= 0"),
+        ({"name": "mstdp", "gamma": "fast"}, "syn.rule.gamma: got 'fast'; expected a number"),
+    ],
+)
 def test_bad_reward_parameters_are_one_line_config_errors(table, message):
     with pytest.raises(ConfigError) as error:
         make_rule(table, "syn.rule")
@@ -167,23 +201,36 @@ def test_synapses_sharing_dopamine_must_agree_on_tau_d():
 @pytest.mark.standalone
 def test_standalone_gives_the_hand_computed_change():
     rule = make_rule(NO_TONIC, "rule")
-    change = simulate([NO_TONIC], [([100.0], [110.0])], reward_ms=[1000.0], duration_ms=2000.0,
-                      backend="standalone")["da_stdp"]
-    assert change[0] == pytest.approx(eligibility_change(rule, 100.0, 110.0, 1000.0, 2000.0, 10.0, 1000.0, 1.0),
-                                      rel=1e-6)
+    change = simulate([NO_TONIC], [([100.0], [110.0])], reward_ms=[1000.0], duration_ms=2000.0, backend="standalone")[
+        "da_stdp"
+    ]
+    assert change[0] == pytest.approx(
+        eligibility_change(rule, 100.0, 110.0, 1000.0, 2000.0, 10.0, 1000.0, 1.0), rel=1e-6
+    )
 
 
 def detector_network(delay_max_ms: float):
     """Two spike sources watched by a pair-reward controller with a 1 s minimum delay."""
-    raw = {"name": "pairs", "simulation": {"dt": f"{DT_MS} ms"},
-           "groups": {"a": {"kind": "spikes", "n": 1}, "b": {"kind": "spikes", "n": 1}}}
+    raw = {
+        "name": "pairs",
+        "simulation": {"dt": f"{DT_MS} ms"},
+        "groups": {"a": {"kind": "spikes", "n": 1}, "b": {"kind": "spikes", "n": 1}},
+    }
     net = build_network(parse_model(raw), record_spikes=False)
     dopamine_group(net, 200 * ms)
     # paired: b 10 ms after a; not paired: b long after a, b with a, b 25 ms after a
     net.groups["a"].set_spikes([0, 0, 0], [100, 500, 600] * ms)
     net.groups["b"].set_spikes([0, 0, 0, 0], [110, 300, 500, 625] * ms)
-    ring = attach_pair_reward(net, ("a", 0), ("b", 0), window=20 * ms, delay_min=1 * second,
-                              delay_max=delay_max_ms * ms, amount=AMOUNT, slots=4)
+    ring = attach_pair_reward(
+        net,
+        ("a", 0),
+        ("b", 0),
+        window=20 * ms,
+        delay_min=1 * second,
+        delay_max=delay_max_ms * ms,
+        amount=AMOUNT,
+        slots=4,
+    )
     rewards = SpikeMonitor(ring)
     net.add(rewards)
     return net, ring, rewards
@@ -219,8 +266,14 @@ def scheduled_network(backend: str, build_dir):
     controller, schedule = attach_scheduled_reward(net, 4, AMOUNT)
     delivered = SpikeMonitor(controller)
     net.add(delivered)
-    return net, ring, rewards, schedule, delivered, Session(net.network, backend=backend, chunk=1 * second,
-                                                            build_dir=build_dir)
+    return (
+        net,
+        ring,
+        rewards,
+        schedule,
+        delivered,
+        Session(net.network, backend=backend, chunk=1 * second, build_dir=build_dir),
+    )
 
 
 @pytest.mark.parametrize("backend", ["runtime", pytest.param("standalone", marks=pytest.mark.standalone)])

@@ -79,10 +79,7 @@ def test_soft_bounds_keep_weights_strictly_inside_while_hard_bounds_saturate():
         w_init=0.5,
     )
     trains = [
-        [
-            np.sort(rng.choice(np.arange(1, 2000), size=60, replace=False)).astype(float)
-            for _ in range(n)
-        ]
+        [np.sort(rng.choice(np.arange(1, 2000), size=60, replace=False)).astype(float) for _ in range(n)]
         for _ in range(2)
     ]
     result = run_spike_trains(spec, *trains, record_dt_ms=1.0)

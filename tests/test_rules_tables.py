@@ -16,22 +16,31 @@ from snnlearn.rules.triplet import PRESETS, _preset
 
 def test_preset_builds_the_table_row():
     row = _preset(1e-3, 2e-3, 3e-3, 4e-3, 50, "nearest")
-    assert row == {"a2_plus": 1e-3, "a3_plus": 2e-3, "a2_minus": 3e-3, "a3_minus": 4e-3, "tau_y": 50 * ms,
-                   "interaction": "nearest"}
+    assert row == {
+        "a2_plus": 1e-3,
+        "a3_plus": 2e-3,
+        "a2_minus": 3e-3,
+        "a3_minus": 4e-3,
+        "tau_y": 50 * ms,
+        "interaction": "nearest",
+    }
     assert _preset(0, 0, 0, 0, 40, "all_to_all", 700)["tau_x"] == 700 * ms
 
 
-@pytest.mark.parametrize(("name", "row"), [
-    # Pfister & Gerstner (2006), Tables 3 and 4: a2+, a3+, a2-, a3-, tau_x (ms), tau_y (ms)
-    ("visual_cortex_all_to_all_full", (5e-10, 6.2e-3, 7e-3, 2.3e-4, 101, 125)),
-    ("visual_cortex_all_to_all_minimal", (0.0, 6.5e-3, 7.1e-3, 0.0, None, 114)),
-    ("visual_cortex_nearest_full", (8.8e-11, 5.3e-2, 6.6e-3, 3.1e-3, 714, 40)),
-    ("visual_cortex_nearest_minimal", (0.0, 5e-2, 8e-3, 0.0, None, 40)),
-    ("hippocampal_all_to_all_full", (6.1e-3, 6.7e-3, 1.6e-3, 1.4e-3, 946, 27)),
-    ("hippocampal_all_to_all_minimal", (5.3e-3, 8e-3, 3.5e-3, 0.0, None, 40)),
-    ("hippocampal_nearest_full", (4.6e-3, 9.1e-3, 3e-3, 7.5e-9, 575, 47)),
-    ("hippocampal_nearest_minimal", (4.6e-3, 9.1e-3, 3e-3, 0.0, None, 48)),
-])
+@pytest.mark.parametrize(
+    ("name", "row"),
+    [
+        # Pfister & Gerstner (2006), Tables 3 and 4: a2+, a3+, a2-, a3-, tau_x (ms), tau_y (ms)
+        ("visual_cortex_all_to_all_full", (5e-10, 6.2e-3, 7e-3, 2.3e-4, 101, 125)),
+        ("visual_cortex_all_to_all_minimal", (0.0, 6.5e-3, 7.1e-3, 0.0, None, 114)),
+        ("visual_cortex_nearest_full", (8.8e-11, 5.3e-2, 6.6e-3, 3.1e-3, 714, 40)),
+        ("visual_cortex_nearest_minimal", (0.0, 5e-2, 8e-3, 0.0, None, 40)),
+        ("hippocampal_all_to_all_full", (6.1e-3, 6.7e-3, 1.6e-3, 1.4e-3, 946, 27)),
+        ("hippocampal_all_to_all_minimal", (5.3e-3, 8e-3, 3.5e-3, 0.0, None, 40)),
+        ("hippocampal_nearest_full", (4.6e-3, 9.1e-3, 3e-3, 7.5e-9, 575, 47)),
+        ("hippocampal_nearest_minimal", (4.6e-3, 9.1e-3, 3e-3, 0.0, None, 48)),
+    ],
+)
 def test_triplet_presets_are_pfister_and_gerstners_tables(name, row):
     rule = make_rule({"name": "triplet", "preset": name}, "rule")
     a2p, a3p, a2m, a3m, tau_x, tau_y = row
@@ -71,13 +80,19 @@ def _run(statements: str, env: dict) -> dict:
 def test_reward_baseline_statements_subtract_the_expectation_and_update_it(mode):
     baseline = RewardBaseline(mode=mode, trials=4.0)
     switches = baseline.switches()
-    assert switches == {"use_stimulus_baseline": float(mode == "per_stimulus"),
-                        "use_global_baseline": float(mode == "global")}
+    assert switches == {
+        "use_stimulus_baseline": float(mode == "per_stimulus"),
+        "use_global_baseline": float(mode == "global"),
+    }
     assert baseline.variables(2) == ["baseline_0", "baseline_1", "baseline_all"]
     eqs = baseline.equations(2).splitlines()
     assert [e.strip() for e in eqs if e.strip()] == [
-        "baseline_0 : 1", "baseline_1 : 1", "baseline_all : 1",
-        "use_stimulus_baseline : 1 (shared)", "use_global_baseline : 1 (shared)"]
+        "baseline_0 : 1",
+        "baseline_1 : 1",
+        "baseline_all : 1",
+        "use_stimulus_baseline : 1 (shared)",
+        "use_global_baseline : 1 (shared)",
+    ]
     env = {"R": 1.0, "stim": 1, "baseline_0": 0.2, "baseline_1": 0.6, "baseline_all": 0.4, **switches}
     _run(baseline.statements(2, "R", "stim"), env)
     expected = {"per_stimulus": 1.0 - 0.6, "global": 1.0 - 0.4, "none": 1.0}[mode]
@@ -94,7 +109,10 @@ def test_reward_baseline_trials_below_one_is_an_error():
     with pytest.raises(ConfigError) as info:
         RewardBaseline(trials=0.5).check("task.baseline")
     assert (info.value.field, info.value.problem, info.value.allowed) == (
-        "task.baseline.trials", "0.5 is below 1", "expected trials >= 1")
+        "task.baseline.trials",
+        "0.5 is below 1",
+        "expected trials >= 1",
+    )
     RewardBaseline(trials=1.0).check("task.baseline")
     assert RewardBaseline().mode == "per_stimulus" and RewardBaseline().trials == 10.0
 
@@ -122,15 +140,15 @@ def test_diehl_cook_rule_reads_its_traces_before_resetting_them():
     tp, t1, t2 = (float(getattr(rule, k) / ms) for k in ("tau_pre", "tau_post1", "tau_post2"))
     pre, post = [np.array([10.0, 30.0, 31.0])], [np.array([15.0, 25.0])]
     dw = weight_changes(run_spike_trains(spec, pre, post, backend="runtime"))["dc"][0]
-    expected = (rule.nu_post * np.exp(-15 / tp) * np.exp(-10 / t2)
-                - rule.nu_pre * (np.exp(-5 / t1) + np.exp(-6 / t1)))
+    expected = rule.nu_post * np.exp(-15 / tp) * np.exp(-10 / t2) - rule.nu_pre * (np.exp(-5 / t1) + np.exp(-6 / t1))
     assert dw == pytest.approx(expected, rel=1e-9, abs=1e-15)
     assert rule.nu_post * np.exp(-15 / tp) * np.exp(-10 / t2) > 1e-4  # the potentiation is there
 
 
-@pytest.mark.parametrize(("name", "interaction", "bump"), [("mstdp", "all_to_all", "+= 1"),
-                                                            ("mstdp", "nearest", "= 1"),
-                                                            ("da_stdp", "nearest", "= 1")])
+@pytest.mark.parametrize(
+    ("name", "interaction", "bump"),
+    [("mstdp", "all_to_all", "+= 1"), ("mstdp", "nearest", "= 1"), ("da_stdp", "nearest", "= 1")],
+)
 def test_reward_modulated_rules_bump_their_traces_by_the_interaction(name, interaction, bump):
     rule = make_rule({"name": name, "interaction": interaction}, "r")
     assert f"apre {bump}" in rule.on_pre().splitlines()[-1]
@@ -159,4 +177,7 @@ def test_dopamine_group_is_shared_and_refuses_a_conflict():
         with pytest.raises(ConfigError) as info:
             dopamine_group(SimpleNamespace(groups={DOPAMINE: other}), 200 * ms)
         assert (info.value.field, info.value.problem, info.value.allowed) == (
-            f"groups.{DOPAMINE}", "this name is used by the shared dopamine signal", "rename the group")
+            f"groups.{DOPAMINE}",
+            "this name is used by the shared dopamine signal",
+            "rename the group",
+        )

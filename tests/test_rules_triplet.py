@@ -54,8 +54,7 @@ def expected_all_to_all():
         pair_ltp - e(10, "tau_minus") * (P["a2_minus"] + P["a3_minus"] * e(20, "tau_x")),
         # posts at 30, 40, 50 read r1 of the pre at 20 and o2 of all earlier posts
         sum(
-            e(t - 20, "tau_plus")
-            * (P["a2_plus"] + P["a3_plus"] * sum(e(t - s, "tau_y") for s in (30, 40) if s < t))
+            e(t - 20, "tau_plus") * (P["a2_plus"] + P["a3_plus"] * sum(e(t - s, "tau_y") for s in (30, 40) if s < t))
             for t in (30, 40, 50)
         ),
     ]
@@ -91,8 +90,7 @@ def test_nearest_spike_saturates_the_triplet_trace(changes):
     # only the last pattern differs: the third post reads o2 = 1 * e(10) (reset), not the sum
     expected = expected_all_to_all()
     expected[4] = sum(
-        e(t - 20, "tau_plus") * (P["a2_plus"] + P["a3_plus"] * (e(10, "tau_y") if t > 30 else 0))
-        for t in (30, 40, 50)
+        e(t - 20, "tau_plus") * (P["a2_plus"] + P["a3_plus"] * (e(10, "tau_y") if t > 30 else 0)) for t in (30, 40, 50)
     )
     np.testing.assert_allclose(changes["nearest"], expected, rtol=1e-9)
     assert changes["nearest"][4] < changes["all_to_all"][4]
@@ -110,17 +108,11 @@ def test_presets_load_the_published_values_and_explicit_values_win():
         1.6e-3,
         1.4e-3,
     )
-    assert float(rule.tau_x * 1000) == pytest.approx(946) and float(
-        rule.tau_y * 1000
-    ) == pytest.approx(27)
-    nearest = make_rule(
-        {"name": "triplet", "preset": "visual_cortex_nearest_minimal", "a3_plus": 0.04}, "rule"
-    )
+    assert float(rule.tau_x * 1000) == pytest.approx(946) and float(rule.tau_y * 1000) == pytest.approx(27)
+    nearest = make_rule({"name": "triplet", "preset": "visual_cortex_nearest_minimal", "a3_plus": 0.04}, "rule")
     assert nearest.interaction == "nearest" and nearest.a3_plus == 0.04 and nearest.a2_plus == 0.0
     default = make_rule({"name": "triplet"}, "rule")
-    assert default == make_rule(
-        {"name": "triplet", "preset": "visual_cortex_all_to_all_minimal"}, "rule"
-    )
+    assert default == make_rule({"name": "triplet", "preset": "visual_cortex_all_to_all_minimal"}, "rule")
     for values in PRESETS.values():  # every preset is a valid parameter set
         assert set(values) <= set(type(default).field_names())
 

@@ -25,14 +25,26 @@ from snnlearn.session import SUPPORTED_BRIAN2, Session, chunk_count
 
 def build() -> tuple[Network, Synapses, SpikeMonitor, StateMonitor]:
     inputs = PoissonGroup(30, 40 * Hz, name="inp")
-    group = NeuronGroup(10, """dv/dt = (-v + I) / (10 * ms) + 0.2 * xi / sqrt(ms) : 1 (unless refractory)
-                               I : 1""", threshold="v > 1", reset="v = 0", refractory=2 * ms, method="euler",
-                        name="grp")
-    syn = Synapses(inputs, group, """w : 1
+    group = NeuronGroup(
+        10,
+        """dv/dt = (-v + I) / (10 * ms) + 0.2 * xi / sqrt(ms) : 1 (unless refractory)
+                               I : 1""",
+        threshold="v > 1",
+        reset="v = 0",
+        refractory=2 * ms,
+        method="euler",
+        name="grp",
+    )
+    syn = Synapses(
+        inputs,
+        group,
+        """w : 1
         dapre/dt = -apre / (20 * ms) : 1 (event-driven)
         dapost/dt = -apost / (20 * ms) : 1 (event-driven)""",
-                   on_pre="v_post += w\napre += 0.01\nw = clip(w + apost, 0, 1)",
-                   on_post="apost -= 0.012\nw = clip(w + apre, 0, 1)", name="syn")
+        on_pre="v_post += w\napre += 0.01\nw = clip(w + apost, 0, 1)",
+        on_post="apost -= 0.012\nw = clip(w + apre, 0, 1)",
+        name="syn",
+    )
     syn.connect(p=0.5)
     syn.w = "rand() * 0.5"
     syn.delay = "rand() * 5 * ms"
@@ -55,8 +67,13 @@ def simulate(backend: str, chunk, n: int, *, stop_after: int | None = None, stat
             i, t = session.spikes(monitor)
             spikes.append(np.c_[i, t])
             samples.append(np.vstack(session.samples(trace, "v")))
-        return {"spikes": np.concatenate(spikes), "samples": np.concatenate(samples, axis=1),
-                "w": np.asarray(syn.w[:]).copy(), "state": session.state(), "t": session.t}
+        return {
+            "spikes": np.concatenate(spikes),
+            "samples": np.concatenate(samples, axis=1),
+            "w": np.asarray(syn.w[:]).copy(),
+            "state": session.state(),
+            "t": session.t,
+        }
 
 
 @pytest.fixture(scope="module", params=["runtime", pytest.param("standalone", marks=pytest.mark.standalone)])
@@ -116,13 +133,12 @@ from brian2 import ms
 from snnlearn.results import load_npz
 from test_session import simulate
 rest = simulate({backend!r}, 30 * ms, 4, state=load_npz({str(path)!r}))
-np.save({str(tmp_path / 'w.npy')!r}, rest["w"])
-np.save({str(tmp_path / 'spikes.npy')!r}, rest["spikes"])
+np.save({str(tmp_path / "w.npy")!r}, rest["w"])
+np.save({str(tmp_path / "spikes.npy")!r}, rest["spikes"])
 """
     subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
     np.testing.assert_array_equal(np.load(tmp_path / "w.npy"), whole["w"])
-    np.testing.assert_array_equal(np.concatenate([first["spikes"], np.load(tmp_path / "spikes.npy")]),
-                                  whole["spikes"])
+    np.testing.assert_array_equal(np.concatenate([first["spikes"], np.load(tmp_path / "spikes.npy")]), whole["spikes"])
 
 
 def test_chunk_must_divide_the_duration():

@@ -37,35 +37,38 @@ def test_song2000_parses_into_units():
     assert spec.dt == 0.1 * ms
 
 
-@pytest.mark.parametrize(("key", "value", "field", "allowed"), [
-    ("groups.inputs.rate", "20 mV", "groups.inputs.rate", "Hz"),
-    ("groups.inputs.rate", "-5 Hz", "groups.inputs.rate", ">= 0 Hz"),
-    ("groups.inputs.rate", "fast", "groups.inputs.rate", "quantity"),
-    ("groups.inputs.n", -3, "groups.inputs.n", "1 <= n"),
-    ("groups.inputs.n", 2.5, "groups.inputs.n", "integer"),
-    ("groups.inputs.kind", "retina", "groups.inputs.kind", "poisson"),
-    ("groups.out.neuron", "hodgkin", "groups.out.neuron", "lif_conductance"),
-    ("groups.out.params.tau_m", "-20 ms", "groups.out.params.tau_m", "> 0"),
-    ("groups.out.params.tau_m", "inf ms", "groups.out.params.tau_m", "finite"),
-    ("groups.out.params.tau_x", "20 ms", "groups.out.params.tau_x", "tau_m"),
-    ("groups.out.params.v_reset", "-50 mV", "groups.out.params.v_reset", "v_reset < v_threshold"),
-    ("synapses.feedforward.pre", "nowhere", "synapses.feedforward.pre", "inputs"),
-    ("synapses.feedforward.post", "inputs", "synapses.feedforward.post", "neurons"),
-    ("synapses.feedforward.effect", "I_syn_post += w*nA", "synapses.feedforward.effect", "g_e_post"),
-    ("synapses.feedforward.effect", "x = w", "synapses.feedforward.effect", "g_e_post"),
-    ("synapses.feedforward.rule.name", "magic", "synapses.feedforward.rule.name", "stdp_additive"),
-    ("synapses.feedforward.rule.a_plus", "big", "synapses.feedforward.rule.a_plus", "number"),
-    ("synapses.feedforward.rule.tau_plus", 20, "synapses.feedforward.rule.tau_plus", "ms"),
-    ("synapses.feedforward.rule.interaction", "some", "synapses.feedforward.rule.interaction", "nearest"),
-    ("synapses.feedforward.connect", "sometimes", "synapses.feedforward.connect", "one_to_one"),
-    ("synapses.feedforward.connect", {"p": 1.5}, "synapses.feedforward.connect.p", "0 <= p <= 1"),
-    ("synapses.feedforward.w_init", 3.0, "synapses.feedforward.w_init", "w <= 1.0"),
-    ("synapses.feedforward.delay", "-1 ms", "synapses.feedforward.delay", ">= 0 ms"),
-    ("synapses.feedforward.colour", "red", "synapses.feedforward.colour", "effect"),
-    ("simulation.dt", "0 ms", "simulation.dt", "dt <= 10 ms"),
-    ("groups.inputs", 5, "groups.inputs", "table"),
-    ("speed", 3, "model.speed", "groups"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "field", "allowed"),
+    [
+        ("groups.inputs.rate", "20 mV", "groups.inputs.rate", "Hz"),
+        ("groups.inputs.rate", "-5 Hz", "groups.inputs.rate", ">= 0 Hz"),
+        ("groups.inputs.rate", "fast", "groups.inputs.rate", "quantity"),
+        ("groups.inputs.n", -3, "groups.inputs.n", "1 <= n"),
+        ("groups.inputs.n", 2.5, "groups.inputs.n", "integer"),
+        ("groups.inputs.kind", "retina", "groups.inputs.kind", "poisson"),
+        ("groups.out.neuron", "hodgkin", "groups.out.neuron", "lif_conductance"),
+        ("groups.out.params.tau_m", "-20 ms", "groups.out.params.tau_m", "> 0"),
+        ("groups.out.params.tau_m", "inf ms", "groups.out.params.tau_m", "finite"),
+        ("groups.out.params.tau_x", "20 ms", "groups.out.params.tau_x", "tau_m"),
+        ("groups.out.params.v_reset", "-50 mV", "groups.out.params.v_reset", "v_reset < v_threshold"),
+        ("synapses.feedforward.pre", "nowhere", "synapses.feedforward.pre", "inputs"),
+        ("synapses.feedforward.post", "inputs", "synapses.feedforward.post", "neurons"),
+        ("synapses.feedforward.effect", "I_syn_post += w*nA", "synapses.feedforward.effect", "g_e_post"),
+        ("synapses.feedforward.effect", "x = w", "synapses.feedforward.effect", "g_e_post"),
+        ("synapses.feedforward.rule.name", "magic", "synapses.feedforward.rule.name", "stdp_additive"),
+        ("synapses.feedforward.rule.a_plus", "big", "synapses.feedforward.rule.a_plus", "number"),
+        ("synapses.feedforward.rule.tau_plus", 20, "synapses.feedforward.rule.tau_plus", "ms"),
+        ("synapses.feedforward.rule.interaction", "some", "synapses.feedforward.rule.interaction", "nearest"),
+        ("synapses.feedforward.connect", "sometimes", "synapses.feedforward.connect", "one_to_one"),
+        ("synapses.feedforward.connect", {"p": 1.5}, "synapses.feedforward.connect.p", "0 <= p <= 1"),
+        ("synapses.feedforward.w_init", 3.0, "synapses.feedforward.w_init", "w <= 1.0"),
+        ("synapses.feedforward.delay", "-1 ms", "synapses.feedforward.delay", ">= 0 ms"),
+        ("synapses.feedforward.colour", "red", "synapses.feedforward.colour", "effect"),
+        ("simulation.dt", "0 ms", "simulation.dt", "dt <= 10 ms"),
+        ("groups.inputs", 5, "groups.inputs", "table"),
+        ("speed", 3, "model.speed", "groups"),
+    ],
+)
 def test_each_bad_field_is_named_with_what_is_allowed(key, value, field, allowed):
     err = error_of(with_change(key, value))
     assert err.field == field
@@ -125,18 +128,24 @@ def test_per_synapse_uniform_delays_are_parsed_built_and_checked():
     from snnlearn.build import build_network
     from snnlearn.engine import backend_session
 
-    raw = {"name": "delays", "groups": {"a": {"kind": "poisson", "n": 20, "rate": "10 Hz"},
-                                        "b": {"neuron": "lif_current", "n": 5}},
-           "synapses": {"ab": {"pre": "a", "post": "b", "effect": "v_post += 0 * mV",
-                               "delay": {"uniform": ["0 ms", "10 ms"]}}}}
+    raw = {
+        "name": "delays",
+        "groups": {"a": {"kind": "poisson", "n": 20, "rate": "10 Hz"}, "b": {"neuron": "lif_current", "n": 5}},
+        "synapses": {
+            "ab": {"pre": "a", "post": "b", "effect": "v_post += 0 * mV", "delay": {"uniform": ["0 ms", "10 ms"]}}
+        },
+    }
     spec = parse_model(raw)
     assert spec.synapses["ab"].delay == (0 * ms, 10 * ms)
     with backend_session("runtime", 3):
         delays = np.asarray(build_network(spec).synapses["ab"].delay[:] / ms)
     assert delays.size == 100 and 0 <= delays.min() and delays.max() <= 10 and delays.std() > 2  # uniform: 2.9
-    for bad, field in (({"uniform": ["5 ms"]}, "synapses.ab.delay.uniform"),
-                       ({"uniform": ["5 ms", "1 ms"]}, "synapses.ab.delay.uniform"),
-                       ({"normal": ["5 ms", "1 ms"]}, "synapses.ab.delay"), ("-1 ms", "synapses.ab.delay")):
+    for bad, field in (
+        ({"uniform": ["5 ms"]}, "synapses.ab.delay.uniform"),
+        ({"uniform": ["5 ms", "1 ms"]}, "synapses.ab.delay.uniform"),
+        ({"normal": ["5 ms", "1 ms"]}, "synapses.ab.delay"),
+        ("-1 ms", "synapses.ab.delay"),
+    ):
         raw["synapses"]["ab"]["delay"] = bad
         with pytest.raises(ConfigError, match=f"^{field}"):
             parse_model(raw)

@@ -26,15 +26,24 @@ def test_grid_and_seeds_are_parsed():
 
 def test_compare_quick_reads_the_table_from_result_files_and_skips_finished_jobs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    args = ["compare", "--quick", "--learners", "node_perturbation,reinforce", "--seeds", "0-1", "--out", "cmp",
-            "--hidden", "8"]
+    args = [
+        "compare",
+        "--quick",
+        "--learners",
+        "node_perturbation,reinforce",
+        "--seeds",
+        "0-1",
+        "--out",
+        "cmp",
+        "--hidden",
+        "8",
+    ]
     assert cli.main(args) == 0
     rows = {r["learner"]: r for r in csv.DictReader((tmp_path / "cmp" / "comparison.csv").open())}
     assert set(rows) == {"node_perturbation", "reinforce"}
     for learner, row in rows.items():
         folders = sorted((tmp_path / "cmp" / "jobs").glob("estimator_digits*"))
-        accuracies = [json.loads((f / "metrics.json").read_text())["test_accuracy_by_estimator"]
-                      for f in folders]
+        accuracies = [json.loads((f / "metrics.json").read_text())["test_accuracy_by_estimator"] for f in folders]
         key = "node_perturbation" if learner == "node_perturbation" else "reinforce_gaussian_baseline"
         values = [a[key] for a in accuracies if key in a]
         assert len(values) == 2 and int(row["seeds"]) == 2
@@ -52,8 +61,21 @@ def test_compare_quick_reads_the_table_from_result_files_and_skips_finished_jobs
 
 def test_a_failing_job_is_reported_and_the_others_finish(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    status = cli.main(["sweep", "estimator_digits", "--quick", "--set", "hidden=6", "--set",
-                       f"data.path=digits,{tmp_path / 'nowhere'}", "--seeds", "0", "--out", "sw"])
+    status = cli.main(
+        [
+            "sweep",
+            "estimator_digits",
+            "--quick",
+            "--set",
+            "hidden=6",
+            "--set",
+            f"data.path=digits,{tmp_path / 'nowhere'}",
+            "--seeds",
+            "0",
+            "--out",
+            "sw",
+        ]
+    )
     assert status == 1
     rows = list(csv.DictReader((tmp_path / "sw" / "sweep.csv").open()))
     assert sorted(r["status"] for r in rows) == ["done", "failed"]
@@ -82,16 +104,21 @@ def test_seed_range_is_sized_before_it_is_listed():
     assert time.perf_counter() - started < 1
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--set", "hidden=6,0"], "error: hidden: sizes and epochs must be positive"),  # the experiment's own check
-    (["--set", "hiden=6"], "error: hiden: unknown parameter"),
-    (["--set", "hidden=6,6"], "error: --set: 'hidden=6,6' gives a value twice"),
-    (["--seeds", "0-4294967296"], "error: --seeds: range '0-4294967296' is empty or out of range"),
-    (["--seeds", "0-300"], "error: --yes: 301 jobs (1 settings x 301 seeds) is more than 200; give --yes"),
-    (["--set", "hidden=1,2,3,4,5,6,7,8,9,10,11", "--set", "epochs=1,2,3,4,5,6,7,8,9,10,11", "--seeds", "0-1"],
-     "error: --yes: 242 jobs (121 settings x 2 seeds)"),
-    (["--workers", "0"], "error: --workers: 0 is too small"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "hidden=6,0"], "error: hidden: sizes and epochs must be positive"),  # the experiment's own check
+        (["--set", "hiden=6"], "error: hiden: unknown parameter"),
+        (["--set", "hidden=6,6"], "error: --set: 'hidden=6,6' gives a value twice"),
+        (["--seeds", "0-4294967296"], "error: --seeds: range '0-4294967296' is empty or out of range"),
+        (["--seeds", "0-300"], "error: --yes: 301 jobs (1 settings x 301 seeds) is more than 200; give --yes"),
+        (
+            ["--set", "hidden=1,2,3,4,5,6,7,8,9,10,11", "--set", "epochs=1,2,3,4,5,6,7,8,9,10,11", "--seeds", "0-1"],
+            "error: --yes: 242 jobs (121 settings x 2 seeds)",
+        ),
+        (["--workers", "0"], "error: --workers: 0 is too small"),
+    ],
+)
 def test_a_bad_sweep_is_refused_before_a_cluster_or_a_folder(tmp_path, monkeypatch, capsys, args, message):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sweep_module, "run_jobs", _no_cluster)
@@ -111,19 +138,28 @@ def test_every_combination_is_checked_like_run_before_any_job(tmp_path, monkeypa
         return real(name, **kwargs)
 
     monkeypatch.setattr(experiment, "check_run", spy)
-    monkeypatch.setattr(sweep_module, "run_jobs", lambda jobs, *a: [
-        {"job": Path(j.folder).name, "status": "done", "error": ""} for j in jobs])
+    monkeypatch.setattr(
+        sweep_module,
+        "run_jobs",
+        lambda jobs, *a: [{"job": Path(j.folder).name, "status": "done", "error": ""} for j in jobs],
+    )
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["sweep", "estimator_digits", "--quick", "--set", "hidden=4,6", "--seeds", "0-2",
-                     "--out", "sw"]) == 0
+    assert (
+        cli.main(["sweep", "estimator_digits", "--quick", "--set", "hidden=4,6", "--seeds", "0-2", "--out", "sw"]) == 0
+    )
     assert checked == [("hidden=4",), ("hidden=6",)]
     assert len(list(csv.DictReader((tmp_path / "sw" / "sweep.csv").open()))) == 6
 
 
 def test_a_large_sweep_runs_with_yes(tmp_path, monkeypatch):
     ran = []
-    monkeypatch.setattr(sweep_module, "run_jobs", lambda jobs, *a: ran.extend(jobs) or [
-        {"job": Path(j.folder).name, "status": "done", "error": ""} for j in jobs])
+    monkeypatch.setattr(
+        sweep_module,
+        "run_jobs",
+        lambda jobs, *a: (
+            ran.extend(jobs) or [{"job": Path(j.folder).name, "status": "done", "error": ""} for j in jobs]
+        ),
+    )
     monkeypatch.chdir(tmp_path)
     assert cli.main(["sweep", "estimator_digits", "--quick", "--seeds", "0-200", "--out", "sw", "--yes"]) == 0
     assert len(ran) == 201 and len({j.folder for j in ran}) == 201
@@ -132,13 +168,15 @@ def test_a_large_sweep_runs_with_yes(tmp_path, monkeypatch):
 def test_the_summary_gives_mean_interval_and_values_per_setting_and_no_interval_below_three_seeds():
     from snnlearn.sweep import summarise
 
-    rows = [{"sets": "a=1", "status": "done", "seed": s, "job": f"j{s}", "acc": v, "name": "x"}
-            for s, v in enumerate([0.7, 0.8, 0.9])]
+    rows = [
+        {"sets": "a=1", "status": "done", "seed": s, "job": f"j{s}", "acc": v, "name": "x"}
+        for s, v in enumerate([0.7, 0.8, 0.9])
+    ]
     rows += [{"sets": "a=2", "status": "done", "seed": s, "job": f"k{s}", "acc": v} for s, v in enumerate([0.5, 0.6])]
     rows.append({"sets": "a=2", "status": "failed", "seed": 9, "job": "k9"})
     by = {(r["sets"], r["metric"]): r for r in summarise(rows)}
     three = by[("a=1", "acc")]
-    half = 4.302652729911275 * 0.1 / 3 ** 0.5  # t(0.975, 2) x s / sqrt(n)
+    half = 4.302652729911275 * 0.1 / 3**0.5  # t(0.975, 2) x s / sqrt(n)
     assert three["seeds"] == 3 and three["mean"] == pytest.approx(0.8)
     assert (three["ci95_low"], three["ci95_high"]) == pytest.approx((0.8 - half, 0.8 + half))
     assert three["values"] == "0.7 0.8 0.9" and ("a=1", "name") not in by  # strings are not summarised

@@ -14,8 +14,9 @@ from snnlearn.provenance import sha256_file
 
 
 def snnlearn(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "snnlearn.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "snnlearn.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_init_writes_templates_that_run_and_record_provenance(tmp_path):
@@ -47,15 +48,17 @@ def test_a_model_file_anywhere_and_a_missing_script(tmp_path):
     own = tmp_path / "elsewhere" / "pairing.toml"
     own.parent.mkdir()
     own.write_text((models_dir() / "stdp_pairing.toml").read_text())
-    ran = snnlearn("run", "stdp_window", "--quick", "--backend", "runtime", "--model", str(own), "--out", "run",
-                   cwd=tmp_path)
+    ran = snnlearn(
+        "run", "stdp_window", "--quick", "--backend", "runtime", "--model", str(own), "--out", "run", cwd=tmp_path
+    )
     assert ran.returncode == 0, ran.stderr
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["model_file"] == str(own) and metrics["provenance"]["model_file_sha256"] == sha256_file(own)
     missing = snnlearn("run", "nowhere/mine.py", cwd=tmp_path)
     assert missing.returncode == 2
-    assert missing.stderr.strip() == ("error: experiment: file nowhere/mine.py not found; "
-                                      "give an experiment name or a script path")
+    assert missing.stderr.strip() == (
+        "error: experiment: file nowhere/mine.py not found; give an experiment name or a script path"
+    )
 
 
 def test_data_is_found_in_the_checkout_or_the_package():
@@ -67,11 +70,18 @@ def test_snnlearn_home_overrides_the_packaged_folders(tmp_path):
     home = tmp_path / "home"
     (home / "experiments").mkdir(parents=True)
     (home / "models").mkdir()
-    (home / "experiments" / "stdp_window.py").write_text((paths.data_root() / "experiments" / "stdp_window.py")
-                                                         .read_text())
+    (home / "experiments" / "stdp_window.py").write_text(
+        (paths.data_root() / "experiments" / "stdp_window.py").read_text()
+    )
     (home / "models" / "stdp_pairing.toml").write_text((models_dir() / "stdp_pairing.toml").read_text())
-    listed = subprocess.run([sys.executable, "-m", "snnlearn.cli", "list"], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=300, env={**os.environ, "SNNLEARN_HOME": str(home)})
+    listed = subprocess.run(
+        [sys.executable, "-m", "snnlearn.cli", "list"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "SNNLEARN_HOME": str(home)},
+    )
     assert listed.returncode == 0, listed.stderr
     names = [line.split()[0] for line in listed.stdout.splitlines() if line.startswith("  ")]
     assert names == ["stdp_window", "stdp_pairing"]

@@ -24,8 +24,8 @@ B1 = np.array([0.1, -0.2])
 W2 = np.array([[0.7, -0.5], [0.3, 0.9]])
 B2 = np.array([0.05, -0.1])
 X = np.array([[1.0, 0.0, 0.5], [0.2, 0.7, 0.0]])
-DOUT = np.array([[0.3, -0.3], [-0.1, 0.4]])       # dL/d output, given
-FEEDBACK = np.array([[0.2, -0.6], [-0.4, 0.1]])    # a fixed "random" matrix, shape of W2
+DOUT = np.array([[0.3, -0.3], [-0.1, 0.4]])  # dL/d output, given
+FEEDBACK = np.array([[0.2, -0.6], [-0.4, 0.1]])  # a fixed "random" matrix, shape of W2
 
 
 def tiny():
@@ -118,8 +118,13 @@ def test_random_feedback_is_fixed_seeded_and_scaled():
 
 
 def test_every_learner_is_one_option():
-    assert set(rate_learners()) >= {"backprop", "feedback_alignment", "sign_symmetry",
-                                    "direct_feedback_alignment", "output_only"}
+    assert set(rate_learners()) >= {
+        "backprop",
+        "feedback_alignment",
+        "sign_symmetry",
+        "direct_feedback_alignment",
+        "output_only",
+    }
     for name in rate_learners():
         assert make_learner(name, rng=np.random.default_rng(0)).name == name
 

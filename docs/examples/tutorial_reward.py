@@ -19,8 +19,9 @@ deliver.connect()
 
 # Dopamine-modulated STDP (Izhikevich 2007): STDP fills an eligibility trace, dopamine turns it
 # into weight change. The rule reads the modulator you pass as dopamine=(group, variable).
-syn = snnlearn.plastic_synapses(inputs, out, "da_stdp", on_pre="g_e_post += 0.05 * w",
-                                dopamine=(dopamine, "DA"), tau_c="1 s", w_max=4.0)
+syn = snnlearn.plastic_synapses(
+    inputs, out, "da_stdp", on_pre="g_e_post += 0.05 * w", dopamine=(dopamine, "DA"), tau_c="1 s", w_max=4.0
+)
 syn.connect()
 syn.w = 1.0
 
@@ -31,7 +32,14 @@ assert not np.allclose(syn.w[:], 1.0)
 
 # Or build the Synapses yourself from the rule's code:
 code = snnlearn.rule("stdp_multiplicative", mu=0.5)
-manual = b2.Synapses(inputs, out, model=code.model, on_pre="g_e_post += 0.05 * w\n" + code.on_pre,
-                     on_post=code.on_post, namespace=code.namespace, method="exact")
+manual = b2.Synapses(
+    inputs,
+    out,
+    model=code.model,
+    on_pre="g_e_post += 0.05 * w\n" + code.on_pre,
+    on_post=code.on_post,
+    namespace=code.namespace,
+    method="exact",
+)
 manual.connect()
 print(code.model)

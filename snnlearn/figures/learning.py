@@ -19,9 +19,16 @@ Curve = tuple[Sequence[float], Sequence[float]]
 ACCURACY = ps.label("test accuracy", "fraction correct")
 
 
-def accuracy_curves(curves: Mapping[str, Curve], xlabel: str, *, chance: float | None = None,
-                    criterion: float | None = None, title: str = "", ylabel: str = ACCURACY,
-                    count_x: bool = True) -> Figure:
+def accuracy_curves(
+    curves: Mapping[str, Curve],
+    xlabel: str,
+    *,
+    chance: float | None = None,
+    criterion: float | None = None,
+    title: str = "",
+    ylabel: str = ACCURACY,
+    count_x: bool = True,
+) -> Figure:
     """Accuracy against training (examples, trials or epochs): one curve per learner, with the
     chance level and the criterion (when one is reported) as reference lines."""
     fig, axes = ps.figure(panel=(6.0, 3.8))
@@ -39,9 +46,15 @@ def accuracy_curves(curves: Mapping[str, Curve], xlabel: str, *, chance: float |
     return fig
 
 
-def error_curves(curves: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]], *,
-                 paper: Mapping[str, float], paper_text: str, target_error: float | None = None,
-                 chance_error: float = 90.0, notes: Mapping[str, str] | None = None) -> Figure:
+def error_curves(
+    curves: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]],
+    *,
+    paper: Mapping[str, float],
+    paper_text: str,
+    target_error: float | None = None,
+    chance_error: float = 90.0,
+    notes: Mapping[str, str] | None = None,
+) -> Figure:
     """Test error (%) against epoch, one panel per network, one curve per learner (``curves[net]
     [learner]`` with ``epoch`` and ``test_accuracy``); the paper's errors of the same learners as
     dashed lines in the learner's colour, chance and the target error as references."""
@@ -77,7 +90,7 @@ def alignment_angles(angles: Mapping[str, Mapping[str, Mapping[str, Sequence[flo
     fig, axes = ps.figure(len(angles), cols, panel=(3.8, 3.0), sharey=True)
     skipped: set[str] = set()
     for row, (net, by_learner) in zip(axes, angles.items(), strict=True):
-        for ax in row[len(layers[net]):]:
+        for ax in row[len(layers[net]) :]:
             ax.set_visible(False)
         for col, layer in enumerate(layers[net]):
             ax = row[col]
@@ -95,8 +108,11 @@ def alignment_angles(angles: Mapping[str, Mapping[str, Mapping[str, Sequence[flo
             ax.xaxis.set_major_locator(FixedLocator(ticks))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             ax.xaxis.set_minor_locator(NullLocator())
-            ax.set(title=f"{net}: {layer.replace('_', ' ')}", ylim=(-3, 100),
-                   xlabel=ps.label("epoch", "symlog axis") if net == list(angles)[-1] else "")
+            ax.set(
+                title=f"{net}: {layer.replace('_', ' ')}",
+                ylim=(-3, 100),
+                xlabel=ps.label("epoch", "symlog axis") if net == list(angles)[-1] else "",
+            )
         row[0].set_ylabel(ps.label("angle to the true gradient", "deg"))
     for name in sorted(skipped):
         axes[0, 0].plot([], [], ls="none", label=f"{name}: no hidden update (not drawn)")
@@ -107,9 +123,14 @@ def alignment_angles(angles: Mapping[str, Mapping[str, Mapping[str, Sequence[flo
     return fig
 
 
-def attack_grid(epsilons: Sequence[float], curves: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]],
-                gradients: Sequence[str], *, chance: float = 0.1, notes: Mapping[tuple[str, str], str] | None = None
-                ) -> Figure:
+def attack_grid(
+    epsilons: Sequence[float],
+    curves: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]],
+    gradients: Sequence[str],
+    *,
+    chance: float = 0.1,
+    notes: Mapping[tuple[str, str], str] | None = None,
+) -> Figure:
     """Accuracy against the attack radius: rows attacks, columns the gradient the attack follows
     (``curves[attack][gradient][learner]``); hollow markers of distinct shapes and line styles, so
     that learners whose curves coincide stay visible; chance as a reference; ``notes`` written into
@@ -120,7 +141,7 @@ def attack_grid(epsilons: Sequence[float], curves: Mapping[str, Mapping[str, Map
         for ax, gradient in zip(row, gradients, strict=True):
             for name, values in by_gradient.get(gradient, {}).items():
                 i = order.setdefault(name, len(order))
-                ax.plot(epsilons[:len(values)], values, label=name, zorder=3 + i, **ps.curve_style(i))
+                ax.plot(epsilons[: len(values)], values, label=name, zorder=3 + i, **ps.curve_style(i))
             ps.reference(ax, chance, "chance", f"chance ({chance:g})")
             ax.set_title(f"{attack_name}, {gradient.replace('_', ' ')}")
             ax.set_ylim(-0.02, 1.12)
@@ -146,8 +167,10 @@ def threshold_learning(histories: Mapping[str, Mapping[str, Sequence[float]]], c
     ps.reference(axes[0, 0], chance, "chance", f"chance ({chance:g})")
     axes[0, 0].set(ylabel=ACCURACY, title="learning curves", ylim=(0, 1.02))
     axes[0, 1].set(ylabel=ps.label("training loss", "cross-entropy, nats; log axis"), yscale="log")
-    axes[0, 2].set(ylabel=ps.label("||dL/dW_hidden||_F", "Frobenius norm, mean over batches"),
-                   title="hidden-layer gradient (exactly 0 for the step)")
+    axes[0, 2].set(
+        ylabel=ps.label("||dL/dW_hidden||_F", "Frobenius norm, mean over batches"),
+        title="hidden-layer gradient (exactly 0 for the step)",
+    )
     for ax in axes[0]:
         ps.count_axis(ax, "x")
         ax.set_xlabel(ps.label("epoch", "passes over the training set"))
@@ -160,17 +183,30 @@ def staircase(weights_mV: np.ndarray, counts: np.ndarray) -> Figure:
     fig, axes = ps.figure(2, 1, panel=(8.0, 3.0), sharex=True)
     axes[0, 0].step(weights_mV, counts, where="post", color="k", label="spike count")
     ps.count_axis(axes[0, 0], "y")
-    axes[0, 0].set(ylabel=ps.label("output spikes", "count in the run"),
-                   title="Brian2 LIF neuron: spike count against input weight")
-    axes[1, 0].plot(weights_mV[:-1], np.diff(counts) / np.diff(weights_mV), lw=0.8, color="k",
-                    label="finite difference over one weight step")
-    axes[1, 0].set(xlabel=ps.label("w", "mV"), ylabel=ps.label("d count / dw", "spikes per mV"),
-                   title="0 almost everywhere, (jump size)/dw where the count changes")
+    axes[0, 0].set(
+        ylabel=ps.label("output spikes", "count in the run"),
+        title="Brian2 LIF neuron: spike count against input weight",
+    )
+    axes[1, 0].plot(
+        weights_mV[:-1],
+        np.diff(counts) / np.diff(weights_mV),
+        lw=0.8,
+        color="k",
+        label="finite difference over one weight step",
+    )
+    axes[1, 0].set(
+        xlabel=ps.label("w", "mV"),
+        ylabel=ps.label("d count / dw", "spikes per mV"),
+        title="0 almost everywhere, (jump size)/dw where the count changes",
+    )
     return fig
 
 
-def norms_per_layer(at_init: Mapping[str, Mapping[int, Sequence[float]]],
-                    paper: Mapping[int, Sequence[float]], paper_variant: str = "sigmoid") -> Figure:
+def norms_per_layer(
+    at_init: Mapping[str, Mapping[int, Sequence[float]]],
+    paper: Mapping[int, Sequence[float]],
+    paper_variant: str = "sigmoid",
+) -> Figure:
     """|| dC/db^l || at initialisation against hidden layer, one panel per variant, one curve per
     depth; Nielsen's values (``paper[depth]``) on the ``paper_variant`` panel, each depth in its
     own line style and colour, matching the simulated depth, with its own legend entry."""
@@ -179,12 +215,21 @@ def norms_per_layer(at_init: Mapping[str, Mapping[int, Sequence[float]]],
     for ax, (variant, by_depth) in zip(axes[0], at_init.items(), strict=True):
         for depth in sorted(by_depth):
             norms = by_depth[depth]
-            ax.plot(range(1, len(norms) + 1), norms, label=f"{depth} hidden", color=f"C{depths.index(depth)}",
-                    marker="o")
+            ax.plot(
+                range(1, len(norms) + 1), norms, label=f"{depth} hidden", color=f"C{depths.index(depth)}", marker="o"
+            )
         if variant == paper_variant:
             for k, (depth, norms) in enumerate(sorted(paper.items())):
-                ax.plot(range(1, len(norms) + 1), norms, color=f"C{depths.index(depth)}", marker="x", ms=6,
-                        ls=ps.LINESTYLES[1 + k % 3], lw=1.0, label=f"Nielsen ch. 5, {depth} hidden")
+                ax.plot(
+                    range(1, len(norms) + 1),
+                    norms,
+                    color=f"C{depths.index(depth)}",
+                    marker="x",
+                    ms=6,
+                    ls=ps.LINESTYLES[1 + k % 3],
+                    lw=1.0,
+                    label=f"Nielsen ch. 5, {depth} hidden",
+                )
         ps.count_axis(ax, "x", range(1, max(max(len(v) for v in by_depth.values()), 1) + 1))
         ax.set(yscale="log", xlabel=ps.label("hidden layer", "1 = nearest the input"), title=variant)
         ax.legend(fontsize=6)
@@ -192,8 +237,9 @@ def norms_per_layer(at_init: Mapping[str, Mapping[int, Sequence[float]]],
     return fig
 
 
-def ratio_against_depth(ratios: Mapping[str, Mapping[int, float]], paper: Mapping[int, float],
-                        paper_text: str = "Nielsen ch. 5 (sigmoid)") -> Figure:
+def ratio_against_depth(
+    ratios: Mapping[str, Mapping[int, float]], paper: Mapping[int, float], paper_text: str = "Nielsen ch. 5 (sigmoid)"
+) -> Figure:
     """The headline: first/last hidden-layer gradient-norm ratio against depth, one curve per
     variant, Nielsen's ratios as points (his 0.011 at 4 hidden layers labelled), 1 as the
     no-vanishing reference."""
@@ -209,9 +255,12 @@ def ratio_against_depth(ratios: Mapping[str, Mapping[int, float]], paper: Mappin
         ax.annotate(f"{paper[d]:.3g}", (d, paper[d]), textcoords="offset points", xytext=(6, -3), fontsize=7)
     ps.reference(ax, 1.0, "theory", "1: no vanishing")
     ps.count_axis(ax, "x", depths)
-    ax.set(yscale="log", xlabel=ps.label("depth", "hidden layers"),
-           ylabel=ps.label("|| dC/db^1 || / || dC/db^last ||", "at initialisation, log axis"),
-           title="vanishing gradient: first / last hidden layer")
+    ax.set(
+        yscale="log",
+        xlabel=ps.label("depth", "hidden layers"),
+        ylabel=ps.label("|| dC/db^1 || / || dC/db^last ||", "at initialisation, log axis"),
+        title="vanishing gradient: first / last hidden layer",
+    )
     ax.legend()
     return fig
 
@@ -225,8 +274,9 @@ def training_norms(during: Mapping[str, Mapping[str, object]], chance: float) ->
         norms = np.asarray(d["norms"], dtype=float)
         top, bottom = axes[0, col], axes[1, col]
         for layer in range(norms.shape[1]):
-            top.plot(d["epoch"], norms[:, layer], label=f"hidden layer {layer + 1}", **ps.curve_style(layer, False),
-                     lw=1.0)
+            top.plot(
+                d["epoch"], norms[:, layer], label=f"hidden layer {layer + 1}", **ps.curve_style(layer, False), lw=1.0
+            )
         top.set(yscale="log", title=f"{variant}, {d['depth']} hidden layers")
         bottom.plot(d["epoch"], d["accuracy"], color="k", marker="o", label="test accuracy")
         ps.reference(bottom, chance, "chance", f"chance ({chance:g})")
@@ -265,16 +315,25 @@ def memory_scaling(panels: Sequence[MemoryPanel]) -> Figure:
     return fig
 
 
-def top_sources_histogram(trained: Mapping[str, Mapping[str, Sequence[float]]],
-                          initial: Mapping[str, Mapping[str, Sequence[float]]], last: int, k: int) -> Figure:
+def top_sources_histogram(
+    trained: Mapping[str, Mapping[str, Sequence[float]]],
+    initial: Mapping[str, Mapping[str, Sequence[float]]],
+    last: int,
+    k: int,
+) -> Figure:
     """Fraction of the top-k Jacobian sources of last-layer neurons in each earlier layer, after
     training and at initialisation, one bar per skip mode, chance as a reference."""
     fig, axes = ps.figure(1, 2, panel=(5.4, 3.8), sharey=True)
     width = 0.8 / len(trained)
     for ax, summary, title in ((axes[0, 0], trained, "after training"), (axes[0, 1], initial, "at initialisation")):
         for i, (skip, s) in enumerate(summary.items()):
-            ax.bar(np.arange(1, last) + (i - (len(summary) - 1) / 2) * width, s["top5_fraction_by_layer"], width,
-                   label=f"skip={skip}", color=f"C{i}")
+            ax.bar(
+                np.arange(1, last) + (i - (len(summary) - 1) / 2) * width,
+                s["top5_fraction_by_layer"],
+                width,
+                label=f"skip={skip}",
+                color=f"C{i}",
+            )
         ps.reference(ax, 1.0 / (last - 1), "chance", f"chance (1/{last - 1})")
         ps.count_axis(ax, "x", range(1, last))
         ax.set(xlabel=ps.label(f"layer of a top-{k} source", "hidden layer index"), title=title)
@@ -302,17 +361,27 @@ def top_sources_diagram(examples: Mapping[str, Sequence[np.ndarray]], last: int,
             ax.scatter(np.full(len(chosen), layer), chosen, s=30, c="tab:orange")
         ax.scatter(np.full(n_last, last), np.linspace(0, 1, n_last), s=10, c="lightgray")
         ax.scatter([last], [target_y], s=50, c="tab:blue")
-        ax.set(title=f"skip={skip}: neuron {target} of layer {last}", xlabel=ps.label("hidden layer", "index"),
-               xticks=range(1, last + 1), yticks=[0, 1], yticklabels=["first", "last"],
-               ylabel="neuron of the layer (every one drawn)")
+        ax.set(
+            title=f"skip={skip}: neuron {target} of layer {last}",
+            xlabel=ps.label("hidden layer", "index"),
+            xticks=range(1, last + 1),
+            yticks=[0, 1],
+            yticklabels=["first", "last"],
+            ylabel="neuron of the layer (every one drawn)",
+        )
         ax.grid(False)
         ax.plot([], [], c="tab:orange", marker="o", label=f"its top-{k} sources")
         ax.legend(loc="lower left", fontsize=6)
     return fig
 
 
-def trials_to_criterion(by_rule: Mapping[str, Sequence[int | None]], synapses: Sequence[int],
-                        slopes: Mapping[str, float | None], trials_run: int, criterion: float) -> Figure:
+def trials_to_criterion(
+    by_rule: Mapping[str, Sequence[int | None]],
+    synapses: Sequence[int],
+    slopes: Mapping[str, float | None],
+    trials_run: int,
+    criterion: float,
+) -> Figure:
     """Trials to criterion against the number of plastic synapses (log-log, the sizes as integer
     ticks), one line per rule with its fitted slope in the legend; a rule that did not reach the
     criterion at a size has no point there, and the trials run are drawn as the censoring line."""
@@ -334,8 +403,10 @@ def trials_to_criterion(by_rule: Mapping[str, Sequence[int | None]], synapses: S
     ps.reference(ax, trials_run, "control", f"trials run ({trials_run:,}): x = not reached")
     ps.count_axis(ax, "x", synapses, log=True)
     ps.count_axis(ax, "y", log=True)
-    ax.set(xlabel=ps.label("plastic synapses", "count, log axis"),
-           ylabel=ps.label("trials to criterion", "count, log axis"),
-           title=f"trials to {criterion:.0%} correct (legend: log-log slope)")
+    ax.set(
+        xlabel=ps.label("plastic synapses", "count, log axis"),
+        ylabel=ps.label("trials to criterion", "count, log axis"),
+        title=f"trials to {criterion:.0%} correct (legend: log-log slope)",
+    )
     ax.legend()
     return fig

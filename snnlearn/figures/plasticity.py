@@ -13,8 +13,15 @@ from matplotlib.figure import Figure
 from .. import plotstyle as ps
 
 
-def stdp_window(lags_ms: np.ndarray, dw: np.ndarray, fitted: Mapping[str, float | None], rule_name: str,
-                relative: np.ndarray | None, published: Mapping[str, float], published_text: str) -> Figure:
+def stdp_window(
+    lags_ms: np.ndarray,
+    dw: np.ndarray,
+    fitted: Mapping[str, float | None],
+    rule_name: str,
+    relative: np.ndarray | None,
+    published: Mapping[str, float],
+    published_text: str,
+) -> Figure:
     """Left: the measured weight change per pairing against dt with the fitted exponentials (a
     check of the simulation). Right: the same as a relative change after the protocol
     (``relative``, when the initial weight is known) beside the published window
@@ -23,34 +30,56 @@ def stdp_window(lags_ms: np.ndarray, dw: np.ndarray, fitted: Mapping[str, float 
     ax = axes[0, 0]
     ax.plot(lags_ms, dw, "o", color="k", mfc="none", label="measured (one synapse per dt)")
     t = np.linspace(0.5, np.abs(lags_ms).max(), 200)
-    for text, sign, a, tau in (("fit dt > 0", 1.0, fitted["a_plus"], fitted["tau_plus_ms"]),
-                               ("fit dt < 0", -1.0, fitted["a_minus"], fitted["tau_minus_ms"])):
+    for text, sign, a, tau in (
+        ("fit dt > 0", 1.0, fitted["a_plus"], fitted["tau_plus_ms"]),
+        ("fit dt < 0", -1.0, fitted["a_minus"], fitted["tau_minus_ms"]),
+    ):
         if a is not None and tau is not None:
-            ax.plot(sign * t, sign * a * np.exp(-t / tau), color="C0" if sign > 0 else "C3",
-                    label=f"{text}: tau {tau:.1f} ms")
+            ax.plot(
+                sign * t,
+                sign * a * np.exp(-t / tau),
+                color="C0" if sign > 0 else "C3",
+                label=f"{text}: tau {tau:.1f} ms",
+            )
     ax.axhline(0, color="0.6", lw=0.6)
-    ax.set(xlabel=ps.label("dt = t_post - t_pre", "ms"), ylabel=ps.label("weight change per pairing", "units of w"),
-           title=f"{rule_name}: the rule's window, measured and fitted")
+    ax.set(
+        xlabel=ps.label("dt = t_post - t_pre", "ms"),
+        ylabel=ps.label("weight change per pairing", "units of w"),
+        title=f"{rule_name}: the rule's window, measured and fitted",
+    )
     ax.legend()
     if relative is not None:
         ax = axes[0, 1]
         ax.plot(lags_ms, relative, "o", color="k", mfc="none", label="model: relative change after the protocol")
-        text = (f"{published_text}: A+ {published['a_plus']:g}, tau+ {published['tau_plus_ms']:g} ms; "
-                f"A- {published['a_minus']:g}, tau- {published['tau_minus_ms']:g} ms")
-        for sign, a, tau in ((1.0, published["a_plus"], published["tau_plus_ms"]),
-                             (-1.0, published["a_minus"], published["tau_minus_ms"])):
+        text = (
+            f"{published_text}: A+ {published['a_plus']:g}, tau+ {published['tau_plus_ms']:g} ms; "
+            f"A- {published['a_minus']:g}, tau- {published['tau_minus_ms']:g} ms"
+        )
+        for sign, a, tau in (
+            (1.0, published["a_plus"], published["tau_plus_ms"]),
+            (-1.0, published["a_minus"], published["tau_minus_ms"]),
+        ):
             ps.reference_curve(ax, sign * t, sign * a * np.exp(-t / tau), "paper", text if sign > 0 else "_")
         ax.axhline(0, color="0.6", lw=0.6)
-        ax.set(xlabel=ps.label("dt = t_post - t_pre", "ms"),
-               ylabel=ps.label("relative change after the protocol", "dw / w_init"),
-               title=f"beside Bi & Poo's window ({published['n_pairings']:g} pairings at 1 Hz)")
+        ax.set(
+            xlabel=ps.label("dt = t_post - t_pre", "ms"),
+            ylabel=ps.label("relative change after the protocol", "dw / w_init"),
+            title=f"beside Bi & Poo's window ({published['n_pairings']:g} pairings at 1 Hz)",
+        )
         ax.legend(loc="lower right")
     return fig
 
 
-def frequency_dependence(freqs: Sequence[float], lags_ms: Sequence[float], changes: Mapping[str, np.ndarray],
-                         data: Mapping[float, Mapping[float, float]], sem: Mapping[float, Mapping[float, float]],
-                         rmse: Mapping[str, float | None], data_text: str, title: str) -> Figure:
+def frequency_dependence(
+    freqs: Sequence[float],
+    lags_ms: Sequence[float],
+    changes: Mapping[str, np.ndarray],
+    data: Mapping[float, Mapping[float, float]],
+    sem: Mapping[float, Mapping[float, float]],
+    rmse: Mapping[str, float | None],
+    data_text: str,
+    title: str,
+) -> Figure:
     """Weight change against pairing frequency, one panel per dt: the data with their standard
     errors, one line per rule (``changes[rule]``: lag x frequency) with its RMSE to the data (over
     all points of both panels) in the legend."""
@@ -58,12 +87,18 @@ def frequency_dependence(freqs: Sequence[float], lags_ms: Sequence[float], chang
     for ax, (k, lag) in zip(axes[0], enumerate(lags_ms), strict=True):
         for r, (name, dw) in enumerate(changes.items()):
             err = rmse.get(name)
-            ax.plot(freqs, dw[k], label=f"{name} (rmse {err:.3f})" if err is not None else name,
-                    **ps.curve_style(r, hollow=True), lw=1.0)
+            ax.plot(
+                freqs,
+                dw[k],
+                label=f"{name} (rmse {err:.3f})" if err is not None else name,
+                **ps.curve_style(r, hollow=True),
+                lw=1.0,
+            )
         if lag in data:
             xs = [f for f in freqs if f in data[lag]]
-            ps.reference_points(ax, xs, [data[lag][f] for f in xs], f"{data_text} (mean +- s.e.m.)",
-                                yerr=[sem[lag][f] for f in xs])
+            ps.reference_points(
+                ax, xs, [data[lag][f] for f in xs], f"{data_text} (mean +- s.e.m.)", yerr=[sem[lag][f] for f in xs]
+            )
         ax.axhline(0, color="0.6", lw=0.6)
         ax.set(xlabel=ps.label("pairing frequency", "Hz"), title=f"dt = {lag:+g} ms")
         ax.set_xticks(list(freqs), [f"{f:g}" for f in freqs])
@@ -81,8 +116,11 @@ def oja(samples: np.ndarray, cosine: np.ndarray, norm: np.ndarray) -> Figure:
     ax.plot(samples, norm, color="C1", ls="--", label="|w|")
     ps.reference(ax, 1.0, "theory", "fixed point: unit principal eigenvector (1)")
     ps.count_axis(ax, "x")
-    ax.set(xlabel=ps.label("samples", "input vectors shown"), ylabel=ps.label("cosine and norm", "dimensionless"),
-           title="Oja's rule: w converges to the unit principal component")
+    ax.set(
+        xlabel=ps.label("samples", "input vectors shown"),
+        ylabel=ps.label("cosine and norm", "dimensionless"),
+        title="Oja's rule: w converges to the unit principal component",
+    )
     ax.legend()
     return fig
 
@@ -100,28 +138,41 @@ def bcm(samples: np.ndarray, responses: np.ndarray, theta: np.ndarray, fixed_poi
     top.legend(ncol=2)
     bottom.plot(samples, theta, color="k", label="threshold theta")
     ps.reference(bottom, fixed_point, "theory", text)
-    bottom.set(ylabel=ps.label("threshold theta", "rate units (y^2 / y0)"),
-               xlabel=ps.label("samples", "patterns shown"))
+    bottom.set(
+        ylabel=ps.label("threshold theta", "rate units (y^2 / y0)"), xlabel=ps.label("samples", "patterns shown")
+    )
     ps.count_axis(bottom, "x")
     bottom.legend()
     return fig
 
 
-def homeostasis_time(times_s: np.ndarray, rates: Mapping[str, np.ndarray], theta_t: np.ndarray,
-                     theta_mV: np.ndarray, w_t: np.ndarray, w_mean: Mapping[str, np.ndarray],
-                     band: tuple[float, float]) -> Figure:
+def homeostasis_time(
+    times_s: np.ndarray,
+    rates: Mapping[str, np.ndarray],
+    theta_t: np.ndarray,
+    theta_mV: np.ndarray,
+    w_t: np.ndarray,
+    w_mean: Mapping[str, np.ndarray],
+    band: tuple[float, float],
+) -> Figure:
     """Rows: each condition's rate of every neuron (same y scale, population mean and the band
     around it); the adaptive threshold theta of every neuron; mean weights of groups of synapses
     (``w_mean[label]`` at ``w_t``). ``rates[label]``: sample x neuron at ``times_s`` (window centres)."""
     n_rows = len(rates) + 2
     fig, axes = ps.figure(n_rows, 1, panel=(8.0, 2.2), sharex=True)
     top = max(float(np.max(r)) for r in rates.values()) * 1.05 or 1.0
-    for ax, (label, r) in zip(axes[:len(rates), 0], rates.items(), strict=True):
+    for ax, (label, r) in zip(axes[: len(rates), 0], rates.items(), strict=True):
         ax.plot(times_s, r, color="0.6", lw=0.6, marker=".", ms=2)
         mean = r.mean(axis=1)
         ax.plot(times_s, mean, color="k", lw=1.6, marker="o", label="population mean")
-        ax.fill_between(times_s, band[0] * mean, band[1] * mean, color="C0", alpha=0.12,
-                        label=f"band {band[0]:g}-{band[1]:g} x mean")
+        ax.fill_between(
+            times_s,
+            band[0] * mean,
+            band[1] * mean,
+            color="C0",
+            alpha=0.12,
+            label=f"band {band[0]:g}-{band[1]:g} x mean",
+        )
         ax.set(ylim=(0, top), ylabel=ps.label("rate", "Hz"), title=f"{label} threshold: rate of each neuron")
         ax.legend(loc="upper right")
     ax = axes[len(rates), 0]
@@ -132,8 +183,11 @@ def homeostasis_time(times_s: np.ndarray, rates: Mapping[str, np.ndarray], theta
     ax = axes[len(rates) + 1, 0]
     for i, (label, w) in enumerate(w_mean.items()):
         ax.plot(w_t, w, label=label, **ps.curve_style(i, hollow=True), lw=1.0)
-    ax.set(ylabel=ps.label("mean w", "leak conductance"), xlabel=ps.label("time", "s"),
-           title="mean weight of the synapses from the lowest- and highest-rate inputs")
+    ax.set(
+        ylabel=ps.label("mean w", "leak conductance"),
+        xlabel=ps.label("time", "s"),
+        title="mean weight of the synapses from the lowest- and highest-rate inputs",
+    )
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.set_xlim(left=0)
     return fig
@@ -147,9 +201,13 @@ def rate_spread(times_s: np.ndarray, cvs: Mapping[str, Sequence[float]], countin
     for i, (label, values) in enumerate(cvs.items()):
         ax.plot(times_s, values, label=f"{label} threshold", **ps.curve_style(i, hollow=False))
     ps.reference_curve(ax, times_s, counting_noise, "theory", "Poisson counting alone, equal rates: 1/sqrt(count)")
-    ax.set(xlabel=ps.label("time", "s, middle of each window"),
-           ylabel=ps.label("CV of rates across neurons", "std/mean"),
-           title="spread of firing rates", xlim=(0, None), ylim=(0, None))
+    ax.set(
+        xlabel=ps.label("time", "s, middle of each window"),
+        ylabel=ps.label("CV of rates across neurons", "std/mean"),
+        title="spread of firing rates",
+        xlim=(0, None),
+        ylim=(0, None),
+    )
     ax.legend()
     return fig
 
@@ -161,19 +219,25 @@ def weight_sums(sums: np.ndarray, total: float) -> Figure:
     ax.plot(np.arange(len(sums)), sums, "o", color="k", mfc="none", label="sum of incoming weights")
     ps.reference(ax, total, "theory", f"normalisation total ({total:g})")
     ps.count_axis(ax, "x", range(len(sums)) if len(sums) <= 16 else None)
-    ax.set(xlabel=ps.label("neuron", "index"), ylabel=ps.label("weight sum", "units of the leak conductance"),
-           title="incoming weight sums at the end", xlim=(-0.5, len(sums) - 0.5))
+    ax.set(
+        xlabel=ps.label("neuron", "index"),
+        ylabel=ps.label("weight sum", "units of the leak conductance"),
+        title="incoming weight sums at the end",
+        xlim=(-0.5, len(sums) - 0.5),
+    )
     ax.legend()
     return fig
 
 
-def raster_windows(groups: Mapping[str, tuple[np.ndarray, np.ndarray, int]],
-                   windows: Sequence[tuple[float, float]]) -> Figure:
+def raster_windows(
+    groups: Mapping[str, tuple[np.ndarray, np.ndarray, int]], windows: Sequence[tuple[float, float]]
+) -> Figure:
     """Spike rasters: one row per group (``(indices, times in s, group size)``, every neuron on the
     axis), one column per time window (e.g. the first and the last second)."""
     heights = [min(3.0, 0.8 + n / 25) for *_, n in groups.values()]
-    fig, axes = ps.figure(len(groups), len(windows), panel=(4.2, 1.0), sharex="col", squeeze=False,
-                          gridspec_kw={"height_ratios": heights})
+    fig, axes = ps.figure(
+        len(groups), len(windows), panel=(4.2, 1.0), sharex="col", squeeze=False, gridspec_kw={"height_ratios": heights}
+    )
     fig.set_size_inches(4.2 * len(windows), 0.9 + sum(heights))
     for r, (name, (i, t, n)) in enumerate(groups.items()):
         for c, (t0, t1) in enumerate(windows):
@@ -187,8 +251,16 @@ def raster_windows(groups: Mapping[str, tuple[np.ndarray, np.ndarray, int]],
                 ax.set_ylabel(f"{name}\n{ps.label('neuron', 'index')}")
             if r == 0:
                 ax.set_title(f"{t0:g}-{t1:g} s")
-            ax.text(1.0, 1.0, f"{shown.sum() / max(n, 1) / (t1 - t0):.1f} Hz per neuron", transform=ax.transAxes,
-                    ha="right", va="bottom", fontsize=6, color="0.3")
+            ax.text(
+                1.0,
+                1.0,
+                f"{shown.sum() / max(n, 1) / (t1 - t0):.1f} Hz per neuron",
+                transform=ax.transAxes,
+                ha="right",
+                va="bottom",
+                fontsize=6,
+                color="0.3",
+            )
             if r == len(groups) - 1:
                 ax.set_xlabel(ps.label("time", "s"))
     return fig

@@ -16,8 +16,9 @@ from ..plots import mean_band
 from ..recurrent_snn.memory import slopes
 
 
-def cue_learning_curves(results: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
-                        delays_ms: Sequence[float]) -> Figure:
+def cue_learning_curves(
+    results: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]], delays_ms: Sequence[float]
+) -> Figure:
     """Test accuracy against training trials, one panel per delay, one curve per learner (mean over
     seeds, ``results[learner][delay]`` a list of runs with ``curve``: ``(trials, accuracy)``)."""
     fig, axes = ps.figure(1, len(delays_ms), panel=(5.0, 4.0), sharey=True)
@@ -49,9 +50,11 @@ def memory_against_steps(curves: Mapping[str, Mapping[int, float]], batch: int) 
         ax.plot(ts, bs, label=text, **ps.curve_style(i))
     ps.bytes_axis(ax, "y")
     ps.count_axis(ax, "x", sorted(steps), log=True)
-    ax.set(xlabel=ps.label("trial length T", "steps of 1 ms"),
-           ylabel=ps.label("peak memory of one update", "bytes, binary prefixes; log axis"),
-           title=f"memory of learning (batch {batch})")
+    ax.set(
+        xlabel=ps.label("trial length T", "steps of 1 ms"),
+        ylabel=ps.label("peak memory of one update", "bytes, binary prefixes; log axis"),
+        title=f"memory of learning (batch {batch})",
+    )
     ax.legend()
     return fig
 
@@ -62,13 +65,23 @@ def alignment_over_training(eprop: Mapping[str, Sequence[Mapping[str, Any]]], ba
     ax = axes[0, 0]
     for i, (delay, runs) in enumerate(eprop.items()):
         xs = [it * batch_size for it, _ in runs[0]["cosine"]]
-        mean_band(ax, xs, [[c for _, c in r["cosine"]] for r in runs], f"C{i}", f"delay {float(delay):g} ms", (-1, 1),
-                  marker="o")
+        mean_band(
+            ax,
+            xs,
+            [[c for _, c in r["cosine"]] for r in runs],
+            f"C{i}",
+            f"delay {float(delay):g} ms",
+            (-1, 1),
+            marker="o",
+        )
     ps.reference(ax, 0.0, "chance", "0: orthogonal")
     ps.count_axis(ax, "x")
-    ax.set(xlabel=ps.label("training trials", "e-prop"),
-           ylabel=ps.label("cosine(e-prop update, BPTT gradient)", "of W_in, W_rec"),
-           ylim=(-0.2, 1.0), title="gradient alignment")
+    ax.set(
+        xlabel=ps.label("training trials", "e-prop"),
+        ylabel=ps.label("cosine(e-prop update, BPTT gradient)", "of W_in, W_rec"),
+        ylim=(-0.2, 1.0),
+        title="gradient alignment",
+    )
     ax.legend()
     return fig
 
@@ -82,12 +95,15 @@ def cue_raster(arch: Any, task: Any, x: np.ndarray, labels: np.ndarray, sides: n
     fig, axes = ps.figure(3, 1, panel=(8.0, 2.0), sharex=True, gridspec_kw={"height_ratios": [1, 1.6, 1]})
     top, middle, bottom = axes[:, 0]
     for g, name in enumerate(("left cue", "right cue", "recall", "noise")):
-        t, i = np.nonzero(x[:, 0, g * task.n_per_group:(g + 1) * task.n_per_group])
+        t, i = np.nonzero(x[:, 0, g * task.n_per_group : (g + 1) * task.n_per_group])
         top.scatter(ms[t], i + g * task.n_per_group, s=1.5, color=f"C{g}", label=name)
     decision = "LR"[int(decision_output(arch, trace.y)[0].argmax())]
     cues = "".join("LR"[s] for s in sides[0])
-    top.set(ylabel=ps.label("input", "channel"), ylim=(-0.5, task.n_in - 0.5),
-            title=f"after BPTT: cues {cues}, answer {'LR'[labels[0]]}, decision {decision}")
+    top.set(
+        ylabel=ps.label("input", "channel"),
+        ylim=(-0.5, task.n_in - 0.5),
+        title=f"after BPTT: cues {cues}, answer {'LR'[labels[0]]}, decision {decision}",
+    )
     top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), markerscale=4)
     t, i = np.nonzero(trace.z[1:, 0])
     middle.scatter(ms[t], i, s=1.5, c=np.where(i < arch.n_lif, "k", "C3"))

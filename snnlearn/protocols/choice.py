@@ -45,51 +45,75 @@ from ..tasks.reward import ChoiceTask
 #: the protocol's parameters and defaults (the ``reward_choice`` experiment's ``PARAMS``)
 DEFAULTS = {
     "n_inputs": 100,
-    "n_patterns": 4,                # k stimuli and k actions
-    "population_size": 10,          # output neurons per action
-    "pattern_fraction": 0.25,       # fraction of the inputs a pattern drives
+    "n_patterns": 4,  # k stimuli and k actions
+    "population_size": 10,  # output neurons per action
+    "pattern_fraction": 0.25,  # fraction of the inputs a pattern drives
     "rate_on": 40 * Hz,
     "rate_off": 2 * Hz,
     "trial": 400 * ms,
-    "stimulus_on": 100 * ms,        # > response: the stimulus stays on after the reward arrives
-    "response": 100 * ms,           # the decision counts spikes in this first part of it
+    "stimulus_on": 100 * ms,  # > response: the stimulus stays on after the reward arrives
+    "response": 100 * ms,  # the decision counts spikes in this first part of it
     "trials": 1000,
-    "trials_per_chunk": 100,        # one compiled run; the session carries the whole state
-    "sample_trials": 50,            # weights sampled every this many trials (from trial 0)
-    "reward_amount": 1.0,           # dopamine added per unit of modulator
-    "baseline": {"trials": 10.0},   # averaging time constant of the baselines, in trials
+    "trials_per_chunk": 100,  # one compiled run; the session carries the whole state
+    "sample_trials": 50,  # weights sampled every this many trials (from trial 0)
+    "reward_amount": 1.0,  # dopamine added per unit of modulator
+    "baseline": {"trials": 10.0},  # averaging time constant of the baselines, in trials
     "rules": ["da_stdp", "mstdp", "mstdpet"],
     "baselines": ["none", "global", "per_stimulus"],
     # every rule with weights in [0, 1], the same dopamine decay and an STDP window of positive
     # integral (a_plus tau_plus > a_minus tau_minus): co-active pairs leave a positive
     # eligibility, the unsupervised STDP term that an uncentred reward turns into drift
     "rule_params": {
-        "da_stdp": {"a_plus": 0.002, "a_minus": 0.001, "tau_c": "1 s", "d_tonic": 0.0, "w_max": 1.0,
-                    "tau_d": "100 ms", "update_period": "10 ms"},
+        "da_stdp": {
+            "a_plus": 0.002,
+            "a_minus": 0.001,
+            "tau_c": "1 s",
+            "d_tonic": 0.0,
+            "w_max": 1.0,
+            "tau_d": "100 ms",
+            "update_period": "10 ms",
+        },
         "mstdp": {"a_plus": 1.0, "a_minus": 0.5, "gamma": 0.1, "w_max": 1.0, "tau_d": "100 ms"},
-        "mstdpet": {"a_plus": 1.0, "a_minus": 0.5, "gamma": 0.1, "tau_z": "25 ms", "w_max": 1.0,
-                    "tau_d": "100 ms"},
+        "mstdpet": {"a_plus": 1.0, "a_minus": 0.5, "gamma": 0.1, "tau_z": "25 ms", "w_max": 1.0, "tau_d": "100 ms"},
     },
     "curve_window": 50,
     "criterion": 0.8,
 }
+
+
 def check_params(p: dict) -> None:
     """Every check of the choice protocol's parameters (ConfigError naming the first bad one)."""
-    for key in ("n_inputs", "n_patterns", "population_size", "trials", "trials_per_chunk", "curve_window",
-                "sample_trials"):
+    for key in (
+        "n_inputs",
+        "n_patterns",
+        "population_size",
+        "trials",
+        "trials_per_chunk",
+        "curve_window",
+        "sample_trials",
+    ):
         if p[key] < 1:
             raise ConfigError(key, f"got {p[key]}", "expected an integer >= 1")
     if p["n_patterns"] < 2:
         raise ConfigError("n_patterns", f"got {p['n_patterns']}", "expected at least 2 stimuli")
     if p["trials"] % p["trials_per_chunk"]:
-        raise ConfigError("trials", f"{p['trials']} is not a multiple of trials_per_chunk ({p['trials_per_chunk']})",
-                          "expected whole chunks")
+        raise ConfigError(
+            "trials",
+            f"{p['trials']} is not a multiple of trials_per_chunk ({p['trials_per_chunk']})",
+            "expected whole chunks",
+        )
     if p["trials"] % p["sample_trials"]:
-        raise ConfigError("sample_trials", f"{p['sample_trials']} does not divide trials ({p['trials']})",
-                          "expected trials to be a multiple of sample_trials")
+        raise ConfigError(
+            "sample_trials",
+            f"{p['sample_trials']} does not divide trials ({p['trials']})",
+            "expected trials to be a multiple of sample_trials",
+        )
     if not 0 * ms < p["response"] <= p["stimulus_on"] <= p["trial"]:
-        raise ConfigError("response", f"response {p['response']}, stimulus_on {p['stimulus_on']}, trial {p['trial']}",
-                          "expected 0 ms < response <= stimulus_on <= trial")
+        raise ConfigError(
+            "response",
+            f"response {p['response']}, stimulus_on {p['stimulus_on']}, trial {p['trial']}",
+            "expected 0 ms < response <= stimulus_on <= trial",
+        )
     if not 0 < p["pattern_fraction"] <= 1:
         raise ConfigError("pattern_fraction", f"got {p['pattern_fraction']}", "expected 0 < fraction <= 1")
     if not 0 < p["criterion"] <= 1:
@@ -100,10 +124,12 @@ def check_params(p: dict) -> None:
     for rule in p["rules"]:
         if rule not in p["rule_params"]:
             raise ConfigError("rules", f"unknown rule {rule!r}", one_of(p["rule_params"]))
-        if not isinstance(make_rule({"name": rule, **p["rule_params"][rule]}, f"rule_params.{rule}"),
-                          RewardModulatedRule):
-            raise ConfigError(f"rule_params.{rule}", "is not a reward-modulated rule",
-                              "expected da_stdp, mstdp or mstdpet")
+        if not isinstance(
+            make_rule({"name": rule, **p["rule_params"][rule]}, f"rule_params.{rule}"), RewardModulatedRule
+        ):
+            raise ConfigError(
+                f"rule_params.{rule}", "is not a reward-modulated rule", "expected da_stdp, mstdp or mstdpet"
+            )
     for baseline in p["baselines"]:
         if baseline not in BASELINES:
             raise ConfigError("baselines", f"unknown baseline {baseline!r}", one_of(BASELINES))
@@ -148,23 +174,48 @@ def run_choice(ctx: Any, prefix: str = "", raster_trials: int = 0, decomposition
             if spec.synapses["feedforward"].connect:  # {} is all to all
                 raise ConfigError("synapses.feedforward.connect", "is not 'all'", "this experiment connects all to all")
             synapses, n_synapses = net.synapses["feedforward"], task.n_inputs * task.n_outputs
-            monitors = {"weights": StateMonitor(synapses, "w", record=np.arange(n_synapses), when="start",
-                                                dt=p["sample_trials"] * task.trial, name="weights_sampled"),
-                        "inputs": SpikeMonitor(net.groups["inputs"], name="input_spikes"),
-                        "outputs": SpikeMonitor(net.groups["outputs"], name="output_spikes")}
+            monitors = {
+                "weights": StateMonitor(
+                    synapses,
+                    "w",
+                    record=np.arange(n_synapses),
+                    when="start",
+                    dt=p["sample_trials"] * task.trial,
+                    name="weights_sampled",
+                ),
+                "inputs": SpikeMonitor(net.groups["inputs"], name="input_spikes"),
+                "outputs": SpikeMonitor(net.groups["outputs"], name="output_spikes"),
+            }
             eligibility = synapses_rule(net).eligibility
             if eligibility and decomposition:  # sampled on a grid that holds every reward time
                 steps = math.gcd(*(int(round(float(x / spec.dt))) for x in (task.trial, task.response)))
-                monitors["eligibility"] = StateMonitor(synapses, [eligibility, "lastupdate"], when="start",
-                                                       record=np.arange(n_synapses), dt=steps * spec.dt,
-                                                       name="eligibility_sampled")
+                monitors["eligibility"] = StateMonitor(
+                    synapses,
+                    [eligibility, "lastupdate"],
+                    when="start",
+                    record=np.arange(n_synapses),
+                    dt=steps * spec.dt,
+                    name="eligibility_sampled",
+                )
             net.add(*monitors.values())
             session = Session(net.network, backend=ctx.backend, chunk=n_per_chunk * task.trial, build_dir=build_dir)
             compile_seconds[rule] = session.compile()
-            run = Variant(session, task, net, controller, decisions, monitors, patterns, namespace["stimulus"],
-                          schedule, n_chunks, raster_trials)
-            results[rule] = {baseline: train(ctx, f"{prefix}{rule} / {baseline}", baseline, run)
-                             for baseline in p["baselines"]}
+            run = Variant(
+                session,
+                task,
+                net,
+                controller,
+                decisions,
+                monitors,
+                patterns,
+                namespace["stimulus"],
+                schedule,
+                n_chunks,
+                raster_trials,
+            )
+            results[rule] = {
+                baseline: train(ctx, f"{prefix}{rule} / {baseline}", baseline, run) for baseline in p["baselines"]
+            }
     return {"results": results, "patterns": patterns, "schedule": schedule, "compile_seconds": compile_seconds}
 
 
@@ -206,9 +257,12 @@ def train(ctx: Any, label: str, baseline: str, v: Variant) -> dict:
         trials = np.arange(c * per_chunk, (c + 1) * per_chunk)
         won = ChoiceTask.rewarded(counts, v.schedule[trials].astype(int))
         baselines = {n: session.event_values(v.decisions, n) for n in RewardBaseline.variables(task.n_patterns)}
-        out = {"counts": counts, "w_mean": sampled.mean(axis=1),
-               "modulator": modulators(won, v.schedule[trials].astype(int), baselines, mode),
-               "selectivity": [task.selectivity(w, v.patterns) for w in sampled]}
+        out = {
+            "counts": counts,
+            "w_mean": sampled.mean(axis=1),
+            "modulator": modulators(won, v.schedule[trials].astype(int), baselines, mode),
+            "selectivity": [task.selectivity(w, v.patterns) for w in sampled],
+        }
         if "eligibility" in monitors:  # at each reward: the sample at t = n trial + response
             t, e = session.samples(monitors["eligibility"], rule.eligibility)
             lastupdate = session.samples(monitors["eligibility"], "lastupdate")[1]
@@ -230,9 +284,13 @@ def train(ctx: Any, label: str, baseline: str, v: Variant) -> dict:
     rewarded = ChoiceTask.rewarded(np.concatenate(records["counts"]), v.schedule.astype(int))
     window = ctx.params["curve_window"]
     ctx.log(f"{label}: rewarded in {rewarded[-window:].mean():.2f} of the last {window} trials")
-    out = {"rewarded": rewarded, "w_mean": np.concatenate(records["w_mean"]),
-           "selectivity": np.concatenate(records["selectivity"]), "modulator": np.concatenate(records["modulator"]),
-           "raster": {name: records[f"raster_{name}"][-1] for name in ("inputs", "outputs")}}
+    out = {
+        "rewarded": rewarded,
+        "w_mean": np.concatenate(records["w_mean"]),
+        "selectivity": np.concatenate(records["selectivity"]),
+        "modulator": np.concatenate(records["modulator"]),
+        "raster": {name: records[f"raster_{name}"][-1] for name in ("inputs", "outputs")},
+    }
     if "eligibility" in records:
         out["eligibility"] = np.concatenate(records["eligibility"])
     return out
@@ -246,14 +304,19 @@ def synapses_rule(net: Any) -> RewardModulatedRule:
     return rule
 
 
-def modulators(won: np.ndarray, targets: np.ndarray, baselines: dict[str, np.ndarray], mode: RewardBaseline
-               ) -> np.ndarray:
+def modulators(
+    won: np.ndarray, targets: np.ndarray, baselines: dict[str, np.ndarray], mode: RewardBaseline
+) -> np.ndarray:
     """The modulator ``M = R - b`` of each decision, as the controller computed it: R = +1 or -1,
     ``baselines`` the running means recorded with each decision (before its update)."""
     reward = np.where(won, 1.0, -1.0)
     if mode.mode == "per_stimulus":
-        return reward - np.stack([baselines[f"baseline_{s}"] for s in range(len(baselines) - 1)], axis=1)[
-            np.arange(len(reward)), targets]
+        return (
+            reward
+            - np.stack([baselines[f"baseline_{s}"] for s in range(len(baselines) - 1)], axis=1)[
+                np.arange(len(reward)), targets
+            ]
+        )
     if mode.mode == "global":
         return reward - baselines["baseline_all"]
     return reward
@@ -270,8 +333,12 @@ def drift_decomposition(modulator: np.ndarray, eligibility: np.ndarray, stimulus
         p = own.mean()
         within_bias += p * m[own].mean() * e[own].mean()
         within_cov += p * np.mean((m[own] - m[own].mean()) * (e[own] - e[own].mean()))
-    return {"reward_eligibility": float(np.mean(m * e)), "covariance": float(np.mean((m - m.mean()) * (e - e.mean()))),
-            "bias": float(m.mean() * e.mean()), "covariance_within_stimulus": float(within_cov),
-            "bias_within_stimulus": float(within_bias), "modulator_mean": float(m.mean()),
-            "eligibility_mean": float(e.mean())}
-
+    return {
+        "reward_eligibility": float(np.mean(m * e)),
+        "covariance": float(np.mean((m - m.mean()) * (e - e.mean()))),
+        "bias": float(m.mean() * e.mean()),
+        "covariance_within_stimulus": float(within_cov),
+        "bias_within_stimulus": float(within_bias),
+        "modulator_mean": float(m.mean()),
+        "eligibility_mean": float(e.mean()),
+    }

@@ -46,9 +46,11 @@ def check_counts(spec: Any, backend: str) -> None:
     connection rule (ConfigError naming the synapses otherwise)."""
     for name in OTHERS:
         if backend == "standalone" and planned_synapse_count(spec, name) is None:
-            raise ConfigError(f"synapses.{name}.connect", "leaves the number of synapses to a random draw",
-                              'expected a fixed number of targets (j = "k for k in sample(N_post, size=K)"), '
-                              "or --backend runtime")
+            raise ConfigError(
+                f"synapses.{name}.connect",
+                "leaves the number of synapses to a random draw",
+                'expected a fixed number of targets (j = "k for k in sample(N_post, size=K)"), or --backend runtime',
+            )
 
 
 def run_distal(ctx: Any) -> dict[str, Any]:
@@ -65,22 +67,39 @@ def run_distal(ctx: Any) -> dict[str, Any]:
     with backend_session(ctx.backend, ctx.seed, key=f"distal-reward-{n_exc}-{n_inh}") as build_dir:
         net = build_network(spec, record_spikes=False)
         for group in ("exc", "inh"):
-            net.groups[group].run_regularly(f"I_ext = {float(p['thalamic_noise'] / mV)!r} * mV * (rand() - 0.5)",
-                                            dt=1 * ms, when="start", name=f"{group}_thalamic")
-        ring = attach_pair_reward(net, ("exc", pair["rewarded_pre"]), ("exc", pair["rewarded_post"]),
-                                  window=p["window"], delay_min=p["reward_delay_min"],
-                                  delay_max=p["reward_delay_max"], amount=p["reward_amount"],
-                                  slots=p["reward_slots"])
+            net.groups[group].run_regularly(
+                f"I_ext = {float(p['thalamic_noise'] / mV)!r} * mV * (rand() - 0.5)",
+                dt=1 * ms,
+                when="start",
+                name=f"{group}_thalamic",
+            )
+        ring = attach_pair_reward(
+            net,
+            ("exc", pair["rewarded_pre"]),
+            ("exc", pair["rewarded_post"]),
+            window=p["window"],
+            delay_min=p["reward_delay_min"],
+            delay_max=p["reward_delay_max"],
+            amount=p["reward_amount"],
+            slots=p["reward_slots"],
+        )
         scheduled, schedule = attach_scheduled_reward(net, capacity, p["reward_amount"])
         chosen = net.synapses["rewarded"]
         counts = {s: planned_synapse_count(spec, s) or len(net.synapses[s]) for s in OTHERS}
-        m = {"trace": StateMonitor(chosen, "w", record=[0], dt=p["trace_dt"], name="rewarded_trace"),
-             "detail": StateMonitor(chosen, ["w", "c", "lastupdate"], record=[0], dt=p["detail_dt"], name="detail"),
-             "dopamine": StateMonitor(net.groups[DOPAMINE], "DA", record=[0], dt=p["detail_dt"], name="dopamine_trace"),
-             "pairings": SpikeMonitor(ring, name="pairings"), "scheduled": SpikeMonitor(scheduled, name="scheduled"),
-             **{f"stats_{s}": StateMonitor(net.synapses[s], "w", record=np.arange(counts[s]), dt=p["stats_dt"],
-                                           name=f"stats_{s}") for s in OTHERS},
-             **{g: SpikeMonitor(net.groups[g], name=f"{g}_spikes") for g in ("exc", "inh")}}
+        m = {
+            "trace": StateMonitor(chosen, "w", record=[0], dt=p["trace_dt"], name="rewarded_trace"),
+            "detail": StateMonitor(chosen, ["w", "c", "lastupdate"], record=[0], dt=p["detail_dt"], name="detail"),
+            "dopamine": StateMonitor(net.groups[DOPAMINE], "DA", record=[0], dt=p["detail_dt"], name="dopamine_trace"),
+            "pairings": SpikeMonitor(ring, name="pairings"),
+            "scheduled": SpikeMonitor(scheduled, name="scheduled"),
+            **{
+                f"stats_{s}": StateMonitor(
+                    net.synapses[s], "w", record=np.arange(counts[s]), dt=p["stats_dt"], name=f"stats_{s}"
+                )
+                for s in OTHERS
+            },
+            **{g: SpikeMonitor(net.groups[g], name=f"{g}_spikes") for g in ("exc", "inh")},
+        }
         net.add(*m.values())
         session = Session(net.network, backend=ctx.backend, chunk=p["chunk"], build_dir=build_dir)
         ctx.log(f"compiled in {session.compile():.1f} s" if ctx.backend == "standalone" else "runtime backend")
@@ -98,11 +117,15 @@ def run_distal(ctx: Any) -> dict[str, Any]:
             c, lastupdate, w_detail = (session.samples(m["detail"], v)[1][0] for v in ("c", "lastupdate", "w"))
             c_now = c * np.exp(-(t_detail - lastupdate) / tau_c)  # c decays analytically between events
             da = session.samples(m["dopamine"], "DA")[1][0]
-            out = {"stats_t": t_stats, "others_mean": weights.mean(axis=0),
-                   "others_pct": np.percentile(weights, [50, 90, 99], axis=0).T,
-                   "trace": np.vstack(session.samples(m["trace"], "w")),
-                   "pairings": session.spikes(m["pairings"])[1], "scheduled": session.spikes(m["scheduled"])[1],
-                   "detail": np.stack([t_detail, da, c_now, w_detail], axis=1)}
+            out = {
+                "stats_t": t_stats,
+                "others_mean": weights.mean(axis=0),
+                "others_pct": np.percentile(weights, [50, 90, 99], axis=0).T,
+                "trace": np.vstack(session.samples(m["trace"], "w")),
+                "pairings": session.spikes(m["pairings"])[1],
+                "scheduled": session.spikes(m["scheduled"])[1],
+                "detail": np.stack([t_detail, da, c_now, w_detail], axis=1),
+            }
             for g in ("exc", "inh"):
                 i, t = session.spikes(m[g])
                 out[f"{g}_spikes"] = np.array([i.size])
@@ -113,16 +136,24 @@ def run_distal(ctx: Any) -> dict[str, Any]:
             session.load_state(initial)
             session.set(ring, "amount", 0.0 if control_times is not None else float(p["reward_amount"]))
             session.set_timed(schedule, schedule_values([] if control_times is None else control_times, capacity))
-            records = run_in_chunks(session, n_chunks, record, checkpoint=ctx.path(checkpoint),
-                                    label="distal reward" + (" (control)" if control_times is not None else ""))
+            records = run_in_chunks(
+                session,
+                n_chunks,
+                record,
+                checkpoint=ctx.path(checkpoint),
+                label="distal reward" + (" (control)" if control_times is not None else ""),
+            )
             out = {k: np.concatenate(v, axis=-1 if k in _ROWS else 0) for k, v in records.items()}
             return out | {s: np.asarray(session.get(net.synapses[s], "w")) for s in PLASTIC}
 
         rewarded = condition(None, "checkpoint.npz")
         draw = np.random.default_rng((ctx.seed, 2007))  # the control's reward times: uniform, as many
         control = condition(np.sort(draw.uniform(0, duration_s, len(rewarded["pairings"]))), "checkpoint_control.npz")
-    return {"rewarded": rewarded | {"rewards": rewarded["pairings"]},
-            "control": control | {"rewards": control["scheduled"]}, "compile_seconds": session.compile_seconds}
+    return {
+        "rewarded": rewarded | {"rewards": rewarded["pairings"]},
+        "control": control | {"rewards": control["scheduled"]},
+        "compile_seconds": session.compile_seconds,
+    }
 
 
 __all__ = ["OTHERS", "PLASTIC", "check_counts", "run_distal"]

@@ -34,16 +34,18 @@ def one_hot_nearest(images: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     return out
 
 
-def vote_accuracy(centroids: np.ndarray, x_assign: np.ndarray, y_assign: np.ndarray, x_test: np.ndarray,
-                  y_test: np.ndarray) -> float:
+def vote_accuracy(
+    centroids: np.ndarray, x_assign: np.ndarray, y_assign: np.ndarray, x_test: np.ndarray, y_test: np.ndarray
+) -> float:
     """Test accuracy of the Diehl & Cook assignment and vote on one-hot nearest-centroid responses."""
     assignments = assign_labels(one_hot_nearest(x_assign, centroids), y_assign, N_CLASSES)
     predicted = predict_by_assignment(one_hot_nearest(x_test, centroids), assignments, N_CLASSES)
     return float(np.mean(predicted == y_test))
 
 
-def kmeans_control(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, k: int,
-                   seed: int) -> float:
+def kmeans_control(
+    x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, k: int, seed: int
+) -> float:
     """Batch k-means (scikit-learn, k-means++ initialisation) with the network's readout."""
     from sklearn.cluster import KMeans
 
@@ -62,8 +64,9 @@ def online_kmeans(stream: np.ndarray, k: int) -> np.ndarray:
     return centroids
 
 
-def online_kmeans_control(stream: np.ndarray, x_assign: np.ndarray, y_assign: np.ndarray, x_test: np.ndarray,
-                          y_test: np.ndarray, k: int) -> float:
+def online_kmeans_control(
+    stream: np.ndarray, x_assign: np.ndarray, y_assign: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, k: int
+) -> float:
     """Online k-means over the network's presentation order, with the network's readout."""
     return vote_accuracy(online_kmeans(stream, k), x_assign, y_assign, x_test, y_test)
 
@@ -83,8 +86,9 @@ def receptive_field_similarity(weights: np.ndarray, images: np.ndarray) -> float
     return float(np.median((x @ w).max(axis=0)))
 
 
-def logreg_counts(train_counts: np.ndarray, train_labels: np.ndarray, test_counts: np.ndarray,
-                  test_labels: np.ndarray) -> float:
+def logreg_counts(
+    train_counts: np.ndarray, train_labels: np.ndarray, test_counts: np.ndarray, test_labels: np.ndarray
+) -> float:
     """Accuracy of a logistic regression on spike counts (fitted on training responses only)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler

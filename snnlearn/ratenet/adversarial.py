@@ -32,8 +32,9 @@ Attack = Callable[[GradientFn, Array, Array, float], Array]
 Bounds = tuple[float, float] | None
 
 
-def input_gradient(arch: Architecture, params: Mapping[str, Array], loss: Loss,
-                   feedback: Feedback | None = None) -> GradientFn:
+def input_gradient(
+    arch: Architecture, params: Mapping[str, Array], loss: Loss, feedback: Feedback | None = None
+) -> GradientFn:
     """``dL/dx`` of a network: exact with ``feedback=None``, else through the given feedback."""
 
     def gradient(x: Array, labels: Array) -> Array:
@@ -54,15 +55,21 @@ def _clip(x: Array, bounds: Bounds) -> Array:
     return x if bounds is None else np.clip(x, *bounds)
 
 
-def fgsm(gradient: GradientFn, x: Array, labels: Array, eps: float,
-         bounds: Bounds = (0.0, 1.0)) -> Array:
+def fgsm(gradient: GradientFn, x: Array, labels: Array, eps: float, bounds: Bounds = (0.0, 1.0)) -> Array:
     """Fast gradient sign method: one step of size ``eps`` along ``sign(dL/dx)``."""
     return _clip(x + eps * np.sign(gradient(x, labels)), bounds)
 
 
-def pgd(gradient: GradientFn, x: Array, labels: Array, eps: float, steps: int = 20,
-        step_size: float | None = None, rng: np.random.Generator | None = None,
-        bounds: Bounds = (0.0, 1.0)) -> Array:
+def pgd(
+    gradient: GradientFn,
+    x: Array,
+    labels: Array,
+    eps: float,
+    steps: int = 20,
+    step_size: float | None = None,
+    rng: np.random.Generator | None = None,
+    bounds: Bounds = (0.0, 1.0),
+) -> Array:
     """Projected gradient descent (ascent on the loss) in the L-infinity ball of radius ``eps``.
 
     Starts from a uniform random point of the ball when ``rng`` is given, else from ``x``;
@@ -79,9 +86,14 @@ def pgd(gradient: GradientFn, x: Array, labels: Array, eps: float, steps: int = 
     return adv
 
 
-def accuracy_vs_epsilon(attack: Attack, gradient: GradientFn, targets: Mapping[str, Classifier],
-                        x: Array, labels: Array, epsilons: Sequence[float],
-                        ) -> dict[str, list[float]]:
+def accuracy_vs_epsilon(
+    attack: Attack,
+    gradient: GradientFn,
+    targets: Mapping[str, Classifier],
+    x: Array,
+    labels: Array,
+    epsilons: Sequence[float],
+) -> dict[str, list[float]]:
     """Accuracy of each target on the images perturbed by ``attack`` from ``gradient``.
 
     The perturbed images are made once per ``eps`` and shown to every target, so a target other

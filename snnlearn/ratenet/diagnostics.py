@@ -15,8 +15,11 @@ from .network import Architecture, ForwardCache, backward_errors, bias_name, for
 Array = np.ndarray
 
 
-def layer_grad_norms(arch: Architecture, grads: Mapping[str, Array], part: str = "weights",
-                     ) -> list[float]:
+def layer_grad_norms(
+    arch: Architecture,
+    grads: Mapping[str, Array],
+    part: str = "weights",
+) -> list[float]:
     """Euclidean norm of the gradient of each layer ``1..L``, over its weights or its bias.
 
     ``part="biases"`` is the quantity Nielsen plots as a layer's "speed of learning"
@@ -32,9 +35,11 @@ def layer_grad_norms(arch: Architecture, grads: Mapping[str, Array], part: str =
     return norms
 
 
-def finite_difference_gradients(fn: Callable[[MutableMapping[str, Array]], float],
-                                params: MutableMapping[str, Array], eps: float = 1e-6,
-                                ) -> dict[str, Array]:
+def finite_difference_gradients(
+    fn: Callable[[MutableMapping[str, Array]], float],
+    params: MutableMapping[str, Array],
+    eps: float = 1e-6,
+) -> dict[str, Array]:
     """Central differences ``(fn(p + eps) - fn(p - eps)) / 2 eps`` for every parameter entry.
 
     Each entry is perturbed in place and restored; cost is two calls of ``fn`` per entry.
@@ -54,8 +59,9 @@ def finite_difference_gradients(fn: Callable[[MutableMapping[str, Array]], float
     return grads
 
 
-def jacobian_importance(arch: Architecture, params: Mapping[str, Array], x: Array, target: int,
-                        chunk: int = 64) -> list[Array]:
+def jacobian_importance(
+    arch: Architecture, params: Mapping[str, Array], x: Array, target: int, chunk: int = 64
+) -> list[Array]:
     """Mean over inputs of ``|d h_target[j] / d h_k[i]|`` for every layer ``k < target``.
 
     The derivative is the total one, through every path from layer ``k`` to the target (skip
@@ -66,11 +72,12 @@ def jacobian_importance(arch: Architecture, params: Mapping[str, Array], x: Arra
     seeds = np.eye(n_target)
     totals = [np.zeros((n_target, n)) for n in arch.sizes[:target]]
     for start in range(0, len(x), chunk):
-        cache = forward(arch, params, x[start:start + chunk])
+        cache = forward(arch, params, x[start : start + chunk])
         batch = len(cache.h[0])
         # One row per (input, target neuron): repeat each input's pre-activations n_target times.
-        repeated = ForwardCache(h=[], z=[None if z is None else np.repeat(z, n_target, axis=0)
-                                         for z in cache.z[:target + 1]])
+        repeated = ForwardCache(
+            h=[], z=[None if z is None else np.repeat(z, n_target, axis=0) for z in cache.z[: target + 1]]
+        )
         e, _ = backward_errors(arch, params, repeated, target, np.tile(seeds, (batch, 1)))
         for k in range(target):
             totals[k] += np.abs(e[k]).reshape(batch, n_target, -1).sum(axis=0)

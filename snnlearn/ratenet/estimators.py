@@ -63,8 +63,12 @@ from .network import (
 Array = np.ndarray
 
 
-def true_gradient(arch: Architecture, params: Mapping[str, Array], x: Array, targets: Array,
-                  ) -> Params:
+def true_gradient(
+    arch: Architecture,
+    params: Mapping[str, Array],
+    x: Array,
+    targets: Array,
+) -> Params:
     """The exact gradient of the batch's mean cost, by backprop."""
     cache = forward(arch, params, x)
     _, dout = REGRESSION_LOSS.evaluate(cache.output, targets)
@@ -82,15 +86,17 @@ def n_units(arch: Architecture) -> int:
 
 def flatten(grads: Mapping[str, Array], names: Sequence[str], lead: int = 0) -> Array:
     """Concatenate parameter arrays into vectors, keeping ``lead`` leading axes."""
-    return np.concatenate([np.reshape(grads[n], grads[n].shape[:lead] + (-1,)) for n in names],
-                          axis=-1)
+    return np.concatenate([np.reshape(grads[n], grads[n].shape[:lead] + (-1,)) for n in names], axis=-1)
 
 
 def _check_plain(arch: Architecture, what: str) -> None:
     if arch.skip != "none" or arch.output_activation != "linear":
-        raise ConfigError("architecture", f"{what} needs a plain network with linear outputs, "
-                          f"got skip {arch.skip!r}, outputs {arch.output_activation!r}",
-                          "use skip 'none' and output_activation 'linear'")
+        raise ConfigError(
+            "architecture",
+            f"{what} needs a plain network with linear outputs, "
+            f"got skip {arch.skip!r}, outputs {arch.output_activation!r}",
+            "use skip 'none' and output_activation 'linear'",
+        )
 
 
 class GradientEstimator(Learner):
@@ -104,26 +110,36 @@ class GradientEstimator(Learner):
         self.n_samples = int(n_samples)
 
     @abstractmethod
-    def samples(self, arch: Architecture, params: Mapping[str, Array], x: Array,
-                targets: Array, n: int, rng: np.random.Generator, loss: Loss | None = None,
-                ) -> Params:
+    def samples(
+        self,
+        arch: Architecture,
+        params: Mapping[str, Array],
+        x: Array,
+        targets: Array,
+        n: int,
+        rng: np.random.Generator,
+        loss: Loss | None = None,
+    ) -> Params:
         """``n`` independent single-sample estimates, each array with a leading axis ``n``
         (``loss``, if given, must be the regression loss these estimators are defined for)."""
 
-    def estimate(self, arch: Architecture, params: Mapping[str, Array], x: Array, targets: Array,
-                 rng: np.random.Generator) -> Params:
+    def estimate(
+        self, arch: Architecture, params: Mapping[str, Array], x: Array, targets: Array, rng: np.random.Generator
+    ) -> Params:
         """The mean of ``n_samples`` single-sample estimates (what a learner applies)."""
         stacked = self.samples(arch, params, x, targets, self.n_samples, rng)
         return {name: g.mean(axis=0) for name, g in stacked.items()}
 
-    def update(self, arch: Architecture, params: Mapping[str, Array], x: Array, y: Array,
-               loss: Loss, rng: np.random.Generator) -> Params:
+    def update(
+        self, arch: Architecture, params: Mapping[str, Array], x: Array, y: Array, loss: Loss, rng: np.random.Generator
+    ) -> Params:
         """:meth:`estimate`: the cost of a trial is the squared error to the targets ``y``."""
         _check_loss(loss, self.name)
         return self.estimate(arch, params, x, y, rng)
 
-    def objective_gradient(self, arch: Architecture, params: Mapping[str, Array], x: Array,
-                           targets: Array, loss: Loss | None = None) -> Params:
+    def objective_gradient(
+        self, arch: Architecture, params: Mapping[str, Array], x: Array, targets: Array, loss: Loss | None = None
+    ) -> Params:
         """The exact gradient of the quantity this estimator is unbiased for."""
         _check_loss(loss or REGRESSION_LOSS, self.name)
         return true_gradient(arch, params, x, targets)
@@ -131,8 +147,11 @@ class GradientEstimator(Learner):
 
 def _check_loss(loss: Loss, name: str) -> None:
     if loss.name != REGRESSION_LOSS.name:
-        raise ConfigError("loss", f"{name} estimates the gradient of the squared error to "
-                          f"real-valued targets, got {loss.name!r}", f"use {REGRESSION_LOSS.name}")
+        raise ConfigError(
+            "loss",
+            f"{name} estimates the gradient of the squared error to real-valued targets, got {loss.name!r}",
+            f"use {REGRESSION_LOSS.name}",
+        )
 
 
 class Perturbation(GradientEstimator):
@@ -151,9 +170,15 @@ class WeightPerturbation(Perturbation):
     name = "weight_perturbation"
     #: the change of one scalar cost, with the perturbation each synapse made: no derivative,
     #: no backward pass
-    properties = Properties("rate", differentiable_activation=False, hard_threshold=True,
-                            local=True, weight_transport=False, stores_activations=False,
-                            scalar_reward=True)
+    properties = Properties(
+        "rate",
+        differentiable_activation=False,
+        hard_threshold=True,
+        local=True,
+        weight_transport=False,
+        stores_activations=False,
+        scalar_reward=True,
+    )
 
     def samples(self, arch, params, x, targets, n, rng, loss=None) -> Params:
         clean = trial_costs(forward(arch, params, x).output, targets).mean()
@@ -165,8 +190,7 @@ class WeightPerturbation(Perturbation):
             stacked[name] = perturbed[:, None, :] if p.ndim == 1 else perturbed
         costs = trial_costs(forward(arch, stacked, x).output, targets).mean(axis=-1)  # (n,)
         scale = (costs - clean) / self.sigma
-        return {name: scale.reshape((n,) + (1,) * params[name].ndim) * u
-                for name, u in noise.items()}
+        return {name: scale.reshape((n,) + (1,) * params[name].ndim) * u for name, u in noise.items()}
 
     def dimension(self, arch: Architecture) -> int:
         return n_parameters(arch)
@@ -179,15 +203,20 @@ class NodePerturbation(Perturbation):
     name = "node_perturbation"
     #: each unit's own perturbation times the change of the scalar cost, times the presynaptic
     #: activity of the same trial: no derivative, no backward pass
-    properties = Properties("rate", differentiable_activation=False, hard_threshold=True,
-                            local=True, weight_transport=False, stores_activations=False,
-                            scalar_reward=True)
+    properties = Properties(
+        "rate",
+        differentiable_activation=False,
+        hard_threshold=True,
+        local=True,
+        weight_transport=False,
+        stores_activations=False,
+        scalar_reward=True,
+    )
 
     def samples(self, arch, params, x, targets, n, rng, loss=None) -> Params:
         clean = forward(arch, params, x)
         batch = len(x)
-        noise = {layer: rng.standard_normal((n, batch, arch.sizes[layer]))
-                 for layer in range(1, arch.n_layers + 1)}
+        noise = {layer: rng.standard_normal((n, batch, arch.sizes[layer])) for layer in range(1, arch.n_layers + 1)}
         perturbed = forward(arch, params, x, {layer: self.sigma * u for layer, u in noise.items()})
         change = trial_costs(perturbed.output, targets) - trial_costs(clean.output, targets)
         scale = (change / (self.sigma * batch))[..., None]  # (n, batch, 1)
@@ -204,20 +233,21 @@ class StochasticUnits:
     variance of the activity with its derivative (for the exact expected cost)."""
 
     name: str
-    sample: Callable[[Activation, Array, tuple[int, ...], float, np.random.Generator],
-                     tuple[Array, Array]]
+    sample: Callable[[Activation, Array, tuple[int, ...], float, np.random.Generator], tuple[Array, Array]]
     variance: Callable[[Activation, Array, float], Array]
     variance_dz: Callable[[Activation, Array, float], Array]
 
 
-def _gaussian_sample(act: Activation, z: Array, shape: tuple[int, ...], sigma: float,
-                     rng: np.random.Generator) -> tuple[Array, Array]:
+def _gaussian_sample(
+    act: Activation, z: Array, shape: tuple[int, ...], sigma: float, rng: np.random.Generator
+) -> tuple[Array, Array]:
     xi = rng.standard_normal(shape)
     return act.f(z) + sigma * xi, xi * act.df(z) / sigma
 
 
-def _bernoulli_sample(act: Activation, z: Array, shape: tuple[int, ...], sigma: float,
-                      rng: np.random.Generator) -> tuple[Array, Array]:
+def _bernoulli_sample(
+    act: Activation, z: Array, shape: tuple[int, ...], sigma: float, rng: np.random.Generator
+) -> tuple[Array, Array]:
     p = act.f(z)
     s = (rng.random(shape) < p).astype(float)
     return s, s - p
@@ -234,11 +264,13 @@ def _bernoulli_variance_dz(act: Activation, z: Array, sigma: float) -> Array:
 
 
 UNITS: dict[str, StochasticUnits] = {
-    "gaussian": StochasticUnits("gaussian", _gaussian_sample,
-                                lambda act, z, sigma: np.full_like(z, sigma**2),
-                                lambda act, z, sigma: np.zeros_like(z)),
-    "bernoulli": StochasticUnits("bernoulli", _bernoulli_sample, _bernoulli_variance,
-                                 _bernoulli_variance_dz),
+    "gaussian": StochasticUnits(
+        "gaussian",
+        _gaussian_sample,
+        lambda act, z, sigma: np.full_like(z, sigma**2),
+        lambda act, z, sigma: np.zeros_like(z),
+    ),
+    "bernoulli": StochasticUnits("bernoulli", _bernoulli_sample, _bernoulli_variance, _bernoulli_variance_dz),
 }
 
 BASELINES = ("none", "running")
@@ -253,16 +285,25 @@ class Reinforce(GradientEstimator):
     trials, started at the mean cost of the first call and updated after every call.
     """
 
-    def __init__(self, n_samples: int = 1, units: str = "gaussian", sigma: float = 0.1,
-                 baseline: str = "none", baseline_trials: float = 10.0) -> None:
+    def __init__(
+        self,
+        n_samples: int = 1,
+        units: str = "gaussian",
+        sigma: float = 0.1,
+        baseline: str = "none",
+        baseline_trials: float = 10.0,
+    ) -> None:
         super().__init__(n_samples)
         if units not in UNITS:
             raise ConfigError("units", f"unknown units {units!r}", one_of(UNITS))
         if baseline not in BASELINES:
             raise ConfigError("baseline", f"unknown baseline {baseline!r}", one_of(BASELINES))
         if sigma <= 0 or baseline_trials < 1:
-            raise ConfigError("sigma", f"got sigma {sigma}, baseline_trials {baseline_trials}",
-                              "expected sigma > 0 and baseline_trials >= 1")
+            raise ConfigError(
+                "sigma",
+                f"got sigma {sigma}, baseline_trials {baseline_trials}",
+                "expected sigma > 0 and baseline_trials >= 1",
+            )
         self.units, self.sigma, self.baseline = UNITS[units], float(sigma), baseline
         self.baseline_trials = float(baseline_trials)
         self.name = f"reinforce_{units}" + ("_baseline" if baseline != "none" else "")
@@ -280,11 +321,15 @@ class Reinforce(GradientEstimator):
     def _check(self, arch: Architecture) -> None:
         _check_plain(arch, "REINFORCE")
         if self.units.name == "bernoulli" and arch.n_layers > 1 and arch.activation != "sigmoid":
-            raise ConfigError("activation", f"Bernoulli-logistic units need 'sigmoid' hidden "
-                              f"units, got {arch.activation!r}", "use activation 'sigmoid'")
+            raise ConfigError(
+                "activation",
+                f"Bernoulli-logistic units need 'sigmoid' hidden units, got {arch.activation!r}",
+                "use activation 'sigmoid'",
+            )
 
-    def run(self, arch: Architecture, params: Mapping[str, Array], x: Array, n: int,
-            rng: np.random.Generator) -> tuple[list[Array], list[Array | None]]:
+    def run(
+        self, arch: Architecture, params: Mapping[str, Array], x: Array, n: int, rng: np.random.Generator
+    ) -> tuple[list[Array], list[Array | None]]:
         """``n`` stochastic passes: the sampled activity of every layer (``[0]`` the input) and
         ``d ln p / dz`` of every unit, each ``(n, batch, units)``."""
         self._check(arch)
@@ -330,9 +375,12 @@ class Reinforce(GradientEstimator):
         if arch.n_layers == 1:
             return grads
         if arch.n_layers > 2:
-            raise ConfigError("sizes", f"{arch.sizes}: the expected cost of a stochastic network "
-                              "is known in closed form for at most one hidden layer",
-                              "use (n_in, n_out) or (n_in, n_hidden, n_out)")
+            raise ConfigError(
+                "sizes",
+                f"{arch.sizes}: the expected cost of a stochastic network "
+                "is known in closed form for at most one hidden layer",
+                "use (n_in, n_out) or (n_in, n_hidden, n_out)",
+            )
         act = arch.activation_of(1)
         cache = forward(arch, params, x)
         out_weights = params[weight_name(2, 1)]
@@ -352,45 +400,75 @@ class Reinforce(GradientEstimator):
 #: Gaussian units: ``d ln p / dz = xi f'(z) / sigma`` uses the activation's derivative, so a
 #: hard threshold (``f' = 0``) gives no update; Bernoulli units use ``s - p``, no derivative.
 REINFORCE_PROPERTIES = {
-    "gaussian": Properties("rate", differentiable_activation=True, hard_threshold=False,
-                           local=True, weight_transport=False, stores_activations=False,
-                           scalar_reward=True),
-    "bernoulli": Properties("rate", differentiable_activation=False, hard_threshold=True,
-                            local=True, weight_transport=False, stores_activations=False,
-                            scalar_reward=True),
+    "gaussian": Properties(
+        "rate",
+        differentiable_activation=True,
+        hard_threshold=False,
+        local=True,
+        weight_transport=False,
+        stores_activations=False,
+        scalar_reward=True,
+    ),
+    "bernoulli": Properties(
+        "rate",
+        differentiable_activation=False,
+        hard_threshold=True,
+        local=True,
+        weight_transport=False,
+        stores_activations=False,
+        scalar_reward=True,
+    ),
 }
 
 
 def _reinforce(units: str, baseline: str) -> Callable[..., Reinforce]:
     """The factory of one REINFORCE variant (units and baseline fixed by its name)."""
     if baseline == "none":
+
         def make(n_samples: int = 1, sigma: float = 0.1) -> Reinforce:
             return Reinforce(n_samples, units, sigma, baseline)
     else:
-        def make(n_samples: int = 1, sigma: float = 0.1,  # type: ignore[misc]
-                 baseline_trials: float = 10.0) -> Reinforce:
+
+        def make(
+            n_samples: int = 1,
+            sigma: float = 0.1,  # type: ignore[misc]
+            baseline_trials: float = 10.0,
+        ) -> Reinforce:
             return Reinforce(n_samples, units, sigma, baseline, baseline_trials)
+
     return make
 
 
-register("weight_perturbation", WeightPerturbation.properties,
-         "perturb every weight at once; the change of the cost weights the perturbation",
-         WeightPerturbation)
-register("node_perturbation", NodePerturbation.properties,
-         "perturb every unit's summed input; the change of the cost weights the perturbation",
-         NodePerturbation)
+register(
+    "weight_perturbation",
+    WeightPerturbation.properties,
+    "perturb every weight at once; the change of the cost weights the perturbation",
+    WeightPerturbation,
+)
+register(
+    "node_perturbation",
+    NodePerturbation.properties,
+    "perturb every unit's summed input; the change of the cost weights the perturbation",
+    NodePerturbation,
+)
 for _units in UNITS:
     for _suffix, _baseline in (("", "none"), ("_baseline", "running")):
-        register(f"reinforce_{_units}{_suffix}", REINFORCE_PROPERTIES[_units],
-                 f"REINFORCE with {_units} units" + (", running reward baseline" if _suffix else ""),
-                 _reinforce(_units, _baseline))
+        register(
+            f"reinforce_{_units}{_suffix}",
+            REINFORCE_PROPERTIES[_units],
+            f"REINFORCE with {_units} units" + (", running reward baseline" if _suffix else ""),
+            _reinforce(_units, _baseline),
+        )
 
 #: The exact gradient and the reward-based estimators, in the order the variance experiments
 #: report them (``sigma`` is the perturbation size of node and weight perturbation and the unit
 #: noise of REINFORCE).
-ESTIMATORS: tuple[str, ...] = ("backprop", "weight_perturbation", "node_perturbation",
-                               *(f"reinforce_{units}{suffix}" for units in UNITS
-                                 for suffix in ("", "_baseline")))
+ESTIMATORS: tuple[str, ...] = (
+    "backprop",
+    "weight_perturbation",
+    "node_perturbation",
+    *(f"reinforce_{units}{suffix}" for units in UNITS for suffix in ("", "_baseline")),
+)
 
 
 def needs_hidden_layer(name: str) -> bool:
@@ -398,7 +476,21 @@ def needs_hidden_layer(name: str) -> bool:
     return "bernoulli" in name
 
 
-__all__ = ["BASELINES", "ESTIMATORS", "REGRESSION_LOSS", "REINFORCE_PROPERTIES", "UNITS",
-           "GradientEstimator", "NodePerturbation", "Reinforce", "StochasticUnits",
-           "WeightPerturbation", "flatten", "n_parameters", "n_units", "needs_hidden_layer",
-           "trial_costs", "true_gradient"]
+__all__ = [
+    "BASELINES",
+    "ESTIMATORS",
+    "REGRESSION_LOSS",
+    "REINFORCE_PROPERTIES",
+    "UNITS",
+    "GradientEstimator",
+    "NodePerturbation",
+    "Reinforce",
+    "StochasticUnits",
+    "WeightPerturbation",
+    "flatten",
+    "n_parameters",
+    "n_units",
+    "needs_hidden_layer",
+    "trial_costs",
+    "true_gradient",
+]

@@ -52,8 +52,15 @@ class ForwardForward(Learner):
     """Forward-Forward: the hidden layer separates positive from negative data by its goodness."""
 
     name = "forward_forward"
-    properties = Properties("rate", differentiable_activation=True, hard_threshold=False, local=True,
-                            weight_transport=False, stores_activations=False, scalar_reward=False)
+    properties = Properties(
+        "rate",
+        differentiable_activation=True,
+        hard_threshold=False,
+        local=True,
+        weight_transport=False,
+        stores_activations=False,
+        scalar_reward=False,
+    )
 
     def __init__(self, threshold: float = 0.3, hidden_weight: float = 1.0) -> None:
         #: the goodness that separates positive from negative data, per hidden unit (a sigmoid
@@ -62,15 +69,20 @@ class ForwardForward(Learner):
         #: the weight of the hidden layer's goodness loss against the readout's loss
         self.hidden_weight = float(hidden_weight)
 
-    def update(self, arch: Architecture, params: Mapping[str, Array], x: Array, y: Array, loss: Loss,
-               rng: np.random.Generator) -> Params:
+    def update(
+        self, arch: Architecture, params: Mapping[str, Array], x: Array, y: Array, loss: Loss, rng: np.random.Generator
+    ) -> Params:
         if arch.n_layers != 2 or arch.skip != "none":
-            raise ConfigError("networks", f"forward_forward takes one hidden layer, got sizes {arch.sizes}",
-                              "e-g. [100]: a network (n_in, hidden, n_out) without skips")
+            raise ConfigError(
+                "networks",
+                f"forward_forward takes one hidden layer, got sizes {arch.sizes}",
+                "e-g. [100]: a network (n_in, hidden, n_out) without skips",
+            )
         n_classes = arch.sizes[-1]
         if arch.sizes[0] < n_classes:
-            raise ConfigError("networks", "forward_forward writes the label into the input",
-                              f"at least {n_classes} input features")
+            raise ConfigError(
+                "networks", "forward_forward writes the label into the input", f"at least {n_classes} input features"
+            )
         labels = np.asarray(y) if np.ndim(y) == 1 else np.argmax(y, axis=1)
         wrong = (labels + rng.integers(1, n_classes, len(labels))) % n_classes
         w_name, b_name = weight_name(1, 0), bias_name(1)
@@ -94,5 +106,4 @@ class ForwardForward(Learner):
         return grads
 
 
-register(ForwardForward.name, ForwardForward.properties, (ForwardForward.__doc__ or "").split("\n")[0],
-         ForwardForward)
+register(ForwardForward.name, ForwardForward.properties, (ForwardForward.__doc__ or "").split("\n")[0], ForwardForward)

@@ -53,23 +53,33 @@ class Learner(ABC):
     network_type: type = Architecture
 
     @abstractmethod
-    def update(self, arch: Any, params: Mapping[str, Array], x: Array, y: Array, loss: Loss,
-               rng: np.random.Generator) -> Params:
+    def update(
+        self, arch: Any, params: Mapping[str, Array], x: Array, y: Array, loss: Loss, rng: np.random.Generator
+    ) -> Params:
         """One update per learned parameter, from a batch ``(x, y)`` and its loss."""
 
     def reset(self) -> None:
         """Forget what was carried across calls (a reward baseline); nothing by default."""
         return None
 
-    def samples(self, arch: Any, params: Mapping[str, Array], x: Array, y: Array, n: int,
-                rng: np.random.Generator, loss: Loss | None = None) -> Params:
+    def samples(
+        self,
+        arch: Any,
+        params: Mapping[str, Array],
+        x: Array,
+        y: Array,
+        n: int,
+        rng: np.random.Generator,
+        loss: Loss | None = None,
+    ) -> Params:
         """``n`` independent single-sample updates stacked on a leading axis (regression loss
         by default); a deterministic learner repeats its one update."""
         one = self.update(arch, params, x, y, loss or REGRESSION_LOSS, rng)
         return {name: np.repeat(g[None], n, axis=0) for name, g in one.items()}
 
-    def objective_gradient(self, arch: Any, params: Mapping[str, Array], x: Array, y: Array,
-                           loss: Loss | None = None) -> Params:
+    def objective_gradient(
+        self, arch: Any, params: Mapping[str, Array], x: Array, y: Array, loss: Loss | None = None
+    ) -> Params:
         """The exact gradient of what the learner descends (regression loss by default)."""
         cache = forward(arch, params, x)
         _, dout = (loss or REGRESSION_LOSS).evaluate(cache.output, y)
@@ -95,16 +105,24 @@ class OnlineLearner(Learner):
         """Start a sequence of ``batch`` examples (resets traces and states)."""
 
     @abstractmethod
-    def step(self, arch: Any, params: Mapping[str, Array], x_t: Array, y_t: Array | None,
-             loss: Loss, rng: np.random.Generator) -> None:
+    def step(
+        self,
+        arch: Any,
+        params: Mapping[str, Array],
+        x_t: Array,
+        y_t: Array | None,
+        loss: Loss,
+        rng: np.random.Generator,
+    ) -> None:
         """Advance one time step with input ``x_t`` (batch, n_in) and target ``y_t`` (or None)."""
 
     @abstractmethod
     def end(self) -> Params:
         """The update accumulated since :meth:`begin`."""
 
-    def update(self, arch: Any, params: Mapping[str, Array], x: Array, y: Array, loss: Loss,
-               rng: np.random.Generator) -> Params:
+    def update(
+        self, arch: Any, params: Mapping[str, Array], x: Array, y: Array, loss: Loss, rng: np.random.Generator
+    ) -> Params:
         self.begin(arch, params, np.shape(x)[1])
         for t in range(len(x)):
             self.step(arch, params, x[t], None if y is None else y[t], loss, rng)
@@ -125,8 +143,11 @@ def make_learner(name: str, rng: np.random.Generator | None = None, **options: A
     entry = known[name]
     unknown = sorted(set(options) - set(entry.options))
     if unknown:
-        raise ConfigError(f"{name}.{unknown[0]}", f"not an option of the learner {name!r}",
-                          one_of(entry.options) if entry.options else "it takes no options")
+        raise ConfigError(
+            f"{name}.{unknown[0]}",
+            f"not an option of the learner {name!r}",
+            one_of(entry.options) if entry.options else "it takes no options",
+        )
     assert entry.factory is not None
     takes_rng = "rng" in inspect.signature(entry.factory).parameters
     learner = entry.factory(**options, **({"rng": rng} if takes_rng else {}))

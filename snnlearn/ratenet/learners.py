@@ -52,12 +52,14 @@ class BackwardLearner(Learner):
     """A learner whose update is a backward pass from ``dL/d output`` over a forward cache."""
 
     @abstractmethod
-    def gradients(self, arch: Architecture, params: Mapping[str, Array], cache: ForwardCache,
-                  dloss_doutput: Array) -> Params:
+    def gradients(
+        self, arch: Architecture, params: Mapping[str, Array], cache: ForwardCache, dloss_doutput: Array
+    ) -> Params:
         """One update per parameter name, from a batch's forward cache and ``dL/d output``."""
 
-    def update(self, arch: Architecture, params: Mapping[str, Array], x: Array, y: Array,
-               loss: Loss, rng: np.random.Generator) -> Params:
+    def update(
+        self, arch: Architecture, params: Mapping[str, Array], x: Array, y: Array, loss: Loss, rng: np.random.Generator
+    ) -> Params:
         cache = forward(arch, params, x)
         _, dout = loss.evaluate(cache.output, y)
         return self.gradients(arch, params, cache, dout)
@@ -70,8 +72,9 @@ class ChainLearner(BackwardLearner):
     def feedback(self, name: str, weight: Array) -> Array:
         """The matrix (shape of ``weight``) that carries errors back across weight ``name``."""
 
-    def gradients(self, arch: Architecture, params: Mapping[str, Array], cache: ForwardCache,
-                  dloss_doutput: Array) -> Params:
+    def gradients(
+        self, arch: Architecture, params: Mapping[str, Array], cache: ForwardCache, dloss_doutput: Array
+    ) -> Params:
         return backward(arch, params, cache, dloss_doutput, self.feedback)
 
 
@@ -79,9 +82,15 @@ class Backprop(ChainLearner):
     """The exact gradient: errors travel back through the transposed forward weights."""
 
     name = "backprop"
-    properties = Properties("rate", differentiable_activation=True, hard_threshold=False,
-                            local=False, weight_transport=True, stores_activations=True,
-                            scalar_reward=False)
+    properties = Properties(
+        "rate",
+        differentiable_activation=True,
+        hard_threshold=False,
+        local=False,
+        weight_transport=True,
+        stores_activations=True,
+        scalar_reward=False,
+    )
 
     def feedback(self, name: str, weight: Array) -> Array:
         return weight
@@ -95,8 +104,9 @@ class RandomMatrices:
     ``(n, rows, columns)``, has one independent matrix per network). ``matrices`` presets some.
     """
 
-    def __init__(self, rng: np.random.Generator | None = None, scale: float = 1.0,
-                 matrices: Mapping[str, Array] | None = None) -> None:
+    def __init__(
+        self, rng: np.random.Generator | None = None, scale: float = 1.0, matrices: Mapping[str, Array] | None = None
+    ) -> None:
         if scale <= 0:
             raise ConfigError("scale", f"got {scale}", "expected a positive feedback scale")
         self.rng = rng if rng is not None else np.random.default_rng(0)
@@ -117,8 +127,9 @@ class RandomMatrices:
 class RandomFeedback:
     """What the random-feedback learners share: their :class:`RandomMatrices` and its settings."""
 
-    def __init__(self, rng: np.random.Generator | None = None, scale: float = 1.0,
-                 matrices: Mapping[str, Array] | None = None) -> None:
+    def __init__(
+        self, rng: np.random.Generator | None = None, scale: float = 1.0, matrices: Mapping[str, Array] | None = None
+    ) -> None:
         self.random = RandomMatrices(rng, scale, matrices)
 
     @property
@@ -138,9 +149,15 @@ class FeedbackAlignment(RandomFeedback, ChainLearner):
     """
 
     name = "feedback_alignment"
-    properties = Properties("rate", differentiable_activation=True, hard_threshold=False,
-                            local=False, weight_transport=False, stores_activations=True,
-                            scalar_reward=False)
+    properties = Properties(
+        "rate",
+        differentiable_activation=True,
+        hard_threshold=False,
+        local=False,
+        weight_transport=False,
+        stores_activations=True,
+        scalar_reward=False,
+    )
 
     def feedback(self, name: str, weight: Array) -> Array:
         return self.random.get(name, weight.shape)
@@ -157,9 +174,15 @@ class SignSymmetry(ChainLearner):
     name = "sign_symmetry"
     #: it reads the forward weights on the way back (their signs and mean magnitude): a weaker
     #: weight transport, but still one
-    properties = Properties("rate", differentiable_activation=True, hard_threshold=False,
-                            local=False, weight_transport=True, stores_activations=True,
-                            scalar_reward=False)
+    properties = Properties(
+        "rate",
+        differentiable_activation=True,
+        hard_threshold=False,
+        local=False,
+        weight_transport=True,
+        stores_activations=True,
+        scalar_reward=False,
+    )
 
     def __init__(self, scaled: bool = True) -> None:
         self.scaled = scaled
@@ -177,9 +200,15 @@ class OutputOnly(ChainLearner):
     name = "output_only"
     #: the output layer's delta rule: its own error times the presynaptic activity; hidden units
     #: may be hard thresholds (no derivative of theirs is used), they do not learn
-    properties = Properties("rate", differentiable_activation=False, hard_threshold=True,
-                            local=True, weight_transport=False, stores_activations=False,
-                            scalar_reward=False)
+    properties = Properties(
+        "rate",
+        differentiable_activation=False,
+        hard_threshold=True,
+        local=True,
+        weight_transport=False,
+        stores_activations=False,
+        scalar_reward=False,
+    )
 
     def feedback(self, name: str, weight: Array) -> Array:
         return np.zeros_like(weight)
@@ -193,12 +222,19 @@ class DirectFeedbackAlignment(RandomFeedback, BackwardLearner):
     """
 
     name = "direct_feedback_alignment"
-    properties = Properties("rate", differentiable_activation=True, hard_threshold=False,
-                            local=False, weight_transport=False, stores_activations=True,
-                            scalar_reward=False)
+    properties = Properties(
+        "rate",
+        differentiable_activation=True,
+        hard_threshold=False,
+        local=False,
+        weight_transport=False,
+        stores_activations=True,
+        scalar_reward=False,
+    )
 
-    def gradients(self, arch: Architecture, params: Mapping[str, Array], cache: ForwardCache,
-                  dloss_doutput: Array) -> Params:
+    def gradients(
+        self, arch: Architecture, params: Mapping[str, Array], cache: ForwardCache, dloss_doutput: Array
+    ) -> Params:
         top = arch.n_layers
         deltas: list[Array | None] = [None] * (top + 1)
         deltas[top] = dloss_doutput * arch.activation_of(top).df(cache.z[top])
@@ -209,11 +245,17 @@ class DirectFeedbackAlignment(RandomFeedback, BackwardLearner):
 
 
 #: the learners that send an error vector back through the network, by name
-BACKWARD_LEARNERS: tuple[str, ...] = ("backprop", "feedback_alignment", "sign_symmetry", "output_only",
-                                      "direct_feedback_alignment")
+BACKWARD_LEARNERS: tuple[str, ...] = (
+    "backprop",
+    "feedback_alignment",
+    "sign_symmetry",
+    "output_only",
+    "direct_feedback_alignment",
+)
 
 for _learner in (Backprop, FeedbackAlignment, SignSymmetry, OutputOnly, DirectFeedbackAlignment):
     register(_learner.name, _learner.properties, (_learner.__doc__ or "").split("\n")[0], _learner)
+
 
 def angle_deg(a: Array, b: Array) -> float:
     """The angle in degrees between two arrays seen as vectors (NaN if either is zero).
@@ -228,8 +270,9 @@ def angle_deg(a: Array, b: Array) -> float:
     return float(np.degrees(2 * np.arctan2(np.linalg.norm(u - v), np.linalg.norm(u + v))))
 
 
-def update_angles(arch: Architecture, params: Mapping[str, Array], learner: BackwardLearner,
-                  cache: ForwardCache, dloss_doutput: Array) -> list[float]:
+def update_angles(
+    arch: Architecture, params: Mapping[str, Array], learner: BackwardLearner, cache: ForwardCache, dloss_doutput: Array
+) -> list[float]:
     """Per hidden layer ``1..L-1``, the angle (degrees) between the learner's update of its
     weights and bias and the true gradient on the same batch; NaN where the update is zero.
 
@@ -241,6 +284,9 @@ def update_angles(arch: Architecture, params: Mapping[str, Array], learner: Back
     angles = []
     for layer in range(1, arch.n_layers):
         names = layer_param_names(arch, layer)
-        angles.append(angle_deg(np.concatenate([ours[n].ravel() for n in names]),
-                                np.concatenate([true[n].ravel() for n in names])))
+        angles.append(
+            angle_deg(
+                np.concatenate([ours[n].ravel() for n in names]), np.concatenate([true[n].ravel() for n in names])
+            )
+        )
     return angles

@@ -79,8 +79,7 @@ def _regression_squared_error(output: Array, targets: Array) -> tuple[float, Arr
 
 #: The mean of :func:`trial_costs` over a batch and its gradient, as a :class:`Loss` whose
 #: "labels" are real-valued targets (what the reward-based estimators learn from).
-REGRESSION_LOSS = Loss("regression_squared_error", _regression_squared_error,
-                       needs_linear_output=False)
+REGRESSION_LOSS = Loss("regression_squared_error", _regression_squared_error, needs_linear_output=False)
 
 LOSSES: dict[str, Loss] = {
     "softmax_cross_entropy": Loss("softmax_cross_entropy", _softmax_cross_entropy, True),

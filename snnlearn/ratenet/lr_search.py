@@ -40,8 +40,9 @@ def check_lr_search(p: Mapping[str, Any]) -> None:
     if any(not isinstance(r, int | float) or r <= 0 for r in grid):
         raise ConfigError("lr_grid", f"got {grid}", "expected learning rates > 0 (or [] for no search)")
     if grid and not 0 < p.get("validation_fraction", 0.2) < 1:
-        raise ConfigError("validation_fraction", f"got {p.get('validation_fraction')}",
-                          "expected a fraction strictly between 0 and 1")
+        raise ConfigError(
+            "validation_fraction", f"got {p.get('validation_fraction')}", "expected a fraction strictly between 0 and 1"
+        )
 
 
 def validation_split(data: Dataset, fraction: float, rng: np.random.Generator) -> Dataset:
@@ -50,16 +51,27 @@ def validation_split(data: Dataset, fraction: float, rng: np.random.Generator) -
     held = []
     for label in np.unique(data.y_train):
         members = rng.permutation(np.flatnonzero(data.y_train == label))
-        held.extend(members[:max(1, round(fraction * len(members)))].tolist())
+        held.extend(members[: max(1, round(fraction * len(members)))].tolist())
     mask = np.zeros(len(data.y_train), dtype=bool)
     mask[held] = True
-    return dataclasses.replace(data, x_train=data.x_train[~mask], y_train=data.y_train[~mask],
-                               x_test=data.x_train[mask], y_test=data.y_train[mask],
-                               split=f"{data.split}; validation: {mask.sum()} of the training images")
+    return dataclasses.replace(
+        data,
+        x_train=data.x_train[~mask],
+        y_train=data.y_train[~mask],
+        x_test=data.x_train[mask],
+        y_test=data.y_train[mask],
+        split=f"{data.split}; validation: {mask.sum()} of the training images",
+    )
 
 
-def select_learning_rates(learners: Sequence[str], p: Mapping[str, Any], data: Dataset, score: Score,
-                          seed: int | Sequence[int], by_learner: str = "lr_by_learner") -> dict[str, Any]:
+def select_learning_rates(
+    learners: Sequence[str],
+    p: Mapping[str, Any],
+    data: Dataset,
+    score: Score,
+    seed: int | Sequence[int],
+    by_learner: str = "lr_by_learner",
+) -> dict[str, Any]:
     """Choose each learner's learning rate from ``p["lr_grid"]`` on a validation split.
 
     Parameters
@@ -88,8 +100,13 @@ def select_learning_rates(learners: Sequence[str], p: Mapping[str, Any], data: D
     grid = [float(r) for r in p.get("lr_grid", [])]
     fixed = {k: float(v) for k, v in (p.get(by_learner) or {}).items()}
     rates = {name: fixed.get(name, float(p["lr"])) for name in learners}
-    out: dict[str, Any] = {"lr_grid": grid, "lr_fixed": fixed, "lr_chosen": {},
-                           "validation_accuracy_by_lr": {}, "validation_examples": 0}
+    out: dict[str, Any] = {
+        "lr_grid": grid,
+        "lr_fixed": fixed,
+        "lr_chosen": {},
+        "validation_accuracy_by_lr": {},
+        "validation_examples": 0,
+    }
     searched = [name for name in learners if name not in fixed]
     if grid and searched:
         split = validation_split(data, float(p.get("validation_fraction", 0.2)), np.random.default_rng(seed))
@@ -104,8 +121,9 @@ def select_learning_rates(learners: Sequence[str], p: Mapping[str, Any], data: D
     return out
 
 
-def training_score(arch: Any, start: Mapping[str, np.ndarray], loss: Any, p: Mapping[str, Any], epochs: int,
-                   seed: Sequence[int]) -> Score:
+def training_score(
+    arch: Any, start: Mapping[str, np.ndarray], loss: Any, p: Mapping[str, Any], epochs: int, seed: Sequence[int]
+) -> Score:
     """The :data:`Score` of the training experiments (``weight_transport``, ``adversarial``): a
     copy of ``start`` trained by the named learner (feedback drawn from ``[*seed, 1]``, batches
     from ``[*seed, 2]``, as those experiments train) with the optimiser ``p`` names at the rate
@@ -116,8 +134,18 @@ def training_score(arch: Any, start: Mapping[str, np.ndarray], loss: Any, p: Map
     def score(name: str, lr: float, split: Dataset) -> float:
         params = {k: v.copy() for k, v in start.items()}
         learner = make_learner(name, rng=np.random.default_rng([*seed, 1]))
-        history = train(arch, params, learner, optimizer_from(p, name, lr), loss, split, epochs=epochs,
-                        batch_size=p["batch_size"], eval_every=epochs, rng=np.random.default_rng([*seed, 2]))
+        history = train(
+            arch,
+            params,
+            learner,
+            optimizer_from(p, name, lr),
+            loss,
+            split,
+            epochs=epochs,
+            batch_size=p["batch_size"],
+            eval_every=epochs,
+            rng=np.random.default_rng([*seed, 2]),
+        )
         return history.test_accuracy[-1]
 
     return score

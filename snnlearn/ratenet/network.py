@@ -67,8 +67,11 @@ class Architecture:
             raise ConfigError("skip", f"unknown skip mode {self.skip!r}", one_of(SKIP_MODES))
         hidden = self.sizes[1:-1]
         if self.skip == "residual" and len(set(hidden)) > 1:
-            raise ConfigError("sizes", f"residual layers need equal hidden widths, got {hidden}",
-                              "give every hidden layer the same width")
+            raise ConfigError(
+                "sizes",
+                f"residual layers need equal hidden widths, got {hidden}",
+                "give every hidden layer the same width",
+            )
         for name in (self.activation, self.output_activation):
             make_activation(name, self.surrogate_beta)  # an unknown name is a ConfigError now
 
@@ -143,14 +146,16 @@ class ForwardCache:
         return sum(a.nbytes for a in self.h) + sum(a.nbytes for a in self.z if a is not None)
 
 
-def forward(arch: Architecture, params: Mapping[str, Array], x: Array,
-            z_noise: Mapping[int, Array] | None = None) -> ForwardCache:
+def forward(
+    arch: Architecture, params: Mapping[str, Array], x: Array, z_noise: Mapping[int, Array] | None = None
+) -> ForwardCache:
     """Run ``x`` (batch, n_in) through the network; ``z_noise[l]`` is added to ``z_l`` if given."""
     h: list[Array] = [np.asarray(x, dtype=float)]
     z: list[Array | None] = [None]
     for layer in range(1, arch.n_layers + 1):
-        zl = params[bias_name(layer)] + sum(h[k] @ params[weight_name(layer, k)].swapaxes(-1, -2)
-                                             for k in arch.sources(layer))
+        zl = params[bias_name(layer)] + sum(
+            h[k] @ params[weight_name(layer, k)].swapaxes(-1, -2) for k in arch.sources(layer)
+        )
         if z_noise is not None and layer in z_noise:
             zl = zl + z_noise[layer]
         hl = arch.activation_of(layer).f(zl)
@@ -165,9 +170,14 @@ def predict(arch: Architecture, params: Mapping[str, Array], x: Array) -> Array:
     return forward(arch, params, x).output
 
 
-def backward_errors(arch: Architecture, params: Mapping[str, Array], cache: ForwardCache,
-                    top: int, e_top: Array, feedback: Feedback | None = None,
-                    ) -> tuple[list[Array], list[Array | None]]:
+def backward_errors(
+    arch: Architecture,
+    params: Mapping[str, Array],
+    cache: ForwardCache,
+    top: int,
+    e_top: Array,
+    feedback: Feedback | None = None,
+) -> tuple[list[Array], list[Array | None]]:
     """Send ``e_top = dX/dh_top`` down to the input.
 
     Returns ``e[l] = dX/dh_l`` and ``delta[l] = dX/dz_l``, lists indexed by layer for
@@ -198,8 +208,13 @@ def weight_gradients(arch: Architecture, cache: ForwardCache, deltas: list[Array
     return grads
 
 
-def backward(arch: Architecture, params: Mapping[str, Array], cache: ForwardCache,
-             dloss_doutput: Array, feedback: Feedback | None = None) -> Params:
+def backward(
+    arch: Architecture,
+    params: Mapping[str, Array],
+    cache: ForwardCache,
+    dloss_doutput: Array,
+    feedback: Feedback | None = None,
+) -> Params:
     """Gradients of the loss for every parameter, given ``dL/d output`` of a forward pass."""
     _, deltas = backward_errors(arch, params, cache, arch.n_layers, dloss_doutput, feedback)
     return weight_gradients(arch, cache, deltas)

@@ -31,8 +31,7 @@ class SGD:
 class Adam:
     """Adam with bias-corrected first and second moment estimates."""
 
-    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8) -> None:
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.m: dict[str, Array] = {}
         self.v: dict[str, Array] = {}

@@ -49,15 +49,16 @@ class RecurrentArchitecture:
         return make_activation(self.output_activation)
 
 
-def init_recurrent_params(arch: RecurrentArchitecture, rng: np.random.Generator,
-                          gain: float = 0.9) -> Params:
+def init_recurrent_params(arch: RecurrentArchitecture, rng: np.random.Generator, gain: float = 0.9) -> Params:
     """LeCun-scaled input and readout weights; recurrent weights N(0, gain^2 / n_hidden)."""
     n, n_in, n_out = arch.n_hidden, arch.n_in, arch.n_out
-    return {"W_in": rng.normal(0.0, 1.0 / np.sqrt(n_in), (n, n_in)),
-            "W_rec": rng.normal(0.0, gain / np.sqrt(n), (n, n)),
-            "b": np.zeros(n),
-            "W_out": rng.normal(0.0, 1.0 / np.sqrt(n), (n_out, n)),
-            "b_out": np.zeros(n_out)}
+    return {
+        "W_in": rng.normal(0.0, 1.0 / np.sqrt(n_in), (n, n_in)),
+        "W_rec": rng.normal(0.0, gain / np.sqrt(n), (n, n)),
+        "b": np.zeros(n),
+        "W_out": rng.normal(0.0, 1.0 / np.sqrt(n), (n_out, n)),
+        "b_out": np.zeros(n_out),
+    }
 
 
 @dataclass
@@ -75,8 +76,11 @@ class RecurrentCache:
         return sum(a.nbytes for a in (self.x, self.z, self.h, self.z_out, self.outputs))
 
 
-def recurrent_forward(arch: RecurrentArchitecture, params: Mapping[str, Array], xs: Array,
-                      ) -> RecurrentCache:
+def recurrent_forward(
+    arch: RecurrentArchitecture,
+    params: Mapping[str, Array],
+    xs: Array,
+) -> RecurrentCache:
     """Run a batch of sequences ``xs`` (T, batch, n_in) and keep the whole history."""
     xs = np.asarray(xs, dtype=float)
     steps, batch = xs.shape[:2]
@@ -90,14 +94,19 @@ def recurrent_forward(arch: RecurrentArchitecture, params: Mapping[str, Array], 
     return RecurrentCache(xs, z, h, z_out, arch.out_activation.f(z_out))
 
 
-def recurrent_backward(arch: RecurrentArchitecture, params: Mapping[str, Array],
-                       cache: RecurrentCache, dloss_doutputs: Array,
-                       feedback: Feedback | None = None) -> Params:
+def recurrent_backward(
+    arch: RecurrentArchitecture,
+    params: Mapping[str, Array],
+    cache: RecurrentCache,
+    dloss_doutputs: Array,
+    feedback: Feedback | None = None,
+) -> Params:
     """BPTT: gradients of a loss whose derivative with respect to every ``y_t`` is given.
 
     ``dloss_doutputs`` has the shape of ``cache.outputs``; a loss on the last step only has
     zeros elsewhere. ``feedback(name, W)`` replaces ``W_out``/``W_rec`` on the way back.
     """
+
     def carrier(name: str) -> Array:
         return params[name] if feedback is None else feedback(name, params[name])
 
@@ -134,18 +143,32 @@ class BPTT(Learner):
 
     name = "bptt"
     network_type = RecurrentArchitecture
-    properties = Properties("rate", differentiable_activation=True, hard_threshold=False,
-                            local=False, weight_transport=True, stores_activations=True,
-                            scalar_reward=False)
+    properties = Properties(
+        "rate",
+        differentiable_activation=True,
+        hard_threshold=False,
+        local=False,
+        weight_transport=True,
+        stores_activations=True,
+        scalar_reward=False,
+    )
 
-    def update(self, arch: RecurrentArchitecture, params: Mapping[str, Array], x: Array, y: Array,
-               loss: Loss, rng: np.random.Generator) -> Params:
+    def update(
+        self,
+        arch: RecurrentArchitecture,
+        params: Mapping[str, Array],
+        x: Array,
+        y: Array,
+        loss: Loss,
+        rng: np.random.Generator,
+    ) -> Params:
         cache = recurrent_forward(arch, params, x)
         _, d_last = loss.evaluate(cache.outputs[-1], y)
         return recurrent_backward(arch, params, cache, last_step_gradient(d_last, len(x)))
 
-    def objective_gradient(self, arch: RecurrentArchitecture, params: Mapping[str, Array],
-                           x: Array, y: Array, loss: Loss | None = None) -> Params:
+    def objective_gradient(
+        self, arch: RecurrentArchitecture, params: Mapping[str, Array], x: Array, y: Array, loss: Loss | None = None
+    ) -> Params:
         return self.update(arch, params, x, y, loss or REGRESSION_LOSS, np.random.default_rng(0))
 
 

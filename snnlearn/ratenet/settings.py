@@ -19,8 +19,7 @@ from .train import resolve_data_path
 OPTIMIZERS = ("adam", "sgd")
 
 
-def check_training(p: Mapping[str, Any], networks: Mapping[str, list[int]],
-                   counts: tuple[str, ...] = ()) -> None:
+def check_training(p: Mapping[str, Any], networks: Mapping[str, list[int]], counts: tuple[str, ...] = ()) -> None:
     """Checks of the training settings ``p``; a ConfigError names the first bad one.
 
     ``networks`` maps setting names to lists of hidden widths; ``counts`` names further
@@ -40,7 +39,9 @@ def check_training(p: Mapping[str, Any], networks: Mapping[str, list[int]],
             raise ConfigError(key, f"got {hidden}", "expected hidden widths >= 1")
     if p["optimizer"] not in OPTIMIZERS:
         raise ConfigError("optimizer", f"unknown optimizer {p['optimizer']!r}", one_of(OPTIMIZERS))
-    for key, value in [*((f"epochs.{k}", v) for k, v in p["epochs"].items()),
-                       *((k, p[k]) for k in ("batch_size", "blas_threads", *counts))]:
+    for key, value in [
+        *((f"epochs.{k}", v) for k, v in p["epochs"].items()),
+        *((k, p[k]) for k in ("batch_size", "blas_threads", *counts)),
+    ]:
         if value < 1:
             raise ConfigError(key, f"got {value}", "expected an integer >= 1")

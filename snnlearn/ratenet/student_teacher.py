@@ -57,8 +57,9 @@ class StudentTeacher:
         return float(trial_costs(output, self.targets(self.test_x)).mean())
 
 
-def make_student_teacher(sizes: tuple[int, ...], rng: np.random.Generator,
-                         activation: str = "sigmoid", n_test: int = 512) -> StudentTeacher:
+def make_student_teacher(
+    sizes: tuple[int, ...], rng: np.random.Generator, activation: str = "sigmoid", n_test: int = 512
+) -> StudentTeacher:
     """Teacher and student of layer sizes ``sizes`` with linear outputs; a linear network when
     ``sizes`` has two entries."""
     arch = Architecture(tuple(sizes), activation=activation, output_activation="linear")
@@ -87,9 +88,18 @@ def checkpoints(max_updates: int, ratio: float = 1.1) -> list[int]:
     return [int(t) for t in points[points < max_updates]] + [int(max_updates)]
 
 
-def learn(problem: StudentTeacher, learner: Learner, lr: float, *, target: float,
-          max_updates: int, batch_size: int, rng: np.random.Generator,
-          checkpoint_ratio: float = 1.1, diverge_factor: float = 10.0) -> LearningRun:
+def learn(
+    problem: StudentTeacher,
+    learner: Learner,
+    lr: float,
+    *,
+    target: float,
+    max_updates: int,
+    batch_size: int,
+    rng: np.random.Generator,
+    checkpoint_ratio: float = 1.1,
+    diverge_factor: float = 10.0,
+) -> LearningRun:
     """Train the student by SGD on ``learner``'s updates (:func:`.train.fit`), fresh trials at
     every update.
 
@@ -122,8 +132,16 @@ def learn(problem: StudentTeacher, learner: Learner, lr: float, *, target: float
     if max_updates <= 0:  # the one checkpoint is the start
         after(None)
     else:
-        fit(problem.arch, params, learner, SGD(lr), REGRESSION_LOSS,
-            fresh_batches(lambda: problem.batch(rng, batch_size)), rng=rng, after=after)
+        fit(
+            problem.arch,
+            params,
+            learner,
+            SGD(lr),
+            REGRESSION_LOSS,
+            fresh_batches(lambda: problem.batch(rng, batch_size)),
+            rng=rng,
+            after=after,
+        )
     if outcome:
         return outcome[0]
     halfway = losses[int(np.searchsorted(updates, updates[-1] // 2, side="right")) - 1]

@@ -43,8 +43,9 @@ def resolve_data_path(path: str) -> str:
 
     candidate = project_root() / path
     if not candidate.exists():
-        raise ConfigError("data.path", f"{path} not found (nor {candidate})",
-                          "give 'digits' or a folder of MNIST IDX files")
+        raise ConfigError(
+            "data.path", f"{path} not found (nor {candidate})", "give 'digits' or a folder of MNIST IDX files"
+        )
     return str(candidate)
 
 
@@ -53,8 +54,9 @@ def load_data(path: str = "digits", train: str = "0:8000", test: str = "8000:100
     return load_dataset(resolve_data_path(path), train, test)
 
 
-def loss_and_gradients(arch: Architecture, params: Mapping[str, Array], learner: BackwardLearner,
-                       loss: Loss, x: Array, y: Array) -> tuple[float, Params]:
+def loss_and_gradients(
+    arch: Architecture, params: Mapping[str, Array], learner: BackwardLearner, loss: Loss, x: Array, y: Array
+) -> tuple[float, Params]:
     """The batch's mean loss and a backward learner's update for every parameter."""
     cache = forward(arch, params, x)
     value, dout = loss.evaluate(cache.output, y)
@@ -68,8 +70,13 @@ def network_output(arch: Any, params: Mapping[str, Array], x: Array) -> Array:
     return forward(arch, params, x).output
 
 
-def evaluate(arch: Any, params: Mapping[str, Array], loss: Loss, x: Array, y: Array,
-             ) -> tuple[float, float]:
+def evaluate(
+    arch: Any,
+    params: Mapping[str, Array],
+    loss: Loss,
+    x: Array,
+    y: Array,
+) -> tuple[float, float]:
     """Mean loss and classification accuracy (arg-max of the output) on ``(x, y)``."""
     output = network_output(arch, params, x)
     value, _ = loss.evaluate(output, y)
@@ -107,8 +114,9 @@ class Step:
     grads: Params
 
 
-def epoch_batches(x: Array, y: Array, batch_size: int, rng: np.random.Generator,
-                  epochs: int | None = None, batch_axis: int = 0) -> Iterator[Batch]:
+def epoch_batches(
+    x: Array, y: Array, batch_size: int, rng: np.random.Generator, epochs: int | None = None, batch_axis: int = 0
+) -> Iterator[Batch]:
     """Minibatches of ``(x, y)`` in a fresh random order each epoch (``epochs`` None: forever).
 
     The order of an epoch is drawn from ``rng`` when its first batch is asked for, so a learner
@@ -120,9 +128,8 @@ def epoch_batches(x: Array, y: Array, batch_size: int, rng: np.random.Generator,
         epoch += 1
         order = rng.permutation(n)
         for start in range(0, n, batch_size):
-            batch = order[start:start + batch_size]
-            yield Batch(np.take(x, batch, axis=batch_axis), y[batch], epoch,
-                        start + batch_size >= n)
+            batch = order[start : start + batch_size]
+            yield Batch(np.take(x, batch, axis=batch_axis), y[batch], epoch, start + batch_size >= n)
 
 
 def fresh_batches(draw: Callable[[], tuple[Array, Array]]) -> Iterator[Batch]:
@@ -132,9 +139,17 @@ def fresh_batches(draw: Callable[[], tuple[Array, Array]]) -> Iterator[Batch]:
         yield Batch(x, y)
 
 
-def fit(arch: Any, params: MutableMapping[str, Array], learner: Learner, optimizer: Optimizer,
-        loss: Loss, batches: Iterable[Batch], *, rng: np.random.Generator,
-        after: Callable[[Step], bool | None] | None = None) -> int:
+def fit(
+    arch: Any,
+    params: MutableMapping[str, Array],
+    learner: Learner,
+    optimizer: Optimizer,
+    loss: Loss,
+    batches: Iterable[Batch],
+    *,
+    rng: np.random.Generator,
+    after: Callable[[Step], bool | None] | None = None,
+) -> int:
     """Train ``params`` in place: for every batch, ``learner.update`` then ``optimizer.step``.
 
     ``rng`` reaches the learner (its noise); ``after(step)`` is called after every update and
@@ -185,14 +200,31 @@ class History:
     grad_norms: list[list[float]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, list]:
-        return {"epoch": self.epoch, "train_loss": self.train_loss, "test_loss": self.test_loss,
-                "test_accuracy": self.test_accuracy, "grad_norms": self.grad_norms}
+        return {
+            "epoch": self.epoch,
+            "train_loss": self.train_loss,
+            "test_loss": self.test_loss,
+            "test_accuracy": self.test_accuracy,
+            "grad_norms": self.grad_norms,
+        }
 
 
-def train(arch: Any, params: MutableMapping[str, Array], learner: Learner, optimizer: Optimizer,
-          loss: Loss, data: Dataset, *, epochs: int, batch_size: int, rng: np.random.Generator,
-          eval_every: int = 1, log: Callable[[str], None] | None = None,
-          on_eval: Callable[[int], None] | None = None, batch_axis: int = 0) -> History:
+def train(
+    arch: Any,
+    params: MutableMapping[str, Array],
+    learner: Learner,
+    optimizer: Optimizer,
+    loss: Loss,
+    data: Dataset,
+    *,
+    epochs: int,
+    batch_size: int,
+    rng: np.random.Generator,
+    eval_every: int = 1,
+    log: Callable[[str], None] | None = None,
+    on_eval: Callable[[int], None] | None = None,
+    batch_axis: int = 0,
+) -> History:
     """Train ``params`` in place by minibatches of ``data`` (through :func:`fit`); returns the
     learning curves.
 
@@ -201,8 +233,7 @@ def train(arch: Any, params: MutableMapping[str, Array], learner: Learner, optim
     ``batch_axis`` is 1 for sequences ``(T, n, n_in)``.
     """
     if loss.needs_linear_output and getattr(arch, "output_activation", "linear") != "linear":
-        raise ConfigError("output_activation", f"{loss.name} takes logits",
-                          "use a linear output layer")
+        raise ConfigError("output_activation", f"{loss.name} takes logits", "use a linear output layer")
     from ..progress import Progress
 
     history = History()
@@ -234,9 +265,16 @@ def train(arch: Any, params: MutableMapping[str, Array], learner: Learner, optim
 
     record(0)
     with progress:
-        fit(arch, params, learner, optimizer, loss,
+        fit(
+            arch,
+            params,
+            learner,
+            optimizer,
+            loss,
             epoch_batches(data.x_train, data.y_train, batch_size, rng, epochs, batch_axis),
-            rng=rng, after=after)
+            rng=rng,
+            after=after,
+        )
     return history
 
 

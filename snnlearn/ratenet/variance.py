@@ -64,16 +64,16 @@ def problem(scan: str, n: int, p: Mapping[str, Any], *seed: int, n_test: int = 2
 
 def loglog_slope(xs: Sequence[float], ys: Sequence[float | None]) -> float | None:
     """Least-squares slope of log y against log x over the finite positive points."""
-    pairs = [(x, y) for x, y in zip(xs, ys, strict=True)
-             if y is not None and np.isfinite(y) and y > 0 and x > 0]
+    pairs = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None and np.isfinite(y) and y > 0 and x > 0]
     if len(pairs) < 2 or len({x for x, _ in pairs}) < 2:
         return None
     lx, ly = np.log([x for x, _ in pairs]), np.log([y for _, y in pairs])
     return float(np.polyfit(lx, ly, 1)[0])
 
 
-def hold_expected_baseline(estimator: Learner, task: StudentTeacher, params,
-                           rng: np.random.Generator, trials: int = 512) -> None:
+def hold_expected_baseline(
+    estimator: Learner, task: StudentTeacher, params, rng: np.random.Generator, trials: int = 512
+) -> None:
     """Fix a running reward baseline at the mean cost of fresh trials at these weights: the
     value it has during learning (averaged over inputs), not one fitted to the fixed batch."""
     if isinstance(estimator, Reinforce) and estimator.baseline != "none":
@@ -82,8 +82,9 @@ def hold_expected_baseline(estimator: Learner, task: StudentTeacher, params,
         estimator.hold_baseline(float(trial_costs(h[-1], t).mean()))
 
 
-def measure_update_error(estimator: Learner, task: StudentTeacher, x, targets, draws: int,
-                         rng: np.random.Generator, chunk_floats: int) -> dict[str, float]:
+def measure_update_error(
+    estimator: Learner, task: StudentTeacher, x, targets, draws: int, rng: np.random.Generator, chunk_floats: int
+) -> dict[str, float]:
     """Single-trial updates at the student's initial weights, ``draws`` for each trial of
     ``(x, targets)``, against the gradient the learner is meant to follow and the true one.
 
@@ -111,7 +112,7 @@ def measure_update_error(estimator: Learner, task: StudentTeacher, x, targets, d
     trace_sum, norm2_sum, cosine_sum = 0.0, 0.0, 0.0
     bias2_sum, true2_sum, cosine_true_sum = 0.0, 0.0, 0.0
     for trial in range(len(x)):
-        xi, ti = x[trial:trial + 1], targets[trial:trial + 1]
+        xi, ti = x[trial : trial + 1], targets[trial : trial + 1]
         aim = flatten(estimator.objective_gradient(arch, params, xi, ti), names)
         true = flatten(true_gradient(arch, params, xi, ti), names)
         norm, true_norm = float(np.linalg.norm(aim)), float(np.linalg.norm(true))
@@ -135,8 +136,9 @@ def measure_update_error(estimator: Learner, task: StudentTeacher, x, targets, d
                 else:
                     cosine_true_sum += value
             done += m
-        spread = 0.0 if identical else max(0.0, (deviation_sq - float(deviation_sum @ deviation_sum) / draws)
-                                             / (draws - 1))
+        spread = (
+            0.0 if identical else max(0.0, (deviation_sq - float(deviation_sum @ deviation_sum) / draws) / (draws - 1))
+        )
         trace_sum += spread
         norm2_sum += norm**2
         bias = (aim if isinstance(estimator, GradientEstimator) else aim + deviation_sum / draws) - true
@@ -144,13 +146,19 @@ def measure_update_error(estimator: Learner, task: StudentTeacher, x, targets, d
         true2_sum += true_norm**2
     if isinstance(estimator, Reinforce):
         estimator.hold_baseline(None)
-    return {"normalized_variance": trace_sum / norm2_sum, "cosine": cosine_sum / (draws * len(x)),
-            "variance": trace_sum / true2_sum, "bias2": bias2_sum / true2_sum,
-            "nmse": (bias2_sum + trace_sum) / true2_sum, "cosine_true": cosine_true_sum / (draws * len(x))}
+    return {
+        "normalized_variance": trace_sum / norm2_sum,
+        "cosine": cosine_sum / (draws * len(x)),
+        "variance": trace_sum / true2_sum,
+        "bias2": bias2_sum / true2_sum,
+        "nmse": (bias2_sum + trace_sum) / true2_sum,
+        "cosine_true": cosine_true_sum / (draws * len(x)),
+    }
 
 
-def measure_variance(estimator: Learner, task: StudentTeacher, x, targets, draws: int,
-                     rng: np.random.Generator, chunk_floats: int) -> tuple[float, float]:
+def measure_variance(
+    estimator: Learner, task: StudentTeacher, x, targets, draws: int, rng: np.random.Generator, chunk_floats: int
+) -> tuple[float, float]:
     """(normalized variance, mean cosine) of :func:`measure_update_error`: against the gradient
     the estimator is unbiased for."""
     out = measure_update_error(estimator, task, x, targets, draws, rng, chunk_floats)
@@ -161,8 +169,9 @@ def measure_variance(estimator: Learner, task: StudentTeacher, x, targets, draws
 MEASURES = ("normalized_variance", "cosine", "nmse", "bias2", "variance", "cosine_true")
 
 
-def variance_scan(p: Mapping[str, Any], scan: str, seed: int, learners_for: LearnersFor,
-                  log: Log = print) -> dict[str, dict[int, dict[str, list[float]]]]:
+def variance_scan(
+    p: Mapping[str, Any], scan: str, seed: int, learners_for: LearnersFor, log: Log = print
+) -> dict[str, dict[int, dict[str, list[float]]]]:
     """Per learner and N, the per-seed :data:`MEASURES` (settings ``p``: ``sizes``, ``base_size``,
     ``estimators`` and ``local_rules`` (the deterministic rules beside them, default none),
     ``variance.{seeds, trials, draws, max_floats, chunk_floats}``)."""
@@ -181,14 +190,21 @@ def variance_scan(p: Mapping[str, Any], scan: str, seed: int, learners_for: Lear
                 point = results.setdefault(estimator.name, {}).setdefault(n, {k: [] for k in MEASURES})
                 for key in MEASURES:
                     point[key].append(measured[key])
-        log(f"variance {scan} N={n}: " + ", ".join(
-            f"{name} {np.mean(r[n]['normalized_variance']):.3g}" for name, r in results.items()))
+        log(
+            f"variance {scan} N={n}: "
+            + ", ".join(f"{name} {np.mean(r[n]['normalized_variance']):.3g}" for name, r in results.items())
+        )
     return results
 
 
-def learning_rate_sweep(run: Callable[[float, int], LearningRun], start: float, factor: float,
-                        cap: int, patience: int = 2, max_tries: int = 40,
-                        ) -> tuple[float | None, list[tuple]]:
+def learning_rate_sweep(
+    run: Callable[[float, int], LearningRun],
+    start: float,
+    factor: float,
+    cap: int,
+    patience: int = 2,
+    max_tries: int = 40,
+) -> tuple[float | None, list[tuple]]:
     """The learning rate with the fewest updates to the target, from a geometric sweep.
 
     From ``start`` the rate falls by ``factor`` until a run reaches the target within ``cap``
@@ -247,36 +263,50 @@ def extrapolate(history: list[tuple[int, float]], n: int, slope: float = -1.0) -
     return v0 * (n / n0) ** slope
 
 
-def learning_point(p: Mapping[str, Any], scan: str, estimator: Learner, n: int, start: float,
-                   cap: int, seed: int, log: Log = print) -> dict:
+def learning_point(
+    p: Mapping[str, Any], scan: str, estimator: Learner, n: int, start: float, cap: int, seed: int, log: Log = print
+) -> dict:
     """Tune the learning rate on a tuning seed, then time the measurement seeds at it."""
     lp = p["learning"]
 
     def run(lr: float, limit: int, s: int = 10_000) -> LearningRun:
         task = problem(scan, n, p, seed, s, n_test=lp["n_test"])
-        return learn(task, estimator, lr, target=lp["target_fraction"] * task.loss(task.student),
-                     max_updates=limit, batch_size=lp["batch_size"],
-                     rng=np.random.default_rng([seed, s, n, 2]))
+        return learn(
+            task,
+            estimator,
+            lr,
+            target=lp["target_fraction"] * task.loss(task.student),
+            max_updates=limit,
+            batch_size=lp["batch_size"],
+            rng=np.random.default_rng([seed, s, n, 2]),
+        )
 
     best_lr, tried = learning_rate_sweep(run, start, lp["lr_factor"], cap)
-    point: dict = {"run": True, "censored": best_lr is None, "cap": cap,
-                   "sweep": [[lr, None if math.isinf(t) else t, d] for lr, t, d in tried]}
+    point: dict = {
+        "run": True,
+        "censored": best_lr is None,
+        "cap": cap,
+        "sweep": [[lr, None if math.isinf(t) else t, d] for lr, t, d in tried],
+    }
     if best_lr is None:
-        log(f"learning {scan} {estimator.name} N={n}: no rate reached the target within "
-                f"{cap} updates")
+        log(f"learning {scan} {estimator.name} N={n}: no rate reached the target within {cap} updates")
         return point
     runs = [run(best_lr, lp["max_updates"], s) for s in range(lp["seeds"])]
     times = [r.time for r in runs]
-    point.update(censored=bool(np.isinf(np.median(times))), lr=best_lr, times=times,
-                 tune_time=min(t for lr, t, _ in tried if lr == best_lr),
-                 curve={"updates": runs[0].updates, "loss": runs[0].loss})
-    log(f"learning {scan} {estimator.name} N={n}: lr {best_lr:.3g}, "
-            f"updates {np.round(times, 1).tolist()}")
+    point.update(
+        censored=bool(np.isinf(np.median(times))),
+        lr=best_lr,
+        times=times,
+        tune_time=min(t for lr, t, _ in tried if lr == best_lr),
+        curve={"updates": runs[0].updates, "loss": runs[0].loss},
+    )
+    log(f"learning {scan} {estimator.name} N={n}: lr {best_lr:.3g}, updates {np.round(times, 1).tolist()}")
     return point
 
 
-def learning_scan(p: Mapping[str, Any], scan: str, seed: int, learners_for: LearnersFor,
-                  log: Log = print) -> dict[str, dict[int, dict]]:
+def learning_scan(
+    p: Mapping[str, Any], scan: str, seed: int, learners_for: LearnersFor, log: Log = print
+) -> dict[str, dict[int, dict]]:
     """Per learner and N: tuned rate, learning times of the measurement seeds, a curve
     (settings ``p``: ``base_size`` and ``learning.*``).
 
@@ -300,8 +330,11 @@ def learning_scan(p: Mapping[str, Any], scan: str, seed: int, learners_for: Lear
             best = extrapolate(rates, n)
             start = lp["first_lr"] if best is None else best * lp["lr_factor"] ** 2
             predicted = extrapolate(times, n, slope=1.0)
-            cap = lp["max_updates"] if predicted is None else int(
-                min(lp["max_updates"], math.ceil(lp["cap_slack"] * predicted)))
+            cap = (
+                lp["max_updates"]
+                if predicted is None
+                else int(min(lp["max_updates"], math.ceil(lp["cap_slack"] * predicted)))
+            )
             estimator = learners_for([name], scan, np.random.default_rng([seed, n, 3]))[0]
             by_n[n] = learning_point(p, scan, estimator, n, start, cap, seed, log)
             censored = by_n[n]["censored"]
@@ -338,13 +371,35 @@ def summarise_variance(p: dict, scan: str, raw: dict, confidence: float) -> dict
     geometric mean) of the quantities drawn on log axes (normalized variance, nmse, bias2,
     variance); log-log slopes against N and against the noise dimension."""
     sizes = p["sizes"]
-    keys = ("nvar", "nvar_ci", "nvar_log_ci", "cos", "cos_ci", "cos_true", "cos_true_ci", "nmse",
-            "nmse_log_ci", "bias2", "bias2_log_ci", "var", "var_log_ci", "slope", "slope_dim", "theory",
-            "nmse_slope")
+    keys = (
+        "nvar",
+        "nvar_ci",
+        "nvar_log_ci",
+        "cos",
+        "cos_ci",
+        "cos_true",
+        "cos_true_ci",
+        "nmse",
+        "nmse_log_ci",
+        "bias2",
+        "bias2_log_ci",
+        "var",
+        "var_log_ci",
+        "slope",
+        "slope_dim",
+        "theory",
+        "nmse_slope",
+    )
     out: dict = {key: {} for key in keys}
     for name, by_n in raw.items():
-        for key, measure in (("nvar", "normalized_variance"), ("cos", "cosine"), ("cos_true", "cosine_true"),
-                             ("nmse", "nmse"), ("bias2", "bias2"), ("var", "variance")):
+        for key, measure in (
+            ("nvar", "normalized_variance"),
+            ("cos", "cosine"),
+            ("cos_true", "cosine_true"),
+            ("nmse", "nmse"),
+            ("bias2", "bias2"),
+            ("var", "variance"),
+        ):
             if measure not in by_n[sizes[0]]:
                 continue
             stats_n = {n: mean_confidence_interval(by_n[n][measure], confidence) for n in sizes}
@@ -352,10 +407,10 @@ def summarise_variance(p: dict, scan: str, raw: dict, confidence: float) -> dict
             if key.startswith("cos"):
                 out[f"{key}_ci"][name] = {str(n): [stats_n[n][1], stats_n[n][2]] for n in sizes}
             else:
-                out[f"{key}_log_ci"][name] = {str(n): log_interval(by_n[n][measure], confidence)[1]
-                                              for n in sizes}
-        out["nvar_ci"][name] = {str(n): list(mean_confidence_interval(by_n[n]["normalized_variance"],
-                                                                      confidence)[1:]) for n in sizes}
+                out[f"{key}_log_ci"][name] = {str(n): log_interval(by_n[n][measure], confidence)[1] for n in sizes}
+        out["nvar_ci"][name] = {
+            str(n): list(mean_confidence_interval(by_n[n]["normalized_variance"], confidence)[1:]) for n in sizes
+        }
         if name in out["nmse"]:
             out["nmse_slope"][name] = loglog_slope(sizes, [out["nmse"][name][str(n)] for n in sizes])
         means = [out["nvar"][name][str(n)] for n in sizes]
@@ -367,8 +422,9 @@ def summarise_variance(p: dict, scan: str, raw: dict, confidence: float) -> dict
         out["slope_dim"][name] = loglog_slope(dims, means) if len(set(dims)) > 1 else None
         # theory (one trial): P + 1 for weight perturbation, n_units + 1 for node perturbation
         # of a linear network; none in closed form for REINFORCE
-        out["theory"][name] = (loglog_slope(sizes, [d + 1 for d in dims])
-                               if name in ("weight_perturbation", "node_perturbation") else None)
+        out["theory"][name] = (
+            loglog_slope(sizes, [d + 1 for d in dims]) if name in ("weight_perturbation", "node_perturbation") else None
+        )
     return out
 
 
@@ -378,13 +434,15 @@ def update_error_metrics(variance: Mapping[str, dict]) -> dict[str, Any]:
     (``*_log_ci_by_n`` in log space, ``update_cosine_true_ci_by_n``), the nmse slopes."""
     keys = (("nmse", "nmse"), ("bias2", "bias2"), ("variance", "var"))
     return {
-        **{f"update_{name}_by_n": {s: v[key] for s, v in variance.items()}
-           for name, key in (*keys, ("cosine_true", "cos_true"))},
+        **{
+            f"update_{name}_by_n": {s: v[key] for s, v in variance.items()}
+            for name, key in (*keys, ("cosine_true", "cos_true"))
+        },
         **{f"update_{name}_log_ci_by_n": {s: v[f"{key}_log_ci"] for s, v in variance.items()} for name, key in keys},
         "update_cosine_true_ci_by_n": {s: v["cos_true_ci"] for s, v in variance.items()},
         "update_nmse_slope_by_learner": {s: v["nmse_slope"] for s, v in variance.items()},
         "update_error_against": "the true gradient of the squared error (backprop's), per trial, summed over "
-                                "trials and divided by the summed |g|^2; bias2 + variance = nmse",
+        "trials and divided by the summed |g|^2; bias2 + variance = nmse",
     }
 
 
@@ -403,15 +461,19 @@ def summarise_learning(p: dict, scan: str, raw: dict, confidence: float) -> dict
     and the ratios to backprop beside Werfel et al.'s factors (n_out for node perturbation,
     n_in n_out for weight perturbation) with the slopes of both."""
     sizes = p["learning"]["sizes"]
-    out: dict = {key: {} for key in ("time", "ci", "log_ci", "lr", "slope", "ratio", "ratio_slope",
-                                     "werfel", "werfel_slope")}
+    out: dict = {
+        key: {} for key in ("time", "ci", "log_ci", "lr", "slope", "ratio", "ratio_slope", "werfel", "werfel_slope")
+    }
     for name, by_n in raw.items():
-        stats_n = {n: None if by_n[n]["censored"] else learning_time(by_n[n]["times"], confidence)
-                   for n in sizes}
+        stats_n = {n: None if by_n[n]["censored"] else learning_time(by_n[n]["times"], confidence) for n in sizes}
         out["time"][name] = {str(n): s[0] if s else None for n, s in stats_n.items()}
         out["ci"][name] = {str(n): s[1] if s else None for n, s in stats_n.items()}
-        out["log_ci"][name] = {str(n): None if by_n[n]["censored"] or not all(np.isfinite(by_n[n]["times"]))
-                               else log_interval(by_n[n]["times"], confidence)[1] for n in sizes}
+        out["log_ci"][name] = {
+            str(n): None
+            if by_n[n]["censored"] or not all(np.isfinite(by_n[n]["times"]))
+            else log_interval(by_n[n]["times"], confidence)[1]
+            for n in sizes
+        }
         out["lr"][name] = {str(n): by_n[n].get("lr") for n in sizes}
         out["slope"][name] = loglog_slope(sizes, [s[0] if s else None for s in stats_n.values()])
     gd = out["time"].get("backprop", {})
@@ -419,10 +481,11 @@ def summarise_learning(p: dict, scan: str, raw: dict, confidence: float) -> dict
         ratio = {n: t / gd[n] if t is not None and gd.get(n) else None for n, t in times.items()}
         out["ratio"][name] = ratio
         out["ratio_slope"][name] = loglog_slope(sizes, list(ratio.values()))
-    for name, factor in (("node_perturbation", lambda n_in, n_out: n_out),
-                         ("weight_perturbation", lambda n_in, n_out: n_in * n_out)):
-        values = [factor(s[0], s[-1]) for s in (layer_sizes(scan, n, p["base_size"])
-                                                for n in sizes)]
+    for name, factor in (
+        ("node_perturbation", lambda n_in, n_out: n_out),
+        ("weight_perturbation", lambda n_in, n_out: n_in * n_out),
+    ):
+        values = [factor(s[0], s[-1]) for s in (layer_sizes(scan, n, p["base_size"]) for n in sizes)]
         out["werfel"][name] = dict(zip(map(str, sizes), values, strict=True))
         out["werfel_slope"][name] = loglog_slope(sizes, values) if len(set(values)) > 1 else 0.0
     return out

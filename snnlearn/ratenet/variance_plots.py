@@ -44,15 +44,17 @@ def _band(ax, xs, means, cis, label: str, logy: bool = True, **style) -> None:
     """A line of means with its confidence band; on a log axis only positive means are drawn
     and the band should come from an interval computed in log space (a missing bound is drawn
     at the mean)."""
-    pts = [(x, m, [m if b is None else b for b in (ci or [m, m])])
-           for x, m, ci in zip(xs, means, cis, strict=True)
-           if m is not None and np.isfinite(m) and (m > 0 or not logy)]
+    pts = [
+        (x, m, [m if b is None else b for b in (ci or [m, m])])
+        for x, m, ci in zip(xs, means, cis, strict=True)
+        if m is not None and np.isfinite(m) and (m > 0 or not logy)
+    ]
     if not pts:
         return
     x, m, ci = (np.asarray(v, dtype=float) for v in zip(*pts, strict=True))
     if not logy:  # a cosine: its interval cannot leave [-1, 1]
         ci = np.clip(ci, -1.0, 1.0)
-    line, = ax.plot(x, m, marker="o", ms=3, label=label, **style)
+    (line,) = ax.plot(x, m, marker="o", ms=3, label=label, **style)
     ax.fill_between(x, ci[:, 0], ci[:, 1], color=line.get_color(), alpha=0.1)
 
 
@@ -61,9 +63,18 @@ def slope_label(name: str, slope: float | None) -> str:
     return f"{name} ({'-' if slope is None else f'{slope:.2f}'})"
 
 
-def plot_by_n(summaries: dict, key: str, ci_key: str, sizes: Sequence[int], ylabel: str,
-              title: str, slope_key: str | None = None, theory: bool = False, logy: bool = True,
-              count_max: float | None = None) -> plt.Figure:
+def plot_by_n(
+    summaries: dict,
+    key: str,
+    ci_key: str,
+    sizes: Sequence[int],
+    ylabel: str,
+    title: str,
+    slope_key: str | None = None,
+    theory: bool = False,
+    logy: bool = True,
+    count_max: float | None = None,
+) -> plt.Figure:
     """One panel per scan (log size axis; log y unless ``logy`` is False), one line per learner
     (fitted slope in the legend). ``count_max``: y is a count (of updates) censored there, drawn
     on integer ticks with its band kept inside [1, count_max] and the censoring line drawn."""
@@ -73,15 +84,23 @@ def plot_by_n(summaries: dict, key: str, ci_key: str, sizes: Sequence[int], ylab
             means = [values[str(n)] for n in sizes]
             cis = [(s[ci_key].get(name) or {}).get(str(n)) for n in sizes]
             if count_max is not None:
-                cis = [None if ci is None else [None if b is None else min(max(b, 1.0), count_max) for b in ci]
-                       for ci in cis]
-            _band(ax, sizes, means, cis, slope_label(name, s[slope_key][name]) if slope_key else name,
-                  logy, color=f"C{i % 10}", ls="-" if i < 10 else "--")
+                cis = [
+                    None if ci is None else [None if b is None else min(max(b, 1.0), count_max) for b in ci]
+                    for ci in cis
+                ]
+            _band(
+                ax,
+                sizes,
+                means,
+                cis,
+                slope_label(name, s[slope_key][name]) if slope_key else name,
+                logy,
+                color=f"C{i % 10}",
+                ls="-" if i < 10 else "--",
+            )
         if theory:
-            ax.plot(sizes, [s["theory_wp"][i] for i in range(len(sizes))], "k--", lw=0.8,
-                    label="P + 1")
-            ax.plot(sizes, [s["theory_np"][i] for i in range(len(sizes))], "k:", lw=0.8,
-                    label="units + 1")
+            ax.plot(sizes, [s["theory_wp"][i] for i in range(len(sizes))], "k--", lw=0.8, label="P + 1")
+            ax.plot(sizes, [s["theory_np"][i] for i in range(len(sizes))], "k:", lw=0.8, label="units + 1")
         size_axis(ax, sizes)
         ax.set(yscale="log" if logy else "linear", ylabel=ylabel, title=scan)
         if count_max is not None:
@@ -120,13 +139,22 @@ def plot_bias_variance(summaries: dict, sizes: Sequence[int]) -> plt.Figure:
             size_axis(ax, sizes)
             ax.set(yscale="log", ylabel=ylabel, title=scan if row == 0 else "", xlim=(min(sizes), max(sizes)))
             if zero:
-                names = ["zero (not drawn):"] + [", ".join(zero[i:i + 2]) for i in range(0, len(zero), 2)]
-                ax.text(0.03, 0.97, "\n".join(names), transform=ax.transAxes, fontsize=6, va="top",
-                        bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
+                names = ["zero (not drawn):"] + [", ".join(zero[i : i + 2]) for i in range(0, len(zero), 2)]
+                ax.text(
+                    0.03,
+                    0.97,
+                    "\n".join(names),
+                    transform=ax.transAxes,
+                    fontsize=6,
+                    va="top",
+                    bbox={"facecolor": "white", "alpha": 0.8, "lw": 0},
+                )
             ax.grid(alpha=0.3)
             handles.update(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
-    fig.suptitle("error of each learner's update against the true gradient: bias^2 + variance "
-                 "(bands: intervals over seeds, in log space)")
+    fig.suptitle(
+        "error of each learner's update against the true gradient: bias^2 + variance "
+        "(bands: intervals over seeds, in log space)"
+    )
     fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=5, fontsize=7)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
@@ -144,8 +172,13 @@ def plot_learning_curves(raw: dict, sizes: Sequence[int], scans: Sequence[str]) 
                 n = reached[0] if which == "smallest" else reached[-1]
                 curve = by_n[n]["curve"]
                 ax.plot(np.maximum(curve["updates"], 1), curve["loss"], label=f"{name} (N={n})")
-            ax.set(xscale="log", yscale="log", xlabel=ps.label("updates", "trials, log axis"),
-                   ylabel=ps.label("generalisation loss", "squared error, log axis"), title=f"{scan}: {which} N")
+            ax.set(
+                xscale="log",
+                yscale="log",
+                xlabel=ps.label("updates", "trials, log axis"),
+                ylabel=ps.label("generalisation loss", "squared error, log axis"),
+                title=f"{scan}: {which} N",
+            )
             ps.count_axis(ax, "x", log=True)
             ax.grid(alpha=0.3)
             ax.legend(fontsize=6)

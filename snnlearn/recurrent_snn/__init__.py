@@ -36,7 +36,26 @@ from .reward import NodePerturbation
 #: the registered learners of this network, in table order
 LEARNERS = ("surrogate_bptt", "truncated_bptt", "eprop", "eprop_random", "reward_node_perturbation")
 
-__all__ = ["LEARNERS", "CueTask", "Eprop", "NodePerturbation", "OnlineEprop", "RandomEprop", "SpikingArchitecture",
-           "SpikingLearner", "State", "SurrogateBPTT", "Trace", "TruncatedBPTT", "accuracy", "backward",
-           "decision_output", "eprop_gradients", "init_params", "loss_of", "readout_loss", "simulate",
-           "surrogate_gradient"]
+__all__ = [
+    "LEARNERS",
+    "CueTask",
+    "Eprop",
+    "NodePerturbation",
+    "OnlineEprop",
+    "RandomEprop",
+    "SpikingArchitecture",
+    "SpikingLearner",
+    "State",
+    "SurrogateBPTT",
+    "Trace",
+    "TruncatedBPTT",
+    "accuracy",
+    "backward",
+    "decision_output",
+    "eprop_gradients",
+    "init_params",
+    "loss_of",
+    "readout_loss",
+    "simulate",
+    "surrogate_gradient",
+]

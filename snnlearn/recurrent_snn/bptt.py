@@ -32,14 +32,16 @@ class SpikingLearner(Learner):
 
     network_type = SpikingArchitecture
 
-    def objective_gradient(self, arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, y: Array,
-                           loss: Loss | None = None) -> Params:
+    def objective_gradient(
+        self, arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, y: Array, loss: Loss | None = None
+    ) -> Params:
         """BPTT's gradient of the surrogate model (softmax cross-entropy by default)."""
         return surrogate_gradient(arch, params, x, y, loss or make_loss("softmax_cross_entropy"))
 
 
-def surrogate_gradient(arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, labels: Array,
-                       loss: Loss) -> Params:
+def surrogate_gradient(
+    arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, labels: Array, loss: Loss
+) -> Params:
     """The exact gradient of the surrogate model: one forward pass kept whole, one backward pass."""
     trace = simulate(arch, params, x)
     _, g = readout_loss(arch, trace.y, labels, loss)
@@ -50,11 +52,25 @@ class SurrogateBPTT(SpikingLearner):
     """Backprop through time of the surrogate model: the whole trial stored, errors sent back."""
 
     name = "surrogate_bptt"
-    properties = Properties("spiking", differentiable_activation=True, hard_threshold=True, local=False,
-                            weight_transport=True, stores_activations=True, scalar_reward=False)
+    properties = Properties(
+        "spiking",
+        differentiable_activation=True,
+        hard_threshold=True,
+        local=False,
+        weight_transport=True,
+        stores_activations=True,
+        scalar_reward=False,
+    )
 
-    def update(self, arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, y: Array, loss: Loss,
-               rng: np.random.Generator) -> Params:
+    def update(
+        self,
+        arch: SpikingArchitecture,
+        params: Mapping[str, Array],
+        x: Array,
+        y: Array,
+        loss: Loss,
+        rng: np.random.Generator,
+    ) -> Params:
         return surrogate_gradient(arch, params, x, y, loss)
 
 
@@ -62,19 +78,33 @@ class TruncatedBPTT(SpikingLearner):
     """BPTT within chunks of ``truncation`` steps; the state carries over, the error does not."""
 
     name = "truncated_bptt"
-    properties = Properties("spiking", differentiable_activation=True, hard_threshold=True, local=False,
-                            weight_transport=True, stores_activations=True, scalar_reward=False)
+    properties = Properties(
+        "spiking",
+        differentiable_activation=True,
+        hard_threshold=True,
+        local=False,
+        weight_transport=True,
+        stores_activations=True,
+        scalar_reward=False,
+    )
 
     def __init__(self, truncation: int = 100) -> None:
         self.truncation = int(truncation)
 
-    def update(self, arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, y: Array, loss: Loss,
-               rng: np.random.Generator) -> Params:
+    def update(
+        self,
+        arch: SpikingArchitecture,
+        params: Mapping[str, Array],
+        x: Array,
+        y: Array,
+        loss: Loss,
+        rng: np.random.Generator,
+    ) -> Params:
         steps, batch = np.shape(x)[:2]
         grads = {k: np.zeros_like(v) for k, v in params.items()}
         state = State.zeros(arch, batch)
         for start in range(0, steps, self.truncation):
-            trace = simulate(arch, params, x[start:start + self.truncation], state)
+            trace = simulate(arch, params, x[start : start + self.truncation], state)
             _, g = readout_loss(arch, trace.y, y, loss, start, steps)
             if g.any():  # a chunk without loss gets no error: errors do not cross chunks
                 for k, v in backward(arch, params, trace, g).items():

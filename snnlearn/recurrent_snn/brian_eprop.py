@@ -56,8 +56,9 @@ def _pairs(batch: int, n_pre: int, n_post: int, exclude_self: bool = False) -> t
     return b * n_pre + np.tile(i, batch), b * n_post + np.tile(j, batch), np.tile(i, batch), np.tile(j, batch)
 
 
-def brian_eprop(arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, labels: Array,
-                feedback: Array | None = None) -> BrianEpropResult:
+def brian_eprop(
+    arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, labels: Array, feedback: Array | None = None
+) -> BrianEpropResult:
     """Run e-prop on one batch in Brian2; ``feedback`` (n_out, n) is ``B`` (None: ``W_out``).
 
     The loss is softmax cross-entropy on each step of the decision window, as in the NumPy
@@ -71,8 +72,9 @@ def brian_eprop(arch: SpikingArchitecture, params: Mapping[str, Array], x: Array
         return _run(arch, params, x, labels, feedback)
 
 
-def _run(arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, labels: Array,
-         feedback: Array | None) -> BrianEpropResult:
+def _run(
+    arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, labels: Array, feedback: Array | None
+) -> BrianEpropResult:
     import brian2 as b2
 
     steps, batch, n_in = np.shape(x)
@@ -83,14 +85,24 @@ def _run(arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, label
     padded = np.concatenate([np.asarray(x, float), np.zeros((1, batch, n_in))]).reshape(steps + 1, batch * n_in)
     x_in = b2.TimedArray(padded, dt=dt)
     window = np.zeros(steps + 1)
-    window[steps - arch.n_recall:steps] = 1.0
+    window[steps - arch.n_recall : steps] = 1.0
     in_window = b2.TimedArray(window, dt=dt)
-    consts = {"x_in": x_in, "in_window": in_window, "alpha": arch.alpha, "rho": arch.rho, "kappa": arch.kappa,
-              "thr": arch.thr, "gamma": arch.gamma, "scale": 1.0 / (batch * arch.n_recall)}
+    consts = {
+        "x_in": x_in,
+        "in_window": in_window,
+        "alpha": arch.alpha,
+        "rho": arch.rho,
+        "kappa": arch.kappa,
+        "thr": arch.thr,
+        "gamma": arch.gamma,
+        "scale": 1.0 / (batch * arch.n_recall),
+    }
 
     inputs = b2.NeuronGroup(batch * n_in, "s : 1", namespace=consts, order=0)
     inputs.run_regularly("s = x_in(t, i)", when="groups", order=0)
-    rec = b2.NeuronGroup(batch * n, """v : 1
+    rec = b2.NeuronGroup(
+        batch * n,
+        """v : 1
         a : 1
         z : 1
         zold : 1
@@ -98,23 +110,32 @@ def _run(arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, label
         beta_a : 1 (constant)
         I_in : 1
         I_rec : 1
-        L : 1""", namespace=consts, order=2)  # summed variables at order 1
+        L : 1""",
+        namespace=consts,
+        order=2,
+    )  # summed variables at order 1
     rec.beta_a = np.tile(arch.beta, batch)
     accumulate = "grad += L_post * fe"
     traces = """zbar = alpha * zbar + {pre}
         eps = rho * eps + elig
         elig = psi_post * (zbar - beta_a_post * eps)
         fe = kappa * fe + elig"""
-    rec.run_regularly("""zold = z
+    rec.run_regularly(
+        """zold = z
         v = alpha * v + I_in + I_rec - thr * z
         a = rho * a + z
         z = int((v - thr - beta_a * a) / thr > 0)
-        psi = gamma / thr * clip(1 - abs((v - thr - beta_a * a) / thr), 0, inf)""", when="groups", order=4)
+        psi = gamma / thr * clip(1 - abs((v - thr - beta_a * a) / thr), 0, inf)""",
+        when="groups",
+        order=4,
+    )
     syn_model = "w : 1\nzbar : 1\neps : 1\nelig : 1\nfe : 1\ngrad : 1\n"
     s_in = b2.Synapses(inputs, rec, syn_model + "I_in_post = w * s_pre : 1 (summed)", namespace=consts)
     s_rec = b2.Synapses(rec, rec, syn_model + "I_rec_post = w * z_pre : 1 (summed)", namespace=consts)
-    for syn, matrix, n_pre, pre, self_free in ((s_in, params["W_in"], n_in, "s_pre", False),
-                                               (s_rec, params["W_rec"], n, "zold_pre", True)):
+    for syn, matrix, n_pre, pre, self_free in (
+        (s_in, params["W_in"], n_in, "s_pre", False),
+        (s_rec, params["W_rec"], n, "zold_pre", True),
+    ):
         pre_idx, post_idx, i, j = _pairs(batch, n_pre, n, self_free)
         syn.connect(i=pre_idx, j=post_idx)
         syn.w = matrix[j, i]
@@ -124,12 +145,17 @@ def _run(arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, label
     out = b2.NeuronGroup(batch * n_out, "y : 1\nb : 1 (constant)\nI_out : 1", namespace=consts, order=8)
     out.b = np.tile(params["b_out"], batch)
     out.run_regularly("y = kappa * y + I_out + b", when="groups", order=9)
-    err = b2.NeuronGroup(batch * n_out, """g : 1
+    err = b2.NeuronGroup(
+        batch * n_out,
+        """g : 1
         f1 : 1
         gb : 1
         onehot : 1 (constant)
         sumexp : 1
-        yself : 1""", namespace=consts, order=11)  # summed variables at order 10
+        yself : 1""",
+        namespace=consts,
+        order=11,
+    )  # summed variables at order 10
     err.onehot = (np.arange(n_out)[None, :] == np.asarray(labels)[:, None]).astype(float).ravel()
     err.run_regularly("gb += g * f1", when="groups", order=3)
     err.run_regularly("f1 = kappa * f1 + 1", when="groups", order=6)
@@ -165,9 +191,12 @@ def _run(arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, label
         np.add.at(total, (post, pre), np.asarray(getattr(syn, var)[:]))
         return total
 
-    grads = {"W_in": gather(s_in, "grad", n_in, n), "W_rec": gather(s_rec, "grad", n, n),
-             "W_out": gather(s_grad_out, "gw", n, n_out),
-             "b_out": np.asarray(err.gb[:]).reshape(batch, n_out).sum(axis=0)}
+    grads = {
+        "W_in": gather(s_in, "grad", n_in, n),
+        "W_rec": gather(s_rec, "grad", n, n),
+        "W_out": gather(s_grad_out, "gw", n, n_out),
+        "b_out": np.asarray(err.gb[:]).reshape(batch, n_out).sum(axis=0),
+    }
     z = np.asarray(spikes.z).T[:steps].reshape(steps, batch, n)
     y = np.asarray(readout.y).T[:steps].reshape(steps, batch, n_out)
     return BrianEpropResult(grads, z, y)

@@ -70,8 +70,8 @@ class CueTask:
         for c in range(self.n_cues):
             start = c * period
             for side in (0, 1):
-                rate[start:start + on, sides[:, c] == side, side * k:(side + 1) * k] = self.cue_rate
-        rate[-self.n_recall:, :, 2 * k:3 * k] = self.cue_rate
-        rate[:, :, 3 * k:] = self.noise_rate
+                rate[start : start + on, sides[:, c] == side, side * k : (side + 1) * k] = self.cue_rate
+        rate[-self.n_recall :, :, 2 * k : 3 * k] = self.cue_rate
+        rate[:, :, 3 * k :] = self.noise_rate
         x = (rng.random(rate.shape) < rate * self.dt * 1e-3).astype(float)
         return x, labels, sides

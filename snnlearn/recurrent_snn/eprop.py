@@ -40,8 +40,14 @@ from .network import Params, SpikingArchitecture, State, backward, neuron_step, 
 Array = np.ndarray
 
 
-def eprop_gradients(arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, labels: Array, loss: Loss,
-                    feedback: Array | None = None) -> Params:
+def eprop_gradients(
+    arch: SpikingArchitecture,
+    params: Mapping[str, Array],
+    x: Array,
+    labels: Array,
+    loss: Loss,
+    feedback: Array | None = None,
+) -> Params:
     """e-prop's update (fast form): the backward pass without the recurrent and reset paths."""
     trace = simulate(arch, params, x)
     _, g = readout_loss(arch, trace.y, labels, loss)
@@ -56,8 +62,9 @@ class OnlineEprop:
     (batch, n, n_in + n); the readout's filtered spikes ``fz``; the accumulated updates.
     """
 
-    def __init__(self, arch: SpikingArchitecture, params: Mapping[str, Array], batch: int,
-                 feedback: Array | None = None) -> None:
+    def __init__(
+        self, arch: SpikingArchitecture, params: Mapping[str, Array], batch: int, feedback: Array | None = None
+    ) -> None:
         n, width = arch.n_rec, arch.n_in + arch.n_rec
         self.arch, self.params = arch, params
         self.feedback = params["W_out"] if feedback is None else feedback
@@ -100,8 +107,12 @@ class OnlineEprop:
         n_in = self.arch.n_in
         grad_rec = self.grad_w[:, n_in:].copy()
         np.fill_diagonal(grad_rec, 0.0)
-        return {"W_in": self.grad_w[:, :n_in].copy(), "W_rec": grad_rec, "W_out": self.grad_out.copy(),
-                "b_out": self.grad_b.copy()}
+        return {
+            "W_in": self.grad_w[:, :n_in].copy(),
+            "W_rec": grad_rec,
+            "W_out": self.grad_out.copy(),
+            "b_out": self.grad_b.copy(),
+        }
 
 
 class Eprop(SpikingLearner, OnlineLearner):
@@ -109,8 +120,15 @@ class Eprop(SpikingLearner, OnlineLearner):
 
     name = "eprop"
     #: the learning signal reads the readout weights (a weight transport of the last layer only)
-    properties = Properties("spiking", differentiable_activation=True, hard_threshold=True, local=False,
-                            weight_transport=True, stores_activations=False, scalar_reward=False)
+    properties = Properties(
+        "spiking",
+        differentiable_activation=True,
+        hard_threshold=True,
+        local=False,
+        weight_transport=True,
+        stores_activations=False,
+        scalar_reward=False,
+    )
 
     def __init__(self, online: bool = False) -> None:
         self.online = online
@@ -121,8 +139,15 @@ class Eprop(SpikingLearner, OnlineLearner):
         """The matrix that carries the readout error to the neurons (None: ``W_out`` itself)."""
         return None
 
-    def update(self, arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, y: Array, loss: Loss,
-               rng: np.random.Generator) -> Params:
+    def update(
+        self,
+        arch: SpikingArchitecture,
+        params: Mapping[str, Array],
+        x: Array,
+        y: Array,
+        loss: Loss,
+        rng: np.random.Generator,
+    ) -> Params:
         if not self.online:
             return eprop_gradients(arch, params, x, y, loss, self.feedback_matrix(arch, params))
         steps = len(x)
@@ -134,12 +159,18 @@ class Eprop(SpikingLearner, OnlineLearner):
     def begin(self, arch: SpikingArchitecture, params: Mapping[str, Array], batch: int) -> None:
         self._run = OnlineEprop(arch, params, batch, self.feedback_matrix(arch, params))
 
-    def step(self, arch: SpikingArchitecture, params: Mapping[str, Array], x_t: Array, y_t: Array | None,
-             loss: Loss, rng: np.random.Generator) -> None:
+    def step(
+        self,
+        arch: SpikingArchitecture,
+        params: Mapping[str, Array],
+        x_t: Array,
+        y_t: Array | None,
+        loss: Loss,
+        rng: np.random.Generator,
+    ) -> None:
         """One step; ``y_t`` is the batch's labels inside the decision window, None before it."""
         assert self._run is not None, "begin() first"
-        self._run.step(x_t, None if y_t is None else
-                       (lambda out: loss.evaluate(out, y_t)[1] / arch.n_recall))
+        self._run.step(x_t, None if y_t is None else (lambda out: loss.evaluate(out, y_t)[1] / arch.n_recall))
 
     def end(self) -> Params:
         assert self._run is not None, "begin() first"
@@ -151,8 +182,15 @@ class RandomEprop(Eprop):
     """e-prop with fixed random feedback weights ``B`` (no weight transport at all)."""
 
     name = "eprop_random"
-    properties = Properties("spiking", differentiable_activation=True, hard_threshold=True, local=True,
-                            weight_transport=False, stores_activations=False, scalar_reward=False)
+    properties = Properties(
+        "spiking",
+        differentiable_activation=True,
+        hard_threshold=True,
+        local=True,
+        weight_transport=False,
+        stores_activations=False,
+        scalar_reward=False,
+    )
 
     def __init__(self, rng: np.random.Generator | None = None, online: bool = False, scale: float = 1.0) -> None:
         super().__init__(online)

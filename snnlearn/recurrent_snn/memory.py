@@ -22,8 +22,15 @@ from ..ratenet.variance import loglog_slope
 from .network import SpikingArchitecture, init_params
 
 
-def memory_against_steps(arch: SpikingArchitecture, learners: dict[str, Learner], steps: Iterable[int], batch: int,
-                         loss: Loss, rng: np.random.Generator, rate: float = 0.02) -> dict[str, dict[int, int]]:
+def memory_against_steps(
+    arch: SpikingArchitecture,
+    learners: dict[str, Learner],
+    steps: Iterable[int],
+    batch: int,
+    loss: Loss,
+    rng: np.random.Generator,
+    rate: float = 0.02,
+) -> dict[str, dict[int, int]]:
     """``{learner: {T: peak bytes of one update}}`` on random input spikes (``rate`` per step and
     channel) with the decision window at the end of every trial."""
     params = init_params(arch, rng)
@@ -46,7 +53,10 @@ def memory_learners(truncation: int) -> dict[str, Learner]:
     trace form, truncated BPTT at ``truncation`` steps, node perturbation."""
     from ..ratenet.learner import make_learner
 
-    return {"surrogate_bptt": make_learner("surrogate_bptt"), "eprop": make_learner("eprop", online=True),
-            "eprop_random": make_learner("eprop_random", online=True, rng=np.random.default_rng(0)),
-            f"truncated_bptt_{truncation}": make_learner("truncated_bptt", truncation=truncation),
-            "reward_node_perturbation": make_learner("reward_node_perturbation")}
+    return {
+        "surrogate_bptt": make_learner("surrogate_bptt"),
+        "eprop": make_learner("eprop", online=True),
+        "eprop_random": make_learner("eprop_random", online=True, rng=np.random.default_rng(0)),
+        f"truncated_bptt_{truncation}": make_learner("truncated_bptt", truncation=truncation),
+        "reward_node_perturbation": make_learner("reward_node_perturbation"),
+    }

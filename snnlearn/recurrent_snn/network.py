@@ -83,7 +83,7 @@ class SpikingArchitecture:
     @property
     def beta(self) -> Array:
         """Adaptation strength of every recurrent neuron (0 for the LIF ones)."""
-        strength = (1.7 * (1 - self.rho) / (1 - self.alpha) if self.beta_alif is None else self.beta_alif)
+        strength = 1.7 * (1 - self.rho) / (1 - self.alpha) if self.beta_alif is None else self.beta_alif
         return np.concatenate([np.zeros(self.n_lif), np.full(self.n_alif, strength)])
 
     def replace(self, **changes) -> SpikingArchitecture:
@@ -91,16 +91,19 @@ class SpikingArchitecture:
         return SpikingArchitecture(**{**values, **changes})
 
 
-def init_params(arch: SpikingArchitecture, rng: np.random.Generator, w_in: float = 1.0,
-                w_rec: float = 0.5, w_out: float = 1.0) -> Params:
+def init_params(
+    arch: SpikingArchitecture, rng: np.random.Generator, w_in: float = 1.0, w_rec: float = 0.5, w_out: float = 1.0
+) -> Params:
     """Gaussian weights scaled by ``1/sqrt(fan-in)`` (times the given gains); no self-connections."""
     n = arch.n_rec
     rec = rng.normal(0.0, w_rec / np.sqrt(n), (n, n))
     np.fill_diagonal(rec, 0.0)
-    return {"W_in": rng.normal(0.0, w_in / np.sqrt(arch.n_in), (n, arch.n_in)),
-            "W_rec": rec,
-            "W_out": rng.normal(0.0, w_out / np.sqrt(n), (arch.n_out, n)),
-            "b_out": np.zeros(arch.n_out)}
+    return {
+        "W_in": rng.normal(0.0, w_in / np.sqrt(arch.n_in), (n, arch.n_in)),
+        "W_rec": rec,
+        "W_out": rng.normal(0.0, w_out / np.sqrt(n), (arch.n_out, n)),
+        "b_out": np.zeros(arch.n_out),
+    }
 
 
 @dataclass
@@ -145,8 +148,13 @@ def soft_spike(u: Array, gamma: float) -> Array:
     return gamma * np.where(c < 0, 0.5 * (c + 1) ** 2, 0.5 + c - 0.5 * c * c)
 
 
-def neuron_step(arch: SpikingArchitecture, w_rec_t: Array, drive: Array, state: State, beta: Array,
-                ) -> tuple[Array, Array, Array, Array]:
+def neuron_step(
+    arch: SpikingArchitecture,
+    w_rec_t: Array,
+    drive: Array,
+    state: State,
+    beta: Array,
+) -> tuple[Array, Array, Array, Array]:
     """One step of the recurrent neurons, ``(v, a, z, psi)``, from the input current ``drive``
     (batch, n: input spikes through ``W_in``, plus any injected noise) and the state before it;
     ``w_rec_t`` is ``W_rec`` transposed."""
@@ -157,8 +165,15 @@ def neuron_step(arch: SpikingArchitecture, w_rec_t: Array, drive: Array, state: 
     return v, a, z, arch.gamma / arch.thr * np.maximum(0.0, 1.0 - np.abs(u))
 
 
-def simulate(arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, state: State | None = None,
-             keep_voltage: bool = False, noise: Array | None = None, out_noise: Array | None = None) -> Trace:
+def simulate(
+    arch: SpikingArchitecture,
+    params: Mapping[str, Array],
+    x: Array,
+    state: State | None = None,
+    keep_voltage: bool = False,
+    noise: Array | None = None,
+    out_noise: Array | None = None,
+) -> Trace:
     """Run the network on ``x`` (T, batch, n_in) from ``state`` (zeros by default).
 
     ``noise`` (T, batch, n) and ``out_noise`` (T, batch, n_out) are added to the currents of the
@@ -194,11 +209,12 @@ def simulate(arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, s
 
 def decision_output(arch: SpikingArchitecture, y: Array) -> Array:
     """The readout's mean over the decision window (the last ``n_recall`` steps): (batch, n_out)."""
-    return y[-arch.n_recall:].mean(axis=0)
+    return y[-arch.n_recall :].mean(axis=0)
 
 
-def readout_loss(arch: SpikingArchitecture, y: Array, labels: Array, loss: Loss, start: int = 0,
-                 total: int | None = None) -> tuple[float, Array]:
+def readout_loss(
+    arch: SpikingArchitecture, y: Array, labels: Array, loss: Loss, start: int = 0, total: int | None = None
+) -> tuple[float, Array]:
     """The loss and ``dL/dy_t`` (shape of ``y``) of the steps ``start..start+len(y)`` of a trial of
     ``total`` steps (default: ``y`` is the whole trial).
 
@@ -217,13 +233,19 @@ def readout_loss(arch: SpikingArchitecture, y: Array, labels: Array, loss: Loss,
 
 def trial_costs(arch: SpikingArchitecture, y: Array, labels: Array, loss: Loss) -> Array:
     """The loss of every trial on its own (batch,): what a scalar reward reports."""
-    window = y[-arch.n_recall:]
-    return np.array([loss.evaluate(window[:, b], np.full(len(window), labels[b]))[0]
-                     for b in range(y.shape[1])])
+    window = y[-arch.n_recall :]
+    return np.array([loss.evaluate(window[:, b], np.full(len(window), labels[b]))[0] for b in range(y.shape[1])])
 
 
-def backward(arch: SpikingArchitecture, params: Mapping[str, Array], trace: Trace, g: Array,
-             feedback: Array | None = None, recurrent: bool = True, reset: bool = True) -> Params:
+def backward(
+    arch: SpikingArchitecture,
+    params: Mapping[str, Array],
+    trace: Trace,
+    g: Array,
+    feedback: Array | None = None,
+    recurrent: bool = True,
+    reset: bool = True,
+) -> Params:
     """Backprop through time of the surrogate model: gradients from ``g = dL/dy_t`` (T, batch, n_out).
 
     ``feedback`` (n_out, n) replaces ``W_out`` where the readout error reaches the recurrent
@@ -259,8 +281,12 @@ def backward(arch: SpikingArchitecture, params: Mapping[str, Array], trace: Trac
     flat = dv_all.reshape(-1, arch.n_rec)
     grad_rec = flat.T @ trace.z[:-1].reshape(-1, arch.n_rec)
     np.fill_diagonal(grad_rec, 0.0)
-    return {"W_in": flat.T @ trace.x.reshape(-1, arch.n_in), "W_rec": grad_rec,
-            "W_out": outer_sum(e, trace.z[1:]), "b_out": e.sum(axis=(0, 1))}
+    return {
+        "W_in": flat.T @ trace.x.reshape(-1, arch.n_in),
+        "W_rec": grad_rec,
+        "W_out": outer_sum(e, trace.z[1:]),
+        "b_out": e.sum(axis=(0, 1)),
+    }
 
 
 def outer_sum(post: Array, pre: Array) -> Array:

@@ -40,8 +40,15 @@ class NodePerturbation(SpikingLearner):
     """Node perturbation of the recurrent neurons and the readout from a scalar reward per trial."""
 
     name = "reward_node_perturbation"
-    properties = Properties("spiking", differentiable_activation=False, hard_threshold=True, local=True,
-                            weight_transport=False, stores_activations=False, scalar_reward=True)
+    properties = Properties(
+        "spiking",
+        differentiable_activation=False,
+        hard_threshold=True,
+        local=True,
+        weight_transport=False,
+        stores_activations=False,
+        scalar_reward=True,
+    )
 
     def __init__(self, sigma: float = 0.05, sigma_out: float = 0.05, block: int = 20) -> None:
         self.sigma, self.sigma_out, self.block = float(sigma), float(sigma_out), int(block)
@@ -50,8 +57,15 @@ class NodePerturbation(SpikingLearner):
         """Noise sources per trial and block: every recurrent neuron and readout unit."""
         return arch.n_rec + arch.n_out
 
-    def update(self, arch: SpikingArchitecture, params: Mapping[str, Array], x: Array, y: Array, loss: Loss,
-               rng: np.random.Generator) -> Params:
+    def update(
+        self,
+        arch: SpikingArchitecture,
+        params: Mapping[str, Array],
+        x: Array,
+        y: Array,
+        loss: Loss,
+        rng: np.random.Generator,
+    ) -> Params:
         steps, batch = np.shape(x)[:2]
         clean = trial_costs(arch, simulate(arch, params, x).y, y, loss)
         xi = block_noise(rng, self.sigma, steps, batch, arch.n_rec, self.block)
@@ -62,9 +76,17 @@ class NodePerturbation(SpikingLearner):
         out = xi_out * (delta / self.sigma_out**2)[None, :, None]
         grad_rec = outer_sum(hidden, noisy.z[:-1])
         np.fill_diagonal(grad_rec, 0.0)
-        return {"W_in": outer_sum(hidden, noisy.x), "W_rec": grad_rec,
-                "W_out": outer_sum(out, noisy.z[1:]), "b_out": out.sum(axis=(0, 1))}
+        return {
+            "W_in": outer_sum(hidden, noisy.x),
+            "W_rec": grad_rec,
+            "W_out": outer_sum(out, noisy.z[1:]),
+            "b_out": out.sum(axis=(0, 1)),
+        }
 
 
-register(NodePerturbation.name, NodePerturbation.properties, (NodePerturbation.__doc__ or "").split("\n")[0],
-         NodePerturbation)
+register(
+    NodePerturbation.name,
+    NodePerturbation.properties,
+    (NodePerturbation.__doc__ or "").split("\n")[0],
+    NodePerturbation,
+)

@@ -17,9 +17,20 @@ from .reward import MSTDP, MSTDPET, DopamineSTDP
 from .stdp import AdditiveSTDP, MultiplicativeSTDP
 from .triplet import TripletSTDP
 
-RULES: dict[str, type[Rule]] = {r.name: r for r in (AdditiveSTDP, MultiplicativeSTDP, TripletSTDP,
-                                                    DiehlCookSTDP, OjaRule, BCMRule,
-                                                    DopamineSTDP, MSTDP, MSTDPET)}
+RULES: dict[str, type[Rule]] = {
+    r.name: r
+    for r in (
+        AdditiveSTDP,
+        MultiplicativeSTDP,
+        TripletSTDP,
+        DiehlCookSTDP,
+        OjaRule,
+        BCMRule,
+        DopamineSTDP,
+        MSTDP,
+        MSTDPET,
+    )
+}
 
 
 def register(rule: type[Rule]) -> type[Rule]:
@@ -31,7 +42,7 @@ def register(rule: type[Rule]) -> type[Rule]:
 def make_rule(table: Mapping[str, Any], field: str) -> Rule:
     """Build a rule from a model file's ``rule`` table: ``name`` plus parameter overrides."""
     if not isinstance(table, Mapping):
-        raise ConfigError(field, f"got {table!r}", "expected a table like { name = \"stdp_additive\" }")
+        raise ConfigError(field, f"got {table!r}", 'expected a table like { name = "stdp_additive" }')
     params = dict(table)
     name = params.pop("name", None)
     if name is None:

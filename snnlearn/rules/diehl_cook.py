@@ -62,12 +62,8 @@ class DiehlCookSTDP(Rule):
     name: ClassVar[str] = "diehl_cook"
     reference: ClassVar[str] = "Diehl & Cook (2015) Front Comput Neurosci 9:99"
     tau_pre: object = param(20 * ms, "decay of the presynaptic trace", positive=True)
-    tau_post1: object = param(
-        20 * ms, "decay of the postsynaptic trace read by depression", positive=True
-    )
-    tau_post2: object = param(
-        40 * ms, "decay of the postsynaptic trace read by potentiation", positive=True
-    )
+    tau_post1: object = param(20 * ms, "decay of the postsynaptic trace read by depression", positive=True)
+    tau_post2: object = param(40 * ms, "decay of the postsynaptic trace read by potentiation", positive=True)
     nu_pre: float = param(0.0001, "depression rate", nonnegative=True)
     nu_post: float = param(0.01, "potentiation rate", nonnegative=True)
     w_max: float = param(1.0, "upper weight bound", positive=True)
@@ -81,15 +77,22 @@ class DiehlCookSTDP(Rule):
         return " * clip(memory_spikes / (1 + spikes_learned), 1, memory_spikes)" if self.memory_spikes > 0 else ""
 
     def model(self) -> str:
-        return lines("""
+        return lines(
+            """
         dpre/dt = -pre / tau_pre : 1 (event-driven)
         dpost1/dt = -post1 / tau_post1 : 1 (event-driven)
         dpost2/dt = -post2 / tau_post2 : 1 (event-driven)
-        """, "spikes_learned : 1  # postsynaptic spikes learned from" if self.memory_spikes > 0 else "")
+        """,
+            "spikes_learned : 1  # postsynaptic spikes learned from" if self.memory_spikes > 0 else "",
+        )
 
     def on_pre(self) -> str:
         return lines("pre = 1", f"w = clip(w - nu_pre * post1{self._rate()}, 0, w_max)")
 
     def on_post(self) -> str:
-        return lines(f"w = clip(w + nu_post * pre * post2{self._rate()}, 0, w_max)", "post1 = 1", "post2 = 1",
-                     "spikes_learned += 1" if self.memory_spikes > 0 else "")
+        return lines(
+            f"w = clip(w + nu_post * pre * post2{self._rate()}, 0, w_max)",
+            "post1 = 1",
+            "post2 = 1",
+            "spikes_learned += 1" if self.memory_spikes > 0 else "",
+        )

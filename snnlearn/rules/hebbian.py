@@ -128,9 +128,7 @@ class OjaRule(Rule):
         return "x_rate += 1 / tau_rate"
 
     def on_post(self) -> str:
-        return lines(
-            "w = clip(w + eta * (x_rate - y_rate * w), 0, w_max)", "y_rate += 1 / tau_rate"
-        )
+        return lines("w = clip(w + eta * (x_rate - y_rate * w), 0, w_max)", "y_rate += 1 / tau_rate")
 
 
 @dataclass(frozen=True)
@@ -141,9 +139,7 @@ class BCMRule(Rule):
     reference: ClassVar[str] = "Bienenstock, Cooper & Munro (1982) J Neurosci 2:32"
     tau_rate: object = param(50 * ms, "time constant of the rate traces", positive=True)
     tau_theta: object = param(2 * second, "time constant of the sliding threshold", positive=True)
-    y0: object = param(
-        10 * Hz, "scale of the threshold (theta: average of y**2 / y0)", positive=True
-    )
+    y0: object = param(10 * Hz, "scale of the threshold (theta: average of y**2 / y0)", positive=True)
     eta: object = param(1e-7 * second**2, "learning rate", nonnegative=True)
     w_max: float = param(1.0, "upper weight bound", positive=True)
 

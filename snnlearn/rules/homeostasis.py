@@ -59,9 +59,7 @@ import numpy as np
 
 def incoming_sums(w: np.ndarray, post_index: np.ndarray, n_post: int) -> np.ndarray:
     """Sum of the weights onto each postsynaptic neuron (``post_index``: a synapse's ``j``)."""
-    return np.bincount(
-        np.asarray(post_index, dtype=int), weights=np.asarray(w, dtype=float), minlength=n_post
-    )
+    return np.bincount(np.asarray(post_index, dtype=int), weights=np.asarray(w, dtype=float), minlength=n_post)
 
 
 def normalize(w: np.ndarray, post_index: np.ndarray, n_post: int, total: float) -> np.ndarray:

@@ -97,17 +97,20 @@ def dopamine_group(built: Any, tau_d, field: str = "rule.tau_d") -> NeuronGroup:
     group = built.groups.get(DOPAMINE)
     if group is None:
         dt = built.spec.dt
-        group = NeuronGroup(1, "dDA/dt = -DA / tau_d : 1", method="exact", name=DOPAMINE, dt=dt,
-                            namespace={"tau_d": tau_d})
+        group = NeuronGroup(
+            1, "dDA/dt = -DA / tau_d : 1", method="exact", name=DOPAMINE, dt=dt, namespace={"tau_d": tau_d}
+        )
         built.groups[DOPAMINE] = group
         built.add(group)
         return group
     if "DA" not in group.variables or group.namespace.get("tau_d") is None:
-        raise ConfigError(f"groups.{DOPAMINE}", "this name is used by the shared dopamine signal",
-                          "rename the group")
+        raise ConfigError(f"groups.{DOPAMINE}", "this name is used by the shared dopamine signal", "rename the group")
     if group.namespace["tau_d"] != tau_d:
-        raise ConfigError(field, f"{tau_d} differs from the {group.namespace['tau_d']} of another reward-modulated "
-                          "synapse", "all synapses share one dopamine signal: give them one tau_d")
+        raise ConfigError(
+            field,
+            f"{tau_d} differs from the {group.namespace['tau_d']} of another reward-modulated synapse",
+            "all synapses share one dopamine signal: give them one tau_d",
+        )
     return group
 
 
@@ -120,16 +123,18 @@ class RewardModulatedRule(Rule):
     tau_minus: object = param(20 * ms, "decay of the postsynaptic trace", positive=True)
     tau_d: object = param(200 * ms, "decay of the shared dopamine concentration", positive=True)
 
-
     #: Name of the eligibility variable ('' for none) and of its time constant.
     eligibility: ClassVar[str] = ""
     eligibility_tau: ClassVar[str] = ""
 
     def model(self) -> str:
         e, tau = self.eligibility, self.eligibility_tau
-        return lines("dapre/dt = -apre / tau_plus : 1 (event-driven)",
-                     "dapost/dt = -apost / tau_minus : 1 (event-driven)",
-                     f"d{e}/dt = -{e} / {tau} : 1 (event-driven)" if e else "", "DA : 1 (linked)")
+        return lines(
+            "dapre/dt = -apre / tau_plus : 1 (event-driven)",
+            "dapost/dt = -apost / tau_minus : 1 (event-driven)",
+            f"d{e}/dt = -{e} / {tau} : 1 (event-driven)" if e else "",
+            "DA : 1 (linked)",
+        )
 
     def on_pre(self) -> str:
         return lines(self.apply("-", "a_minus * apost"), trace_update("apre", self.interaction))  # type: ignore[attr-defined]
@@ -163,9 +168,12 @@ class RewardModulatedRule(Rule):
     def attach(self, synapses: Any, built: Any) -> None:
         synapses.DA = linked_var(dopamine_group(built, self.tau_d, f"synapses.{synapses.name}.rule.tau_d"), "DA")
         if self.update():
-            synapses.run_regularly(self.update(), dt=self.update_period,  # type: ignore[attr-defined]
-                                   when="start",
-                                   name=f"{synapses.name}_reward_update")
+            synapses.run_regularly(
+                self.update(),
+                dt=self.update_period,  # type: ignore[attr-defined]
+                when="start",
+                name=f"{synapses.name}_reward_update",
+            )
 
 
 @dataclass(frozen=True)
@@ -217,8 +225,7 @@ class MSTDPET(MSTDP):
     update_period: object = param(1 * ms, "time between weight updates", positive=True)
 
     def update(self) -> str:
-        return (f"w = clip(w + gamma * DA * {self.current_eligibility()} * update_period / tau_z, "
-                "0, w_max)")
+        return f"w = clip(w + gamma * DA * {self.current_eligibility()} * update_period / tau_z, 0, w_max)"
 
     def reward_gain(self) -> float | None:
         period, tau_z = float(self.update_period / second), float(self.tau_z / second)
@@ -248,14 +255,20 @@ class RewardBaseline(Params):
 
     def switches(self) -> dict[str, float]:
         """Values of the controller's two mode variables for this mode."""
-        return {"use_stimulus_baseline": float(self.mode == "per_stimulus"),
-                "use_global_baseline": float(self.mode == "global")}
+        return {
+            "use_stimulus_baseline": float(self.mode == "per_stimulus"),
+            "use_global_baseline": float(self.mode == "global"),
+        }
 
     @staticmethod
     def equations(n_stimuli: int) -> str:
         """Controller variables: one running mean per stimulus, a global one, the mode switches."""
-        return lines(*(f"baseline_{s} : 1" for s in range(n_stimuli)), "baseline_all : 1",
-                     "use_stimulus_baseline : 1 (shared)", "use_global_baseline : 1 (shared)")
+        return lines(
+            *(f"baseline_{s} : 1" for s in range(n_stimuli)),
+            "baseline_all : 1",
+            "use_stimulus_baseline : 1 (shared)",
+            "use_global_baseline : 1 (shared)",
+        )
 
     @staticmethod
     def variables(n_stimuli: int) -> list[str]:
@@ -272,11 +285,21 @@ class RewardBaseline(Params):
         return lines(
             f"modulator = {reward} - use_stimulus_baseline{suffix} * {own} "
             f"- use_global_baseline{suffix} * baseline_all{suffix}",
-            *(f"baseline_{s}{suffix} += int({stimulus} == {s}) * ({reward} - baseline_{s}{suffix}) / {self.trials!r}"
-              for s in range(n_stimuli)),
+            *(
+                f"baseline_{s}{suffix} += int({stimulus} == {s}) * ({reward} - baseline_{s}{suffix}) / {self.trials!r}"
+                for s in range(n_stimuli)
+            ),
             f"baseline_all{suffix} += ({reward} - baseline_all{suffix}) / {self.trials!r}",
         )
 
 
-__all__ = ["BASELINES", "DOPAMINE", "DopamineSTDP", "MSTDP", "MSTDPET", "RewardBaseline",
-           "RewardModulatedRule", "dopamine_group"]
+__all__ = [
+    "BASELINES",
+    "DOPAMINE",
+    "DopamineSTDP",
+    "MSTDP",
+    "MSTDPET",
+    "RewardBaseline",
+    "RewardModulatedRule",
+    "dopamine_group",
+]

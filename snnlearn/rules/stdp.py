@@ -76,9 +76,7 @@ class AdditiveSTDP(Rule):
     """Pair STDP, additive with hard bounds (Song, Miller & Abbott 2000)."""
 
     name: ClassVar[str] = "stdp_additive"
-    reference: ClassVar[str] = (
-        "Song, Miller & Abbott (2000) Nat Neurosci 3:919; Bi & Poo (1998) J Neurosci 18:10464"
-    )
+    reference: ClassVar[str] = "Song, Miller & Abbott (2000) Nat Neurosci 3:919; Bi & Poo (1998) J Neurosci 18:10464"
     tau_plus: object = param(20 * ms, "decay of the presynaptic trace", positive=True)
     tau_minus: object = param(20 * ms, "decay of the postsynaptic trace", positive=True)
     a_plus: float = param(0.005, "potentiation at dt -> 0+", nonnegative=True)
@@ -102,9 +100,7 @@ class AdditiveSTDP(Rule):
 
     def on_post(self) -> str:
         potentiate = scaled("a_plus * apre", self.weight_dependence()[0])
-        return lines(
-            f"w = clip(w + {potentiate}, 0, w_max)", trace_update("apost", self.interaction)
-        )
+        return lines(f"w = clip(w + {potentiate}, 0, w_max)", trace_update("apost", self.interaction))
 
 
 @dataclass(frozen=True)

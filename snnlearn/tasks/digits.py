@@ -117,8 +117,16 @@ class OperatingPoint:
         return self.spike_scale * self.steps_scale
 
     @classmethod
-    def of(cls, images: np.ndarray, protocol: Protocol, *, n_excitatory: int = 100, epochs: float = 1.0,
-           tau_pre=20 * ms, nu_post: float = 0.01) -> OperatingPoint:
+    def of(
+        cls,
+        images: np.ndarray,
+        protocol: Protocol,
+        *,
+        n_excitatory: int = 100,
+        epochs: float = 1.0,
+        tau_pre=20 * ms,
+        nu_post: float = 0.01,
+    ) -> OperatingPoint:
         if not protocol.match_paper:
             return cls(1.0, 1.0, 1.0, protocol.pixel_rate)
         pixel_rate: Any = protocol.pixel_rate
@@ -135,13 +143,25 @@ class OperatingPoint:
         return cls(rate_scale, spike_scale, steps_scale, pixel_rate * rate_scale, memory)
 
     def as_dict(self) -> dict[str, float]:
-        return {"rate_scale": self.rate_scale, "spike_scale": self.spike_scale, "steps_scale": self.steps_scale,
-                "nu_scale": self.nu_scale, "pixel_rate_hz": float(self.pixel_rate / Hz),
-                "memory_spikes": self.memory_spikes}
+        return {
+            "rate_scale": self.rate_scale,
+            "spike_scale": self.spike_scale,
+            "steps_scale": self.steps_scale,
+            "nu_scale": self.nu_scale,
+            "pixel_rate_hz": float(self.pixel_rate / Hz),
+            "memory_spikes": self.memory_spikes,
+        }
 
 
-def fit_model(raw: dict, n_pixels: int, n_excitatory: int, protocol: Protocol, source=None,
-              nu_scale: float = 1.0, memory_spikes: float = 0.0) -> ModelSpec:
+def fit_model(
+    raw: dict,
+    n_pixels: int,
+    n_excitatory: int,
+    protocol: Protocol,
+    source=None,
+    nu_scale: float = 1.0,
+    memory_spikes: float = 0.0,
+) -> ModelSpec:
     """A Diehl & Cook model file sized for the data and the number of excitatory neurons.
 
     The normalisation total scales with the number of inputs (the paper's 78 for 784 pixels,
@@ -158,9 +178,13 @@ def fit_model(raw: dict, n_pixels: int, n_excitatory: int, protocol: Protocol, s
     total = float(raw["synapses"][FEEDFORWARD].get("normalize", {}).get("total", 78.0))
     if raw["groups"][INPUT]["n"] != n_pixels:
         total *= n_pixels / raw["groups"][INPUT]["n"]
-    for key, value in {f"groups.{INPUT}.n": n_pixels, f"groups.{EXCITATORY}.n": n_excitatory,
-                       "groups.inhibitory.n": n_excitatory, f"{norm}.total": total,
-                       f"{norm}.period": f"{float(protocol.slot / ms)!r} ms"}.items():
+    for key, value in {
+        f"groups.{INPUT}.n": n_pixels,
+        f"groups.{EXCITATORY}.n": n_excitatory,
+        "groups.inhibitory.n": n_excitatory,
+        f"{norm}.total": total,
+        f"{norm}.period": f"{float(protocol.slot / ms)!r} ms",
+    }.items():
         raw = apply_to_model(raw, key, value)
     return parse_model(raw, source=source)
 
@@ -169,8 +193,8 @@ def fit_model(raw: dict, n_pixels: int, n_excitatory: int, protocol: Protocol, s
 class Presentation:
     """Responses to a sequence of examples: one row per example, in order."""
 
-    counts: np.ndarray        # (examples, excitatory neurons) spikes of the final presentation
-    intensities: np.ndarray   # intensity of the final presentation
+    counts: np.ndarray  # (examples, excitatory neurons) spikes of the final presentation
+    intensities: np.ndarray  # intensity of the final presentation
     slots_used: int
 
 
@@ -185,16 +209,28 @@ class DigitPresenter:
     flight, the random streams).
     """
 
-    def __init__(self, spec: ModelSpec, protocol: Protocol, slots_per_chunk: int, *, backend: str,
-                 build_dir=None, pixel_rate=None, record: tuple[str, ...] = (EXCITATORY,),
-                 track_every: int = 0, track_synapses: int = 4000) -> None:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        protocol: Protocol,
+        slots_per_chunk: int,
+        *,
+        backend: str,
+        build_dir=None,
+        pixel_rate=None,
+        record: tuple[str, ...] = (EXCITATORY,),
+        track_every: int = 0,
+        track_synapses: int = 4000,
+    ) -> None:
         self.spec, self.protocol, self.n_slots = spec, protocol, slots_per_chunk
         self.n_in = spec.groups[INPUT].n
         self.n_exc = spec.groups[EXCITATORY].n
         p = protocol
         # rows: the examples a chunk can reach, from the one on show at its start
         self.stimulus = TimedArray(np.zeros((slots_per_chunk + 1, self.n_in)), dt=1 * ms, name="stimulus")
-        self.controller = NeuronGroup(1, """
+        self.controller = NeuronGroup(
+            1,
+            """
             example : 1       # index of the example on show, within the pass
             offset : 1        # example index of the stimulus's first row
             n_examples : 1    # examples in the pass; past them the input is blank
@@ -203,10 +239,15 @@ class DigitPresenter:
             slot_start : second
             fresh : 1         # 1 until the first slot of a pass has started
             stopped : 1
-            """, name="controller", dt=spec.dt, namespace={"stop_if": stop_if()})
+            """,
+            name="controller",
+            dt=spec.dt,
+            namespace={"stop_if": stop_if()},
+        )
         self.controller.intensity = p.base_intensity
         self.controller.fresh = 1
-        self.controller.run_regularly(f"""
+        self.controller.run_regularly(
+            f"""
             repeat = (1 - fresh) * int(count < {p.min_spikes}) * int(intensity < {p.max_intensity!r})
             example = example + (1 - fresh) * (1 - repeat)
             intensity = repeat * (intensity + 1) + (1 - repeat) * {p.base_intensity!r}
@@ -214,10 +255,20 @@ class DigitPresenter:
             slot_start = t
             fresh = 0
             stopped = stop_if(int(example >= n_examples))
-            """, dt=p.slot, when="start", order=-10, name="controller_slot")
-        namespace = {"stimulus": self.stimulus, "pixel_rate": pixel_rate if pixel_rate is not None else p.pixel_rate,
-                     "t_present": p.t_present}
-        self.inputs = NeuronGroup(self.n_in, """
+            """,
+            dt=p.slot,
+            when="start",
+            order=-10,
+            name="controller_slot",
+        )
+        namespace = {
+            "stimulus": self.stimulus,
+            "pixel_rate": pixel_rate if pixel_rate is not None else p.pixel_rate,
+            "t_present": p.t_present,
+        }
+        self.inputs = NeuronGroup(
+            self.n_in,
+            """
             rate = stimulus((example - offset) * ms, i) * pixel_rate * intensity * on : Hz
             on = int(t - slot_start < t_present) * int(example < n_examples) : 1
             example : 1 (linked)
@@ -225,17 +276,29 @@ class DigitPresenter:
             n_examples : 1 (linked)
             intensity : 1 (linked)
             slot_start : second (linked)
-            """, threshold="rate > 0 * Hz and rand() < rate * dt", name=INPUT, dt=spec.dt, namespace=namespace)
+            """,
+            threshold="rate > 0 * Hz and rand() < rate * dt",
+            name=INPUT,
+            dt=spec.dt,
+            namespace=namespace,
+        )
         index = np.zeros(self.n_in, dtype=int)
         for var in ("example", "offset", "n_examples", "intensity", "slot_start"):
             setattr(self.inputs, var, linked_var(self.controller, var, index=index))
         self.net: BuiltNetwork = build_network(spec, record_spikes=list(record), replace={INPUT: self.inputs})
         exc = self.net.groups[EXCITATORY]
-        self.counter = Synapses(exc, self.controller, on_pre="count_post += int(t - slot_start_post < t_present)",
-                                namespace=namespace, name="spike_counter", dt=spec.dt)
+        self.counter = Synapses(
+            exc,
+            self.controller,
+            on_pre="count_post += int(t - slot_start_post < t_present)",
+            namespace=namespace,
+            name="spike_counter",
+            dt=spec.dt,
+        )
         self.counter.connect()
-        self.slot_log = StateMonitor(self.controller, ["example", "intensity"], record=0, dt=p.slot,
-                                     when="start", order=-9, name="slot_log")
+        self.slot_log = StateMonitor(
+            self.controller, ["example", "intensity"], record=0, dt=p.slot, when="start", order=-9, name="slot_log"
+        )
         self.net.add(self.controller, self.counter, self.slot_log)
         self.feedforward = self.net.synapses[FEEDFORWARD]
         # thresholds and a fixed sample of weights every ``track_every`` slots (a grid of simulated
@@ -245,10 +308,12 @@ class DigitPresenter:
             every = track_every * p.slot
             n_syn = self.n_in * self.n_exc
             sample = np.unique(np.linspace(0, n_syn - 1, min(n_syn, track_synapses)).astype(int))
-            self.track = {"theta": StateMonitor(exc, "theta", record=True, dt=every, when="start", order=-8,
-                                                name="theta_log"),
-                          "w": StateMonitor(self.feedforward, "w", record=sample, dt=every, when="start", order=-8,
-                                            name="weight_log")}
+            self.track = {
+                "theta": StateMonitor(exc, "theta", record=True, dt=every, when="start", order=-8, name="theta_log"),
+                "w": StateMonitor(
+                    self.feedforward, "w", record=sample, dt=every, when="start", order=-8, name="weight_log"
+                ),
+            }
             self.net.add(*self.track.values())
         self.session = Session(self.net.network, backend=backend, chunk=slots_per_chunk * p.slot, build_dir=build_dir)
 
@@ -276,21 +341,33 @@ class DigitPresenter:
         test = self.present(data.x_test[:n_test], learn=False)
         assignments = assign_labels(train.counts, data.y_train[:n_assign], 10)
         predicted = predict_by_assignment(test.counts, assignments, 10)
-        return {"assignments": assignments, "train_counts": train.counts, "test_counts": test.counts,
-                "predicted": predicted, "accuracy": float(np.mean(predicted == data.y_test[:n_test]))}
+        return {
+            "assignments": assignments,
+            "train_counts": train.counts,
+            "test_counts": test.counts,
+            "predicted": predicted,
+            "accuracy": float(np.mean(predicted == data.y_test[:n_test])),
+        }
 
     def start_pass(self, n_examples: int, *, learn: bool) -> dict:
         """Set the controller for a new pass over ``n_examples``; returns the pass's progress."""
-        for var, value in {"example": 0, "offset": 0, "n_examples": n_examples, "fresh": 1,
-                           "intensity": self.protocol.base_intensity, "count": 0}.items():
+        for var, value in {
+            "example": 0,
+            "offset": 0,
+            "n_examples": n_examples,
+            "fresh": 1,
+            "intensity": self.protocol.base_intensity,
+            "count": 0,
+        }.items():
             self.session.set(self.controller, var, value)
         flag = 1.0 if learn else 0.0
         self.session.set(self.feedforward, "plastic", flag)
         self.session.set(self.excitatory, "adapting", flag)
         return {"done": 0, "slots": 0, "open": {}, "counts": [], "intensities": []}
 
-    def present(self, images: np.ndarray, *, learn: bool, collect: bool = True, on_chunk=None,
-                progress: dict | None = None) -> Presentation:
+    def present(
+        self, images: np.ndarray, *, learn: bool, collect: bool = True, on_chunk=None, progress: dict | None = None
+    ) -> Presentation:
         """Show every image once (with repeats as needed), chunk after chunk, learning or frozen.
 
         ``progress`` (from :meth:`start_pass`, or as ``on_chunk(progress)`` last saw it) continues
@@ -304,16 +381,19 @@ class DigitPresenter:
         while progress["done"] < len(images):
             first = min((v[0] for v in slot_open.values()), default=progress["done"])
             rows = np.zeros((self.n_slots + 1, self.n_in))
-            shown = images[first:first + self.n_slots + 1]
-            rows[:len(shown)] = shown
+            shown = images[first : first + self.n_slots + 1]
+            rows[: len(shown)] = shown
             session.set_timed(self.stimulus, rows)
             session.set(self.controller, "offset", first)
             session.run()
             times, examples = session.samples(self.slot_log, "example")
             intensities = session.samples(self.slot_log, "intensity")[1][0]
             for t_slot, example, intensity in zip(times, examples[0], intensities, strict=True):
-                slot_open[int(round(t_slot / slot_s))] = [int(round(example)), float(intensity),
-                                                           np.zeros(self.n_exc, dtype=np.int64)]
+                slot_open[int(round(t_slot / slot_s))] = [
+                    int(round(example)),
+                    float(intensity),
+                    np.zeros(self.n_exc, dtype=np.int64),
+                ]
             i, t = session.spikes(self.net.spikes[EXCITATORY])
             slot_of = np.floor(t / slot_s + 1e-9).astype(int)
             presenting = (t - slot_of * slot_s) < present_s
@@ -332,26 +412,41 @@ class DigitPresenter:
             if on_chunk is not None:
                 on_chunk(progress)
         slot_open.clear()
-        return Presentation(np.array(progress["counts"], dtype=np.int64).reshape(-1, self.n_exc),
-                            np.array(progress["intensities"], dtype=float), progress["slots"])
+        return Presentation(
+            np.array(progress["counts"], dtype=np.int64).reshape(-1, self.n_exc),
+            np.array(progress["intensities"], dtype=float),
+            progress["slots"],
+        )
 
 
 def pack_progress(progress: dict) -> dict[str, np.ndarray]:
     """A pass's progress (without collected responses) as arrays, for a checkpoint."""
     slots = sorted(progress["open"])
-    return {"pass_done": np.array(progress["done"]), "pass_slots": np.array(progress["slots"]),
-            "open_slot": np.array(slots, dtype=np.int64),
-            "open_example": np.array([progress["open"][k][0] for k in slots], dtype=np.int64),
-            "open_intensity": np.array([progress["open"][k][1] for k in slots], dtype=float),
-            "open_counts": np.array([progress["open"][k][2] for k in slots], dtype=np.int64).reshape(len(slots), -1)}
+    return {
+        "pass_done": np.array(progress["done"]),
+        "pass_slots": np.array(progress["slots"]),
+        "open_slot": np.array(slots, dtype=np.int64),
+        "open_example": np.array([progress["open"][k][0] for k in slots], dtype=np.int64),
+        "open_intensity": np.array([progress["open"][k][1] for k in slots], dtype=float),
+        "open_counts": np.array([progress["open"][k][2] for k in slots], dtype=np.int64).reshape(len(slots), -1),
+    }
 
 
 def unpack_progress(saved) -> dict:
     """The inverse of :func:`pack_progress` (a pass that collects nothing)."""
-    open_slots = {int(k): [int(e), float(i), np.asarray(c, dtype=np.int64)] for k, e, i, c in zip(
-        saved["open_slot"], saved["open_example"], saved["open_intensity"], saved["open_counts"], strict=True)}
-    return {"done": int(saved["pass_done"]), "slots": int(saved["pass_slots"]), "open": open_slots,
-            "counts": [], "intensities": []}
+    open_slots = {
+        int(k): [int(e), float(i), np.asarray(c, dtype=np.int64)]
+        for k, e, i, c in zip(
+            saved["open_slot"], saved["open_example"], saved["open_intensity"], saved["open_counts"], strict=True
+        )
+    }
+    return {
+        "done": int(saved["pass_done"]),
+        "slots": int(saved["pass_slots"]),
+        "open": open_slots,
+        "counts": [],
+        "intensities": [],
+    }
 
 
 def trained_classifier(run_dir: Path, *, backend: str = "standalone") -> Callable[[np.ndarray], np.ndarray]:
@@ -379,8 +474,9 @@ def trained_classifier(run_dir: Path, *, backend: str = "standalone") -> Callabl
     def classify(images: np.ndarray) -> np.ndarray:
         images = np.clip(np.asarray(images, dtype=float).reshape(len(images), n_pixels), 0.0, 1.0)
         with backend_session(backend, seed, key=f"diehl_cook-{n_pixels}x{n_exc}") as build_dir:
-            presenter = DigitPresenter(spec, protocol, slots_per_chunk, backend=backend, build_dir=build_dir,
-                                       pixel_rate=pixel_rate)
+            presenter = DigitPresenter(
+                spec, protocol, slots_per_chunk, backend=backend, build_dir=build_dir, pixel_rate=pixel_rate
+            )
             presenter.session.set(presenter.feedforward, "w", weights.ravel())
             presenter.session.set(presenter.excitatory, "theta", saved["theta_mV"] * mV)
             counts = presenter.present(images, learn=False).counts
@@ -389,8 +485,15 @@ def trained_classifier(run_dir: Path, *, backend: str = "standalone") -> Callabl
     return classify
 
 
-def replay(spec: ModelSpec, protocol: Protocol, pixel_rate, weights: np.ndarray, theta_mV: np.ndarray,
-           image: np.ndarray, seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def replay(
+    spec: ModelSpec,
+    protocol: Protocol,
+    pixel_rate,
+    weights: np.ndarray,
+    theta_mV: np.ndarray,
+    image: np.ndarray,
+    seed: int,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Every spike of every group while a trained network is shown one image, frozen (a figure).
 
     Rebuilt on the runtime backend (NumPy) with spike monitors on the inputs, excitatory and
@@ -404,13 +507,15 @@ def replay(spec: ModelSpec, protocol: Protocol, pixel_rate, weights: np.ndarray,
 
     with backend_session("runtime", seed):
         prefs.codegen.target = "numpy"  # no compile for a one-image replay
-        presenter = DigitPresenter(spec, protocol, 1, backend="runtime", pixel_rate=pixel_rate,
-                                   record=(INPUT, EXCITATORY, "inhibitory"))
+        presenter = DigitPresenter(
+            spec, protocol, 1, backend="runtime", pixel_rate=pixel_rate, record=(INPUT, EXCITATORY, "inhibitory")
+        )
         presenter.session.set(presenter.feedforward, "w", np.asarray(weights).ravel())
         presenter.session.set(presenter.excitatory, "theta", np.asarray(theta_mV) * mV)
         presenter.present(np.asarray(image, dtype=float).reshape(1, -1), learn=False, collect=False)
-        return {name: (np.array(monitor.i[:]), np.array(monitor.t_[:]))
-                for name, monitor in presenter.net.spikes.items()}
+        return {
+            name: (np.array(monitor.i[:]), np.array(monitor.t_[:])) for name, monitor in presenter.net.spikes.items()
+        }
 
 
 class TrainingTrack:
@@ -432,8 +537,11 @@ class TrainingTrack:
             self.w.append(tracked["w"][k])
 
     def arrays(self) -> dict[str, np.ndarray]:
-        return {"track_examples": np.array(self.examples, dtype=float),
-                "track_theta": np.array(self.theta, dtype=float), "track_w": np.array(self.w, dtype=float)}
+        return {
+            "track_examples": np.array(self.examples, dtype=float),
+            "track_theta": np.array(self.theta, dtype=float),
+            "track_w": np.array(self.w, dtype=float),
+        }
 
     @classmethod
     def from_arrays(cls, saved) -> TrainingTrack:

@@ -51,8 +51,18 @@ def connect_reward(built: Any, source: Any, amount: str, name: str) -> Synapses:
     return pathway
 
 
-def attach_pair_reward(built: Any, pre: tuple[str, int], post: tuple[str, int], *, window, delay_min,
-                       delay_max, amount: float, slots: int = 16, name: str = "pair_reward") -> NeuronGroup:
+def attach_pair_reward(
+    built: Any,
+    pre: tuple[str, int],
+    post: tuple[str, int],
+    *,
+    window,
+    delay_min,
+    delay_max,
+    amount: float,
+    slots: int = 16,
+    name: str = "pair_reward",
+) -> NeuronGroup:
     """Reward the pairing "neuron ``post`` fires within ``window`` after neuron ``pre``".
 
     ``pre`` and ``post`` are (group name, neuron index). Each pairing writes the time a reward
@@ -67,9 +77,15 @@ def attach_pair_reward(built: Any, pre: tuple[str, int], post: tuple[str, int], 
     """
     dt = built.spec.dt
     # t_lead: the last spike of the leading neuron, as seen by each slot
-    ring = NeuronGroup(slots, "t_due : second\nt_lead : second\nn_pairs : integer\namount : 1",
-                       threshold="t > t_due - 0.5 * dt", reset="t_due = never", name=name, dt=dt,
-                       namespace={"never": NEVER})
+    ring = NeuronGroup(
+        slots,
+        "t_due : second\nt_lead : second\nn_pairs : integer\namount : 1",
+        threshold="t > t_due - 0.5 * dt",
+        reset="t_due = never",
+        name=name,
+        dt=dt,
+        namespace={"never": NEVER},
+    )
     ring.t_due = NEVER
     ring.amount = float(amount)
     ring.t_lead = -NEVER
@@ -77,20 +93,28 @@ def attach_pair_reward(built: Any, pre: tuple[str, int], post: tuple[str, int], 
     post_group, post_index = built.groups[post[0]], int(post[1])
     watch_pre = Synapses(pre_group, ring, on_pre="t_lead_post = t", name=f"{name}_pre", dt=dt)
     watch_pre.connect(i=[pre_index] * slots, j=np.arange(slots))
-    watch_post = Synapses(post_group, ring, on_pre=lines(
-        "paired = int(t > t_lead_post and t - t_lead_post < window)",
-        "t_due_post += paired * int(j == n_pairs_post % n_slots) * (t + delay_min + delay_span * rand() - t_due_post)",
-        "n_pairs_post += paired",
-    ), name=f"{name}_post", dt=dt, namespace={"window": window, "delay_min": delay_min,
-                                              "delay_span": delay_max - delay_min, "n_slots": slots})
+    watch_post = Synapses(
+        post_group,
+        ring,
+        on_pre=lines(
+            "paired = int(t > t_lead_post and t - t_lead_post < window)",
+            "t_due_post += paired * int(j == n_pairs_post % n_slots)"
+            " * (t + delay_min + delay_span * rand() - t_due_post)",
+            "n_pairs_post += paired",
+        ),
+        name=f"{name}_post",
+        dt=dt,
+        namespace={"window": window, "delay_min": delay_min, "delay_span": delay_max - delay_min, "n_slots": slots},
+    )
     watch_post.connect(i=[post_index] * slots, j=np.arange(slots))
     built.add(ring, watch_pre, watch_post)
     connect_reward(built, ring, "amount_pre", f"{name}_dopamine")
     return ring
 
 
-def attach_scheduled_reward(built: Any, capacity: int, amount: float, name: str = "scheduled_reward"
-                            ) -> tuple[NeuronGroup, TimedArray]:
+def attach_scheduled_reward(
+    built: Any, capacity: int, amount: float, name: str = "scheduled_reward"
+) -> tuple[NeuronGroup, TimedArray]:
     """Rewards of ``amount`` at times given in advance, independent of the network's activity.
 
     Returns the one-row controller (its spikes are the rewards; ``n_delivered`` counts them) and
@@ -106,8 +130,15 @@ def attach_scheduled_reward(built: Any, capacity: int, amount: float, name: str 
     dt = built.spec.dt
     # dimensionless values (seconds): a session sets a TimedArray's values as plain numbers
     schedule = TimedArray(np.full(capacity + 1, float(NEVER / second)), dt=1 * second)
-    controller = NeuronGroup(1, "n_delivered : integer", threshold="t > due(n_delivered * second) * second - 0.5 * dt",
-                             reset="n_delivered += 1", name=name, dt=dt, namespace={"due": schedule})
+    controller = NeuronGroup(
+        1,
+        "n_delivered : integer",
+        threshold="t > due(n_delivered * second) * second - 0.5 * dt",
+        reset="n_delivered += 1",
+        name=name,
+        dt=dt,
+        namespace={"due": schedule},
+    )
     built.add(controller)
     connect_reward(built, controller, repr(float(amount)), f"{name}_dopamine")
     return controller, schedule
@@ -165,7 +196,7 @@ class ChoiceTask:
         order = rng.permutation(self.n_inputs)
         for s, row in enumerate(patterns):
             disjoint = (s + 1) * size <= self.n_inputs
-            row[order[s * size:(s + 1) * size] if disjoint else rng.choice(self.n_inputs, size, replace=False)] = 1.0
+            row[order[s * size : (s + 1) * size] if disjoint else rng.choice(self.n_inputs, size, replace=False)] = 1.0
         return patterns
 
     def schedule(self, rng: np.random.Generator, n_trials: int) -> np.ndarray:
@@ -179,52 +210,84 @@ class ChoiceTask:
         namespace = {
             "patterns": TimedArray(patterns, dt=1 * second),  # "time" = pattern index
             "stimulus": TimedArray(np.zeros(n_trials), dt=self.trial),
-            "trial_length": self.trial, "stimulus_on": self.stimulus_on,
-            "rate_on": self.rate_on, "rate_off": self.rate_off, "population_size": self.population_size,
+            "trial_length": self.trial,
+            "stimulus_on": self.stimulus_on,
+            "rate_on": self.rate_on,
+            "rate_off": self.rate_off,
+            "population_size": self.population_size,
         }
         on = "int(t - trial_length * floor(t / trial_length) < stimulus_on)"
         return namespace, f"rate_off + (rate_on - rate_off) * {on} * patterns(stimulus(t) * second, i)"
 
-    def attach(self, built: Any, outputs: str, stimulus: TimedArray, name: str = "choice"
-               ) -> tuple[NeuronGroup, SpikeMonitor]:
+    def attach(
+        self, built: Any, outputs: str, stimulus: TimedArray, name: str = "choice"
+    ) -> tuple[NeuronGroup, SpikeMonitor]:
         """Add the controller with its counting and reward pathways; returns the controller and
         a monitor of its decisions (the counts, and the baselines before each update)."""
         dt, k = built.spec.dt, self.n_patterns
         controller = NeuronGroup(
-            1, lines(*(f"{c} : 1" for c in self.counts()), "t_decide : second", self.baseline.equations(k)),
-            threshold="t > t_decide - 0.5 * dt", reset=lines(*(f"{c} = 0" for c in self.counts()), "t_decide += trial"),
-            name=name, dt=dt, namespace={"trial": self.trial})
+            1,
+            lines(*(f"{c} : 1" for c in self.counts()), "t_decide : second", self.baseline.equations(k)),
+            threshold="t > t_decide - 0.5 * dt",
+            reset=lines(*(f"{c} = 0" for c in self.counts()), "t_decide += trial"),
+            name=name,
+            dt=dt,
+            namespace={"trial": self.trial},
+        )
         controller.t_decide = self.response
         for var, value in self.baseline.switches().items():
             setattr(controller, var, value)
-        count = Synapses(built.groups[outputs], controller, on_pre=lines(
-            "counting = int(t >= t_decide_post - response)",
-            *(f"count_{a}_post += counting * int(i // population_size == {a})" for a in range(k)),
-        ), name=f"{name}_count", dt=dt, namespace={"response": self.response,
-                                                    "population_size": self.population_size})
+        count = Synapses(
+            built.groups[outputs],
+            controller,
+            on_pre=lines(
+                "counting = int(t >= t_decide_post - response)",
+                *(f"count_{a}_post += counting * int(i // population_size == {a})" for a in range(k)),
+            ),
+            name=f"{name}_count",
+            dt=dt,
+            namespace={"response": self.response, "population_size": self.population_size},
+        )
         count.connect()
         own = "0" + "".join(f" + count_{a}_pre * int(target == {a})" for a in range(k))
-        decide = Synapses(controller, _dopamine(built), on_pre=lines(
-            "target = stimulus(t)",
-            f"own_count = {own}",
-            "won = 1" + "".join(f" * int(own_count > count_{a}_pre or target == {a})" for a in range(k)),
-            "reward = 2 * won - 1",
-            self.baseline.statements(k, "reward", "target", suffix="_pre"),
-            f"DA_post += {float(self.amount)!r} * modulator",
-        ), name=f"{name}_reward", dt=dt, namespace={"stimulus": stimulus})
+        decide = Synapses(
+            controller,
+            _dopamine(built),
+            on_pre=lines(
+                "target = stimulus(t)",
+                f"own_count = {own}",
+                "won = 1" + "".join(f" * int(own_count > count_{a}_pre or target == {a})" for a in range(k)),
+                "reward = 2 * won - 1",
+                self.baseline.statements(k, "reward", "target", suffix="_pre"),
+                f"DA_post += {float(self.amount)!r} * modulator",
+            ),
+            name=f"{name}_reward",
+            dt=dt,
+            namespace={"stimulus": stimulus},
+        )
         decide.connect()
-        monitor = SpikeMonitor(controller, variables=self.counts() + RewardBaseline.variables(k),
-                               name=f"{name}_decisions")
+        monitor = SpikeMonitor(
+            controller, variables=self.counts() + RewardBaseline.variables(k), name=f"{name}_decisions"
+        )
         built.add(controller, count, decide, monitor)
         return controller, monitor
 
     @classmethod
     def from_params(cls, p: dict) -> ChoiceTask:
         """The task of the ``reward_choice`` experiment's parameters."""
-        return cls(n_inputs=p["n_inputs"], n_patterns=p["n_patterns"], population_size=p["population_size"],
-                   trial=p["trial"], stimulus_on=p["stimulus_on"], response=p["response"], rate_on=p["rate_on"],
-                   rate_off=p["rate_off"], pattern_fraction=p["pattern_fraction"],
-                   baseline=RewardBaseline.from_mapping(p["baseline"], "baseline"), amount=p["reward_amount"])
+        return cls(
+            n_inputs=p["n_inputs"],
+            n_patterns=p["n_patterns"],
+            population_size=p["population_size"],
+            trial=p["trial"],
+            stimulus_on=p["stimulus_on"],
+            response=p["response"],
+            rate_on=p["rate_on"],
+            rate_off=p["rate_off"],
+            pattern_fraction=p["pattern_fraction"],
+            baseline=RewardBaseline.from_mapping(p["baseline"], "baseline"),
+            amount=p["reward_amount"],
+        )
 
     def selectivity(self, w: np.ndarray, patterns: np.ndarray) -> float:
         """Mean weight from each pattern's inputs to its own population minus to the others
