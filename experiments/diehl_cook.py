@@ -66,6 +66,7 @@ from snnlearn.tasks.digits import (
     replay,
     unpack_progress,
 )
+from snnlearn.tasks.frozen import Snapshots, score_frozen
 
 MODEL = "diehl_cook_2015"
 PAPER = {100: 0.829, 400: 0.870, 1600: 0.919, 6400: 0.950}  # test accuracy, full MNIST, by network size
@@ -175,22 +176,24 @@ def run(ctx: RunContext) -> dict:
         )
         session = presenter.session
         compile_s = session.compile()
-        clock: dict = {"train": 0.0, "last": time.perf_counter(), "curve": [], "segment": 0}
-        n_assign = min(p["assign_examples"] or len(data.y_train), len(data.y_train))
+        clock: dict = {"train": 0.0, "last": time.perf_counter(), "segment": 0}
         bounds = [0, *curve_at, n_train_total]  # training passes end exactly at the curve points
-        progress, track = None, TrainingTrack()
+        progress, track, snapshots = None, TrainingTrack(), Snapshots()
+
+        def snapshot(examples: int) -> None:
+            snapshots.add(
+                examples, session.get(presenter.feedforward, "w"), session.get(presenter.excitatory, "theta") / mV
+            )
+
         if checkpoint.is_file():
             saved = load_checkpoint(checkpoint)
-            track = TrainingTrack.from_arrays(saved)
+            track, snapshots = TrainingTrack.from_arrays(saved), Snapshots.from_arrays(saved)
             session.load_state(saved)
             progress = unpack_progress(saved)
-            clock.update(
-                train=float(saved["train_seconds"]),
-                segment=int(saved["segment"]),
-                curve=[tuple(row) for row in saved["curve"]],
-                random=float(saved["control_random"]),
-            )
+            clock.update(train=float(saved["train_seconds"]), segment=int(saved["segment"]))
             ctx.log(f"resuming at example {bounds[clock['segment']] + progress['done']} (chunk {session.chunks_run})")
+        else:  # the control: the same network with its initial weights, scored frozen after training
+            snapshots.add(0, *presenter.initial_state())
         done = bounds[clock["segment"]] + (progress["done"] if progress else 0)
         bar = Progress(n_train_total, "training examples", start=done)
 
@@ -199,24 +202,22 @@ def run(ctx: RunContext) -> dict:
             clock["train"] += now - clock["last"]
             seen = bounds[clock["segment"]] + progress["done"]
             track.add(presenter.tracked(), bounds[clock["segment"]])
+            if not snapshots.delays_s.size:  # drawn by a standalone program: known after its first run
+                snapshots.delays_s = np.asarray(session.get(presenter.feedforward, "delay") / second)
+            if seen == bounds[clock["segment"] + 1]:  # a curve point's weights (or the final ones)
+                snapshot(seen)
             save_checkpoint(
                 checkpoint,
                 train_seconds=np.array(clock["train"]),
                 segment=np.array(clock["segment"]),
-                control_random=np.array(clock["random"]),
-                curve=np.array(clock["curve"], dtype=float).reshape(-1, 2),
                 **pack_progress(progress),
                 **track.arrays(),
+                **snapshots.arrays(),
                 **session.state(),
             )
             bar.update(seen, f"({seen / max(clock['train'], 1e-9):.1f} images/s)")
             clock["last"] = time.perf_counter()
 
-        if "random" not in clock:  # the control: the same network with its initial weights, frozen
-            state = session.state()
-            clock["random"] = presenter.score(data, n_assign, len(data.y_test))["accuracy"]
-            session.load_state(state)
-            ctx.log(f"random initial weights, frozen: accuracy {clock['random']:.3f}")
         while clock["segment"] < len(bounds) - 1:
             lo, hi = bounds[clock["segment"]], bounds[clock["segment"] + 1]
             if hi > lo:
@@ -224,19 +225,31 @@ def run(ctx: RunContext) -> dict:
                     data.x_train[stream[lo:hi]], learn=True, collect=False, on_chunk=after_chunk, progress=progress
                 )
             progress = None
-            if hi < n_train_total:  # a curve point: a frozen evaluation that leaves training unchanged
-                state = session.state()
-                acc = presenter.score(data, p["curve_assign_examples"], p["curve_test_examples"])
-                session.load_state(state)
-                clock["curve"].append((hi, acc["accuracy"]))
-                ctx.log(f"after {hi} examples: accuracy {acc['accuracy']:.3f}")
+            if len(snapshots.examples) < clock["segment"] + 2:  # an empty segment
+                snapshot(hi)
             clock["segment"] += 1
             clock["last"] = time.perf_counter()
-        final = presenter.score(data, n_assign, len(data.y_test))
-        weights = np.asarray(session.get(presenter.feedforward, "w")).reshape(data.n_pixels, n_exc)
-        theta = np.asarray(session.get(presenter.excitatory, "theta") / mV)
+    # every evaluation on K frozen copies without plasticity code (one more compiled program)
+    started = time.perf_counter()
+    n_assign = min(p["assign_examples"] or len(data.y_train), len(data.y_train))
+    n_curve = (p["curve_assign_examples"], p["curve_test_examples"])
+    states = snapshots.states()
+    passes = [(states[0], n_assign, len(data.y_test)), *((s, *n_curve) for s in states[1:-1])]
+    scores, eval_compile_s = score_frozen(
+        spec,
+        protocol,
+        point.pixel_rate,
+        data,
+        [*passes, (states[-1], n_assign, len(data.y_test))],
+        snapshots.delays_s,
+        backend=ctx.backend,
+        seed=ctx.seed,
+    )
+    final, evaluation_s = scores[-1], time.perf_counter() - started
+    weights, theta = snapshots.w[-1].reshape(data.n_pixels, n_exc), states[-1].theta_mV
+    curve = [*((n, s["accuracy"]) for n, s in zip(snapshots.examples[1:], scores[1:], strict=True))]
+    ctx.log("accuracy curve: " + ", ".join(f"{a:.3f} after {n} examples" for n, a in curve))
     raster = replay(spec, protocol, point.pixel_rate, weights, theta, data.x_test[0], ctx.seed)
-    curve = [*clock["curve"], (n_train_total, final["accuracy"])]
     logreg = logreg_counts(final["train_counts"], data.y_train[:n_assign], final["test_counts"], data.y_test)
     x_assign, y_assign = data.x_train[:n_assign], data.y_train[:n_assign]
     controls = {
@@ -244,11 +257,13 @@ def run(ctx: RunContext) -> dict:
         "control_online_kmeans": online_kmeans_control(
             data.x_train[stream], x_assign, y_assign, data.x_test, data.y_test, n_exc
         ),
-        "control_random_weights": clock["random"],
+        "control_random_weights": scores[0]["accuracy"],
         "control_logreg_pixels": logreg_pixels_control(data.x_train, data.y_train, data.x_test, data.y_test),
     }
     ctx.log("accuracy: " + ", ".join(f"{k} {v:.3f}" for k, v in {"network": final["accuracy"], **controls}.items()))
-    ctx.save_arrays("network.npz", weights=weights, theta_mV=theta, assignments=final["assignments"])
+    ctx.save_arrays(
+        "network.npz", weights=weights, theta_mV=theta, assignments=final["assignments"], delays_s=snapshots.delays_s
+    )
     save_figures(ctx, data, spec, weights, final, curve, raster, protocol, controls, track)
     train_seconds = clock["train"]
     return {
@@ -264,7 +279,10 @@ def run(ctx: RunContext) -> dict:
         "train_examples": int(n_train_total),
         "epochs": p["epochs"],
         "train_images_per_second": n_train_total / train_seconds if train_seconds else None,
+        "train_seconds": train_seconds,
         "compile_seconds": compile_s,
+        "evaluation_seconds": evaluation_s,
+        "evaluation_compile_seconds": eval_compile_s,
         "accuracy_curve": [{"examples": int(n), "accuracy": a} for n, a in curve],
         "assignment_examples": int(len(final["train_counts"])),
         "neurons_per_class": np.bincount(final["assignments"][final["assignments"] >= 0], minlength=10).tolist(),

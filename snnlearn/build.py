@@ -9,11 +9,13 @@ presynaptic statements; ``on_post`` = the rule's postsynaptic statements.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from brian2 import (
     Network,
     NeuronGroup,
@@ -25,6 +27,7 @@ from brian2 import (
     second,
 )
 
+from .errors import ConfigError
 from .rules.base import lines
 from .spec import GroupSpec, ModelSpec, SynapseSpec
 
@@ -119,6 +122,37 @@ def _make_group(g: GroupSpec, dt, namespace: Mapping[str, Any], rate: Any | None
     return group
 
 
+def frozen_equations(syn: SynapseSpec) -> dict[str, str]:
+    """The ``model`` and ``on_pre`` of a synapse without its rule and normalisation: a fixed weight
+    and the synaptic effect only, for evaluating a trained network (no plasticity code runs)."""
+    return {"model": "w : 1", "on_pre": syn.effect, "on_post": ""}
+
+
+def block_connect(connect: Mapping[str, Any], n_pre: int, n_post: int, copies: int, field_name: str) -> dict:
+    """The ``connect`` arguments of a synapse spec applied within each of ``copies`` independent
+    copies of a network: presynaptic neuron ``i`` of copy ``i // n_pre`` reaches only neurons of
+    the same copy (block-diagonal connectivity), in the order one copy creates them
+    (presynaptic-major), as explicit index arrays, so that the number of synapses is known
+    before a standalone program runs and per-synapse values can be set from Python.
+
+    Defined for the deterministic rules (all to all, one to one, all but self); a rule with a
+    condition or a random draw is a ConfigError naming ``field_name``.
+    """
+    if connect == {}:
+        pre, post = np.repeat(np.arange(n_pre), n_post), np.tile(np.arange(n_post), n_pre)
+    elif connect == {"j": "i"} and n_pre <= n_post:
+        pre = post = np.arange(n_pre)
+    elif connect == {"condition": "i != j"}:
+        pre, post = np.repeat(np.arange(n_pre), n_post), np.tile(np.arange(n_post), n_pre)
+        pre, post = pre[pre != post], post[pre != post]
+    else:
+        raise ConfigError(
+            field_name, f"{dict(connect)!r} cannot be copied block by block", "all, one_to_one or all_but_self"
+        )
+    offsets = np.arange(copies)[:, None]
+    return {"i": (pre + offsets * n_pre).ravel(), "j": (post + offsets * n_post).ravel()}
+
+
 def build_network(
     spec: ModelSpec,
     *,
@@ -126,6 +160,8 @@ def build_network(
     rates: Mapping[str, Any] | None = None,
     namespace: Mapping[str, Any] | None = None,
     replace: Mapping[str, Any] | None = None,
+    copies: int = 1,
+    frozen: bool = False,
 ) -> BuiltNetwork:
     """Build every group and synapse of ``spec`` into a ``Network``.
 
@@ -134,7 +170,11 @@ def build_network(
     (e.g. ``"stimulus(t, i)"`` with ``stimulus`` a ``TimedArray`` passed in ``namespace``).
     ``namespace``: extra names visible to every object's equations.
     ``replace``: Brian2 groups made by the caller that stand in for spec groups of the same name
-    and size (e.g. an input group driven by a task's controller).
+    and ``copies`` times the size (e.g. an input group driven by a task's controller).
+    ``copies``: that many independent copies of the network side by side (every group ``copies``
+    times as large, neuron ``k`` of a group in copy ``k // n``, synapses only within a copy:
+    :func:`block_connect`), so that one run simulates several independent networks.
+    ``frozen``: no plasticity rule and no normalisation (:func:`frozen_equations`), for evaluation.
     """
     namespace = dict(namespace or {})
     rates = dict(rates or {})
@@ -146,11 +186,16 @@ def build_network(
         sums = "".join(
             f"\n{normalization_variable(s.name)} : 1"
             for s in spec.synapses.values()
-            if s.normalize and s.post == g.name
+            if s.normalize and s.post == g.name and not frozen
         )
-        built.groups[g.name] = _make_group(g, spec.dt, namespace, rates.get(g.name), sums)
+        group = g if copies == 1 else dataclasses.replace(g, n=g.n * copies)
+        built.groups[g.name] = _make_group(group, spec.dt, namespace, rates.get(g.name), sums)
     for s in spec.synapses.values():
-        eqs = synapse_equations(s)
+        eqs = frozen_equations(s) if frozen else synapse_equations(s)
+        connect = s.connect
+        if copies > 1:
+            n_pre, n_post = spec.groups[s.pre].n, spec.groups[s.post].n
+            connect = block_connect(s.connect, n_pre, n_post, copies, f"synapses.{s.name}.connect")
         syn = Synapses(
             built.groups[s.pre],
             built.groups[s.post],
@@ -160,9 +205,9 @@ def build_network(
             name=s.name,
             dt=spec.dt,
             method="exact",
-            namespace={**(s.rule.namespace() if s.rule else {}), **s.params, **namespace},
+            namespace={**(s.rule.namespace() if s.rule and not frozen else {}), **s.params, **namespace},
         )
-        syn.connect(**s.connect)
+        syn.connect(**connect)
         syn.w = s.w_init
         if "plastic" in syn.variables:
             syn.plastic = 1
@@ -171,9 +216,9 @@ def build_network(
             syn.delay = f"{low!r} * second + {high - low!r} * second * rand()"
         elif s.delay is not None:
             syn.delay = s.delay
-        if s.normalize:
+        if s.normalize and not frozen:
             _attach_normalization(syn, built.groups[s.post], s)
-        if s.rule:
+        if s.rule and not frozen:
             s.rule.attach(syn, built)
         built.synapses[s.name] = syn
     wanted = list(spec.groups) if record_spikes is True else list(record_spikes or [])

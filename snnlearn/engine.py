@@ -61,6 +61,25 @@ def default_build_root() -> Path:
     return config.build_root()
 
 
+#: Brian2's default flag that keeps ``exp`` a scalar libm call (-ffast-math implies finite math only)
+FINITE_MATH_OFF = "-fno-finite-math-only"
+
+
+#: linked with -ffast-math, the program starts with denormal numbers flushed to zero (FTZ/DAZ)
+LINK_FLAGS = ("-ffast-math",)
+
+
+def compile_flags(brian_flags: list[str]) -> list[str]:
+    """The C++ flags of a standalone build: Brian2's, without ``-fno-finite-math-only``.
+
+    With finite math, GCC vectorises ``exp`` (glibc's libmvec) in the per-neuron and per-synapse
+    loops: the exponential-Euler membrane update and event-driven traces. Neither Brian2's
+    generated code nor this project's NaN check relies on NaN or infinity tests inside the C++
+    (the check reads the arrays in Python after each run), which ``tests/test_engine.py`` checks.
+    """
+    return [flag for flag in brian_flags if flag != FINITE_MATH_OFF]
+
+
 @contextlib.contextmanager
 def backend_session(backend: str, seed: int, *, key: str = "network") -> Iterator[Path | None]:
     """Select the Brian2 device for building and running one network, then reset it.
@@ -85,12 +104,17 @@ def backend_session(backend: str, seed: int, *, key: str = "network") -> Iterato
     with _locked_build_dir(key) as directory:
         set_device("cpp_standalone", build_on_run=False, directory=str(directory))
         prefs.devices.cpp_standalone.openmp_threads = 0  # OpenMP was slower on 2 cores
+        flags, link_flags = list(prefs.codegen.cpp.extra_compile_args_gcc), list(prefs.codegen.cpp.extra_link_args)
+        prefs.codegen.cpp.extra_compile_args_gcc = compile_flags(flags)
+        prefs.codegen.cpp.extra_link_args = [*link_flags, *LINK_FLAGS]
         # Brian2's default is an unbounded ``make -j``: dozens of compilers at once on a small machine
         prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 2}"]
         try:
             brian2.seed(seed)
             yield directory
         finally:
+            prefs.codegen.cpp.extra_compile_args_gcc = flags
+            prefs.codegen.cpp.extra_link_args = link_flags
             device.reinit()
             device.activate()
             set_device("runtime")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from brian2 import Network, SpikeGeneratorGroup, Synapses, ms, second
@@ -140,3 +142,27 @@ def test_a_different_seed_gives_different_spikes():
         assert not np.array_equal(first["t"][0], b.run(1)["t"][0])
     finally:
         b.close()
+
+
+def test_standalone_code_never_tests_for_nan_or_infinity():
+    """Standalone programs are compiled with finite math (``engine.compile_flags``: GCC may then
+    assume no NaN or infinity, so such tests in C++ could be optimised away). Brian2's templates,
+    its C++ library and its C++ code generator contain none; this project's NaN check reads the
+    arrays in Python after each run (``tests/test_reliability.py``)."""
+    from pathlib import Path
+
+    import brian2
+
+    from snnlearn import engine
+
+    root = Path(brian2.__file__).parent
+    sources = [
+        *(root / "devices" / "cpp_standalone").rglob("*.cpp"),
+        *(root / "devices" / "cpp_standalone").rglob("*.h"),
+        *(root / "devices" / "cpp_standalone" / "templates").rglob("*"),
+        root / "codegen" / "generators" / "cpp_generator.py",
+        root / "core" / "functions.py",
+    ]
+    users = [p.name for p in sources if p.is_file() and re.search(r"\bis(nan|inf|finite)\b", p.read_text())]
+    assert not users
+    assert engine.FINITE_MATH_OFF not in engine.compile_flags(["-O3", "-ffast-math", engine.FINITE_MATH_OFF])

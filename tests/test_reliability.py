@@ -60,17 +60,19 @@ def delete_path(raw, path):
     del node[path[-1]]
 
 
+def _set_wrong_value(raw, draw) -> None:
+    """A value no field of its kind accepts. A synapse's free parameters (``params``, the names its
+    effect reads, e.g. an inhibitory scale) may be any finite quantity: a negative number or rate
+    is not wrong there."""
+    fixed = ("name", "reference", "pre", "post", "effect", "w_init", "connect")
+    path = draw(st.sampled_from([p for p in PATHS if p[-1] not in fixed]))
+    free = path[0] == "synapses" and len(path) > 3 and path[2] == "params"
+    set_path(raw, path, draw(st.sampled_from([v for v in WRONG_VALUES if not (free and v in (-7, "-3 Hz"))])))
+
+
 MUTATIONS = {
     "wrong type": lambda raw, draw: set_path(raw, draw(st.sampled_from(PATHS)), True),
-    "wrong value": lambda raw, draw: set_path(
-        raw,
-        draw(
-            st.sampled_from(
-                [p for p in PATHS if p[-1] not in ("name", "reference", "pre", "post", "effect", "w_init", "connect")]
-            )
-        ),
-        draw(st.sampled_from(WRONG_VALUES)),
-    ),
+    "wrong value": lambda raw, draw: _set_wrong_value(raw, draw),
     "missing section": lambda raw, draw: delete_path(
         raw,
         draw(
@@ -187,7 +189,10 @@ def test_property_test_tried_many_malformed_files():
     assert TRIED["malformed"] >= 100
 
 
-def test_nan_state_is_named_with_its_likely_cause(capsys):
+@pytest.mark.parametrize("backend", ["runtime", pytest.param("standalone", marks=pytest.mark.standalone)])
+def test_nan_state_is_named_with_its_likely_cause(capsys, backend):
+    """Also on standalone, compiled with finite math (engine.compile_flags): the check reads the
+    arrays in Python, so NaN and infinity are still found."""
     spec = parse_model(
         {
             "name": "unstable",
@@ -197,14 +202,18 @@ def test_nan_state_is_named_with_its_likely_cause(capsys):
             },
         }
     )
-    assert "more than a tenth of groups.cells.params.tau_syn" in capsys.readouterr().err
-    with backend_session("runtime", 1):
+    if backend == "runtime":
+        assert "more than a tenth of groups.cells.params.tau_syn" in capsys.readouterr().err
+    with backend_session(backend, 1, key="test-unstable") as build_dir:
         from snnlearn.build import build_network
 
         net = build_network(spec)
-        session = Session(net.network, backend="runtime", chunk=1000 * engine.brian2.ms)
+        session = Session(net.network, backend=backend, chunk=1000 * engine.brian2.ms, build_dir=build_dir)
         with pytest.raises(NumericalError, match=r"^cells\.(v|u): became NaN or infinite before t = 1 s; .*dt"):
             session.run()
+        if backend == "standalone":
+            flags = (build_dir / "makefile").read_text()
+            assert engine.FINITE_MATH_OFF not in flags and "-ffast-math" in flags.split("LFLAGS")[1]
 
 
 TINY_SONG = [

@@ -317,6 +317,21 @@ class DigitPresenter:
             self.net.add(*self.track.values())
         self.session = Session(self.net.network, backend=backend, chunk=slots_per_chunk * p.slot, build_dir=build_dir)
 
+    def initial_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(weights, theta in mV)`` the network starts from, and the session back at its start.
+
+        A standalone program draws its initial weights when it starts, so they are read after a
+        run of one time step (an empty pass, frozen: nothing changes them) and the session is then
+        reset to its initial state (variables, time and random streams).
+        """
+        self.session.reset()
+        self.start_pass(0, learn=False)  # no example: the pass ends after its first time step
+        self.session.run()
+        weights = np.asarray(self.session.get(self.feedforward, "w"), dtype=float)
+        theta = np.asarray(self.session.get(self.excitatory, "theta") / mV, dtype=float)
+        self.session.reset()
+        return weights, theta
+
     @property
     def excitatory(self):
         return self.net.groups[EXCITATORY]
