@@ -206,7 +206,9 @@ def read_json(path: Path) -> dict:
 
 
 def format_value(value) -> str:
-    """A metric's value for a table: 4 significant digits for a float, true/false for a bool."""
+    """A metric's value for a table: 4 significant digits for a float, true/false for a bool, none."""
+    if value is None:
+        return "none"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -287,7 +289,12 @@ def figures_section(name: str, figures: Path = FIGURES) -> str:
         parts.append(f".. figure:: /figures/{name}/{file}\n   :alt: {alt}\n\n   {escape_rest(alt)}\n")
     metrics = read_json(folder / "metrics.json")
     if metrics:
-        parts += [_title("Headline metrics of the quick run", "-"), metrics_table(metrics)]
+        parts += [
+            _title("Headline metrics of the quick run", "-"),
+            "The scalar results of that run's ``metrics.json`` (a dict of them under dotted names; curves, "
+            "intervals and per-seed lists are left out):\n",
+            metrics_table(metrics),
+        ]
     return "\n".join(parts)
 
 

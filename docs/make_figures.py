@@ -13,7 +13,9 @@ Usage::
     python docs/make_figures.py                    # every experiment
     python docs/make_figures.py stdp_window song2000
     python docs/make_figures.py --compare --no-experiments
+    python docs/make_figures.py --compare --workers 1    # every experiment, then the comparison
     python docs/make_figures.py --compare-from DIR --no-experiments   # keep a finished comparison
+    python docs/make_figures.py --collect-from RUNS      # keep finished quick runs (RUNS/NAME, e.g. --runs)
 """
 
 from __future__ import annotations
@@ -45,7 +47,16 @@ MAX_WIDTH = 1100
 #: a figure still larger than this (bytes) is reduced to a 256-colour palette
 MAX_BYTES = 160_000
 #: what ``metrics.json`` records about every run rather than about the experiment's result
-BOOKKEEPING = frozenset({"experiment", "seed", "backend", "quick", "wall_time_s", "peak_memory_mb", "model_file"})
+BOOKKEEPING = frozenset(
+    {"experiment", "seed", "backend", "quick", "wall_time_s", "peak_memory_mb", "params", "model", "model_file"}
+    | {"versions", "provenance"}
+)
+#: metrics that time the machine rather than measure the experiment (compile, CPU and wall seconds)
+TIMING = re.compile(r"(compile|cpu|wall)_")
+#: a dict of metrics is shown when it holds at most this many scalars (one per learner, rule, size)
+MAX_PER_ENTRY = 8
+#: the most metrics a page shows
+MAX_METRICS = 40
 #: the files of a figure folder this script writes (and removes before writing them again)
 MANAGED = ("*.png", "figures.json", "metrics.json", "source.json", "comparison.md")
 
@@ -136,6 +147,41 @@ def shrink_png(source: Path, target: Path) -> None:
         image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(target, optimize=True)
 
 
+def is_scalar(value: Any) -> bool:
+    """True for a number, a boolean, None or a short text (a value one table cell shows)."""
+    return value is None or isinstance(value, bool | int | float) or (isinstance(value, str) and len(value) <= 80)
+
+
+def flat_scalars(value: Any, prefix: str, depth: int = 2) -> dict[str, Any] | None:
+    """``{dotted name: scalar}`` of a scalar or of a dict of them nested up to ``depth`` levels.
+
+    Parameters
+    ----------
+    value
+        A value of ``metrics.json``.
+    prefix
+        Its name.
+    depth
+        How many levels of dicts are opened.
+
+    Returns
+    -------
+    dict or None
+        The scalars by dotted name, or None when ``value`` holds anything else (a list, a deeper dict).
+    """
+    if is_scalar(value):
+        return {prefix: float(f"{value:.6g}") if isinstance(value, float) else value}
+    if not isinstance(value, dict) or depth == 0 or not value:
+        return None
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        inner = flat_scalars(item, f"{prefix}.{key}", depth - 1)
+        if inner is None:
+            return None
+        flat.update(inner)
+    return flat
+
+
 def headline_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
     """The experiment's scalar results among a run's ``metrics.json`` entries.
 
@@ -147,14 +193,16 @@ def headline_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
     Returns
     -------
     dict
-        Its top-level numbers, booleans and short texts, bookkeeping left out, in file order.
+        In file order, bookkeeping left out: each top-level scalar, and the scalars of each small
+        dict of them (at most :data:`MAX_PER_ENTRY`, e.g. an accuracy per learner) under dotted
+        names; at most :data:`MAX_METRICS` in all.
     """
-    return {
-        key: value
-        for key, value in metrics.items()
-        if key not in BOOKKEEPING
-        and (isinstance(value, bool | int | float) or (isinstance(value, str) and len(value) <= 80))
-    }
+    chosen: dict[str, Any] = {}
+    for key, value in metrics.items():
+        flat = flat_scalars(value, key) if key not in BOOKKEEPING and not TIMING.search(key) else None
+        if flat is not None and len(flat) <= MAX_PER_ENTRY and len(chosen) + len(flat) <= MAX_METRICS:
+            chosen.update(flat)
+    return chosen
 
 
 def git_commit() -> tuple[str | None, bool | None]:
@@ -184,7 +232,7 @@ def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n")
 
 
-def source_record(command: str, run_dir: Path | None, wall_time_s: float, error: str = "") -> dict[str, Any]:
+def source_record(command: str, run_dir: Path | None, wall_time_s: float | None, error: str = "") -> dict[str, Any]:
     """What ``source.json`` says about the run behind a figure folder.
 
     Parameters
@@ -192,9 +240,10 @@ def source_record(command: str, run_dir: Path | None, wall_time_s: float, error:
     command
         The command line, as a user would type it.
     run_dir
-        The finished run folder (its ``metrics.json`` gives seed, backend and commit), or None.
+        The finished run folder (its ``metrics.json`` gives seed, backend, commit and wall
+        time), or None.
     wall_time_s
-        The run's wall time.
+        The run's wall time as measured here (used when the run wrote none), or None.
     error
         Why the run failed ('' when it did not).
 
@@ -214,7 +263,9 @@ def source_record(command: str, run_dir: Path | None, wall_time_s: float, error:
         record.update(seed=metrics.get("seed", SEED), backend=metrics.get("backend"))
         record.update(git_commit=provenance.get("git_commit", commit), git_dirty=provenance.get("git_dirty", dirty))
         record["version"] = provenance.get("version")
-    record["wall_time_s"] = round(wall_time_s, 1)
+        wall_time_s = metrics.get("wall_time_s", wall_time_s)
+    if wall_time_s is not None:
+        record["wall_time_s"] = round(wall_time_s, 1)
     record["status"] = "failed" if error else "ok"
     if error:
         record["error"] = error
@@ -246,7 +297,7 @@ def copy_figures(run_dir: Path, target: Path) -> dict[str, str]:
     return captions
 
 
-def collect_experiment(name: str, run_dir: Path, wall_time_s: float, error: str) -> dict[str, Any]:
+def collect_experiment(name: str, run_dir: Path, wall_time_s: float | None, error: str = "") -> dict[str, Any]:
     """Fill ``docs/figures/NAME/`` from a run folder (or record why the run failed).
 
     Parameters
@@ -256,7 +307,7 @@ def collect_experiment(name: str, run_dir: Path, wall_time_s: float, error: str)
     run_dir
         Its run folder.
     wall_time_s
-        The run's wall time.
+        The run's wall time as measured here, or None.
     error
         Why the run failed ('' when it succeeded).
 
@@ -267,10 +318,12 @@ def collect_experiment(name: str, run_dir: Path, wall_time_s: float, error: str)
     """
     target = FIGURES / name
     clear(target)
-    command = f"snnlearn run {name} --quick --seed {SEED}"
+    metrics = json.loads((run_dir / "metrics.json").read_text()) if not error else {}
+    if metrics and metrics.get("quick") is not True:
+        error = f"{run_dir} is not a --quick run"
+    command = f"snnlearn run {name} --quick --seed {metrics.get('seed', SEED)}"
     if not error:
         write_json(target / "figures.json", copy_figures(run_dir, target))
-        metrics = json.loads((run_dir / "metrics.json").read_text())
         write_json(target / "metrics.json", headline_metrics(metrics))
     record = source_record(command, run_dir if not error else None, wall_time_s, error)
     write_json(target / "source.json", record)
@@ -400,18 +453,28 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--compare", action="store_true", help=f"also run the comparison (seeds {COMPARE_SEEDS})")
     parser.add_argument("--compare-from", type=Path, help="collect a finished quick comparison folder instead")
     parser.add_argument("--workers", type=int, help="the comparison's --workers (default: one per core)")
+    parser.add_argument("--collect-from", type=Path, help="collect finished quick runs (DIR/NAME) instead of running")
     parser.add_argument("--runs", type=Path, help="keep the run folders here (default: a temporary folder)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per run (default 1800)")
     return parser.parse_args(argv)
 
 
+def experiment_record(name: str, args: argparse.Namespace, runs: Path) -> dict[str, Any]:
+    """Run one experiment (or collect its finished run, with ``--collect-from``); its ``source.json``."""
+    if args.collect_from is None:
+        return make_experiment(name, runs, args.timeout)
+    run_dir = args.collect_from / name
+    finished = (run_dir / "metrics.json").is_file()
+    return collect_experiment(name, run_dir, None, "" if finished else f"no finished run in {run_dir}")
+
+
 def run_all(args: argparse.Namespace, runs: Path) -> list[str]:
-    """Run what ``args`` asks for into ``runs``; returns the names of the runs that failed."""
+    """Run (or collect) what ``args`` asks for into ``runs``; returns the names of the runs that failed."""
     failed = []
     names = [] if args.no_experiments else (args.names or experiment_names())
     for name in names:
-        record = make_experiment(name, runs, args.timeout)
-        print(f"{name}: {record['status']} in {record['wall_time_s']} s", flush=True)
+        record = experiment_record(name, args, runs)
+        print(f"{name}: {record['status']} in {record.get('wall_time_s', '?')} s", flush=True)
         if record["status"] != "ok":
             print(f"  {record['error']}", flush=True)
             failed.append(name)
