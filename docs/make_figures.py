@@ -134,12 +134,11 @@ def shrink_png(source: Path, target: Path) -> None:
     """
     from PIL import Image
 
-    with Image.open(source) as image:
-        image.load()
-    if image.width <= MAX_WIDTH and source.stat().st_size <= MAX_BYTES:
-        shutil.copyfile(source, target)
-        return
-    image = image.convert("RGB")
+    with Image.open(source) as opened:
+        if opened.width <= MAX_WIDTH and source.stat().st_size <= MAX_BYTES:
+            shutil.copyfile(source, target)
+            return
+        image = opened.convert("RGB")  # a copy that outlives the file
     if image.width > MAX_WIDTH:
         image = image.resize((MAX_WIDTH, round(image.height * MAX_WIDTH / image.width)), Image.Resampling.LANCZOS)
     image.save(target, optimize=True)
