@@ -24,7 +24,8 @@ copyright = "The snnlearn authors, MIT licence"
 
 extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.viewcode", "myst_parser"]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "examples"]
+# figures/: committed results the generated pages show (images, JSON, the comparison table), no pages
+exclude_patterns = ["_build", "examples", "figures"]
 root_doc = "index"
 html_theme = "alabaster"
 html_theme_options = {"description": "spiking networks trained by local rules", "fixed_sidebar": True}
