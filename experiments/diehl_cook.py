@@ -32,6 +32,11 @@ training, confusion matrix.
 
 Training is checkpointed after every chunk of examples; ``--resume RUN_DIR`` continues a killed
 run and gives the same result as an uninterrupted one; nothing depends on ``slots_per_chunk``.
+Training keeps the initial weights and those at each curve point; every evaluation (the
+random-weights control, the curve points, the final readout) runs after training on K frozen
+copies of the network compiled without plasticity code (``snnlearn.tasks.frozen``; one copy
+responds exactly as the training program's frozen pass), ``evaluation_seconds`` beside
+``train_seconds``.
 """
 
 from __future__ import annotations
