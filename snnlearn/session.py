@@ -302,6 +302,8 @@ class Session:
             recorded = monitor.variables[var]
             recorded.size = (0, recorded.size[1])
         t = np.array(monitor.t_[start:])
+        if len(monitor.t) == 0:  # nothing recorded (a run shorter than the sampling interval)
+            return t, np.zeros((int(monitor.n_indices), 0))
         values = np.array(np.asarray(getattr(monitor, var + "_")).reshape(-1, len(monitor.t))[:, start:])
         return t, values
 
