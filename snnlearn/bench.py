@@ -134,6 +134,14 @@ def runtime_loop(spec, images: np.ndarray, repeats: int, seed: int) -> list[floa
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``snnlearn bench``: what to benchmark, the data, the sizes and ``--out``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand's parser, to which the arguments are added (nothing is checked here:
+        :func:`check_bench` does that before anything runs).
+    """
     parser.add_argument("name", choices=["diehl_cook"], help="what to benchmark")
     parser.add_argument(
         "--data", default="../shared/data/mnist", help="MNIST folder, or 'digits' for the embedded 8x8 digits"

@@ -45,6 +45,11 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_list(args) -> int:
+    """``snnlearn list``: print every experiment and model file with its one-line description.
+
+    Experiments are described by the first line of their docstring, model files by their
+    ``reference``. Returns the exit status, 0.
+    """
     from .experiment import available_experiments, available_models, describe, load_experiment, models_dir
     from .spec import load_model_dict
 
@@ -88,6 +93,27 @@ def _run_help(parser: argparse.ArgumentParser) -> int:
 
 
 def cmd_run(args) -> int:
+    """``snnlearn run``: run one experiment (or resume a run) with the parsed options.
+
+    Every input is checked by :func:`snnlearn.experiment.run_experiment` before anything is
+    written.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``run`` options (``name``, ``seed``, ``quick``, ``backend``, ``sets``, ``model``,
+        ``out``, ``resume``).
+
+    Returns
+    -------
+    int
+        The exit status, 0; a run that fails raises instead (turned into a status by :func:`main`).
+
+    Raises
+    ------
+    ConfigError
+        When neither an experiment nor ``--resume`` is given.
+    """
     from .experiment import available_experiments, run_experiment
 
     if args.name is None and args.resume is None:
@@ -106,6 +132,12 @@ def cmd_run(args) -> int:
 
 
 def cmd_check(args) -> int:
+    """``snnlearn check FILE``: validate a model file, with its ``--set`` overrides, and print it.
+
+    Prints the parsed model's summary and its memory estimate; nothing is built or simulated.
+    A bad file raises :class:`~snnlearn.errors.ConfigError` naming the field. Returns the exit
+    status, 0.
+    """
     from .overrides import apply_to_model, parse_assignments
     from .spec import load_model_dict, parse_model
 
@@ -137,6 +169,13 @@ def _add_verbosity(p: argparse.ArgumentParser, default: object) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``snnlearn`` argument parser with every subcommand.
+
+    ``list``, ``run`` and ``check`` are defined here; the commands of :data:`COMMAND_MODULES` that
+    can be imported are added after them, each with the first line of its handler's docstring as
+    its help. Every (sub)parser reports a usage error as a :class:`~snnlearn.errors.ConfigError`
+    rather than exiting, so that :func:`main` prints it as one ``error:`` line.
+    """
     parser = _Parser(prog="snnlearn", description=__doc__.splitlines()[0])
     _add_verbosity(parser, 0)
     quiet = _Parser(add_help=False)

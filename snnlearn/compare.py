@@ -99,6 +99,7 @@ class Learner:
 
     @property
     def properties(self) -> Properties:
+        """The learner's declared properties, from the registry (under ``declared``, else its name)."""
         return registration(self.declared or self.name).properties
 
 
@@ -123,6 +124,21 @@ def property_cells(props: Properties) -> dict[str, str]:
 
 
 def learners(hidden: int, data: str) -> list[Learner]:
+    """The comparison's table: every learner, the experiment and settings that run it, and its reader.
+
+    Parameters
+    ----------
+    hidden : int
+        Hidden units of the digit learners (excitatory neurons for Diehl & Cook, the one hidden
+        layer of the rate networks); the reward and cue-accumulation learners keep their own sizes.
+    data : str
+        The digits' data set (``digits`` or an MNIST folder), passed as ``data.path``.
+
+    Returns
+    -------
+    list of Learner
+        In the order of the table's rows; a job of the reward and recurrent learners is one seed.
+    """
     d = (f"data.path={data}",)
     table = [Learner("stdp_diehl_cook", "digits", "diehl_cook", (*d, f"n_excitatory={hidden}"), read_diehl_cook)]
     for name, own_lr in (
@@ -244,6 +260,13 @@ def _error(folder: Path) -> str:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``snnlearn compare``: seeds, data, size, learners, output and Dask cluster.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand's parser; the values are checked by :func:`selected`.
+    """
     parser.add_argument("--quick", action="store_true", help="reduced runs (a few minutes in all)")
     parser.add_argument("--seeds", default=None, help="e.g. 0-4 (default 0-4; 0-2 with --quick)")
     parser.add_argument("--data", default="digits", help="digits (embedded) or an MNIST folder")

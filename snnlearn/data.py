@@ -44,9 +44,11 @@ class Dataset:
 
     @property
     def n_pixels(self) -> int:
+        """Pixels per image (the product of ``shape``)."""
         return int(np.prod(self.shape))
 
     def describe(self) -> dict:
+        """The data set as recorded in a run's metrics: name, split, example counts and image shape."""
         return {
             "dataset": self.name,
             "split": self.split,

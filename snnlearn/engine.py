@@ -58,6 +58,10 @@ def codegen_target() -> str:
 
 
 def default_build_root() -> Path:
+    """Where standalone builds are cached: ``SNNLEARN_BUILD_DIR`` or ``~/.cache/snnlearn/standalone``.
+
+    See :func:`snnlearn.config.build_root`, which refuses a path that exists and is not a folder.
+    """
     return config.build_root()
 
 

@@ -106,10 +106,12 @@ def experiment_name(name: str) -> str:
 
 
 def available_experiments() -> list[str]:
+    """The names of the package's experiments (``experiments/*.py`` not starting with ``_``), sorted."""
     return sorted(p.stem for p in experiments_dir().glob("*.py") if not p.name.startswith("_"))
 
 
 def available_models() -> list[str]:
+    """The names of the package's model files (``models/*.toml`` without the suffix), sorted."""
     return sorted(p.stem for p in models_dir().glob("*.toml"))
 
 
@@ -146,6 +148,7 @@ def describe(module: ModuleType) -> str:
 
 
 def versions() -> dict[str, str]:
+    """The versions of Python, snnlearn, Brian2, NumPy and SciPy, recorded in every run's metrics."""
     import brian2
     import scipy
 
@@ -185,6 +188,7 @@ class RunContext:
         self.rng = np.random.default_rng(self.seed)
 
     def path(self, name: str) -> Path:
+        """The path of the file ``name`` in the run folder (nothing is created)."""
         return self.out_dir / name
 
     def savefig(self, fig, name: str, note: str = "", formats: Sequence[str] = ()) -> Path:
@@ -215,9 +219,28 @@ class RunContext:
         return path
 
     def save_arrays(self, name: str, **arrays: Any) -> Path:
+        """Save arrays to ``name`` in the run folder as a compressed ``.npz``, atomically.
+
+        Parameters
+        ----------
+        name : str
+            File name inside the run folder (``learning.npz``).
+        **arrays
+            The arrays, by the names they are saved under.
+
+        Returns
+        -------
+        Path
+            The file written.
+        """
         return atomic_save_npz(self.path(name), **arrays)
 
     def save_json(self, name: str, data: Mapping[str, Any]) -> Path:
+        """Save ``data`` to ``name`` in the run folder as indented JSON, atomically.
+
+        NumPy values, Brian2 quantities, paths and tuples are converted
+        (:func:`snnlearn.results.to_jsonable`). Returns the file written.
+        """
         return atomic_write_json(self.path(name), data)
 
     def log(self, message: str) -> None:
@@ -229,6 +252,26 @@ class RunContext:
 
 
 def resolve_params(module: ModuleType, assignments: Sequence[tuple[str, Any]]) -> dict:
+    """An experiment's parameters: a copy of its ``PARAMS`` with the ``--set`` assignments applied.
+
+    Parameters
+    ----------
+    module : ModuleType
+        The experiment.
+    assignments : sequence of (str, object)
+        Parsed ``--set`` items; model keys (:func:`snnlearn.overrides.is_model_key`) are skipped,
+        they belong to :func:`resolve_model`.
+
+    Returns
+    -------
+    dict
+        The parameters, each value checked against the type of its default.
+
+    Raises
+    ------
+    ConfigError
+        For a key that names no parameter, or a value of the wrong type.
+    """
     params = copy.deepcopy(getattr(module, "PARAMS", {}))
     for key, value in assignments:
         if not is_model_key(key):
@@ -237,6 +280,27 @@ def resolve_params(module: ModuleType, assignments: Sequence[tuple[str, Any]]) -
 
 
 def resolve_model(module: ModuleType, model_file: str | None, assignments) -> Any:
+    """The checked model a run uses: ``--model FILE`` or the experiment's ``MODEL``, with model-key overrides.
+
+    Parameters
+    ----------
+    module : ModuleType
+        The experiment.
+    model_file : str or None
+        A model file given on the command line, which replaces the experiment's own.
+    assignments : sequence of (str, object)
+        Parsed ``--set`` items; only model keys (``groups.*``, ``synapses.*``, ...) are applied.
+
+    Returns
+    -------
+    ModelSpec or None
+        The parsed model; None for an experiment without a model file.
+
+    Raises
+    ------
+    ConfigError
+        For a model key given to an experiment without a model, or a bad model file or value.
+    """
     model_name = getattr(module, "MODEL", None)
     model_keys = [(k, v) for k, v in assignments if is_model_key(k)]
     if model_file is None and model_name is None:

@@ -37,6 +37,7 @@ class Item:
 
     @property
     def total(self) -> float:
+        """Bytes of the item: ``count`` x ``each``."""
         return self.count * self.each
 
 
@@ -48,6 +49,7 @@ class Footprint:
 
     @property
     def total(self) -> float:
+        """Bytes of all items together."""
         return float(sum(item.total for item in self.items))
 
     def largest(self, n: int = 2) -> list[Item]:

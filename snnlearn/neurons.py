@@ -44,18 +44,33 @@ class NeuronModel(Params):
     method: ClassVar[str] = "exact"
 
     def equations(self) -> str:
+        """The Brian2 ``model`` equations of the neuron, with units.
+
+        They declare the membrane potential ``v``, the model's :attr:`input_variables` and any
+        external drive (``I_ext``, ``v_ext``) an experiment may set; parameters are referred to by
+        the names of :meth:`~snnlearn.params.Params.namespace`. The base class has none and raises
+        ``NotImplementedError``.
+
+        Returns
+        -------
+        str
+            Brian2 equations, one per line.
+        """
         raise NotImplementedError
 
     @property
     def threshold(self) -> str:
+        """The Brian2 threshold condition, the hard (non-differentiable) spike event; default ``v > v_threshold``."""
         return "v > v_threshold"
 
     @property
     def reset(self) -> str:
+        """The Brian2 reset statements run at each spike; default ``v = v_reset``."""
         return "v = v_reset"
 
     @property
     def refractory(self):
+        """The refractory period (``t_ref``, a Brian2 quantity; 0 ms for a model without one)."""
         return getattr(self, "t_ref", 0 * ms)
 
     def initial(self) -> dict[str, str | float]:

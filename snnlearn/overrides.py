@@ -46,6 +46,7 @@ def parse_assignments(items: Sequence[str]) -> list[tuple[str, Any]]:
 
 
 def is_model_key(key: str) -> bool:
+    """True when a ``--set`` key changes the model file (its first part is one of :data:`MODEL_KEYS`)."""
     return key.split(".", 1)[0] in MODEL_KEYS
 
 

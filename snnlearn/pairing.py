@@ -72,6 +72,7 @@ class Pairing:
 
     @property
     def period_ms(self) -> float:
+        """The time between two pairings, in ms (``1000 / frequency_hz``)."""
         return 1000.0 / self.frequency_hz
 
     def times_ms(self, start_ms: float) -> tuple[np.ndarray, np.ndarray]:

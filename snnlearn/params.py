@@ -73,6 +73,7 @@ class Params:
 
     @classmethod
     def field_names(cls) -> list[str]:
+        """The names of the parameters, in declaration order."""
         return [f.name for f in dataclasses.fields(cls)]
 
     @classmethod

@@ -64,6 +64,7 @@ class Properties:
             raise ConfigError("kind", f"unknown learner kind {self.kind!r}", one_of(KINDS))
 
     def as_dict(self) -> dict[str, object]:
+        """The properties as a dict, by field name (for JSON and the comparison table)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 

@@ -122,6 +122,10 @@ def to_jsonable(value: Any) -> Any:
 
 
 def atomic_write_json(path: Path, data: Mapping[str, Any]) -> Path:
+    """Write ``data`` as indented JSON (values converted by :func:`to_jsonable`), atomically.
+
+    See :func:`atomic_write_bytes`; returns ``path``.
+    """
     text = json.dumps(to_jsonable(data), indent=2, sort_keys=False)
     return atomic_write_bytes(path, (text + "\n").encode())
 
@@ -136,12 +140,21 @@ def atomic_write_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
 
 
 def atomic_save_npz(path: Path, **arrays: Any) -> Path:
+    """Write ``arrays`` as a compressed ``.npz`` file, atomically (see :func:`atomic_write_bytes`).
+
+    The archive is built in memory first, so a reader never sees a partial file. Returns ``path``.
+    """
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     return atomic_write_bytes(path, buffer.getvalue())
 
 
 def load_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` file, read into memory (the file is closed on return).
+
+    Pickled object arrays are refused (``allow_pickle=False``), so a file from elsewhere cannot
+    run code.
+    """
     with np.load(path, allow_pickle=False) as data:
         return {k: data[k] for k in data.files}
 
@@ -215,10 +228,12 @@ def lock_run_dir(folder: Path | None) -> Iterator[Callable[[Path], None]]:
 
 
 def read_metrics(run_dir: Path) -> dict[str, Any]:
+    """The ``metrics.json`` of a finished run folder, as a dict (no check: see :func:`load_run`)."""
     return json.loads((Path(run_dir) / METRICS_FILE).read_text())
 
 
 def is_complete(run_dir: Path) -> bool:
+    """True when a run folder holds its ``metrics.json``, which is written last, once the run has finished."""
     return (Path(run_dir) / METRICS_FILE).is_file()
 
 

@@ -131,6 +131,7 @@ class Fit:
     free: list[str]
 
     def as_dict(self) -> dict[str, object]:
+        """The fit as JSON-friendly values (``dw`` as a list)."""
         return {"params": self.params, "rmse": self.rmse, "dw": self.dw.tolist(), "free": self.free}
 
 

@@ -43,6 +43,13 @@ _RESERVED = {"t", "dt", "i", "j", "N", "lastspike", "not_refractory", "xi", "ran
 
 @dataclass(frozen=True)
 class GroupSpec:
+    """A checked group of a model file (:func:`parse_group`).
+
+    ``kind`` is ``neurons`` (with its ``neuron`` model and initial values ``init``, quantities
+    by variable name), ``poisson`` (``n`` Poisson inputs at ``rate``) or ``spikes`` (``n``
+    inputs that fire at given times).
+    """
+
     name: str
     kind: str
     n: int
@@ -53,6 +60,15 @@ class GroupSpec:
 
 @dataclass(frozen=True)
 class SynapseSpec:
+    """Checked synapses of a model file (:func:`parse_synapse`), between the groups named ``pre`` and ``post``.
+
+    ``connect`` holds the keyword arguments of ``Synapses.connect`` (``{}`` for all to all);
+    ``effect`` is the statement that acts on the target at a presynaptic spike (``g_e_post +=
+    w``; empty for synapses that only measure plasticity); ``w_init`` a number or a Brian2
+    expression; ``params`` extra names of the synapses' namespace; ``rule`` the plasticity
+    rule (None: static weights); ``normalize`` the synaptic scaling, if any.
+    """
+
     name: str
     pre: str
     post: str
@@ -173,6 +189,18 @@ def _size(raw: Mapping, field_name: str) -> int:
 
 
 def parse_group(name: str, raw: Any) -> GroupSpec:
+    """Check one ``[groups.NAME]`` table of a model file and build its :class:`GroupSpec`.
+
+    ``kind`` defaults to ``neurons`` when the table names a ``neuron``. A Poisson group takes a
+    non-negative ``rate``; a ``spikes`` group (given spike times) only its size; a group of
+    neurons a model of :data:`snnlearn.neurons.NEURONS` with its ``params`` and initial values
+    (``init``, each a variable of that model, in its unit).
+
+    Raises
+    ------
+    ConfigError
+        Naming the field (``groups.NAME.params.tau_m``): a bad name, kind, size, key or value.
+    """
     where = f"groups.{name}"
     _identifier(name, where)
     raw = _table(raw, where)
@@ -278,6 +306,32 @@ def _namespace(raw: Any, field_name: str) -> dict[str, Any]:
 
 
 def parse_synapse(name: str, raw: Any, groups: Mapping[str, GroupSpec]) -> SynapseSpec:
+    """Check one ``[synapses.NAME]`` table of a model file against the groups and build its :class:`SynapseSpec`.
+
+    Parameters
+    ----------
+    name : str
+        The synapses' name (a table key of the file).
+    raw : object
+        The table as read from TOML.
+    groups : mapping of str to GroupSpec
+        The model's checked groups, which ``pre`` and ``post`` must name.
+
+    Returns
+    -------
+    SynapseSpec
+        With its rule (:func:`snnlearn.rules.make_rule`), connection, effect, initial weight,
+        delay, extra parameters and normalisation checked.
+
+    Raises
+    ------
+    ConfigError
+        Naming the field: an unknown group; synapses onto an input group; an ``effect`` that
+        changes no input variable of the target's neuron model (synapses onto a ``spikes`` group
+        instead need a rule and no effect: they only measure plasticity); a ``params`` name that is
+        also a parameter of the rule; a numeric ``w_init`` outside the rule's weight bounds; a bad
+        delay, connection or normalisation.
+    """
     where = f"synapses.{name}"
     _identifier(name, where)
     raw = _table(raw, where, SYNAPSE_KEYS)

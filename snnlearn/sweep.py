@@ -209,12 +209,34 @@ def run_jobs(jobs: Sequence[Job], scheduler: str | None = None, workers: int | N
 
 
 def scalar_metrics(folder: Path) -> dict[str, Any]:
+    """The scalar metrics (numbers, strings, booleans) of a finished run folder; ``{}`` for an unfinished one."""
     if not is_complete(folder):
         return {}
     return {k: v for k, v in read_metrics(folder).items() if isinstance(v, int | float | str | bool)}
 
 
 def write_summary(root: Path, jobs: Sequence[Job], outcomes: Sequence[dict]) -> Path:
+    """Write the sweep's tables and figure into ``root``.
+
+    ``sweep.csv`` has one row per job (folder, experiment, seed, settings, status, error and its
+    scalar metrics); ``sweep_summary.csv`` the mean and interval of every numeric metric over the
+    finished seeds of each combination of settings (:func:`summarise`); the learning-curve figure
+    is drawn when jobs recorded a curve (:func:`write_curves`).
+
+    Parameters
+    ----------
+    root : Path
+        The sweep folder.
+    jobs : sequence of Job
+        Every job of the sweep.
+    outcomes : sequence of dict
+        Each job's outcome, in the order of ``jobs``, with its ``status`` and ``error``.
+
+    Returns
+    -------
+    Path
+        The path of ``sweep.csv``.
+    """
     rows = []
     for job, outcome in zip(jobs, outcomes, strict=True):
         rows.append(
@@ -384,6 +406,13 @@ def check_jobs(
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``snnlearn sweep``: the experiment, its ``--set`` grid, seeds and the Dask cluster.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The subcommand's parser; the values are checked by :func:`sweep` before anything runs.
+    """
     parser.add_argument("name", help="experiment to sweep")
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=V1,V2")
     parser.add_argument("--seeds", default="0", help="e.g. 0-9 or 1,4,7 (default 0)")

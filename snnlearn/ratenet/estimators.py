@@ -76,6 +76,7 @@ def true_gradient(
 
 
 def n_parameters(arch: Architecture) -> int:
+    """The number of scalar parameters of the network: every weight and bias entry."""
     return sum(int(np.prod(shape)) for shape in arch.param_shapes().values())
 
 

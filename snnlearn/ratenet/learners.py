@@ -134,10 +134,12 @@ class RandomFeedback:
 
     @property
     def scale(self) -> float:
+        """The feedback matrices' spread relative to Xavier-initialised weights (see :class:`RandomMatrices`)."""
         return self.random.scale
 
     @property
     def matrices(self) -> dict[str, Array]:
+        """The feedback matrices drawn or preset so far, by the name of the weight each stands for."""
         return self.random.matrices
 
 

@@ -26,6 +26,10 @@ def one_hot(labels: Array, n_classes: int) -> Array:
 
 
 def softmax(logits: Array) -> Array:
+    """Row-wise softmax of ``logits`` (batch, classes): class probabilities that sum to 1 per row.
+
+    The row maximum is subtracted before ``exp``, so large logits do not overflow.
+    """
     shifted = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=1, keepdims=True)
@@ -89,6 +93,7 @@ LOSSES: dict[str, Loss] = {
 
 
 def make_loss(name: str) -> Loss:
+    """The loss of :data:`LOSSES` named ``name``; an unknown name is a ConfigError listing the known ones."""
     if name not in LOSSES:
         raise ConfigError("loss", f"unknown loss {name!r}", one_of(LOSSES))
     return LOSSES[name]

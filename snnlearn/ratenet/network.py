@@ -42,10 +42,12 @@ INIT_SCHEMES = ("lecun", "xavier", "he", "nielsen")
 
 
 def weight_name(layer: int, source: int) -> str:
+    """The parameter name of the weights from layer ``source`` into layer ``layer``: ``W{layer}_{source}``."""
     return f"W{layer}_{source}"
 
 
 def bias_name(layer: int) -> str:
+    """The parameter name of layer ``layer``'s bias: ``b{layer}``."""
     return f"b{layer}"
 
 
@@ -82,13 +84,16 @@ class Architecture:
 
     @cached_property
     def hidden_activation(self) -> Activation:
+        """The activation of the hidden layers (:attr:`activation`), made once."""
         return make_activation(self.activation, self.surrogate_beta)
 
     @cached_property
     def out_activation(self) -> Activation:
+        """The activation of the output layer (:attr:`output_activation`), made once."""
         return make_activation(self.output_activation, self.surrogate_beta)
 
     def activation_of(self, layer: int) -> Activation:
+        """The activation of layer ``layer`` (1 to ``n_layers``): the output's for the last, else the hidden one."""
         return self.out_activation if layer == self.n_layers else self.hidden_activation
 
     def sources(self, layer: int) -> tuple[int, ...]:
@@ -100,6 +105,11 @@ class Architecture:
         return self.skip == "residual" and 2 <= layer < self.n_layers
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The shape of every parameter, by name: ``W{l}_{k}`` is ``(sizes[l], sizes[k])``, ``b{l}`` is ``(sizes[l],)``.
+
+        In the order :func:`init_params` creates them: layer by layer, each layer's weights (one per
+        source, several in dense mode) before its bias.
+        """
         shapes: dict[str, tuple[int, ...]] = {}
         for layer in range(1, self.n_layers + 1):
             for source in self.sources(layer):
@@ -108,6 +118,7 @@ class Architecture:
         return shapes
 
     def fan_in(self, layer: int) -> int:
+        """The number of inputs of one unit of layer ``layer``: the summed sizes of its source layers."""
         return sum(self.sizes[k] for k in self.sources(layer))
 
 
@@ -140,9 +151,11 @@ class ForwardCache:
 
     @property
     def output(self) -> Array:
+        """The network's output ``h[L]`` (after the output activation)."""
         return self.h[-1]
 
     def nbytes(self) -> int:
+        """The memory held by the cached arrays, in bytes."""
         return sum(a.nbytes for a in self.h) + sum(a.nbytes for a in self.z if a is not None)
 
 
@@ -167,6 +180,7 @@ def forward(
 
 
 def predict(arch: Architecture, params: Mapping[str, Array], x: Array) -> Array:
+    """The network's output for inputs ``x`` (batch, n_in), after the output activation (nothing is kept)."""
     return forward(arch, params, x).output
 
 

@@ -22,6 +22,10 @@ class SGD:
         self.velocity: dict[str, Array] = {}
 
     def step(self, params: MutableMapping[str, Array], grads: Mapping[str, Array]) -> None:
+        """One SGD step per name in ``grads``: ``v = momentum v - lr g`` (``v`` starts at 0), then ``p += v``.
+
+        The arrays of ``params`` are updated in place; each name keeps its own velocity.
+        """
         for name, g in grads.items():
             v = self.momentum * self.velocity.get(name, 0.0) - self.lr * g
             self.velocity[name] = v
@@ -38,6 +42,11 @@ class Adam:
         self.t = 0
 
     def step(self, params: MutableMapping[str, Array], grads: Mapping[str, Array]) -> None:
+        """One Adam step on the names in ``grads``, in place (Kingma & Ba 2015, Algorithm 1).
+
+        The moment estimates ``m``, ``v`` are kept per name; the bias correction uses the number of
+        steps taken by this optimiser, counted once per call.
+        """
         self.t += 1
         for name, g in grads.items():
             self.m[name] = self.beta1 * self.m.get(name, 0.0) + (1 - self.beta1) * g
@@ -51,6 +60,11 @@ OPTIMIZERS = {"sgd": SGD, "adam": Adam}
 
 
 def make_optimizer(name: str, lr: float, **options) -> SGD | Adam:
+    """The optimiser named ``name`` (``sgd`` or ``adam``) with learning rate ``lr``.
+
+    ``options`` go to its constructor (``momentum`` for SGD; ``beta1``, ``beta2``, ``eps`` for
+    Adam). An unknown name is a ConfigError listing the known ones.
+    """
     if name not in OPTIMIZERS:
         raise ConfigError("optimizer", f"unknown optimizer {name!r}", one_of(OPTIMIZERS))
     return OPTIMIZERS[name](lr=lr, **options)
@@ -67,6 +81,11 @@ class ClipNorm:
         self.optimizer, self.max_norm = optimizer, max_norm
 
     def step(self, params: MutableMapping[str, Array], grads: Mapping[str, Array]) -> None:
+        """Scale ``grads`` down to a global norm of at most ``max_norm``, then apply them with ``optimizer``.
+
+        The norm is taken over all arrays of ``grads`` together, so the direction of the update is
+        kept; ``grads`` itself is not modified. Without a positive ``max_norm`` they pass unchanged.
+        """
         if self.max_norm:
             norm = float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))
             if norm > self.max_norm:

@@ -42,10 +42,12 @@ class RecurrentArchitecture:
 
     @cached_property
     def hidden_activation(self) -> Activation:
+        """The activation ``f`` of the recurrent units (:attr:`activation`), made once."""
         return make_activation(self.activation)
 
     @cached_property
     def out_activation(self) -> Activation:
+        """The activation ``f_out`` of the readout (:attr:`output_activation`), made once."""
         return make_activation(self.output_activation)
 
 
@@ -73,6 +75,7 @@ class RecurrentCache:
     outputs: Array
 
     def nbytes(self) -> int:
+        """The memory held by the stored history, in bytes (it grows with the sequence length T)."""
         return sum(a.nbytes for a in (self.x, self.z, self.h, self.z_out, self.outputs))
 
 

@@ -35,9 +35,11 @@ class StudentTeacher:
 
     @property
     def linear(self) -> bool:
+        """True for a network without hidden layers and with a linear output: :meth:`loss` is then exact."""
         return self.arch.n_layers == 1 and self.arch.output_activation == "linear"
 
     def targets(self, x: Array) -> Array:
+        """The teacher's outputs for inputs ``x`` (batch, n_in): the regression targets."""
         return forward(self.arch, self.teacher, x).output
 
     def batch(self, rng: np.random.Generator, n: int) -> tuple[Array, Array]:

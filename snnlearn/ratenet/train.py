@@ -86,7 +86,18 @@ def evaluate(
 class Optimizer(Protocol):
     """Anything that applies updates to parameters in place (see :mod:`.optim`)."""
 
-    def step(self, params: MutableMapping[str, Array], grads: Mapping[str, Array]) -> None: ...
+    def step(self, params: MutableMapping[str, Array], grads: Mapping[str, Array]) -> None:
+        """Apply one update to ``params`` in place.
+
+        Parameters
+        ----------
+        params : mutable mapping of str to ndarray
+            The parameters, changed in place.
+        grads : mapping of str to ndarray
+            The gradient of the loss, or a learner's update in its place, for each parameter to
+            change; parameters without an entry are left as they are. The step goes against it
+            (descent).
+        """
 
 
 @dataclass(frozen=True)
@@ -181,6 +192,11 @@ class ProbedOptimizer:
         self.steps = 0
 
     def step(self, params: MutableMapping[str, Array], grads: Mapping[str, Array]) -> None:
+        """Call ``probe`` (with the steps taken so far) on a probe step, then let ``optimizer`` apply the update.
+
+        The probe therefore sees the parameters before the update; see :meth:`Optimizer.step` for
+        the arguments.
+        """
         s = self.steps
         if s % self.every == 0 or (s < self.every and s & (s - 1) == 0):
             self.probe(s)
@@ -200,6 +216,7 @@ class History:
     grad_norms: list[list[float]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, list]:
+        """The curves as a JSON-friendly dict of lists, by field name."""
         return {
             "epoch": self.epoch,
             "train_loss": self.train_loss,

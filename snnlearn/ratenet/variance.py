@@ -51,6 +51,22 @@ SCANS: dict[str, tuple[bool, tuple[int, ...]]] = {
 
 
 def layer_sizes(scan: str, n: int, base: int) -> tuple[int, ...]:
+    """The layer sizes of the scan ``scan`` at size ``n``.
+
+    Parameters
+    ----------
+    scan : str
+        A key of :data:`SCANS`: with or without a hidden layer, and which layers grow.
+    n : int
+        The size of the growing layers.
+    base : int
+        The size of the layers that do not grow.
+
+    Returns
+    -------
+    tuple of int
+        ``(n_in, n_out)`` for a linear scan, ``(n_in, n_hidden, n_out)`` otherwise.
+    """
     hidden, growing = SCANS[scan]
     return tuple(n if i in growing else base for i in range(3 if hidden else 2))
 

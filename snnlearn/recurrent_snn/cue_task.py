@@ -40,14 +40,17 @@ class CueTask:
             raise ConfigError("task", "durations must be positive (gap and delay >= 0)", "e.g. cue_ms = 100")
 
     def steps(self, ms: float) -> int:
+        """The number of time steps of ``ms`` milliseconds (rounded to the nearest step of ``dt``)."""
         return int(round(ms / self.dt))
 
     @property
     def n_in(self) -> int:
+        """Input channels: four populations (left, right, recall, noise) of ``n_per_group``."""
         return 4 * self.n_per_group
 
     @property
     def n_recall(self) -> int:
+        """Steps of the recall window, the trial's last, in which the answer is given."""
         return self.steps(self.recall_ms)
 
     @property
@@ -57,6 +60,7 @@ class CueTask:
 
     @property
     def n_steps(self) -> int:
+        """Steps of a whole trial: cues and gaps, delay, recall."""
         return self.cue_end + self.steps(self.delay_ms) + self.n_recall
 
     def sample(self, batch: int, rng: np.random.Generator) -> tuple[Array, Array, Array]:

@@ -104,6 +104,12 @@ class OnlineEprop:
         return y
 
     def result(self) -> Params:
+        """The updates accumulated so far, as a parameter dict (``W_in``, ``W_rec``, ``W_out``, ``b_out``).
+
+        They are summed over the steps and trials seen (with the scaling that ``g_fn`` put into each
+        step's ``dL/dy_t``); ``W_rec``'s diagonal is zero, since there are no self-connections. The
+        arrays are copies: the traces may go on.
+        """
         n_in = self.arch.n_in
         grad_rec = self.grad_w[:, n_in:].copy()
         np.fill_diagonal(grad_rec, 0.0)

@@ -78,6 +78,7 @@ class SpikingArchitecture:
 
     @property
     def n_rec(self) -> int:
+        """Recurrent neurons: the LIF ones, then the ALIF ones."""
         return self.n_lif + self.n_alif
 
     @property
@@ -87,6 +88,11 @@ class SpikingArchitecture:
         return np.concatenate([np.zeros(self.n_lif), np.full(self.n_alif, strength)])
 
     def replace(self, **changes) -> SpikingArchitecture:
+        """A copy with some constructor arguments changed (``dt``, ``n_recall``, ...).
+
+        The decay factors ``alpha``, ``rho``, ``kappa`` are derived again from the new time constants
+        and step; an unset ``beta_alif`` stays unset, so the default adaptation strength follows them too.
+        """
         values = {k: getattr(self, k) for k in self.__dataclass_fields__ if self.__dataclass_fields__[k].init}
         return SpikingArchitecture(**{**values, **changes})
 
@@ -118,6 +124,7 @@ class State:
 
     @classmethod
     def zeros(cls, arch: SpikingArchitecture, batch: int) -> State:
+        """The state before a trial: everything at zero, for ``batch`` trials."""
         n = arch.n_rec
         return cls(np.zeros((batch, n)), np.zeros((batch, n)), np.zeros((batch, n)), np.zeros((batch, arch.n_out)))
 

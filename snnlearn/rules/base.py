@@ -33,12 +33,46 @@ class Rule(Params):
     learned_state: ClassVar[tuple[str, ...]] = ()
 
     def model(self) -> str:
+        """Extra Brian2 synapse equations of the rule: its traces and eligibility variables.
+
+        They are appended to ``w : 1`` (and, in a model file's network, ``plastic : 1
+        (shared)``), so a rule never declares the weight. Traces are usually ``(event-driven)``,
+        so they cost nothing between spikes. Parameters are referred to by the names of
+        :meth:`~snnlearn.params.Params.namespace`.
+
+        Returns
+        -------
+        str
+            Brian2 equations, one per line; empty (the default) when the rule needs none.
+        """
         return ""
 
     def on_pre(self) -> str:
+        """Brian2 statements run at each presynaptic spike (the rule's part of ``on_pre``).
+
+        The synapse's effect on its target (``g_e_post += w``) is put in front of them by whoever
+        builds the synapses, so these statements only describe learning. A model file's network
+        also makes their change of ``w`` and of :attr:`learned_state` conditional on the
+        ``plastic`` switch (:func:`snnlearn.build.gated`).
+
+        Returns
+        -------
+        str
+            Brian2 statements, one per line; empty (the default) for none.
+        """
         return ""
 
     def on_post(self) -> str:
+        """Brian2 statements run at each postsynaptic spike (the synapse's ``on_post``).
+
+        As for :meth:`on_pre`, a model file's network gates their change of ``w`` and of
+        :attr:`learned_state` by ``plastic``.
+
+        Returns
+        -------
+        str
+            Brian2 statements, one per line; empty (the default) for none.
+        """
         return ""
 
     def attach(self, synapses: Any, built: Any) -> None:

@@ -71,6 +71,7 @@ class DiehlCookSTDP(Rule):
 
     @property
     def learned_state(self) -> tuple[str, ...]:  # type: ignore[override]
+        """``("spikes_learned",)`` with the rate schedule (its spike count changes only while learning), else none."""
         return ("spikes_learned",) if self.memory_spikes > 0 else ()
 
     def _rate(self) -> str:

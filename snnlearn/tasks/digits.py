@@ -57,6 +57,7 @@ class Protocol(Params):
 
     @property
     def slot(self):
+        """The time of one presentation slot: the example, then the rest (a Brian2 quantity)."""
         return self.t_present + self.t_rest
 
 
@@ -114,6 +115,7 @@ class OperatingPoint:
 
     @property
     def nu_scale(self) -> float:
+        """The factor applied to both learning rates: ``spike_scale`` x ``steps_scale``."""
         return self.spike_scale * self.steps_scale
 
     @classmethod
@@ -127,6 +129,30 @@ class OperatingPoint:
         tau_pre=20 * ms,
         nu_post: float = 0.01,
     ) -> OperatingPoint:
+        """The operating point of a data set under ``protocol``, from the training images' statistics.
+
+        Parameters
+        ----------
+        images : ndarray
+            Training images in [0, 1], flat (n, pixels).
+        protocol : Protocol
+            The presentation protocol; without ``match_paper`` every scale is 1 (the protocol's own
+            rates and learning rates).
+        n_excitatory : int
+            Excitatory neurons, which fix the paper's number of epochs (1, 3 or 7).
+        epochs : float
+            Passes over ``images`` the run will make (for ``steps_scale``).
+        tau_pre : Quantity
+            The rule's presynaptic trace time constant (for the trace sum of ``spike_scale``).
+        nu_post : float
+            The rule's potentiation rate (for ``memory_spikes``).
+
+        Returns
+        -------
+        OperatingPoint
+            ``steps_scale`` is 1 unless ``match_learning_steps``; ``memory_spikes`` is 0 unless
+            ``running_mean``.
+        """
         if not protocol.match_paper:
             return cls(1.0, 1.0, 1.0, protocol.pixel_rate)
         pixel_rate: Any = protocol.pixel_rate
@@ -143,6 +169,7 @@ class OperatingPoint:
         return cls(rate_scale, spike_scale, steps_scale, pixel_rate * rate_scale, memory)
 
     def as_dict(self) -> dict[str, float]:
+        """The scales, the pixel rate (Hz) and ``memory_spikes``, as recorded in a run's metrics."""
         return {
             "rate_scale": self.rate_scale,
             "spike_scale": self.spike_scale,
@@ -334,6 +361,7 @@ class DigitPresenter:
 
     @property
     def excitatory(self):
+        """The excitatory ``NeuronGroup`` of the network."""
         return self.net.groups[EXCITATORY]
 
     def tracked(self) -> dict[str, np.ndarray]:
@@ -546,12 +574,22 @@ class TrainingTrack:
         self.w: list[np.ndarray] = []
 
     def add(self, tracked: dict[str, np.ndarray], before_pass: int) -> None:
+        """Append the samples of one training pass.
+
+        Parameters
+        ----------
+        tracked : dict of str to ndarray
+            :meth:`DigitPresenter.tracked` of the pass (``{}`` when nothing is tracked: nothing is added).
+        before_pass : int
+            Examples seen before the pass began, added to each sample's example index in the pass.
+        """
         for k in range(len(tracked.get("t", ()))):
             self.examples.append(before_pass + float(tracked["example"][k]))
             self.theta.append(tracked["theta"][k])
             self.w.append(tracked["w"][k])
 
     def arrays(self) -> dict[str, np.ndarray]:
+        """The track as arrays for a checkpoint or ``.npz`` file: ``track_examples``, ``track_theta``, ``track_w``."""
         return {
             "track_examples": np.array(self.examples, dtype=float),
             "track_theta": np.array(self.theta, dtype=float),
@@ -560,6 +598,7 @@ class TrainingTrack:
 
     @classmethod
     def from_arrays(cls, saved) -> TrainingTrack:
+        """A track read back from :meth:`arrays`' output; empty when ``saved`` holds no track."""
         track = cls()
         if "track_examples" in saved:
             track.examples = [float(x) for x in saved["track_examples"]]

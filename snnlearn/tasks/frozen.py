@@ -325,9 +325,11 @@ class Snapshots:
         self.theta_mV.append(np.asarray(theta_mV, dtype=float).copy())
 
     def states(self) -> list[FrozenState]:
+        """The snapshots as :class:`FrozenState` records, in the order they were taken."""
         return [FrozenState(w, theta) for w, theta in zip(self.w, self.theta_mV, strict=True)]
 
     def arrays(self) -> dict[str, np.ndarray]:
+        """The snapshots as arrays for a checkpoint: examples, weights, thresholds (mV) and input delays (s)."""
         return {
             "snapshot_examples": np.array(self.examples, dtype=np.int64),
             "snapshot_w": np.array(self.w, dtype=float),
@@ -337,6 +339,7 @@ class Snapshots:
 
     @classmethod
     def from_arrays(cls, saved) -> Snapshots:
+        """Snapshots read back from :meth:`arrays`' output (every key must be there)."""
         snapshots = cls()
         snapshots.examples = [int(x) for x in saved["snapshot_examples"]]
         snapshots.w = list(np.asarray(saved["snapshot_w"], dtype=float))

@@ -183,9 +183,11 @@ class ChoiceTask:
 
     @property
     def n_outputs(self) -> int:
+        """Output neurons: one population of ``population_size`` per action."""
         return self.n_patterns * self.population_size
 
     def counts(self) -> list[str]:
+        """The controller's spike-count variables, one per output population: ``count_0``, ``count_1``, ..."""
         return [f"count_{a}" for a in range(self.n_patterns)]
 
     def make_patterns(self, rng: np.random.Generator) -> np.ndarray:
