@@ -174,3 +174,21 @@ def test_reset_after_loading_a_checkpoint_returns_to_the_initial_state():
         session.reset()
         assert session.t == 0.0 and float(net.t / ms) == 0.0
         np.testing.assert_array_equal(np.asarray(syn.w[:]), initial_w)
+
+
+@pytest.mark.parametrize("backend", ["runtime", pytest.param("standalone", marks=pytest.mark.standalone)])
+def test_a_run_between_two_samples_returns_an_empty_recording(backend):
+    """A monitor sampling more rarely than the chunk records nothing in some runs: ``samples``
+    then gives no times and one empty row per recorded index (it failed on standalone)."""
+    with backend_session(backend, 3, key="test-session-sparse-samples") as build_dir:
+        group = NeuronGroup(2, "dv/dt = -v / (10 * ms) : 1", dt=0.5 * ms, name="sparse")
+        group.v = 1
+        monitor = StateMonitor(group, "v", record=True, dt=30 * ms, name="sparse_v")
+        session = Session(Network(group, monitor), backend=backend, chunk=20 * ms, build_dir=build_dir)
+        session.run()
+        t, v = session.samples(monitor, "v")
+        assert list(t) == [0.0] and v.shape == (2, 1)
+        session.run()  # 20-40 ms: the sample at 30 ms
+        session.run()  # 40-60 ms: none
+        t, v = session.samples(monitor, "v")
+        assert t.shape == (0,) and v.shape == (2, 0)
