@@ -298,6 +298,11 @@ def run(ctx: RunContext) -> dict:
 
 
 def save_figures(ctx, data, spec, weights, final, curve, raster, protocol, controls, track) -> None:
+    p, n_test = ctx.params, len(final["test_counts"])
+    readouts = (
+        f"curve point ({p['curve_assign_examples']} assignment, {min(p['curve_test_examples'], n_test)} test images)",
+        f"final ({len(final['train_counts'])} assignment, {n_test} test images; as the controls)",
+    )
     from sklearn.metrics import confusion_matrix
 
     rf_title = "receptive fields (input weights; blue: assigned class, -: none)"
@@ -309,6 +314,7 @@ def save_figures(ctx, data, spec, weights, final, curve, raster, protocol, contr
             [a for _, a in curve],
             controls,
             paper=(paper, f"paper, {weights.shape[1]} neurons, full MNIST {paper}") if paper else None,
+            readouts=readouts,
         ),
         "accuracy_curve.png",
     )

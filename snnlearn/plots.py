@@ -286,13 +286,22 @@ def accuracy_with_controls(
     paper: tuple[float, str] | None = None,
     chance: float = 0.1,
     title: str = "test accuracy during training",
+    readouts: tuple[str, str] | None = None,
 ) -> Figure:
     """A learning curve with each control, the chance level and the paper's number as labelled
-    reference lines (``controls``: ``{name: accuracy}``)."""
+    reference lines (``controls``: ``{name: accuracy}``).
+
+    ``readouts``: ``(curve points, final point)`` descriptions when the points before the last were
+    scored with a smaller readout (fewer assignment and test images) than the last one and the
+    controls; those points are then drawn hollow and each kind is named in the legend.
+    """
     from . import plotstyle
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    ax.plot(examples, accuracy, marker="o", color="C0", label="network")
+    fig, ax = plt.subplots(figsize=(9.0, 4.0), layout="constrained")
+    ax.plot(examples, accuracy, color="C0", label=None if readouts else "network", marker=None if readouts else "o")
+    if readouts:
+        ax.plot(examples[:-1], accuracy[:-1], "o", mfc="white", color="C0", label=f"network, {readouts[0]}")
+        ax.plot(examples[-1:], accuracy[-1:], "o", color="C0", label=f"network, {readouts[1]}")
     for k, (name, value) in enumerate(controls.items()):
         plotstyle.reference(
             ax, value, "control", f"{name.removeprefix('control_').replace('_', ' ')} {value:.3f}", color=f"C{k + 1}"
@@ -304,5 +313,5 @@ def accuracy_with_controls(
     ax.set_xlabel("training examples seen (count)")
     ax.set_ylabel("test accuracy (fraction correct)")
     ax.set_title(title)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # off the data
     return fig

@@ -364,3 +364,15 @@ def test_digit_accuracy_curve_draws_every_control_the_paper_and_chance():
     assert any(label.startswith("kmeans") for label in labels) and any("random weights" in x for x in labels)
     assert "paper 0.829" in labels and "chance 0.1" in labels and len(labels) == 5
     assert_units(fig)
+
+
+def test_curve_points_scored_with_a_smaller_readout_are_marked_apart():
+    controls = {"control_kmeans": 0.95}
+    fig = plots.accuracy_with_controls(
+        [100, 200, 300], [0.5, 0.6, 0.8], controls, readouts=("curve point (200 images)", "final (all images)")
+    )
+    labels = ps.legend_labels(fig)
+    assert "network, curve point (200 images)" in labels and "network, final (all images)" in labels
+    hollow, filled = fig.axes[0].lines[1:3]
+    assert hollow.get_markerfacecolor() == "white" and len(hollow.get_xdata()) == 2
+    assert filled.get_markerfacecolor() != "white" and list(filled.get_xdata()) == [300]
