@@ -35,6 +35,7 @@ from ..analysis import predict_by_assignment
 from ..build import BuiltNetwork, build_network
 from ..overrides import apply_to_model
 from ..params import Params, param
+from ..rules.base import lines
 from ..session import Session, stop_if
 from ..spec import ModelSpec, parse_model
 
@@ -59,6 +60,20 @@ class Protocol(Params):
     def slot(self):
         """The time of one presentation slot: the example, then the rest (a Brian2 quantity)."""
         return self.t_present + self.t_rest
+
+    def repeat_rule(self) -> str:
+        """The statements a presentation controller runs at the start of every slot (Diehl & Cook
+        2015): an example that drew fewer than ``min_spikes`` excitatory spikes (``count``) is shown
+        again with the intensity raised by 1, up to ``max_intensity``; otherwise the next example
+        comes at ``base_intensity``. ``fresh`` marks the first slot of a pass (its example is shown)."""
+        return lines(
+            f"repeat = (1 - fresh) * int(count < {self.min_spikes}) * int(intensity < {self.max_intensity!r})",
+            "example = example + (1 - fresh) * (1 - repeat)",
+            f"intensity = repeat * (intensity + 1) + (1 - repeat) * {self.base_intensity!r}",
+            "count = 0",
+            "slot_start = t",
+            "fresh = 0",
+        )
 
 
 #: The paper's operating point, from the 10,000 MNIST test images at its rates (a full pixel at
@@ -274,15 +289,7 @@ class DigitPresenter:
         self.controller.intensity = p.base_intensity
         self.controller.fresh = 1
         self.controller.run_regularly(
-            f"""
-            repeat = (1 - fresh) * int(count < {p.min_spikes}) * int(intensity < {p.max_intensity!r})
-            example = example + (1 - fresh) * (1 - repeat)
-            intensity = repeat * (intensity + 1) + (1 - repeat) * {p.base_intensity!r}
-            count = 0
-            slot_start = t
-            fresh = 0
-            stopped = stop_if(int(example >= n_examples))
-            """,
+            lines(p.repeat_rule(), "stopped = stop_if(int(example >= n_examples))"),
             dt=p.slot,
             when="start",
             order=-10,

@@ -109,14 +109,7 @@ class FrozenCopies:
         self.controller.intensity = p.base_intensity
         self.controller.fresh = 1
         self.controller.run_regularly(
-            f"""
-            repeat = (1 - fresh) * int(count < {p.min_spikes}) * int(intensity < {p.max_intensity!r})
-            example = example + (1 - fresh) * (1 - repeat)
-            intensity = repeat * (intensity + 1) + (1 - repeat) * {p.base_intensity!r}
-            count = 0
-            slot_start = t
-            fresh = 0
-            """,
+            p.repeat_rule(),
             dt=p.slot,
             when="start",
             order=-10,
