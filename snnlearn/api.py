@@ -269,7 +269,14 @@ def plastic_synapses(
 
 
 def code_of(instance: Rule) -> RuleCode:
-    """The :class:`RuleCode` of a checked rule instance."""
+    """The :class:`RuleCode` of a checked rule instance (its traces all on the synapse: code for
+    ``Synapses`` built by hand cannot add variables to the user's groups)."""
+    if instance.neuron_traces():
+        raise ConfigError(
+            "post_traces",
+            "traces on the neuron need a network built from a model file (they are added to its target group)",
+            "'synapse'",
+        )
     update = instance.update() if isinstance(instance, RewardModulatedRule) else ""
     return RuleCode(
         name=instance.name,

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from brian2 import (
+    Equations,
     Network,
     NeuronGroup,
     PoissonGroup,
@@ -28,7 +29,7 @@ from brian2 import (
 )
 
 from .errors import ConfigError
-from .rules.base import lines
+from .rules.base import NeuronTrace, lines
 from .spec import GroupSpec, ModelSpec, SynapseSpec
 
 
@@ -97,7 +98,43 @@ def _attach_normalization(syn: Synapses, post, spec: SynapseSpec) -> None:
     syn.run_regularly(f"w = w * (1 + {scale})", order=-1, name=f"{spec.name}_norm_scale", **kwargs)
 
 
-def _make_group(g: GroupSpec, dt, namespace: Mapping[str, Any], rate: Any | None, extra_equations: str = ""):
+def neuron_traces(spec: ModelSpec, group: str) -> list[NeuronTrace]:
+    """The traces that plastic synapses onto ``group`` keep on its neurons (a rule's
+    :meth:`~snnlearn.rules.base.Rule.neuron_traces`); two pathways that would put a trace of the
+    same name on one group are a ConfigError naming the second."""
+    traces: dict[str, NeuronTrace] = {}
+    neuron = spec.groups[group].neuron
+    for s in spec.synapses.values():
+        if s.post != group or s.rule is None or not s.rule.neuron_traces():
+            continue
+        field_name = f"synapses.{s.name}.rule.post_traces"
+        if neuron is None:
+            raise ConfigError(field_name, f"the target {group} is not a group of neurons", "'synapse'")
+        for trace in s.rule.neuron_traces():
+            if trace.name in traces or trace.name in Equations(neuron.equations()).names:
+                raise ConfigError(
+                    field_name, f"{trace.name!r} is already a variable of {group}", "'synapse' for all but one pathway"
+                )
+            traces[trace.name] = trace
+    return list(traces.values())
+
+
+def _attach_neuron_traces(group: NeuronGroup, traces: Iterable[NeuronTrace], dt: Any) -> None:
+    """Decay each neuron trace by its exact factor at the start of every step (the factor is a
+    literal, so the step costs one product per neuron)."""
+    for trace in traces:
+        factor = float(np.exp(-float(dt / trace.tau)))
+        group.run_regularly(f"{trace.name} = {trace.name} * {factor!r}", when="start", dt=dt, name=f"{group.name}_{trace.name}_decay")
+
+
+def _make_group(
+    g: GroupSpec,
+    dt,
+    namespace: Mapping[str, Any],
+    rate: Any | None,
+    extra_equations: str = "",
+    extra_reset: str = "",
+):
     if g.kind == "poisson":
         return PoissonGroup(
             g.n, rates=rate if rate is not None else g.rate, name=g.name, dt=dt, namespace=dict(namespace)
@@ -110,7 +147,7 @@ def _make_group(g: GroupSpec, dt, namespace: Mapping[str, Any], rate: Any | None
         g.n,
         neuron.equations() + extra_equations,
         threshold=neuron.threshold,
-        reset=neuron.reset,
+        reset=lines(neuron.reset, extra_reset),
         refractory=neuron.refractory,
         method=neuron.method,
         name=g.name,
@@ -188,8 +225,12 @@ def build_network(
             for s in spec.synapses.values()
             if s.normalize and s.post == g.name and not frozen
         )
+        traces = [] if frozen else neuron_traces(spec, g.name)
+        sums += "".join(f"\n{trace.name} : 1" for trace in traces)
+        on_spike = lines(*(trace.on_spike for trace in traces))
         group = g if copies == 1 else dataclasses.replace(g, n=g.n * copies)
-        built.groups[g.name] = _make_group(group, spec.dt, namespace, rates.get(g.name), sums)
+        built.groups[g.name] = _make_group(group, spec.dt, namespace, rates.get(g.name), sums, on_spike)
+        _attach_neuron_traces(built.groups[g.name], traces, spec.dt)
     for s in spec.synapses.values():
         eqs = frozen_equations(s) if frozen else synapse_equations(s)
         connect = s.connect

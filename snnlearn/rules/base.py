@@ -75,6 +75,22 @@ class Rule(Params):
         """
         return ""
 
+    def neuron_traces(self) -> tuple[NeuronTrace, ...]:
+        """Traces that depend on the postsynaptic neuron's spikes alone and live on that neuron.
+
+        A trace of one neuron's spikes is the same number in every synapse of that neuron, so
+        a network built from a model file keeps it once per neuron (in the postsynaptic group,
+        decayed every step, updated at the neuron's spikes after the synapses have read it)
+        instead of once per synapse, where each synaptic event would evaluate an ``exp``. The
+        rule's statements then read it as ``<name>_post``. Default: none.
+
+        Returns
+        -------
+        tuple of NeuronTrace
+            The traces the builder adds to the postsynaptic group.
+        """
+        return ()
+
     def attach(self, synapses: Any, built: Any) -> None:
         """Hook called once the synapses exist: add regular operations or controller groups
         (``built.add(...)``) that the rule needs. Default: nothing."""
@@ -82,6 +98,20 @@ class Rule(Params):
     def w_bounds(self) -> tuple[float, float]:
         """(lowest, highest) weight the rule allows."""
         return (0.0, float(getattr(self, "w_max", float("inf"))))
+
+
+@dataclass(frozen=True)
+class NeuronTrace:
+    """A trace kept on the postsynaptic neuron (see :meth:`Rule.neuron_traces`).
+
+    Between spikes it decays as ``d name/dt = -name / tau``, exactly (a factor ``exp(-dt/tau)``
+    per step, at the start of the step); at a spike of the neuron ``on_spike`` runs in the
+    neuron's reset, i.e. after every synapse has read the value from before the spike.
+    """
+
+    name: str
+    tau: Any
+    on_spike: str
 
 
 def lines(*statements: str) -> str:

@@ -37,7 +37,22 @@ nu_pre          0.0001     depression rate (per presynaptic spike)
 nu_post         0.01       potentiation rate (per postsynaptic spike)
 w_max           1.0        upper weight bound
 memory_spikes   0          n* of the rate schedule (0: constant rates, as the paper)
+post_traces     synapse    where ``post1``, ``post2`` live: ``synapse`` or ``neuron``
 ==============  =========  ===========================================================
+
+Where the postsynaptic traces live. ``post1`` and ``post2`` depend on the postsynaptic neuron's
+spikes alone, so every synapse of a neuron holds the same two numbers. With ``post_traces =
+"synapse"`` (as the paper's code) each synapse keeps them event-driven: every synaptic event
+evaluates their decay, two ``exp`` per presynaptic spike and synapse. With ``post_traces =
+"neuron"`` (:meth:`neuron_traces`, what the Diehl & Cook model file uses) the network keeps them
+once per neuron, multiplied by ``exp(-dt/tau)`` at the start of every step and set to 1 in the
+neuron's reset, which runs after the synapses: a presynaptic spike reads ``post1`` and a
+postsynaptic spike reads ``post2`` from before a spike of the same step, as the event-driven
+form does. The two forms compute the same trace values up to rounding (``exp(-k dt/tau)``
+against ``k`` products of ``exp(-dt/tau)``); ``tests/test_neuron_traces.py`` checks that they give
+the same spikes and weights to 1e-12. The ``neuron`` form needs the builder of model files,
+which adds the traces to the postsynaptic group; :func:`snnlearn.plastic_synapses` keeps the
+``synapse`` form.
 
 References: Diehl & Cook (2015) Front Comput Neurosci 9:99 (code: github.com/peter-u-diehl/
 stdp-mnist, ``Diehl&Cook_spiking_MNIST.py``); Pfister & Gerstner (2006) J Neurosci 26:9673;
@@ -52,7 +67,7 @@ from typing import ClassVar
 from brian2 import ms
 
 from ..params import param
-from .base import Rule, lines
+from .base import NeuronTrace, Rule, lines
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,11 @@ class DiehlCookSTDP(Rule):
     nu_post: float = param(0.01, "potentiation rate", nonnegative=True)
     w_max: float = param(1.0, "upper weight bound", positive=True)
     memory_spikes: float = param(0.0, "n* of the per-neuron rate schedule (0: constant rates)", nonnegative=True)
+    post_traces: str = param(
+        "synapse",
+        "where post1 and post2 live: on each synapse, event-driven, or once per postsynaptic neuron (same values)",
+        choices=("synapse", "neuron"),
+    )
 
     @property
     def learned_state(self) -> tuple[str, ...]:  # type: ignore[override]
@@ -77,23 +97,35 @@ class DiehlCookSTDP(Rule):
     def _rate(self) -> str:
         return " * clip(memory_spikes / (1 + spikes_learned), 1, memory_spikes)" if self.memory_spikes > 0 else ""
 
+    @property
+    def _on_neuron(self) -> bool:
+        return self.post_traces == "neuron"
+
+    def _post(self, trace: str) -> str:
+        """How the synapse's statements name a postsynaptic trace."""
+        return f"{trace}_post" if self._on_neuron else trace
+
+    def neuron_traces(self) -> tuple[NeuronTrace, ...]:
+        """``post1`` and ``post2`` on the postsynaptic neuron when ``post_traces = "neuron"``."""
+        if not self._on_neuron:
+            return ()
+        return (NeuronTrace("post1", self.tau_post1, "post1 = 1"), NeuronTrace("post2", self.tau_post2, "post2 = 1"))
+
     def model(self) -> str:
         return lines(
-            """
-        dpre/dt = -pre / tau_pre : 1 (event-driven)
-        dpost1/dt = -post1 / tau_post1 : 1 (event-driven)
-        dpost2/dt = -post2 / tau_post2 : 1 (event-driven)
-        """,
+            "dpre/dt = -pre / tau_pre : 1 (event-driven)",
+            "" if self._on_neuron else "dpost1/dt = -post1 / tau_post1 : 1 (event-driven)",
+            "" if self._on_neuron else "dpost2/dt = -post2 / tau_post2 : 1 (event-driven)",
             "spikes_learned : 1  # postsynaptic spikes learned from" if self.memory_spikes > 0 else "",
         )
 
     def on_pre(self) -> str:
-        return lines("pre = 1", f"w = clip(w - nu_pre * post1{self._rate()}, 0, w_max)")
+        return lines("pre = 1", f"w = clip(w - nu_pre * {self._post('post1')}{self._rate()}, 0, w_max)")
 
     def on_post(self) -> str:
         return lines(
-            f"w = clip(w + nu_post * pre * post2{self._rate()}, 0, w_max)",
-            "post1 = 1",
-            "post2 = 1",
+            f"w = clip(w + nu_post * pre * {self._post('post2')}{self._rate()}, 0, w_max)",
+            "" if self._on_neuron else "post1 = 1",
+            "" if self._on_neuron else "post2 = 1",
             "spikes_learned += 1" if self.memory_spikes > 0 else "",
         )
