@@ -160,6 +160,7 @@ def run(ctx: RunContext) -> dict:
         "stats_dt_s": float(p["stats_dt"] / second),
         "simulated_seconds": duration_s,
         "compile_seconds": out["compile_seconds"],
+        "simulation_seconds": out["simulation_seconds"],
     }
 
 

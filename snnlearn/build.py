@@ -124,7 +124,9 @@ def _attach_neuron_traces(group: NeuronGroup, traces: Iterable[NeuronTrace], dt:
     literal, so the step costs one product per neuron)."""
     for trace in traces:
         factor = float(np.exp(-float(dt / trace.tau)))
-        group.run_regularly(f"{trace.name} = {trace.name} * {factor!r}", when="start", dt=dt, name=f"{group.name}_{trace.name}_decay")
+        group.run_regularly(
+            f"{trace.name} = {trace.name} * {factor!r}", when="start", dt=dt, name=f"{group.name}_{trace.name}_decay"
+        )
 
 
 def _make_group(

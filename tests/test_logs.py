@@ -128,7 +128,8 @@ def test_brian2_repeats_are_dropped_inside_a_command():
     [
         (["--chunk", "100000"], "error: --chunk: 100000 is more than the 1347 training images of digits"),
         (["--loop-examples", "5000"], "error: --loop-examples: 5000 is more than the 1347 training images"),
-        (["--n-excitatory", "3000000"], "error: memory: the benchmarked network needs at least "),
+        (["--sizes", "3000000"], "error: memory: the benchmarked network needs at least "),
+        (["--sizes", "100,x"], "error: --sizes: got '100,x'; expected comma-separated integers"),
     ],
 )
 def test_bench_checks_everything_before_it_compiles(tmp_path, monkeypatch, capsys, args, message):

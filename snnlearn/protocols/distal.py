@@ -22,6 +22,7 @@ chunk length (``tests/test_exp_distal_reward.py``).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -56,7 +57,8 @@ def check_counts(spec: Any, backend: str) -> None:
 def run_distal(ctx: Any) -> dict[str, Any]:
     """Both conditions of ``ctx`` (a RunContext with the ``distal_reward`` parameters); returns
     ``{"rewarded": ..., "control": ...}``, each with the records (concatenated over chunks) and
-    the final weights of :data:`PLASTIC`, and ``compile_seconds``."""
+    the final weights of :data:`PLASTIC`, ``compile_seconds`` and ``simulation_seconds`` (the wall
+    time of both conditions: their runs and what is read after each chunk)."""
     p, spec = ctx.params, ctx.model
     n_chunks = chunk_count(p["duration"], p["chunk"])
     duration_s = float(p["duration"] / second)
@@ -146,6 +148,7 @@ def run_distal(ctx: Any) -> dict[str, Any]:
             out = {k: np.concatenate(v, axis=-1 if k in _ROWS else 0) for k, v in records.items()}
             return out | {s: np.asarray(session.get(net.synapses[s], "w")) for s in PLASTIC}
 
+        started = time.perf_counter()
         rewarded = condition(None, "checkpoint.npz")
         draw = np.random.default_rng((ctx.seed, 2007))  # the control's reward times: uniform, as many
         control = condition(np.sort(draw.uniform(0, duration_s, len(rewarded["pairings"]))), "checkpoint_control.npz")
@@ -153,6 +156,7 @@ def run_distal(ctx: Any) -> dict[str, Any]:
         "rewarded": rewarded | {"rewards": rewarded["pairings"]},
         "control": control | {"rewards": control["scheduled"]},
         "compile_seconds": session.compile_seconds,
+        "simulation_seconds": time.perf_counter() - started,
     }
 
 
