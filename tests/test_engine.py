@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import platform
 import re
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -166,3 +169,21 @@ def test_standalone_code_never_tests_for_nan_or_infinity():
     users = [p.name for p in sources if p.is_file() and re.search(r"\bis(nan|inf|finite)\b", p.read_text())]
     assert not users
     assert engine.FINITE_MATH_OFF not in engine.compile_flags(["-O3", "-ffast-math", engine.FINITE_MATH_OFF])
+
+
+@pytest.mark.standalone
+@pytest.mark.skipif(platform.machine() != "x86_64" or shutil.which("nm") is None, reason="x86-64 libmvec, nm")
+def test_the_exponential_euler_neuron_update_calls_the_vector_exp():
+    """With ``engine.compile_flags`` (finite math and ``ALIAS_CHECKS``) GCC vectorises the
+    Diehl & Cook excitatory update, whose ``exp`` then comes from glibc's libmvec (``_ZGV...``).
+    Without ``ALIAS_CHECKS`` the loop, which touches 8 arrays, stays scalar."""
+    from snnlearn import engine
+
+    spec = parse_model({"name": "update", "groups": {"exc": {"neuron": "adaptive_lif", "n": 400}}})
+    with backend_session("standalone", 1, key="test-vector-exp") as build_dir:
+        net = build_network(spec, record_spikes=False)
+        Session(net.network, backend="standalone", chunk=1 * ms, build_dir=build_dir).run()
+        assert engine.ALIAS_CHECKS in (build_dir / "makefile").read_text()
+        obj = build_dir / "code_objects" / "exc_stateupdater_codeobject.o"
+        symbols = subprocess.run(["nm", str(obj)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"\b_ZGV\w*_exp\b", symbols), symbols
