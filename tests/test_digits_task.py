@@ -80,3 +80,29 @@ def test_slots_per_chunk_does_not_change_responses_or_weights(backend):
     assert a[0].shape == (5, 4) and a[1].shape == (3, 4) and a[0].sum() > 0
     for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x, y)
+
+
+def test_no_input_reaches_the_network_between_two_passes():
+    """A pass ends one step into the slot after its last example; the next pass starts at the
+    next slot of the grid. In between, the inputs stay silent: the next pass's first image is
+    not shown (and learned from) early, in a slot the controller never opened."""
+    from brian2 import SpikeMonitor, prefs, second
+
+    protocol = Protocol.from_mapping(
+        {"max_intensity": 4.0, "t_present": "100 ms", "t_rest": "50 ms", "pixel_rate": "300 Hz"}, "protocol"
+    )
+    images = np.random.default_rng(4).random((4, 16)) + 0.5
+    with backend_session("runtime", 3, key="test-digits-gap"):
+        prefs.codegen.target = "numpy"
+        presenter = DigitPresenter(diehl_cook_spec(16, 4, protocol), protocol, 4, backend="runtime")
+        monitor = SpikeMonitor(presenter.inputs, name="input_spikes")
+        presenter.net.add(monitor)
+        presenter.present(images[:2], learn=True)
+        end_of_first = presenter.session.t
+        presenter.present(images[2:], learn=True)
+        times = np.asarray(monitor.t / second)
+    slot = float(protocol.slot / second)
+    next_slot = np.ceil(end_of_first / slot - 1e-9) * slot
+    assert next_slot - end_of_first > 0.05  # a gap of most of a slot
+    assert times.size > 50 and times.max() > next_slot  # both passes drove the network
+    assert not np.any((times >= end_of_first) & (times < next_slot - 1e-9)), times[times >= end_of_first][:5]

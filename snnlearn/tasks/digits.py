@@ -76,6 +76,49 @@ class Protocol(Params):
         )
 
 
+def presentation_inputs(
+    n: int,
+    rate: str,
+    protocol: Protocol,
+    variables: str,
+    *,
+    name: str,
+    dt: Any,
+    namespace: dict[str, Any],
+) -> NeuronGroup:
+    """Poisson inputs whose rates are constant during a presentation and zero in the rest.
+
+    ``rate`` is the Brian2 expression of an input's rate (Hz) for the example on show (it may
+    read ``variables``, e.g. linked controller variables and the ``stimulus`` table); it is
+    evaluated once per slot, at its start (after the controller's repeat rule), into the spike
+    probability per step ``p_spike = rate * dt``, and the slot's start is kept in ``slot_on``.
+    Each step then only compares: an input spikes when ``p_spike > 0``, ``t - slot_on <
+    t_present`` and ``rand() < p_spike``. That is the per-step Poisson threshold ``rate(t) > 0
+    and rand() < rate(t) * dt`` with the rate's table look-up and linked variables taken out of
+    the step loop: ``rand()`` is drawn for the same inputs at the same steps.
+    """
+    group = NeuronGroup(
+        n,
+        lines(
+            "p_spike : 1  # spike probability per step during the presentation on show",
+            "slot_on : second (shared)  # start of that presentation",
+            variables,
+        ),
+        threshold="p_spike > 0 and t - slot_on < t_present and rand() < p_spike",
+        name=name,
+        dt=dt,
+        namespace={**namespace, "t_present": protocol.t_present},
+    )
+    group.run_regularly(
+        lines("slot_on = t", f"p_spike = ({rate}) * dt"),
+        dt=protocol.slot,
+        when="start",
+        order=-9,  # after the controller's slot (order -10), which sets the example and intensity
+        name=f"{name}_slot",
+    )
+    return group
+
+
 #: The paper's operating point, from the 10,000 MNIST test images at its rates (a full pixel at
 #: 63.75 Hz): mean total input rate of an image, and the sum over inputs of the mean nearest-spike
 #: presynaptic trace, sum_i r_i tau_pre / (1 + r_i tau_pre) with tau_pre = 20 ms; and the sum of a
@@ -300,24 +343,22 @@ class DigitPresenter:
             "pixel_rate": pixel_rate if pixel_rate is not None else p.pixel_rate,
             "t_present": p.t_present,
         }
-        self.inputs = NeuronGroup(
+        self.inputs = presentation_inputs(
             self.n_in,
+            "stimulus((example - offset) * ms, i) * pixel_rate * intensity * int(example < n_examples)",
+            p,
             """
-            rate = stimulus((example - offset) * ms, i) * pixel_rate * intensity * on : Hz
-            on = int(t - slot_start < t_present) * int(example < n_examples) : 1
             example : 1 (linked)
             offset : 1 (linked)
             n_examples : 1 (linked)
             intensity : 1 (linked)
-            slot_start : second (linked)
             """,
-            threshold="rate > 0 * Hz and rand() < rate * dt",
             name=INPUT,
             dt=spec.dt,
             namespace=namespace,
         )
         index = np.zeros(self.n_in, dtype=int)
-        for var in ("example", "offset", "n_examples", "intensity", "slot_start"):
+        for var in ("example", "offset", "n_examples", "intensity"):
             setattr(self.inputs, var, linked_var(self.controller, var, index=index))
         self.net: BuiltNetwork = build_network(spec, record_spikes=list(record), replace={INPUT: self.inputs})
         exc = self.net.groups[EXCITATORY]

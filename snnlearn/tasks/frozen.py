@@ -33,7 +33,7 @@ from brian2 import NeuronGroup, StateMonitor, Synapses, TimedArray, linked_var, 
 from ..build import build_network
 from ..session import Session, stop_if
 from ..spec import ModelSpec
-from .digits import EXCITATORY, FEEDFORWARD, INPUT, Presentation, Protocol
+from .digits import EXCITATORY, FEEDFORWARD, INPUT, Presentation, Protocol, presentation_inputs
 
 #: synapses the K copies may hold in all (memory and per-step cost); K shrinks for large networks
 SYNAPSE_BUDGET = 1_000_000
@@ -140,19 +140,17 @@ class FrozenCopies:
             "t_present": p.t_present,
             "n_copies": float(k),
         }
-        self.inputs = NeuronGroup(
+        self.inputs = presentation_inputs(
             k * self.n_in,
+            "stimulus((copy + n_copies * example) * ms, pixel) * pixel_rate * intensity * int(example < n_examples)",
+            p,
             """
-            rate = stimulus((copy + n_copies * example) * ms, pixel) * pixel_rate * intensity * on : Hz
-            on = int(t - slot_start < t_present) * int(example < n_examples) : 1
             copy : 1 (constant)
             pixel : integer (constant)
             example : 1 (linked)
             n_examples : 1 (linked)
             intensity : 1 (linked)
-            slot_start : second (linked)
             """,
-            threshold="rate > 0 * Hz and rand() < rate * dt",
             name=INPUT,
             dt=spec.dt,
             namespace=namespace,
@@ -160,7 +158,7 @@ class FrozenCopies:
         copy_of_input = np.repeat(np.arange(k), self.n_in)
         self.inputs.copy = copy_of_input
         self.inputs.pixel = np.tile(np.arange(self.n_in), k)
-        for var in ("example", "n_examples", "intensity", "slot_start"):
+        for var in ("example", "n_examples", "intensity"):
             setattr(self.inputs, var, linked_var(self.controller, var, index=copy_of_input))
         self.net = build_network(spec, record_spikes=[EXCITATORY], replace={INPUT: self.inputs}, copies=k, frozen=True)
         exc = self.net.groups[EXCITATORY]
