@@ -88,11 +88,11 @@ def frozen_inference(spec, images: np.ndarray, repeats: int, seed: int) -> tuple
     initial weights (uniform as the model's ``w_init``) and thresholds, delays uniform in 0-10 ms;
     returns the timings and K."""
     from .engine import backend_session
-    from .tasks.frozen import FrozenCopies, FrozenState, copies_for
+    from .tasks.frozen import FrozenCopies, FrozenState, copies_for, synapses_per_copy
 
     n_in, n_exc = spec.groups[INPUT].n, spec.groups[EXCITATORY].n
     rng = np.random.default_rng(seed)
-    copies = copies_for(n_in * n_exc, len(images))
+    copies = copies_for(synapses_per_copy(spec), len(images))
     state = FrozenState((rng.random(n_in * n_exc) + 0.01) * 0.3, np.full(n_exc, 20.0))
     key = f"bench-frozen-{n_in}x{n_exc}x{copies}-{len(images)}"
     with backend_session("standalone", seed, key=key) as build_dir:

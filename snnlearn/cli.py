@@ -31,7 +31,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="reduced run (for tests and a first look)")
     p.add_argument("--seed", type=int, default=None, help="seed of every random draw (default 1)")
     p.add_argument("--out", help="run folder (default results/NAME/<time>-s<seed>-<id>)")
-    p.add_argument("--backend", help="runtime (Cython/NumPy) or standalone (compiled C++)")
+    p.add_argument(
+        "--backend", help="runtime (Cython/NumPy) or standalone (compiled C++); cuda is refused with the reason"
+    )
     p.add_argument(
         "--set",
         dest="sets",

@@ -49,6 +49,39 @@ def resolve_backend(name: str, explicit: bool) -> str:
     return name
 
 
+#: brian2cuda releases and the one Brian2 version each requires (their metadata pins it exactly)
+BRIAN2CUDA_PINS = {"1.0a6": "2.7.1", "1.0a7": "2.8.0", "1.0b1": "2.10.1"}
+
+
+def check_cuda() -> None:
+    """Refuse ``--backend cuda`` with one line saying why, before anything is built.
+
+    A GPU backend would run Brian2's ``cuda_standalone`` device from the brian2cuda package.
+    Every brian2cuda release pins one Brian2 version (:data:`BRIAN2CUDA_PINS`) and none pins
+    this project's Brian2 (2.9.0, the last for Python 3.11 with ``numpy<2.4``), so the package
+    cannot be installed beside it; the session's exact state carry (spikes in flight, random
+    streams) has also not been ported to that device. The error names what is missing.
+    """
+    import importlib.util
+
+    import brian2
+
+    if importlib.util.find_spec("brian2cuda") is None:
+        pins = ", ".join(f"{release} needs Brian2 {version}" for release, version in BRIAN2CUDA_PINS.items())
+        raise ConfigError(
+            "--backend",
+            f"cuda needs the brian2cuda package, which is not installed; no release fits Brian2 "
+            f"{brian2.__version__} ({pins})",
+            "use --backend standalone (compiled C++) or runtime",
+        )
+    raise ConfigError(
+        "--backend",
+        "cuda: brian2cuda is installed, but snnlearn's sessions (state carried across chunks) run on "
+        "runtime and cpp_standalone only",
+        "use --backend standalone (compiled C++) or runtime",
+    )
+
+
 def codegen_target() -> str:
     """Brian2's ``auto`` (Cython when it compiles, else NumPy); ``SNNLEARN_CODEGEN`` overrides."""
     forced = config.codegen_target()

@@ -335,6 +335,10 @@ def prepare(
 ) -> tuple[ModuleType, dict, Any, str]:
     """Check every input of a run (nothing is written): returns module, params, model, backend."""
     module = load_experiment(name)
+    if backend == "cuda":
+        from .engine import check_cuda
+
+        check_cuda()
     if backend is not None and backend not in BACKENDS:
         raise ConfigError("--backend", f"unknown backend {backend!r}", one_of(BACKENDS))
     check_seed(seed)
@@ -602,7 +606,18 @@ def _run(
 
 
 def peak_memory_mb() -> float:
-    """Peak resident memory of this process or of a child it ran (a standalone binary), in MB."""
+    """Peak resident memory of this process or of a child it ran (a standalone binary), in MB.
+
+    This process's own peak is read from ``/proc/self/status`` (``VmHWM``) where there is one:
+    ``ru_maxrss`` keeps the high-water mark of the process it was forked from, so a process
+    spawned by a large one (a ``bench`` row) would report its parent's size.
+    """
+    import re
     import resource
 
-    return max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    status = Path("/proc/self/status")
+    if status.exists():
+        found = re.search(r"^VmHWM:\s+(\d+) kB", status.read_text(), re.MULTILINE)
+        own = int(found.group(1)) if found else own
+    return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024

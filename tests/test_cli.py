@@ -51,6 +51,10 @@ def test_check_prints_what_the_model_builds(tmp_path):
             ["run", "song2000", "--backend", "gpu"],
             "error: --backend: unknown backend 'gpu'; allowed: runtime, standalone",
         ),
+        (
+            ["run", "song2000", "--backend", "cuda"],
+            "error: --backend: cuda needs the brian2cuda package, which is not installed; no release fits Brian2",
+        ),
         (["run", "song2000", "--model", "missing.toml"], "error: --model: file missing.toml not found"),
         (["run", "song2000", "--set", "chunk=0 s"], "error: chunk: "),
         (["run", "song2000", "--seed", "x"], "error: snnlearn run: argument --seed: invalid int value"),

@@ -12,7 +12,7 @@ from snnlearn.build import block_connect
 from snnlearn.engine import backend_session
 from snnlearn.errors import ConfigError
 from snnlearn.tasks.digits import DigitPresenter, Protocol
-from snnlearn.tasks.frozen import FrozenCopies, FrozenState, copies_for
+from snnlearn.tasks.frozen import FrozenCopies, FrozenState, copies_for, synapses_per_copy
 
 PROTOCOL = Protocol.from_mapping(
     {"max_intensity": 4.0, "t_present": "100 ms", "t_rest": "50 ms", "pixel_rate": "300 Hz"}, "protocol"
@@ -79,10 +79,13 @@ def test_block_connect_keeps_each_copy_s_synapses_inside_it_in_one_copy_s_order(
         block_connect({"p": 0.1}, 4, 4, 2, "synapses.x.connect")
 
 
-def test_copies_fit_the_synapse_budget():
-    assert copies_for(64 * 100, 1797) == 64
-    assert copies_for(64 * 100, 10) == 10
-    assert copies_for(784 * 400, 10_000) == 3
+def test_copies_fit_the_synapse_budget_counting_every_pathway():
+    digits_100 = synapses_per_copy(diehl_cook_spec(64, 100))
+    assert digits_100 == 64 * 100 + 100 + 100 * 99  # input, one-to-one, lateral inhibition
+    assert copies_for(digits_100, 1797) == 64
+    assert copies_for(digits_100, 10) == 10
+    assert copies_for(synapses_per_copy(diehl_cook_spec(784, 400)), 10_000) == 8
+    assert copies_for(synapses_per_copy(diehl_cook_spec(64, 1600)), 10_000) == 1  # 2.56 million lateral
     assert copies_for(784 * 6400, 10_000) == 1
 
 

@@ -30,15 +30,29 @@ from dataclasses import dataclass
 import numpy as np
 from brian2 import NeuronGroup, StateMonitor, Synapses, TimedArray, linked_var, ms, mV, second
 
-from ..build import build_network
+from ..build import build_network, planned_synapse_count
+from ..errors import ConfigError
 from ..session import Session, stop_if
 from ..spec import ModelSpec
 from .digits import EXCITATORY, FEEDFORWARD, INPUT, Presentation, Protocol, presentation_inputs
 
-#: synapses the K copies may hold in all (memory and per-step cost); K shrinks for large networks
-SYNAPSE_BUDGET = 1_000_000
+#: synapses the K copies may hold in all, every pathway counted (memory and per-step cost); K
+#: shrinks for large networks, whose lateral inhibition (n x (n - 1)) soon outweighs the input
+#: synapses: about as many as the largest network trained here (784 x 1600 plus 1600 x 1599)
+SYNAPSE_BUDGET = 4_000_000
 #: the most copies (beyond this the per-step cost is no longer the simulator's overhead)
 MAX_COPIES = 64
+
+
+def synapses_per_copy(spec: ModelSpec) -> int:
+    """Every synapse of one copy of the network (all pathways; each connection rule of a Diehl &
+    Cook model fixes its count)."""
+    counts = [planned_synapse_count(spec, name) for name in spec.synapses]
+    if any(count is None for count in counts):
+        raise ConfigError(
+            "synapses", "a pathway's synapse count depends on a random draw", "all, one_to_one or all_but_self"
+        )
+    return int(sum(c for c in counts if c is not None))
 
 
 def copies_for(n_synapses: int, n_images: int, limit: int = MAX_COPIES) -> int:
@@ -281,8 +295,7 @@ def score_frozen(
     from ..engine import backend_session
 
     capacity = max(n_assign + n_test for _, n_assign, n_test in passes)
-    n_synapses = spec.groups[INPUT].n * spec.groups[EXCITATORY].n
-    copies = copies_for(n_synapses, capacity)
+    copies = copies_for(synapses_per_copy(spec), capacity)
     key = f"diehl_cook-frozen-{spec.groups[INPUT].n}x{spec.groups[EXCITATORY].n}x{copies}-{capacity}"
     with backend_session(backend, seed, key=key) as build_dir:
         frozen = FrozenCopies(
