@@ -117,13 +117,14 @@ def adapt_model(ctx: RunContext, data: Dataset):
     """The model sized for the data set and ``n_excitatory``, at the paper's operating point
     (``tasks.digits.fit_model`` and ``OperatingPoint``, derived from the training images only)."""
     protocol = Protocol.from_mapping(ctx.params["protocol"], "protocol")
-    rule = ctx.model.raw["synapses"]["input_excitatory"].get("rule", {})
+    rule = ctx.model.synapses["input_excitatory"].rule
     point = OperatingPoint.of(
         data.x_train,
         protocol,
         n_excitatory=ctx.params["n_excitatory"],
         epochs=ctx.params["epochs"],
-        nu_post=float(rule.get("nu_post", 0.01)),
+        tau_pre=getattr(rule, "tau_pre", 20 * ms),  # another rule: the scales of the paper's
+        nu_post=float(getattr(rule, "nu_post", 0.01)),
     )
     spec = fit_model(
         ctx.model.raw,
@@ -133,6 +134,7 @@ def adapt_model(ctx: RunContext, data: Dataset):
         ctx.model.source,
         nu_scale=point.nu_scale,
         memory_spikes=point.memory_spikes,
+        tau_pre_scale=point.tau_pre_scale,
     )
     return spec, protocol, point
 

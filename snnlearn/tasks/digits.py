@@ -34,7 +34,7 @@ from brian2 import Hz, NeuronGroup, StateMonitor, Synapses, TimedArray, linked_v
 from ..analysis import predict_by_assignment
 from ..build import BuiltNetwork, build_network
 from ..overrides import apply_to_model
-from ..params import Params, param
+from ..params import Params, param, parse_quantity
 from ..rules.base import lines
 from ..session import Session, stop_if
 from ..spec import ModelSpec, parse_model
@@ -55,6 +55,7 @@ class Protocol(Params):
     match_paper: bool = param(True, "scale the drive and learning rate to the paper's operating point")
     match_learning_steps: bool = param(False, "also scale the learning rate to the paper's learning steps per neuron")
     running_mean: bool = param(False, "each neuron's rates follow the running-mean schedule over its first n* spikes")
+    match_trace: bool = param(False, "scale tau_pre by 1 / rate_scale, so that each input's r * tau_pre is the paper's")
 
     @property
     def slot(self):
@@ -161,6 +162,20 @@ class OperatingPoint:
        similarity 0.74; random weights 0.66), running mean 0.787 (similarity 0.91); 3 epochs
        0.798.
 
+    5. ``tau_pre_scale`` (only with ``match_trace``): the presynaptic trace is a nearest-spike
+       trace, ``r tau / (1 + r tau)`` on average at rate r, so it saturates when the rates are
+       raised by ``rate_scale`` (a full 8x8 pixel at 339 Hz: r tau = 6.8 with tau_pre = 20 ms,
+       against 1.3 for a full MNIST pixel), and the prototypes STDP learns are a compressed image
+       of the inputs. Scaling tau_pre by 1 / ``rate_scale`` gives every input the paper's r tau,
+       hence the paper's trace for a pixel of the same intensity. Not adopted: on a validation
+       split of the embedded digits (training images 0:1000 against 1000:1347, 100 neurons, 1
+       epoch, seeds 0-4; the test set unused) it scored 0.749 (0.818 / 0.862 / 0.772 / 0.464 /
+       0.827) against 0.771 (0.706 / 0.663 / 0.844 / 0.836 / 0.807) without it, with receptive
+       fields less like single images (similarity 0.87 against 0.91), the learning rates kept
+       at those of the unscaled trace; with ``spike_scale`` recomputed for the shorter trace (1.9
+       times the learning rate) seeds 0-2 scored 0.810 / 0.452 / 0.519. The option stays for
+       such studies; no experiment turns it on.
+
     ``nu_scale`` = ``spike_scale`` x ``steps_scale``. All follow from the training images'
     statistics and the run's length only; for MNIST at the paper's length all are 1 (to 1%).
     """
@@ -170,6 +185,7 @@ class OperatingPoint:
     steps_scale: float
     pixel_rate: object
     memory_spikes: float = 0.0
+    tau_pre_scale: float = 1.0
 
     @property
     def nu_scale(self) -> float:
@@ -217,14 +233,15 @@ class OperatingPoint:
         full = float(pixel_rate * protocol.base_intensity / Hz)  # rate of a full pixel, Hz
         rate_scale = PAPER_INPUT_RATE_HZ / (float(np.mean(images.sum(axis=1))) * full)
         rates = images * full * rate_scale
-        tau = float(tau_pre / second)
+        tau_pre_scale = 1 / rate_scale if protocol.match_trace else 1.0
+        tau = float(tau_pre / second)  # the learning rates of the unscaled trace (validated, see 5.)
         trace_sum = float(np.mean((rates * tau / (1 + rates * tau)).sum(axis=1)))
         total = PAPER_WEIGHT_TOTAL * images.shape[1] / 784
         spike_scale = (PAPER_TRACE_SUM / PAPER_WEIGHT_TOTAL) / (trace_sum / total)
         paper_epochs = 1 if n_excitatory <= 400 else 3 if n_excitatory <= 1600 else 7
         steps_scale = paper_epochs * 60_000 / (epochs * len(images)) if protocol.match_learning_steps else 1.0
         memory = PAPER_WEIGHT_TOTAL / (nu_post * PAPER_TRACE_SUM) if protocol.running_mean else 0.0
-        return cls(rate_scale, spike_scale, steps_scale, pixel_rate * rate_scale, memory)
+        return cls(rate_scale, spike_scale, steps_scale, pixel_rate * rate_scale, memory, tau_pre_scale)
 
     def as_dict(self) -> dict[str, float]:
         """The scales, the pixel rate (Hz) and ``memory_spikes``, as recorded in a run's metrics."""
@@ -235,6 +252,7 @@ class OperatingPoint:
             "nu_scale": self.nu_scale,
             "pixel_rate_hz": float(self.pixel_rate / Hz),
             "memory_spikes": self.memory_spikes,
+            "tau_pre_scale": self.tau_pre_scale,
         }
 
 
@@ -246,14 +264,19 @@ def fit_model(
     source=None,
     nu_scale: float = 1.0,
     memory_spikes: float = 0.0,
+    tau_pre_scale: float = 1.0,
 ) -> ModelSpec:
     """A Diehl & Cook model file sized for the data and the number of excitatory neurons.
 
     The normalisation total scales with the number of inputs (the paper's 78 for 784 pixels,
-    a mean weight of about 0.1), normalisation happens at the start of every slot, and the
-    learning rates are multiplied by ``nu_scale`` (:class:`OperatingPoint`).
+    a mean weight of about 0.1), normalisation happens at the start of every slot, the
+    learning rates are multiplied by ``nu_scale`` and the presynaptic trace's time constant by
+    ``tau_pre_scale`` (:class:`OperatingPoint`).
     """
     rule = raw["synapses"][FEEDFORWARD].get("rule", {})
+    if tau_pre_scale != 1.0 and rule.get("name") == "diehl_cook":
+        tau_pre = parse_quantity(rule.get("tau_pre", "20 ms"), 1 * ms, f"synapses.{FEEDFORWARD}.rule.tau_pre")
+        raw = apply_to_model(raw, f"synapses.{FEEDFORWARD}.rule.tau_pre", f"{float(tau_pre / ms) * tau_pre_scale!r} ms")
     for nu in ("nu_pre", "nu_post"):
         if nu in rule and nu_scale != 1.0:
             raw = apply_to_model(raw, f"synapses.{FEEDFORWARD}.rule.{nu}", float(rule[nu]) * nu_scale)
