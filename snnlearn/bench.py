@@ -421,11 +421,14 @@ def scaling_figure(rows: Sequence[dict]):
     fig, axes = plotstyle.figure(1, len(panels), panel=(5.2, 3.8))
     for ax, unit in zip(axes[0], panels, strict=True):
         these = [c for c in curves if c[3] == unit]
-        for i, (name, sizes, cost, _) in enumerate(these):
+        groups = sorted({name.split(": ")[0] for name, *_ in these})
+        sides = list(dict.fromkeys(name.split(": ")[1] for name, *_ in these))
+        for name, sizes, cost, _ in these:
+            group, side = name.split(": ")
+            style = plotstyle.curve_style(sides.index(side))  # colour and marker: engine, inference, loop
+            style["ls"] = ("-", "--", ":")[groups.index(group) % 3]  # line: the data set
             b = fitted_exponent(sizes, cost)
-            ax.plot(
-                sizes, cost, label=f"{name} (exponent {b:.2f})" if b is not None else name, **plotstyle.curve_style(i)
-            )
+            ax.plot(sizes, cost, label=f"{name} (exponent {b:.2f})" if b is not None else name, **style)
         ax.set_yscale("log")
         plotstyle.count_axis(ax, "x", sorted({s for c in these for s in c[1]}), log=True)
         ax.set_xlabel("excitatory neurons" if unit == "ms per image" else "neurons")
