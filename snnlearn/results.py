@@ -45,6 +45,22 @@ import numpy as np
 from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity
 
 METRICS_FILE = "metrics.json"
+#: metrics that measure the machine (wall-clock time, memory), not the simulation: two runs of
+#: the same seed agree on every other metric, whatever the chunk length or an interruption
+WALL_CLOCK_METRICS = frozenset(
+    {
+        "wall_time_s",
+        "peak_memory_mb",
+        "compile_seconds",
+        "simulation_seconds",
+        "train_seconds",
+        "train_images_per_second",
+        "evaluation_seconds",
+        "evaluation_compile_seconds",
+        "rate_half_cpu_seconds",
+        "spiking_half_wall_seconds",
+    }
+)
 PARAMS_FILE = "params.json"
 TIMES_KEY = "times_s"
 _UNIT_SUFFIX = re.compile(r"(?:^|_|\d)(kHz|Hz|ms|us|s|mV|uV|V|nS|uS|pA|nA|uA)$")

@@ -23,8 +23,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from snnlearn.results import WALL_CLOCK_METRICS
+
 #: metrics that differ between two runs of one computation (times, memory)
-UNTIMED = ("wall_time_s", "peak_memory_mb", "compile_seconds", "train_images_per_second")
+UNTIMED = WALL_CLOCK_METRICS
 DISTAL = [
     "distal_reward",
     "--quick",
