@@ -106,3 +106,62 @@ def test_no_input_reaches_the_network_between_two_passes():
     assert next_slot - end_of_first > 0.05  # a gap of most of a slot
     assert times.size > 50 and times.max() > next_slot  # both passes drove the network
     assert not np.any((times >= end_of_first) & (times < next_slot - 1e-9)), times[times >= end_of_first][:5]
+
+
+def _per_step_poisson_inputs(n, rate, protocol, variables, *, name, dt, namespace):
+    """The straightforward form that ``presentation_inputs`` replaces: the rate evaluated every
+    step from the stimulus table and the controller's linked variables (the slot's start, which
+    the controller also holds, kept here as ``slot_on``)."""
+    from brian2 import NeuronGroup
+
+    group = NeuronGroup(
+        n,
+        f"""
+        rate = stimulus((example - offset) * ms, i) * pixel_rate * intensity * on : Hz
+        on = int(t - slot_on < t_present) * int(example < n_examples) : 1
+        slot_on : second (shared)
+        {variables}
+        """,
+        threshold="rate > 0 * Hz and rand() < rate * dt",
+        name=name,
+        dt=dt,
+        namespace={**namespace, "t_present": protocol.t_present},
+    )
+    group.run_regularly("slot_on = t", dt=protocol.slot, when="start", order=-9, name=f"{name}_slot")
+    return group
+
+
+@pytest.mark.parametrize("backend", ["runtime", pytest.param("standalone", marks=pytest.mark.standalone)])
+def test_inputs_evaluated_once_per_slot_spike_as_the_per_step_rate_does(monkeypatch, backend):
+    """Within a pass, ``presentation_inputs`` draws ``rand()`` for the same inputs at the same steps
+    as the per-step Poisson threshold, so input spikes, responses and learned weights are equal."""
+    from brian2 import SpikeMonitor, prefs
+
+    from snnlearn.tasks import digits
+
+    protocol = Protocol.from_mapping(
+        {"max_intensity": 4.0, "t_present": "100 ms", "t_rest": "50 ms", "pixel_rate": "300 Hz"}, "protocol"
+    )
+    images = np.random.default_rng(5).random((6, 16))
+
+    def train(inputs):
+        monkeypatch.setattr(digits, "presentation_inputs", inputs)
+        with backend_session(backend, 9, key=f"test-inputs-{inputs.__name__}") as build_dir:
+            if backend == "runtime":
+                prefs.codegen.target = "cython"  # the C++ short-circuit: rand() only where the rate is > 0
+            presenter = DigitPresenter(
+                diehl_cook_spec(16, 4, protocol), protocol, 40, backend=backend, build_dir=build_dir
+            )
+            monitor = SpikeMonitor(presenter.inputs, name="input_spikes")
+            presenter.net.add(monitor)
+            shown = presenter.present(images, learn=True)
+            spikes = presenter.session.spikes(monitor)
+            weights = np.asarray(presenter.session.get(presenter.feedforward, "w"))
+        return shown.counts, spikes, weights
+
+    reference, fast = train(_per_step_poisson_inputs), train(digits.presentation_inputs)
+    assert reference[1][0].size > 100
+    np.testing.assert_array_equal(fast[1][0], reference[1][0])
+    np.testing.assert_array_equal(fast[1][1], reference[1][1])
+    np.testing.assert_array_equal(fast[0], reference[0])
+    np.testing.assert_array_equal(fast[2], reference[2])
