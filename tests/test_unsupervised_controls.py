@@ -44,3 +44,21 @@ def test_receptive_field_similarity_is_one_for_copies_and_lower_for_noise():
     assert receptive_field_similarity(images[:5].T * 3.0, images) == pytest.approx(1.0)
     noise = np.random.default_rng(2).normal(size=(16, 5))
     assert receptive_field_similarity(noise, images) < 0.8
+
+
+def test_nearest_centroid_is_exact_and_never_holds_images_x_centroids_x_pixels():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    small, centres = rng.random((50, 20)), rng.random((7, 20))
+    brute = ((small[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+    np.testing.assert_array_equal(one_hot_nearest(small, centres).argmax(axis=1), brute)
+    images, centroids = rng.random((2000, 784)), rng.random((400, 784))  # broadcasting: 5 GB
+    tracemalloc.start()
+    try:
+        responses = one_hot_nearest(images, centroids)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert responses.sum() == 2000
+    assert peak < 200e6, peak
