@@ -39,12 +39,44 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from brian2.units.fundamentalunits import DIMENSIONLESS, Quantity
 
 METRICS_FILE = "metrics.json"
+
+
+class SampleLists:
+    """Samples appended during a run, one list per field in :attr:`fields`, carried in checkpoints
+    as ``<prefix>_<field>`` arrays (:meth:`arrays` / :meth:`from_arrays`). Subclasses name the
+    fields and add their own ``add``."""
+
+    prefix: ClassVar[str] = ""
+    fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self) -> None:
+        for name in self.fields:
+            setattr(self, name, [])
+
+    def arrays(self) -> dict[str, Any]:
+        """The samples as arrays (float), one per field, for a checkpoint or ``.npz`` file."""
+        import numpy as np
+
+        return {f"{self.prefix}_{name}": np.array(getattr(self, name), dtype=float) for name in self.fields}
+
+    @classmethod
+    def from_arrays(cls, saved: Any) -> Self:
+        """Samples read back from :meth:`arrays`' output; empty when ``saved`` holds none."""
+        import numpy as np
+
+        record = cls()
+        if f"{cls.prefix}_{cls.fields[0]}" in saved:
+            for name in cls.fields:
+                setattr(record, name, list(np.asarray(saved[f"{cls.prefix}_{name}"], dtype=float)))
+        return record
+
+
 #: metrics that measure the machine (wall-clock time, memory), not the simulation: two runs of
 #: the same seed agree on every other metric, whatever the chunk length or an interruption
 WALL_CLOCK_METRICS = frozenset(

@@ -35,6 +35,7 @@ from ..analysis import predict_by_assignment
 from ..build import BuiltNetwork, build_network
 from ..overrides import apply_to_model
 from ..params import Params, param, parse_quantity
+from ..results import SampleLists
 from ..rules.base import lines
 from ..session import Session, stop_if
 from ..spec import ModelSpec, parse_model
@@ -632,17 +633,18 @@ def replay(
         }
 
 
-class TrainingTrack:
+class TrainingTrack(SampleLists):
     """Thresholds and sampled weights during training, against examples seen, carried in checkpoints.
 
     :meth:`add` takes :meth:`DigitPresenter.tracked` after each training chunk, with the number of
-    examples seen before the pass began; :meth:`arrays` / :meth:`from_arrays` write and read them.
+    examples seen before the pass began; :meth:`arrays` / :meth:`from_arrays` write and read them
+    (``track_examples``, ``track_theta``, ``track_w``).
     """
 
-    def __init__(self) -> None:
-        self.examples: list[float] = []
-        self.theta: list[np.ndarray] = []
-        self.w: list[np.ndarray] = []
+    prefix, fields = "track", ("examples", "theta", "w")
+    examples: list[float]
+    theta: list[np.ndarray]
+    w: list[np.ndarray]
 
     def add(self, tracked: dict[str, np.ndarray], before_pass: int) -> None:
         """Append the samples of one training pass.
@@ -658,20 +660,3 @@ class TrainingTrack:
             self.examples.append(before_pass + float(tracked["example"][k]))
             self.theta.append(tracked["theta"][k])
             self.w.append(tracked["w"][k])
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The track as arrays for a checkpoint or ``.npz`` file: ``track_examples``, ``track_theta``, ``track_w``."""
-        return {
-            "track_examples": np.array(self.examples, dtype=float),
-            "track_theta": np.array(self.theta, dtype=float),
-            "track_w": np.array(self.w, dtype=float),
-        }
-
-    @classmethod
-    def from_arrays(cls, saved) -> TrainingTrack:
-        """A track read back from :meth:`arrays`' output; empty when ``saved`` holds no track."""
-        track = cls()
-        if "track_examples" in saved:
-            track.examples = [float(x) for x in saved["track_examples"]]
-            track.theta, track.w = list(saved["track_theta"]), list(saved["track_w"])
-        return track

@@ -32,6 +32,7 @@ from brian2 import NeuronGroup, StateMonitor, Synapses, TimedArray, linked_var, 
 
 from ..build import build_network, planned_synapse_count
 from ..errors import ConfigError
+from ..results import SampleLists
 from ..session import Session, stop_if
 from ..spec import ModelSpec
 from .digits import EXCITATORY, FEEDFORWARD, INPUT, Presentation, Protocol, presentation_inputs
@@ -312,15 +313,19 @@ def score_frozen(
         return [score(frozen, state, data, n_assign, n_test) for state, n_assign, n_test in passes], compile_s
 
 
-class Snapshots:
+class Snapshots(SampleLists):
     """Weights and thresholds of a network at chosen points of its training (for frozen scoring
-    afterwards), carried in checkpoints: :meth:`arrays` / :meth:`from_arrays`."""
+    afterwards), carried in checkpoints: :meth:`arrays` / :meth:`from_arrays`, with the input
+    delays (fixed for the whole run)."""
+
+    prefix, fields = "snapshot", ("examples", "w", "theta_mV")
+    examples: list[float]
+    w: list[np.ndarray]
+    theta_mV: list[np.ndarray]
 
     def __init__(self) -> None:
-        self.examples: list[int] = []
-        self.w: list[np.ndarray] = []
-        self.theta_mV: list[np.ndarray] = []
-        self.delays_s = np.zeros(0)  # the input delays, fixed for the whole run
+        super().__init__()
+        self.delays_s = np.zeros(0)
 
     def add(self, examples: int, weights: np.ndarray, theta_mV: np.ndarray) -> None:
         """Keep the weights (presynaptic-major) and thresholds (mV) after ``examples`` examples."""
@@ -334,19 +339,11 @@ class Snapshots:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The snapshots as arrays for a checkpoint: examples, weights, thresholds (mV) and input delays (s)."""
-        return {
-            "snapshot_examples": np.array(self.examples, dtype=np.int64),
-            "snapshot_w": np.array(self.w, dtype=float),
-            "snapshot_theta_mV": np.array(self.theta_mV, dtype=float),
-            "snapshot_delays_s": np.asarray(self.delays_s, dtype=float),
-        }
+        return {**super().arrays(), "snapshot_delays_s": np.asarray(self.delays_s, dtype=float)}
 
     @classmethod
     def from_arrays(cls, saved) -> Snapshots:
-        """Snapshots read back from :meth:`arrays`' output (every key must be there)."""
-        snapshots = cls()
-        snapshots.examples = [int(x) for x in saved["snapshot_examples"]]
-        snapshots.w = list(np.asarray(saved["snapshot_w"], dtype=float))
-        snapshots.theta_mV = list(np.asarray(saved["snapshot_theta_mV"], dtype=float))
-        snapshots.delays_s = np.asarray(saved["snapshot_delays_s"], dtype=float)
+        """Snapshots read back from :meth:`arrays`' output."""
+        snapshots = super().from_arrays(saved)
+        snapshots.delays_s = np.asarray(saved.get("snapshot_delays_s", np.zeros(0)), dtype=float)
         return snapshots
