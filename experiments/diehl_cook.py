@@ -36,7 +36,7 @@ Training keeps the initial weights and those at each curve point; every evaluati
 random-weights control, the curve points, the final readout) runs after training on K frozen
 copies of the network compiled without plasticity code (``snnlearn.tasks.frozen``; one copy
 responds exactly as the training program's frozen pass), ``evaluation_seconds`` beside
-``train_seconds``.
+``train_seconds``; ``curve_evaluation_fraction`` is the curve points' share of the training time.
 """
 
 from __future__ import annotations
@@ -290,6 +290,8 @@ def run(ctx: RunContext) -> dict:
         "compile_seconds": compile_s,
         "evaluation_seconds": evaluation_s,
         "evaluation_compile_seconds": eval_compile_s,
+        "curve_evaluation_seconds": sum(s["seconds"] for s in scores[1:-1]),
+        "curve_evaluation_fraction": sum(s["seconds"] for s in scores[1:-1]) / train_seconds if train_seconds else None,
         "accuracy_curve": [{"examples": int(n), "accuracy": a} for n, a in curve],
         "assignment_examples": int(len(final["train_counts"])),
         "neurons_per_class": np.bincount(final["assignments"][final["assignments"] >= 0], minlength=10).tolist(),

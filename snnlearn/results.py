@@ -89,6 +89,8 @@ WALL_CLOCK_METRICS = frozenset(
         "train_images_per_second",
         "evaluation_seconds",
         "evaluation_compile_seconds",
+        "curve_evaluation_seconds",
+        "curve_evaluation_fraction",
         "rate_half_cpu_seconds",
         "spiking_half_wall_seconds",
     }

@@ -25,6 +25,8 @@ thresholds and images.
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -262,9 +264,10 @@ def score(frozen: FrozenCopies, state: FrozenState, data, n_assign: int, n_test:
     """Diehl & Cook's readout of a frozen network in one pass: the first ``n_assign`` training
     images assign each neuron the class it responds to most (neurons that never fire get none),
     then each of the first ``n_test`` test images is classified by the class whose neurons respond
-    most on average. Test labels are used for the accuracy only."""
+    most on average. Test labels are used for the accuracy only; ``seconds`` is the pass's wall time."""
     from ..analysis import assign_labels, predict_by_assignment
 
+    started = time.perf_counter()
     images = np.concatenate([data.x_train[:n_assign], data.x_test[:n_test]])
     counts = frozen.present(images, state).counts
     train_counts, test_counts = counts[:n_assign], counts[n_assign:]
@@ -276,6 +279,7 @@ def score(frozen: FrozenCopies, state: FrozenState, data, n_assign: int, n_test:
         "test_counts": test_counts,
         "predicted": predicted,
         "accuracy": float(np.mean(predicted == data.y_test[:n_test])),
+        "seconds": time.perf_counter() - started,
     }
 
 
