@@ -17,9 +17,24 @@ one departure from the paper, a running-mean rate schedule over each neuron's fi
 paper's neurons fire thousands of spikes over 60,000 images and forget their random start, these a
 few hundred over 1,347; a neuron's weights average its inputs at its spikes (online k-means). With the
 shared MNIST test set (``--set data.path=../shared/data/mnist``) ``train[0:8000]`` trains and
-``test[8000:10000]`` tests. Input -> excitatory delays are uniform in 0-10 ms, as in the paper's
+``test[8000:10000]`` tests.
+
+Epochs (4 by default) were chosen on validation splits of the training images, the test images
+unused: the embedded digits (100 neurons, training images 0:1000 against 1000:1347, seeds 0-4;
+mean [95% t-interval]) score 0.771 [0.67, 0.87] after 1 epoch, 0.835 [0.80, 0.87] after 2, 0.817
+[0.79, 0.84] after 3, 0.823 [0.80, 0.85] after 4, 0.831 [0.80, 0.86] after 5 (one seed after 10:
+0.692, as the thresholds keep rising); MNIST (400 neurons, ``train[0:7000]`` against
+``train[7000:8000]``, seed 0) 0.673 after 1 epoch, 0.886 after 2, 0.896 after 4. One pass over
+8,000 images gives each of 400 neurons 20 presentations, where the paper's 60,000 gave 150; four
+give 80. Input -> excitatory delays are uniform in 0-10 ms, as in the paper's
 code. Neurons that never fired on the assignment examples get no class; a test image with no
 assigned neuron responding counts as wrong (``test_silent_fraction``).
+
+How far the network is from the clean competitive learner that online k-means is:
+``test_active_neurons_per_example`` (neurons that fire for a test image; online k-means: 1) and
+``test_winner_spike_share`` (the most active neuron's share of an image's spikes; 1 for a hard
+winner-take-all). The paper's lateral inhibition is soft: each inhibitory spike lowers the other
+neurons' potentials by about 14 mV for a few ms, so several neurons answer each image.
 
 Metrics: ``test_accuracy``, ``test_accuracy_logreg`` and the controls a reviewer asks for, with
 the same readout: ``control_kmeans`` (k = n_excitatory), ``control_online_kmeans`` (one pass over
@@ -54,6 +69,7 @@ from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
 from snnlearn.progress import Progress
 from snnlearn.protocols.unsupervised import (
+    competition,
     kmeans_control,
     logreg_counts,
     logreg_pixels_control,
@@ -86,7 +102,7 @@ OWNED_MODEL_KEYS = {
 PARAMS = {
     "data": {"path": "digits", "train": "0:8000", "test": "8000:10000"},
     "n_excitatory": 100,
-    "epochs": 1.0,
+    "epochs": 4.0,  # passes over the training images; chosen on validation splits (see the docstring)
     "slots_per_chunk": 100,  # examples per compiled run (one checkpoint each)
     "curve_points": 2,  # accuracy-curve evaluations during training (<= 20% of its cost)
     "curve_assign_examples": 200,  # training examples used to assign labels at a curve point
@@ -297,6 +313,7 @@ def run(ctx: RunContext) -> dict:
         "neurons_per_class": np.bincount(final["assignments"][final["assignments"] >= 0], minlength=10).tolist(),
         "unassigned_neurons": int(np.sum(final["assignments"] < 0)),
         "mean_spikes_per_test_example": float(final["test_counts"].sum(axis=1).mean()),
+        **{f"test_{k}": v for k, v in competition(final["test_counts"]).items()},
         "paper_accuracy_full_mnist": {str(k): v for k, v in PAPER.items()},
     }
 

@@ -29,6 +29,7 @@ def test_quick_run_is_far_above_chance(quick_run):
         assert 0.8 < metrics[control] <= 1.0  # the simple learners a reviewer compares with
     assert metrics["control_random_weights"] < metrics["control_kmeans"]
     assert 0 <= metrics["test_silent_fraction"] <= 1 and 0 < metrics["receptive_field_similarity"] <= 1
+    assert 1 <= metrics["test_active_neurons_per_example"] <= 50 and 0 < metrics["test_winner_spike_share"] <= 1
     assert 0 < metrics["curve_evaluation_seconds"] < metrics["evaluation_seconds"]  # a part of the evaluation
     train_s = metrics["train_seconds"]
     assert metrics["curve_evaluation_fraction"] == pytest.approx(metrics["curve_evaluation_seconds"] / train_s)

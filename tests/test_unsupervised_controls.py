@@ -7,6 +7,7 @@ import pytest
 
 from snnlearn.analysis import UNASSIGNED, assign_labels, predict_by_assignment
 from snnlearn.protocols.unsupervised import (
+    competition,
     kmeans_control,
     one_hot_nearest,
     online_kmeans,
@@ -62,3 +63,11 @@ def test_nearest_centroid_is_exact_and_never_holds_images_x_centroids_x_pixels()
         tracemalloc.stop()
     assert responses.sum() == 2000
     assert peak < 200e6, peak
+
+
+def test_competition_counts_the_neurons_that_answer_and_the_winner_s_share():
+    counts = np.array([[0, 6, 0, 0], [1, 1, 1, 1], [0, 0, 0, 0], [2, 0, 1, 0]])
+    stats = competition(counts)  # the silent example is left out
+    assert stats["active_neurons_per_example"] == pytest.approx((1 + 4 + 2) / 3)
+    assert stats["winner_spike_share"] == pytest.approx((1 + 0.25 + 2 / 3) / 3)
+    assert competition(np.zeros((2, 3))) == {"active_neurons_per_example": 0.0, "winner_spike_share": 0.0}

@@ -92,6 +92,30 @@ def receptive_field_similarity(weights: np.ndarray, images: np.ndarray) -> float
     return float(np.median((x @ w).max(axis=0)))
 
 
+def competition(counts: np.ndarray) -> dict[str, float]:
+    """How close the responses (examples x neurons spike counts) come to winner-take-all.
+
+    Online k-means, the control, gives each image to one prototype; a network whose lateral
+    inhibition let one neuron answer each image would score ``active_neurons_per_example`` 1 and
+    ``winner_spike_share`` 1. Silent examples are left out of both means.
+
+    Returns
+    -------
+    dict
+        ``active_neurons_per_example``: mean number of neurons that fire at least once;
+        ``winner_spike_share``: mean fraction of an example's spikes fired by its most active neuron.
+    """
+    counts = np.asarray(counts)
+    total = counts.sum(axis=1)
+    heard = total > 0
+    if not heard.any():
+        return {"active_neurons_per_example": 0.0, "winner_spike_share": 0.0}
+    return {
+        "active_neurons_per_example": float(np.mean((counts[heard] > 0).sum(axis=1))),
+        "winner_spike_share": float(np.mean(counts[heard].max(axis=1) / total[heard])),
+    }
+
+
 def logreg_counts(
     train_counts: np.ndarray, train_labels: np.ndarray, test_counts: np.ndarray, test_labels: np.ndarray
 ) -> float:

@@ -26,7 +26,6 @@ thresholds and images.
 from __future__ import annotations
 
 import time
-
 from dataclasses import dataclass
 
 import numpy as np
