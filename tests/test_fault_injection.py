@@ -70,6 +70,8 @@ DIEHL_COOK = [
     "--set",
     "slots_per_chunk=20",
     "--set",
+    "checkpoint_seconds=0",  # a checkpoint after every chunk, so that kills land between checkpoints
+    "--set",
     "curve_points=1",
     "--set",
     "curve_assign_examples=60",

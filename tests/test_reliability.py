@@ -274,6 +274,7 @@ def test_random_kills_then_resume_equal_an_uninterrupted_run(tmp_path):
         "n_excitatory=10",
         "epochs=0.12",
         "slots_per_chunk=20",
+        "checkpoint_seconds=0",
         "curve_points=0",
         "assign_examples=60",
         "data.test=0:40",
