@@ -81,7 +81,7 @@ from snnlearn.protocols.unsupervised import (
     online_kmeans_control,
     receptive_field_similarity,
 )
-from snnlearn.results import load_checkpoint, save_checkpoint
+from snnlearn.results import IntervalCheckpoint, load_checkpoint
 from snnlearn.tasks.digits import (
     DigitPresenter,
     OperatingPoint,
@@ -168,8 +168,7 @@ def check(ctx: RunContext) -> None:
             raise ConfigError(key, f"{p[key]} is too small", "expected an integer >= 1")
     if not 0 < p["epochs"] <= 100:
         raise ConfigError("epochs", f"{p['epochs']} is out of range", "expected 0 < epochs <= 100")
-    if not 0 <= p["checkpoint_seconds"] <= 86400:
-        raise ConfigError("checkpoint_seconds", f"{p['checkpoint_seconds']} is out of range", "expected 0 to 86400")
+    IntervalCheckpoint.check(p["checkpoint_seconds"], "checkpoint_seconds")
     if p["curve_points"] < 0 or p["assign_examples"] < 0:
         raise ConfigError("curve_points", "negative", "expected >= 0")
     data = load_dataset(p["data"]["path"], p["data"]["train"], p["data"]["test"])
@@ -207,7 +206,8 @@ def run(ctx: RunContext) -> dict:
         )
         session = presenter.session
         compile_s = session.compile()
-        clock: dict = {"train": 0.0, "last": time.perf_counter(), "saved": time.perf_counter(), "segment": 0}
+        clock: dict = {"train": 0.0, "last": time.perf_counter(), "segment": 0}
+        writer = IntervalCheckpoint(checkpoint, p["checkpoint_seconds"])
         bounds = [0, *curve_at, n_train_total]  # training passes end exactly at the curve points
         progress, track, snapshots = None, TrainingTrack(), Snapshots()
 
@@ -235,25 +235,21 @@ def run(ctx: RunContext) -> dict:
             track.add(presenter.tracked(), bounds[clock["segment"]])
             if not snapshots.delays_s.size:  # drawn by a standalone program: known after its first run
                 snapshots.delays_s = np.asarray(session.get(presenter.feedforward, "delay") / second)
-            at_bound = seen == bounds[clock["segment"] + 1]
-            if at_bound:  # a curve point's weights (or the final ones)
+            if at_bound := seen == bounds[clock["segment"] + 1]:  # a curve point's weights (or the final ones)
                 snapshot(seen)
-            if at_bound or now - clock["saved"] >= p["checkpoint_seconds"]:
-                save(progress)
+            writer.save(
+                lambda: {
+                    "train_seconds": np.array(clock["train"]),
+                    "segment": np.array(clock["segment"]),
+                    **pack_progress(progress),
+                    **track.arrays(),
+                    **snapshots.arrays(),
+                    **session.state(),
+                },
+                force=at_bound,
+            )
             bar.update(seen, f"({seen / max(clock['train'], 1e-9):.1f} images/s)")
             clock["last"] = time.perf_counter()
-
-        def save(progress: dict) -> None:
-            clock["saved"] = time.perf_counter()
-            save_checkpoint(
-                checkpoint,
-                train_seconds=np.array(clock["train"]),
-                segment=np.array(clock["segment"]),
-                **pack_progress(progress),
-                **track.arrays(),
-                **snapshots.arrays(),
-                **session.state(),
-            )
 
         while clock["segment"] < len(bounds) - 1:
             lo, hi = bounds[clock["segment"]], bounds[clock["segment"] + 1]
@@ -302,7 +298,7 @@ def run(ctx: RunContext) -> dict:
         "network.npz", weights=weights, theta_mV=theta, assignments=final["assignments"], delays_s=snapshots.delays_s
     )
     save_figures(ctx, data, spec, weights, final, curve, raster, protocol, controls, track)
-    train_seconds = clock["train"]
+    train_seconds, curve_s = clock["train"], sum(s["seconds"] for s in scores[1:-1])
     return {
         "test_accuracy": final["accuracy"],
         "test_accuracy_logreg": logreg,
@@ -320,8 +316,8 @@ def run(ctx: RunContext) -> dict:
         "compile_seconds": compile_s,
         "evaluation_seconds": evaluation_s,
         "evaluation_compile_seconds": eval_compile_s,
-        "curve_evaluation_seconds": sum(s["seconds"] for s in scores[1:-1]),
-        "curve_evaluation_fraction": sum(s["seconds"] for s in scores[1:-1]) / train_seconds if train_seconds else None,
+        "curve_evaluation_seconds": curve_s,
+        "curve_evaluation_fraction": curve_s / train_seconds if train_seconds else None,
         "accuracy_curve": [{"examples": int(n), "accuracy": a} for n, a in curve],
         "assignment_examples": int(len(final["train_counts"])),
         "neurons_per_class": np.bincount(final["assignments"][final["assignments"] >= 0], minlength=10).tolist(),

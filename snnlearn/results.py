@@ -227,6 +227,39 @@ def save_checkpoint(path: Path, **arrays: Any) -> Path:
     return atomic_save_npz(path, **arrays, **{CHECKSUM_KEY: np.array(_digest(arrays))})
 
 
+class IntervalCheckpoint:
+    """Write checkpoints to ``path`` at most once per ``every_s`` seconds of wall time, or when forced.
+
+    A checkpoint that carries a whole run's samples grows with the run, so writing one after every
+    chunk makes a long run's cost grow with the square of its length; resuming from any checkpoint
+    gives the same result, so how often one is written changes only how much a kill loses.
+    ``every_s = 0`` writes at every call.
+    """
+
+    #: the longest interval accepted (a day)
+    MAX_SECONDS = 86_400.0
+
+    def __init__(self, path: Path, every_s: float) -> None:
+        self.path, self.every_s, self.last = path, self.check(every_s), time.perf_counter()
+
+    @classmethod
+    def check(cls, every_s: Any, field: str = "checkpoint_seconds") -> float:
+        """``every_s`` as a float, or a ConfigError naming ``field`` and the allowed range."""
+        from .errors import ConfigError
+
+        if isinstance(every_s, bool) or not isinstance(every_s, int | float) or not 0 <= every_s <= cls.MAX_SECONDS:
+            raise ConfigError(field, f"{every_s!r} is out of range", f"expected seconds from 0 to {cls.MAX_SECONDS:g}")
+        return float(every_s)
+
+    def save(self, arrays: Callable[[], Mapping[str, Any]], *, force: bool = False) -> bool:
+        """Write ``arrays()`` (built only when due) if forced or the interval has passed; True if written."""
+        if not force and time.perf_counter() - self.last < self.every_s:
+            return False
+        save_checkpoint(self.path, **arrays())
+        self.last = time.perf_counter()
+        return True
+
+
 def load_checkpoint(path: Path) -> dict[str, np.ndarray]:
     """A checkpoint written by :func:`save_checkpoint`; a damaged one is a ConfigError naming the file."""
     from .errors import ConfigError

@@ -94,12 +94,11 @@ def test_the_run_scales_the_file_s_learning_rates_once():
 def test_checkpoints_are_written_at_the_curve_points_and_then_at_most_once_per_interval(tmp_path, monkeypatch):
     """With an interval longer than the run, only the curve point and the end of training write
     one (of 10 chunks); without the interval, every chunk would (the fault-injection tests use 0)."""
-    from snnlearn.experiment import load_experiment
+    from snnlearn import results
 
-    module = load_experiment("diehl_cook")
     written: list[int] = []
-    original = module.save_checkpoint
-    monkeypatch.setattr(module, "save_checkpoint", lambda path, **a: written.append(1) or original(path, **a))
+    original = results.save_checkpoint
+    monkeypatch.setattr(results, "save_checkpoint", lambda path, **a: written.append(1) or original(path, **a))
     sets = ["n_excitatory=10", "epochs=0.12", "slots_per_chunk=20", "curve_points=1", "checkpoint_seconds=3600"]
     sets += ["curve_assign_examples=40", "curve_test_examples=20", "assign_examples=40", "data.test=0:20"]
     run_experiment("diehl_cook", quick=True, seed=3, sets=sets, out=tmp_path / "run")

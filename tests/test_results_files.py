@@ -56,3 +56,24 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path):
     with pytest.raises(TypeError):
         atomic_write_bytes(tmp_path / "x", object())  # not bytes: fails inside the write
     assert list(tmp_path.iterdir()) == []
+
+
+def test_interval_checkpoint_writes_when_forced_or_due_and_refuses_a_bad_interval(tmp_path):
+    from snnlearn.errors import ConfigError
+    from snnlearn.results import IntervalCheckpoint, load_checkpoint
+
+    built: list[int] = []
+
+    def arrays():
+        built.append(1)
+        return {"x": np.arange(len(built))}
+
+    path = tmp_path / "checkpoint.npz"
+    hourly = IntervalCheckpoint(path, 3600)
+    assert hourly.save(arrays) is False and not path.exists() and not built  # not due: nothing built
+    assert hourly.save(arrays, force=True) is True and load_checkpoint(path)["x"].tolist() == [0]
+    always = IntervalCheckpoint(path, 0)
+    assert always.save(arrays) and always.save(arrays) and load_checkpoint(path)["x"].tolist() == [0, 1, 2]
+    for bad in (-1, 1e9, True, "60"):
+        with pytest.raises(ConfigError, match="checkpoint_seconds: .* out of range; expected seconds from 0 to 86400"):
+            IntervalCheckpoint.check(bad)

@@ -47,7 +47,5 @@ def test_distal_reward_rewarded_synapse_wins(run_dir):
 @pytest.mark.slow
 @pytest.mark.skipif(not MNIST.is_dir(), reason="the shared MNIST folder is not beside the project")
 def test_diehl_cook_on_the_shared_mnist_split(run_dir):
-    m = metrics_of(
-        run_experiment("diehl_cook", out=run_dir, sets=[f"data.path={MNIST}", "n_excitatory=400"])
-    )
+    m = metrics_of(run_experiment("diehl_cook", out=run_dir, sets=[f"data.path={MNIST}", "n_excitatory=400"]))
     assert m["test_accuracy"] >= 0.87  # the paper's 400-neuron network on full MNIST
