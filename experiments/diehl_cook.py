@@ -33,8 +33,9 @@ assigned neuron responding counts as wrong (``test_silent_fraction``).
 How far the network is from the clean competitive learner that online k-means is:
 ``test_active_neurons_per_example`` (neurons that fire for a test image; online k-means: 1) and
 ``test_winner_spike_share`` (the most active neuron's share of an image's spikes; 1 for a hard
-winner-take-all). The paper's lateral inhibition is soft: each inhibitory spike lowers the other
-neurons' potentials by about 14 mV for a few ms, so several neurons answer each image.
+winner-take-all). The paper's lateral inhibition is soft: by its parameters an inhibitory spike
+lowers the other neurons' potentials by about 14 mV (17 x 2 ms x 40 mV / 100 ms) for a few ms, so
+several neurons answer each image.
 
 Metrics: ``test_accuracy``, ``test_accuracy_logreg`` and the controls a reviewer asks for, with
 the same readout: ``control_kmeans`` (k = n_excitatory), ``control_online_kmeans`` (one pass over
