@@ -46,14 +46,11 @@ neuron's weights to a training image), ``operating_point``, ``accuracy_curve``,
 raster of one presentation (inputs, excitatory, inhibitory), thresholds and weights during
 training, confusion matrix.
 
-Training is checkpointed after a chunk of examples once ``checkpoint_seconds`` of wall time have
-passed since the last checkpoint (0: after every chunk), and at every curve point and the end of
-training; ``--resume RUN_DIR`` continues a killed run and gives the same result as an uninterrupted
-one; nothing depends on ``slots_per_chunk`` or on when checkpoints were written. (A checkpoint
-carries the thresholds and weight samples of the whole run so far, so writing one after every
-chunk made a long run's cost grow with the square of its length: 2.8 s per write after 2,400 of
-28,000 MNIST presentations.)
-Training keeps the initial weights and those at each curve point; every evaluation (the
+Training (``snnlearn.protocols.presentation``) is checkpointed after a chunk of examples once
+``checkpoint_seconds`` of wall time have passed since the last checkpoint (0: after every chunk),
+and at every curve point and the end of training; ``--resume RUN_DIR`` continues a killed run and
+gives the same result as an uninterrupted one; nothing depends on ``slots_per_chunk`` or on when
+checkpoints were written. Training keeps the initial weights and those at each curve point; every evaluation (the
 random-weights control, the curve points, the final readout) runs after training on K frozen
 copies of the network compiled without plasticity code (``snnlearn.tasks.frozen``; one copy
 responds exactly as the training program's frozen pass), ``evaluation_seconds`` beside
@@ -65,15 +62,14 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from brian2 import ms, mV, second
+from brian2 import ms, second
 
 from snnlearn import plots
 from snnlearn.cli import script_main
 from snnlearn.data import Dataset, load_dataset
-from snnlearn.engine import backend_session
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
-from snnlearn.progress import Progress
+from snnlearn.protocols.presentation import curve_bounds, train_in_passes, training_stream
 from snnlearn.protocols.unsupervised import (
     competition,
     kmeans_control,
@@ -82,18 +78,9 @@ from snnlearn.protocols.unsupervised import (
     online_kmeans_control,
     receptive_field_similarity,
 )
-from snnlearn.results import IntervalCheckpoint, load_checkpoint
-from snnlearn.tasks.digits import (
-    DigitPresenter,
-    OperatingPoint,
-    Protocol,
-    TrainingTrack,
-    fit_model,
-    pack_progress,
-    replay,
-    unpack_progress,
-)
-from snnlearn.tasks.frozen import Snapshots, score_frozen
+from snnlearn.results import IntervalCheckpoint
+from snnlearn.tasks.digits import OperatingPoint, Protocol, fit_model, replay
+from snnlearn.tasks.frozen import score_frozen
 
 MODEL = "diehl_cook_2015"
 PAPER = {100: 0.829, 400: 0.870, 1600: 0.919, 6400: 0.950}  # test accuracy, full MNIST, by network size
@@ -176,93 +163,34 @@ def check(ctx: RunContext) -> None:
     ctx.model_as_run = adapt_model(ctx, data)[0]  # ctx.model stays the file's model: run() adapts it once
 
 
-def training_stream(n_train: int, total: int, rng: np.random.Generator) -> np.ndarray:
-    """Indices of the training examples in presentation order: a new permutation each epoch."""
-    epochs = -(-total // n_train)
-    return np.concatenate([rng.permutation(n_train) for _ in range(epochs)])[:total]
-
-
 def run(ctx: RunContext) -> dict:
     p = ctx.params
     data = load_dataset(p["data"]["path"], p["data"]["train"], p["data"]["test"])
     spec, protocol, point = adapt_model(ctx, data)
     n_train_total = int(round(p["epochs"] * len(data.y_train)))
     stream = training_stream(len(data.y_train), n_train_total, np.random.default_rng(ctx.seed))
-    curve_at = [int(n_train_total * (k + 1) / (p["curve_points"] + 1)) for k in range(p["curve_points"])]
-    checkpoint = ctx.path("checkpoint.npz")
     n_exc = p["n_excitatory"]
     ctx.log(
         f"{data.name}: {len(data.y_train)} training and {len(data.y_test)} test images ({data.split}); "
         f"{n_exc} excitatory neurons; {n_train_total} training presentations"
     )
-    with backend_session(ctx.backend, ctx.seed, key=f"diehl_cook-{data.n_pixels}x{n_exc}") as build_dir:
-        presenter = DigitPresenter(
-            spec,
-            protocol,
-            p["slots_per_chunk"],
-            backend=ctx.backend,
-            build_dir=build_dir,
-            pixel_rate=point.pixel_rate,
-            track_every=p["track_every"],
-        )
-        session = presenter.session
-        compile_s = session.compile()
-        clock: dict = {"train": 0.0, "last": time.perf_counter(), "segment": 0}
-        writer = IntervalCheckpoint(checkpoint, p["checkpoint_seconds"])
-        bounds = [0, *curve_at, n_train_total]  # training passes end exactly at the curve points
-        progress, track, snapshots = None, TrainingTrack(), Snapshots()
-
-        def snapshot(examples: int) -> None:
-            snapshots.add(
-                examples, session.get(presenter.feedforward, "w"), session.get(presenter.excitatory, "theta") / mV
-            )
-
-        if checkpoint.is_file():
-            saved = load_checkpoint(checkpoint)
-            track, snapshots = TrainingTrack.from_arrays(saved), Snapshots.from_arrays(saved)
-            session.load_state(saved)
-            progress = unpack_progress(saved)
-            clock.update(train=float(saved["train_seconds"]), segment=int(saved["segment"]))
-            ctx.log(f"resuming at example {bounds[clock['segment']] + progress['done']} (chunk {session.chunks_run})")
-        else:  # the control: the same network with its initial weights, scored frozen after training
-            snapshots.add(0, *presenter.initial_state())
-        done = bounds[clock["segment"]] + (progress["done"] if progress else 0)
-        bar = Progress(n_train_total, "training examples", start=done)
-
-        def after_chunk(progress: dict) -> None:
-            now = time.perf_counter()
-            clock["train"] += now - clock["last"]
-            seen = bounds[clock["segment"]] + progress["done"]
-            track.add(presenter.tracked(), bounds[clock["segment"]])
-            if not snapshots.delays_s.size:  # drawn by a standalone program: known after its first run
-                snapshots.delays_s = np.asarray(session.get(presenter.feedforward, "delay") / second)
-            if at_bound := seen == bounds[clock["segment"] + 1]:  # a curve point's weights (or the final ones)
-                snapshot(seen)
-            writer.save(
-                lambda: {
-                    "train_seconds": np.array(clock["train"]),
-                    "segment": np.array(clock["segment"]),
-                    **pack_progress(progress),
-                    **track.arrays(),
-                    **snapshots.arrays(),
-                    **session.state(),
-                },
-                force=at_bound,
-            )
-            bar.update(seen, f"({seen / max(clock['train'], 1e-9):.1f} images/s)")
-            clock["last"] = time.perf_counter()
-
-        while clock["segment"] < len(bounds) - 1:
-            lo, hi = bounds[clock["segment"]], bounds[clock["segment"] + 1]
-            if hi > lo:
-                presenter.present(
-                    data.x_train[stream[lo:hi]], learn=True, collect=False, on_chunk=after_chunk, progress=progress
-                )
-            progress = None
-            if len(snapshots.examples) < clock["segment"] + 2:  # an empty segment
-                snapshot(hi)
-            clock["segment"] += 1
-            clock["last"] = time.perf_counter()
+    training = train_in_passes(
+        spec,
+        protocol,
+        data.x_train,
+        stream,
+        curve_bounds(n_train_total, p["curve_points"]),
+        backend=ctx.backend,
+        seed=ctx.seed,
+        key=f"diehl_cook-{data.n_pixels}x{n_exc}",
+        pixel_rate=point.pixel_rate,
+        slots_per_chunk=p["slots_per_chunk"],
+        track_every=p["track_every"],
+        checkpoint=ctx.path("checkpoint.npz"),
+        checkpoint_seconds=p["checkpoint_seconds"],
+        log=ctx.log,
+    )
+    snapshots, track = training.snapshots, training.track
     # every evaluation on K frozen copies without plasticity code (one more compiled program)
     started = time.perf_counter()
     n_assign = min(p["assign_examples"] or len(data.y_train), len(data.y_train))
@@ -299,7 +227,7 @@ def run(ctx: RunContext) -> dict:
         "network.npz", weights=weights, theta_mV=theta, assignments=final["assignments"], delays_s=snapshots.delays_s
     )
     save_figures(ctx, data, spec, weights, final, curve, raster, protocol, controls, track)
-    train_seconds, curve_s = clock["train"], sum(s["seconds"] for s in scores[1:-1])
+    train_seconds, curve_s = training.train_seconds, sum(s["seconds"] for s in scores[1:-1])
     return {
         "test_accuracy": final["accuracy"],
         "test_accuracy_logreg": logreg,
@@ -314,7 +242,7 @@ def run(ctx: RunContext) -> dict:
         "epochs": p["epochs"],
         "train_images_per_second": n_train_total / train_seconds if train_seconds else None,
         "train_seconds": train_seconds,
-        "compile_seconds": compile_s,
+        "compile_seconds": training.compile_seconds,
         "evaluation_seconds": evaluation_s,
         "evaluation_compile_seconds": eval_compile_s,
         "curve_evaluation_seconds": curve_s,

@@ -165,3 +165,22 @@ def test_inputs_evaluated_once_per_slot_spike_as_the_per_step_rate_does(monkeypa
     np.testing.assert_array_equal(fast[1][1], reference[1][1])
     np.testing.assert_array_equal(fast[0], reference[0])
     np.testing.assert_array_equal(fast[2], reference[2])
+
+
+def test_training_stream_shows_every_image_once_per_epoch_in_a_new_order():
+    from snnlearn.protocols.presentation import training_stream
+
+    stream = training_stream(7, 18, np.random.default_rng(0))
+    assert len(stream) == 18
+    first, second = stream[:7], stream[7:14]
+    assert sorted(first) == list(range(7)) and sorted(second) == list(range(7))
+    assert not np.array_equal(first, second)  # a new permutation each epoch
+    assert len(set(stream[14:])) == 4  # a partial last epoch repeats no image
+
+
+def test_curve_bounds_end_the_passes_at_evenly_spaced_points_and_at_the_end():
+    from snnlearn.protocols.presentation import curve_bounds
+
+    assert curve_bounds(300, 2) == [0, 100, 200, 300]
+    assert curve_bounds(10, 0) == [0, 10]
+    assert curve_bounds(5, 4) == [0, 1, 2, 3, 4, 5]
