@@ -35,7 +35,6 @@ and ``finding`` say so wherever it happens).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +44,7 @@ from snnlearn import logs
 from snnlearn.cli import script_main
 from snnlearn.data import Dataset
 from snnlearn.errors import ConfigError
-from snnlearn.experiment import RunContext, project_root
+from snnlearn.experiment import RunContext, latest_run
 from snnlearn.figures.learning import attack_grid
 from snnlearn.ratenet import Architecture, init_params, load_data, make_loss, train
 from snnlearn.ratenet.adversarial import (
@@ -60,8 +59,7 @@ from snnlearn.ratenet.adversarial import (
 from snnlearn.ratenet.learners import Backprop, ChainLearner, make_learner
 from snnlearn.ratenet.lr_search import DEFAULT_LR_GRID, optimizer_from, select_learning_rates, training_score
 from snnlearn.ratenet.settings import check_training
-from snnlearn.results import METRICS_FILE, is_complete
-from snnlearn.tasks.digits import trained_classifier
+from snnlearn.tasks.digits import classifier_for
 
 AKROUT_2019 = (
     "MNIST: adversarial accuracy 98% for networks trained without weight transport "
@@ -207,30 +205,13 @@ def run(ctx: RunContext) -> dict:
     }
 
 
-def latest_run(name: str) -> Path | None:
-    """The most recent finished run folder of experiment ``name`` under ``results/``."""
-    for root in dict.fromkeys((Path("results"), project_root() / "results")):
-        runs = sorted(d for d in (root / name).glob("*") if d.is_dir() and is_complete(d))
-        if runs:
-            return runs[-1]
-    return None
-
-
 def diehl_cook_classifier(ctx: RunContext, data: Dataset) -> tuple[Classifier | None, str]:
     """The trained Diehl & Cook network as a classifier, or None and the reason it is missing."""
     if ctx.params["diehl_cook"]["examples"] == 0:
         return None, "diehl_cook.examples = 0"
     setting = ctx.params["diehl_cook"]["run"]
     run_dir = Path(setting) if setting else latest_run("diehl_cook")
-    if run_dir is None or not is_complete(run_dir):
-        return None, f"no finished diehl_cook run ({setting or 'results/diehl_cook/*'})"
-    trained_on = json.loads((run_dir / METRICS_FILE).read_text())
-    if (trained_on.get("dataset"), trained_on.get("split")) != (data.name, data.split):
-        return None, (
-            f"{run_dir} was trained on {trained_on.get('dataset')} "
-            f"({trained_on.get('split')}), this run uses {data.name} ({data.split})"
-        )
-    return trained_classifier(run_dir), f"run {run_dir}"
+    return classifier_for(run_dir, data, setting or "results/diehl_cook/*")
 
 
 def attack_diehl_cook(ctx: RunContext, data: Dataset, gradient, x, y, curves: dict) -> dict:

@@ -85,6 +85,16 @@ def project_root() -> Path:
     return data_root()
 
 
+def latest_run(name: str) -> Path | None:
+    """The most recent finished run folder of experiment ``name``: under ``results/`` of the
+    working folder, then of the project; None if neither holds one."""
+    for root in dict.fromkeys((Path("results"), project_root() / "results")):
+        runs = sorted(d for d in (root / name).glob("*") if d.is_dir() and is_complete(d))
+        if runs:
+            return runs[-1]
+    return None
+
+
 def experiments_dir() -> Path:
     """The folder of the package's experiment scripts."""
     return project_root() / "experiments"

@@ -103,3 +103,30 @@ def test_adversarial_quick(tmp_path):
     assert set(rates["lr_chosen"]) == {"backprop", "feedback_alignment", "sign_symmetry"}
     assert all(r in rates["lr_grid"] for r in rates["lr_by_learner"].values())
     assert (run / "accuracy_vs_epsilon.png").is_file()
+
+
+def test_latest_run_is_the_newest_finished_folder(tmp_path, monkeypatch):
+    from snnlearn.experiment import latest_run
+
+    monkeypatch.chdir(tmp_path)
+    for name, finished in (("20260101-a", True), ("20260102-b", True), ("20260103-c", False)):
+        folder = tmp_path / "results" / "diehl_cook" / name
+        folder.mkdir(parents=True)
+        if finished:
+            (folder / "metrics.json").write_text("{}")
+    assert latest_run("diehl_cook").resolve() == (tmp_path / "results" / "diehl_cook" / "20260102-b").resolve()
+    assert latest_run("no_such_experiment") is None
+
+
+def test_a_network_trained_on_another_split_is_refused_with_the_reason(tmp_path):
+    import json
+    from types import SimpleNamespace
+
+    from snnlearn.tasks.digits import classifier_for
+
+    (tmp_path / "metrics.json").write_text(json.dumps({"dataset": "mnist", "split": "train[0:8000]"}))
+    data = SimpleNamespace(name="digits", split="train[0:1347]")
+    classify, note = classifier_for(tmp_path, data, "results/diehl_cook/*")
+    assert classify is None and "trained on mnist" in note and "this run uses digits" in note
+    classify, note = classifier_for(None, data, "results/diehl_cook/*")
+    assert classify is None and note == "no finished diehl_cook run (results/diehl_cook/*)"

@@ -602,6 +602,24 @@ def trained_classifier(run_dir: Path, *, backend: str = "standalone") -> Callabl
     return classify
 
 
+def classifier_for(run_dir: Path | None, data: Any, wanted: str) -> tuple[Callable | None, str]:
+    """The trained network of the finished run ``run_dir`` as a classifier of ``data``'s images
+    (:func:`trained_classifier`), with a note of where it came from; or None and why not: no
+    finished run (``wanted`` says what was looked for), or one trained on another data set or
+    split than ``data``'s (its labels would not be comparable)."""
+    from ..results import is_complete, read_metrics
+
+    if run_dir is None or not is_complete(run_dir):
+        return None, f"no finished diehl_cook run ({wanted})"
+    trained_on = read_metrics(run_dir)
+    if (trained_on.get("dataset"), trained_on.get("split")) != (data.name, data.split):
+        return None, (
+            f"{run_dir} was trained on {trained_on.get('dataset')} "
+            f"({trained_on.get('split')}), this run uses {data.name} ({data.split})"
+        )
+    return trained_classifier(run_dir), f"run {run_dir}"
+
+
 def replay(
     spec: ModelSpec,
     protocol: Protocol,
