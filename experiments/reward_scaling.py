@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Sequence
 
 import numpy as np
 from brian2 import ms, mV
@@ -48,6 +47,7 @@ from snnlearn.overrides import apply_to_model
 from snnlearn.params import parse_quantity
 from snnlearn.protocols.choice import DEFAULTS, check_params, run_choice
 from snnlearn.protocols.choice import trials_to_criterion as choice_trials_to_criterion
+from snnlearn.protocols.unsupervised import fraction_with_prototype
 from snnlearn.ratenet.variance import loglog_slope
 from snnlearn.results import atomic_write_json
 from snnlearn.spec import load_model_dict, parse_model
@@ -161,21 +161,6 @@ def reward_rules_trials(ctx: RunContext, n_inputs: int, k: int, backend: str) ->
     return trials
 
 
-def trials_to_criterion(values: Sequence[float], trials: Sequence[int], criterion: float) -> int | None:
-    """The first of ``trials`` at which ``values`` reaches ``criterion`` (None if never): the
-    library's one definition (:func:`snnlearn.criterion.examples_to_criterion`)."""
-    reached = examples_to_criterion(zip(trials, values, strict=True), criterion)
-    return None if reached is None else int(reached)
-
-
-def patterns_learned(w: np.ndarray, patterns: np.ndarray, cosine: float) -> float:
-    """Fraction of the patterns to which some neuron's incoming weights (``w``: input x neuron)
-    point, at cosine >= ``cosine``."""
-    norms = np.linalg.norm(patterns, axis=1)[:, None] * np.linalg.norm(w, axis=0)[None, :]
-    similarity = np.divide(patterns @ w, norms, out=np.zeros(norms.shape), where=norms > 0)
-    return float(np.mean(similarity.max(axis=1) >= cosine))
-
-
 def unsupervised_trials(ctx: RunContext, n_inputs: int, k: int, backend: str) -> tuple[int | None, list[list[float]]]:
     """Trials to criterion of STDP with adaptive thresholds (Diehl & Cook 2015, no reward) on
     the reward task's patterns: each trial presents one pattern (its inputs on, the others
@@ -205,9 +190,9 @@ def unsupervised_trials(ctx: RunContext, n_inputs: int, k: int, backend: str) ->
             shown = presenter.present(patterns[labels[position : position + every]], learn=True, collect=False)
             position, used = position + every, used + shown.slots_used
             w = np.asarray(presenter.session.get(presenter.feedforward, "w")).reshape(n_inputs, -1)
-            curve.append([used, patterns_learned(w, patterns, sp["prototype_cosine"])])
-    trials, values = [t for t, _ in curve], [v for _, v in curve]
-    return trials_to_criterion(values, trials, sp["criterion"]), curve
+            curve.append([used, fraction_with_prototype(w, patterns, sp["prototype_cosine"])])
+    reached = examples_to_criterion(curve, sp["criterion"])
+    return None if reached is None else int(reached), curve
 
 
 def spiking_half(ctx: RunContext) -> dict:

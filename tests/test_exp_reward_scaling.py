@@ -7,18 +7,18 @@ import json
 import numpy as np
 import pytest
 
-from snnlearn.experiment import load_experiment, run_experiment
+from snnlearn.experiment import run_experiment
 
 
 def test_spiking_criteria():
-    module = load_experiment("reward_scaling")
-    assert module.trials_to_criterion([0.2, 0.5, 0.9, 0.7], [0, 25, 50, 75], 0.8) == 50
-    assert module.trials_to_criterion([0.2, 0.5], [0, 25], 0.8) is None
+    from snnlearn.protocols.unsupervised import fraction_with_prototype
+
     patterns = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])
     w = np.array([[1.0, 0.0, 0.5], [1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 1.0, 0.5]])
-    assert module.patterns_learned(w, patterns, 0.9) == 1.0
-    assert module.patterns_learned(w[:, [0, 2]], patterns, 0.9) == 0.5  # the third: cosine 0.71
-    assert module.patterns_learned(w[:, [2]], patterns, 0.7) == 1.0
+    assert fraction_with_prototype(w, patterns, 0.9) == 1.0
+    assert fraction_with_prototype(w[:, [0, 2]], patterns, 0.9) == 0.5  # the third: cosine 0.71
+    assert fraction_with_prototype(w[:, [2]], patterns, 0.7) == 1.0
+    assert fraction_with_prototype(np.zeros((4, 2)), patterns, 0.1) == 0.0  # zero weights point nowhere
 
 
 @pytest.mark.slow

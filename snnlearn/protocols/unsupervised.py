@@ -12,6 +12,8 @@ reviewer asks what simple learners with the same number of prototypes and the sa
   network also learns online); each centroid moves towards an image by 1 / (images it has won),
   the update scikit-learn's ``MiniBatchKMeans`` makes with batches of one;
 - :func:`logreg_pixels_control`: logistic regression on the raw pixels (a linear readout's ceiling);
+- :func:`fraction_with_prototype`: the fraction of known patterns to which some neuron's weights
+  point (the criterion of prototype learning when the patterns are known);
 - :func:`receptive_field_similarity`: the median over neurons of the highest cosine similarity
   between a neuron's input weights and any training image (random weights score about 0.66 on
   the embedded digits, k-means centroids 0.98).
@@ -126,3 +128,12 @@ def logreg_counts(
     scaler = StandardScaler().fit(train_counts)
     model = LogisticRegression(max_iter=2000).fit(scaler.transform(train_counts), train_labels)
     return float(model.score(scaler.transform(test_counts), test_labels))
+
+
+def fraction_with_prototype(w: np.ndarray, patterns: np.ndarray, cosine: float) -> float:
+    """Fraction of ``patterns`` (patterns x inputs) to which some neuron's incoming weights
+    (``w``: inputs x neurons) point, at cosine similarity >= ``cosine``; a neuron with zero
+    weights points nowhere."""
+    norms = np.linalg.norm(patterns, axis=1)[:, None] * np.linalg.norm(w, axis=0)[None, :]
+    similarity = np.divide(patterns @ w, norms, out=np.zeros(norms.shape), where=norms > 0)
+    return float(np.mean(similarity.max(axis=1) >= cosine))
