@@ -44,11 +44,12 @@ from __future__ import annotations
 import numpy as np
 from brian2 import ms, mV, second
 
-from snnlearn import reward_plots
+from snnlearn import logs, reward_plots
 from snnlearn.cli import script_main
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
 from snnlearn.protocols.distal import OTHERS, PLASTIC, check_counts, run_distal
+from snnlearn.protocols.distal_reference import run_reference
 from snnlearn.rules.reward import DopamineSTDP
 from snnlearn.session import chunk_count
 
@@ -68,6 +69,9 @@ PARAMS = {
     "detail_dt": 10 * ms,  # sampling of dopamine, eligibility and weight for the close-up
     "detail_seconds": 12.0,  # length of that close-up
     "raster_seconds": 1 * second,  # the raster shows the last this much of the rewarded run
+    # also run both conditions in the paper's own discrete scheme (NumPy, 800 + 200 neurons;
+    # about 4 minutes per simulated hour and condition): metrics reference_scheme_*
+    "reference_scheme": False,
 }
 QUICK = {
     # 400 neurons with the paper's 100 synapses each, and rewards 0.2-1 s after the pairing
@@ -129,6 +133,8 @@ def check(ctx: RunContext) -> None:
     for key, low in (("reward_amount", 0), ("reward_slots", 1)):
         if p[key] < low:
             raise ConfigError(key, f"got {p[key]}", f"expected a value >= {low}")
+    if not isinstance(p["reference_scheme"], bool):
+        raise ConfigError("reference_scheme", f"got {p['reference_scheme']!r}", "expected true or false")
     check_counts(spec, ctx.backend)
 
 
@@ -151,7 +157,13 @@ def run(ctx: RunContext) -> dict:
         f"seed {ctx.seed}{'; quick run' if ctx.quick else ''}"
     )
     save(ctx, rewarded, control, results, w_max, caption)
+    reference = {}
+    if p["reference_scheme"]:
+        in_ms = [int(round(float(p[key] / ms))) for key in ("duration", "reward_delay_min", "reward_delay_max")]
+        reference = run_reference(ctx.seed, in_ms[0], (in_ms[1], in_ms[2]))
+        ctx.log("paper's scheme: " + "; ".join(f"{c}: {logs.mapping(r, '{:.3g}')}" for c, r in reference.items()))
     return {
+        **{f"reference_scheme_{c}": r for c, r in reference.items()},
         **{f"{prefix}{k}": v for prefix, r in results.items() for k, v in r.items()},
         "control_n_pairings_rewardable": int(control["pairings"].size),
         "reward_delay_s": delays,

@@ -32,11 +32,15 @@ def test_quick_rewarded_synapse_ends_in_the_top_percent(tmp_path):
     assert not list(run.glob("checkpoint*.npz"))
 
 
-def test_runs_on_the_runtime_backend(tmp_path):
-    run = run_experiment("distal_reward", quick=True, backend="runtime", sets=SHORT, out=tmp_path / "run")
+def test_runs_on_the_runtime_backend_beside_the_papers_scheme(tmp_path):
+    sets = [*SHORT, "reference_scheme=true"]
+    run = run_experiment("distal_reward", quick=True, backend="runtime", sets=sets, out=tmp_path / "run")
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["backend"] == "runtime" and metrics["simulated_seconds"] == 2.0
     assert 0 < metrics["rate_exc_hz"] < 50 and 0 <= metrics["rewarded_weight_final"] <= 4.0
+    reference = metrics["reference_scheme_rewarded"], metrics["reference_scheme_control"]
+    assert all(0 < r["rate_exc_hz"] < 50 for r in reference)
+    assert reference[1]["n_rewards"] == reference[0]["n_rewards"]
 
 
 TIMING = WALL_CLOCK_METRICS | {"params", "model"}
@@ -151,6 +155,7 @@ def test_a_chunk_that_does_not_divide_the_run_is_refused(tmp_path):
             "stats_dt: 20. s is longer than the run (10. s); expected at most duration",
         ),
         (["reward_amount=-1"], "reward_amount: got -1.0; expected a value >= 0"),
+        (["reference_scheme=2"], "reference_scheme: got 2; expected true or false"),
         (["synapses.ee.rule.tau_c=-1s"], "synapses.ee.rule.tau_c: -1. s is not positive; expected a value > 0"),
         (
             ["synapses.rewarded.params.rewarded_post=800"],
