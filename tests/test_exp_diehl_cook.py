@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from snnlearn.data import load_dataset
-from snnlearn.experiment import check_run, run_experiment
+from snnlearn.experiment import check_run, load_experiment, run_experiment
 from snnlearn.tasks.digits import trained_classifier
 
 
@@ -103,3 +103,15 @@ def test_checkpoints_are_written_at_the_curve_points_and_then_at_most_once_per_i
     sets += ["curve_assign_examples=40", "curve_test_examples=20", "assign_examples=40", "data.test=0:20"]
     run_experiment("diehl_cook", quick=True, seed=3, sets=sets, out=tmp_path / "run")
     assert len(written) == 2  # 2 passes of 81 presentations in chunks of 20: 10 chunks, 2 of them end a pass
+
+
+def test_epochs_default_to_the_data_set_s_own_and_a_bad_value_is_refused_before_running(tmp_path):
+    from snnlearn.errors import ConfigError
+
+    module = load_experiment("diehl_cook")
+    assert module.PARAMS["epochs"] == 0
+    assert module.epochs_for(0, "digits") == 4.0 and module.epochs_for(0, "mnist") == 8.0
+    assert module.epochs_for(2.5, "mnist") == 2.5
+    with pytest.raises(ConfigError, match=r"^epochs: -1.0 is out of range; expected 0 \(the data set's own\)"):
+        run_experiment("diehl_cook", sets=["epochs=-1"], out=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
