@@ -30,18 +30,24 @@ def test_song2000_weights_become_bimodal(run_dir):
 
 
 @pytest.mark.slow
-def test_distal_reward_rewarded_synapse_wins(run_dir):
-    m = metrics_of(run_experiment("distal_reward", out=run_dir))
+def test_distal_reward_rewarded_synapse_wins_as_in_the_papers_own_scheme(run_dir):
+    """Izhikevich (2007), Fig. 1: the rewarded synapse grows to the maximum, the null control's
+    does not. The bounds come from the paper's published model, run in its own discrete scheme
+    beside this one with the same seed (``reference_scheme``): over seeds 1-3 it ends the rewarded
+    synapse at 0.86-0.99 w_max, in the top 0.9-3.4%, with 2.0-2.7% of the other synapses at the
+    bound; the control's chosen synapse at rank fraction 0.08-0.86 (README)."""
+    m = metrics_of(run_experiment("distal_reward", out=run_dir, sets=["reference_scheme=true"]))
+    paper = m["reference_scheme_rewarded"]
     assert m["reward_delays_as_in_paper"] is True and m["reward_delay_s"] == [1.0, 3.0]
-    # the paper: the rewarded synapse at the maximum, the strongest; reached (seed 1): over the last
-    # 10% of the run at >= 0.9 w_max, at the end 0.898 w_max and in the top 2.5%, since 2.5% of the
-    # other synapses also end at the bound (README, experiments/distal_reward.py)
-    assert m["rewarded_weight_late_mean"] >= 0.9 * 4
-    assert m["rewarded_top_fraction"] <= 0.03
-    # the null control, as many rewards at random times: the chosen synapse below the rewarded one
-    # and outside the top 5% (target > 0.1: reached by seeds 2 and 3, seed 1 0.077)
-    assert m["control_n_rewards"] == m["n_rewards"] and m["control_rewarded_top_fraction"] > 0.05
-    assert m["control_rewarded_weight_late_mean"] < 0.75 * m["rewarded_weight_late_mean"]
+    for run in (m, paper):
+        assert run["rewarded_weight_final"] >= 0.85 * 4
+        assert run["rewarded_top_fraction"] <= 0.05
+    assert m["control_rewarded_top_fraction"] > 0.05 and m["reference_scheme_control"]["rewarded_top_fraction"] > 0.05
+    assert m["control_n_rewards"] == m["n_rewards"]
+    # the same network statistics as the published model: the share of synapses at the bound
+    # (the unsupervised drift of tonic dopamine) and the excitatory rate
+    assert 0.5 < m["fraction_of_others_above_90pct"] / paper["fraction_of_others_above_90pct"] < 2.5
+    assert m["rate_exc_hz"] == pytest.approx(paper["rate_exc_hz"], rel=0.15)
 
 
 @pytest.mark.slow
