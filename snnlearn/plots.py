@@ -297,21 +297,46 @@ def accuracy_with_controls(
     """
     from . import plotstyle
 
-    fig, ax = plt.subplots(figsize=(9.0, 4.0), layout="constrained")
-    ax.plot(examples, accuracy, color="C0", label=None if readouts else "network", marker=None if readouts else "o")
-    if readouts:
-        ax.plot(examples[:-1], accuracy[:-1], "o", mfc="white", color="C0", label=f"network, {readouts[0]}")
-        ax.plot(examples[-1:], accuracy[-1:], "o", color="C0", label=f"network, {readouts[1]}")
-    for k, (name, value) in enumerate(controls.items()):
-        plotstyle.reference(
-            ax, value, "control", f"{name.removeprefix('control_').replace('_', ' ')} {value:.3f}", color=f"C{k + 1}"
+    final = accuracy[-1] if len(accuracy) else None
+    near = [v for v in (final, *controls.values()) if v is not None and v >= max(controls.values(), default=0) - 0.1]
+    zoom = (min(near) - 0.015, max(near) + 0.015) if final is not None and len(near) > 1 else None
+    fig, axes = plt.subplots(
+        1,
+        2 if zoom else 1,
+        figsize=(11.0 if zoom else 9.0, 4.0),
+        layout="constrained",
+        squeeze=False,
+        gridspec_kw={"width_ratios": [3, 1]} if zoom else None,
+    )
+    for ax, legend in zip(axes[0], (True, False), strict=False):
+        name = (lambda text: text) if legend else (lambda text: f"_{text}")  # the close-up repeats no entry
+        ax.plot(
+            examples,
+            accuracy,
+            color="C0",
+            label=None if readouts else name("network"),
+            marker=None if readouts else "o",
         )
-    if paper is not None:
-        plotstyle.reference(ax, paper[0], "paper", paper[1])
-    plotstyle.reference(ax, chance, "chance", f"chance {chance:g}")
+        if readouts:
+            ax.plot(examples[:-1], accuracy[:-1], "o", mfc="white", color="C0", label=name(f"network, {readouts[0]}"))
+            ax.plot(examples[-1:], accuracy[-1:], "o", color="C0", label=name(f"network, {readouts[1]}"))
+        for k, (key, value) in enumerate(controls.items()):
+            text = f"{key.removeprefix('control_').replace('_', ' ')} {value:.3f}"
+            plotstyle.reference(ax, value, "control", name(text), color=f"C{k + 1}")
+        if paper is not None:
+            plotstyle.reference(ax, paper[0], "paper", name(paper[1]))
+        plotstyle.reference(ax, chance, "chance", name(f"chance {chance:g}"))
+        ax.set_xlabel("training examples seen (count)")
+        ax.set_ylabel("test accuracy (fraction correct)")
+    ax = axes[0][0]
     ax.set_ylim(0, 1)
-    ax.set_xlabel("training examples seen (count)")
-    ax.set_ylabel("test accuracy (fraction correct)")
     ax.set_title(title)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # off the data
+    if zoom:  # the network's final point among the controls it is compared with
+        close = axes[0][1]
+        close.set_ylim(*zoom)
+        close.set_title("close-up of the top", fontsize=9)
+        ax.axhspan(*zoom, color="0.9", zorder=0, label="_close-up")
+    handles, labels = ax.get_legend_handles_labels()
+    last = axes[0][-1]  # the legend right of the last panel, off the data
+    last.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.04, 1.0), borderaxespad=0)
     return fig

@@ -376,3 +376,16 @@ def test_curve_points_scored_with_a_smaller_readout_are_marked_apart():
     hollow, filled = fig.axes[0].lines[1:3]
     assert hollow.get_markerfacecolor() == "white" and len(hollow.get_xdata()) == 2
     assert filled.get_markerfacecolor() != "white" and list(filled.get_xdata()) == [300]
+
+
+def test_a_close_up_shows_the_final_accuracy_among_the_controls_near_it():
+    controls = {"control_kmeans": 0.943, "control_online_kmeans": 0.924, "control_random_weights": 0.42}
+    fig = plots.accuracy_with_controls([100, 200], [0.85, 0.938], controls)
+    full, close = fig.axes
+    low, high = close.get_ylim()
+    assert low < 0.924 and 0.943 < high and high - low < 0.1  # the three top values, 0.42 left out
+    assert len(ps.legend_labels(fig)) == 5  # one legend, no entry twice
+    assert full.get_ylim() == (0, 1)
+    assert_units(fig)
+    single = plots.accuracy_with_controls([100], [0.3], {"control_kmeans": 0.95})
+    assert len(single.axes) == 1  # nothing near the top to compare: no close-up
