@@ -298,8 +298,10 @@ def accuracy_with_controls(
     from . import plotstyle
 
     final = accuracy[-1] if len(accuracy) else None
-    near = [v for v in (final, *controls.values()) if v is not None and v >= max(controls.values(), default=0) - 0.1]
-    zoom = (min(near) - 0.015, max(near) + 0.015) if final is not None and len(near) > 1 else None
+    band = max(controls.values(), default=0.0) - 0.1  # within 0.1 of the best control
+    near = [v for v in (final, *controls.values()) if v is not None and v >= band]
+    shown = final is not None and final >= band and len(near) > 1  # the network among the controls
+    zoom = (min(near) - 0.015, max(near) + 0.015) if shown else None
     fig, axes = plt.subplots(
         1,
         2 if zoom else 1,

@@ -389,3 +389,5 @@ def test_a_close_up_shows_the_final_accuracy_among_the_controls_near_it():
     assert_units(fig)
     single = plots.accuracy_with_controls([100], [0.3], {"control_kmeans": 0.95})
     assert len(single.axes) == 1  # nothing near the top to compare: no close-up
+    far = plots.accuracy_with_controls([100], [0.7], {"control_kmeans": 0.95, "control_online_kmeans": 0.91})
+    assert len(far.axes) == 1  # the controls close together, the network far below: no close-up
