@@ -60,7 +60,7 @@ from snnlearn.cli import script_main
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
 from snnlearn.protocols.distal import OTHERS, PLASTIC, check_counts, run_distal
-from snnlearn.protocols.distal_reference import run_reference
+from snnlearn.protocols.distal_reference import run_reference, standing
 from snnlearn.rules.reward import DopamineSTDP
 from snnlearn.session import chunk_count
 
@@ -190,19 +190,12 @@ def run(ctx: RunContext) -> dict:
 def summary(r: dict, w_max: float, duration_s: float, n_exc: int, n_inh: int) -> dict:
     """The metrics of one condition."""
     others = np.concatenate([r[s] for s in OTHERS])
-    w_final = float(r["rewarded"][0])
     (t_trace, w_trace), reached = r["trace"], np.flatnonzero(r["trace"][1] >= 0.9 * w_max)
-    rank = 1 + int(np.sum(others >= w_final))  # ties count against it
     return {
-        "rewarded_weight_final": w_final,
+        **standing(float(r["rewarded"][0]), others, w_max),  # ties count against the chosen synapse
         "rewarded_weight_late_mean": float(w_trace[t_trace >= 0.9 * duration_s].mean()),
         "time_to_90pct_s": float(t_trace[reached[0]]) if len(reached) else None,
-        "others_weight_mean_final": float(others.mean()),
         "others_weight_p99_final": float(np.percentile(others, 99)),
-        "rewarded_rank_final": rank,
-        "n_excitatory_synapses": int(others.size + 1),
-        "rewarded_top_fraction": rank / (others.size + 1),
-        "fraction_of_others_above_90pct": float(np.mean(others >= 0.9 * w_max)),
         "n_rewards": int(r["rewards"].size),
         "rate_exc_hz": float(r["exc_spikes"].sum() / (n_exc * duration_s)),
         "rate_inh_hz": float(r["inh_spikes"].sum() / (n_inh * duration_s)),

@@ -143,20 +143,30 @@ class DistalReference:
         """The ``distal_reward`` experiment's metrics of one condition, computed alike: the
         chosen weight, its rank among every other excitatory synapse (ties count against it),
         the share of the others at >= 0.9 w_max, their mean, the rates and the rewards."""
-        others = np.delete(self.s[:N_EXC].ravel(), 0)
-        w = float(self.s[0, 0])
-        rank = 1 + int(np.sum(others >= w))
         seconds = self.now / 1000
         return {
-            "rewarded_weight_final": w,
-            "rewarded_top_fraction": rank / (others.size + 1),
-            "fraction_of_others_above_90pct": float(np.mean(others >= 0.9 * W_MAX)),
-            "others_weight_mean_final": float(others.mean()),
+            **standing(float(self.s[0, 0]), np.delete(self.s[:N_EXC].ravel(), 0), W_MAX),
             "rate_exc_hz": float(self.spike_counts[:N_EXC].sum() / (N_EXC * seconds)),
             "rate_inh_hz": float(self.spike_counts[N_EXC:].sum() / (N_INH * seconds)),
             "n_rewards": int(self.rewards_delivered),
             "n_pairings": int(self.pairings),
         }
+
+
+def standing(w: float, others: np.ndarray, w_max: float) -> dict[str, float | int]:
+    """Where the chosen synapse's final weight ``w`` stands among ``others`` (every other
+    excitatory synapse): its rank (1 + the others at least as strong: ties count against it), the
+    rank as a fraction, the share of the others at >= 0.9 w_max and their mean. One definition for
+    the Brian2 experiment and the paper's scheme."""
+    rank = 1 + int(np.sum(others >= w))
+    return {
+        "rewarded_weight_final": w,
+        "rewarded_rank_final": rank,
+        "n_excitatory_synapses": int(others.size + 1),
+        "rewarded_top_fraction": rank / (others.size + 1),
+        "fraction_of_others_above_90pct": float(np.mean(others >= 0.9 * w_max)),
+        "others_weight_mean_final": float(others.mean()),
+    }
 
 
 def run_reference(seed: int, duration_ms: int, reward_delay_ms: tuple[int, int] = (1000, 3000)) -> dict[str, dict]:
