@@ -42,7 +42,11 @@ several neurons answer each image.
 Metrics: ``test_accuracy``, ``test_accuracy_logreg`` and the controls a reviewer asks for, with
 the same readout: ``control_kmeans`` (k = n_excitatory), ``control_online_kmeans`` (one pass over
 the same presentations, in order), ``control_random_weights`` (this network, initial weights,
-frozen), ``control_logreg_pixels``; ``receptive_field_similarity`` (median best cosine of a
+frozen), ``control_logreg_pixels``; what the network's learning principle reaches without spikes
+(``snnlearn.protocols.competitive``, the same presentations, from the network's initial weights):
+``control_competitive`` (dot-product winner-take-all on the inputs' trace with an adaptive
+threshold), ``control_competitive_pixels`` (on pixels), ``control_competitive_image_start``
+(prototypes started on images); ``receptive_field_similarity`` (median best cosine of a
 neuron's weights to a training image), ``operating_point``, ``accuracy_curve``,
 ``train_images_per_second``. Figures: receptive fields, accuracy curve with the controls,
 raster of one presentation (inputs, excitatory, inhibitory), thresholds and weights during
@@ -71,6 +75,7 @@ from snnlearn.cli import script_main
 from snnlearn.data import Dataset, load_dataset
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
+from snnlearn.protocols import competitive
 from snnlearn.protocols.presentation import curve_bounds, train_in_passes, training_stream
 from snnlearn.protocols.unsupervised import (
     competition,
@@ -233,7 +238,17 @@ def run(ctx: RunContext) -> dict:
         "control_random_weights": scores[0]["accuracy"],
         "control_logreg_pixels": logreg_pixels_control(data.x_train, data.y_train, data.x_test, data.y_test),
     }
-    ctx.log("accuracy: " + ", ".join(f"{k} {v:.3f}" for k, v in {"network": final["accuracy"], **controls}.items()))
+    tau_pre = getattr(ctx.model.synapses["input_excitatory"].rule, "tau_pre", 20 * ms)
+    without_spikes = competitive.ablation(  # the network's principle without spikes (protocols.competitive)
+        data.x_train,
+        lambda x: point.mean_trace(x, protocol.base_intensity, tau_pre),
+        snapshots.w[0].reshape(data.n_pixels, n_exc),
+        stream,
+        (x_assign, y_assign),
+        (data.x_test, data.y_test),
+    )
+    shown = {"network": final["accuracy"], **controls, **without_spikes}
+    ctx.log("accuracy: " + ", ".join(f"{k} {v:.3f}" for k, v in shown.items()))
     ctx.save_arrays(
         "network.npz", weights=weights, theta_mV=theta, assignments=final["assignments"], delays_s=snapshots.delays_s
     )
@@ -243,6 +258,7 @@ def run(ctx: RunContext) -> dict:
         "test_accuracy": final["accuracy"],
         "test_accuracy_logreg": logreg,
         **controls,
+        **without_spikes,
         "test_silent_fraction": float(np.mean(final["test_counts"].sum(axis=1) == 0)),
         "receptive_field_similarity": receptive_field_similarity(weights, data.x_train),
         "n_excitatory": n_exc,

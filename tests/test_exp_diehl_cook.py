@@ -28,6 +28,9 @@ def test_quick_run_is_far_above_chance(quick_run):
     for control in ("control_kmeans", "control_online_kmeans", "control_logreg_pixels"):
         assert 0.8 < metrics[control] <= 1.0  # the simple learners a reviewer compares with
     assert metrics["control_random_weights"] < metrics["control_kmeans"]
+    # the network's principle without spikes (protocols.competitive), from its own initial weights
+    for control in ("control_competitive", "control_competitive_pixels", "control_competitive_image_start"):
+        assert 0.5 < metrics[control] <= 1.0
     assert 0 <= metrics["test_silent_fraction"] <= 1 and 0 < metrics["receptive_field_similarity"] <= 1
     assert 1 <= metrics["test_active_neurons_per_example"] <= 50 and 0 < metrics["test_winner_spike_share"] <= 1
     assert 0 < metrics["curve_evaluation_seconds"] < metrics["evaluation_seconds"]  # a part of the evaluation

@@ -246,6 +246,14 @@ class OperatingPoint:
         memory = PAPER_WEIGHT_TOTAL / (nu_post * PAPER_TRACE_SUM) if protocol.running_mean else 0.0
         return cls(rate_scale, spike_scale, steps_scale, pixel_rate * rate_scale, memory, tau_pre_scale)
 
+    def mean_trace(self, images: np.ndarray, intensity: float, tau_pre) -> np.ndarray:
+        """The inputs' mean nearest-spike presynaptic trace, ``r tau / (1 + r tau)``, for ``images``
+        (pixels in [0, 1]) shown at ``intensity`` at this point's rates, ``tau`` = ``tau_pre`` x
+        ``tau_pre_scale``: what STDP learns from a pixel (item 5 above)."""
+        rate: Any = self.pixel_rate
+        r_tau = np.asarray(images, dtype=float) * float(rate * intensity * tau_pre * self.tau_pre_scale)
+        return r_tau / (1 + r_tau)
+
     def as_dict(self) -> dict[str, float]:
         """The scales, the pixel rate (Hz) and ``memory_spikes``, as recorded in a run's metrics."""
         return {
