@@ -252,7 +252,8 @@ def run(ctx: RunContext) -> dict:
     ctx.save_arrays(
         "network.npz", weights=weights, theta_mV=theta, assignments=final["assignments"], delays_s=snapshots.delays_s
     )
-    save_figures(ctx, data, spec, weights, final, curve, raster, protocol, controls, track)
+    drawn = {**controls, "control_principle_without_spikes": without_spikes["control_competitive"]}
+    save_figures(ctx, data, spec, weights, final, curve, raster, protocol, drawn, track)
     train_seconds, curve_s = training.train_seconds, sum(s["seconds"] for s in scores[1:-1])
     return {
         "test_accuracy": final["accuracy"],
