@@ -27,7 +27,17 @@ mean [95% t-interval]) score 0.771 [0.67, 0.87] after 1 epoch, 0.835 [0.80, 0.87
 0.692, as the thresholds keep rising); MNIST (400 neurons, ``train[0:7000]`` against
 ``train[7000:8000]``, seed 0) 0.673 after 1 epoch, 0.886 after 2, 0.896 after 4, 0.914 after 8
 (its k-means control there: 0.943). One pass over 8,000 images gives each of 400 neurons 20
-presentations, where the paper's 60,000 gave 150; eight give 160. Input -> excitatory delays are
+presentations, where the paper's 60,000 gave 150; eight give 160. The adaptive threshold's rise per spike
+(``theta_plus_mV = 0``, the default: the data set's own) is the paper's 0.05 mV on MNIST and 0.03 mV
+on the embedded digits, chosen on the same digits split (4 epochs, seeds 0-4): 0.05 mV scores
+0.823 [0.80, 0.85], 0.03 mV 0.851 [0.835, 0.867] (higher for every seed), 0.02 mV 0.851, 0.015 mV
+0.826 (seeds 0-2), 0.1 mV 0.812 (seeds 0-2), and 0.01 mV lets a few neurons win every image (0.08,
+0.75, 0.41). Why smaller than the paper's: a dense 8x8 digit drives a neuron whose weights match it
+only 1.46 times as much as one whose weights are the mean image (MNIST: 2.66), so one win's threshold
+rise must be smaller to leave the best-matching neuron the winner; the idealised learner of
+``snnlearn.protocols.competitive`` shows the same optimum and the same collapse below it. A ``--quick`` run
+(half an epoch) keeps the paper's step, which recruits neurons faster: with 0.03 mV its 50 neurons
+scored 0.46 instead of 0.70, several of them still near their random weights. Input -> excitatory delays are
 uniform in 0-10 ms, as in the paper's code. Neurons that never fired on the assignment examples
 get no class; a test image with no assigned neuron responding counts as wrong
 (``test_silent_fraction``).
@@ -75,6 +85,7 @@ from snnlearn.cli import script_main
 from snnlearn.data import Dataset, load_dataset
 from snnlearn.errors import ConfigError
 from snnlearn.experiment import RunContext
+from snnlearn.overrides import apply_to_model
 from snnlearn.protocols import competitive
 from snnlearn.protocols.presentation import curve_bounds, train_in_passes, training_stream
 from snnlearn.protocols.unsupervised import (
@@ -93,6 +104,9 @@ MODEL = "diehl_cook_2015"
 PAPER = {100: 0.829, 400: 0.870, 1600: 0.919, 6400: 0.950}  # test accuracy, full MNIST, by network size
 #: passes over the training images when ``epochs = 0``, chosen on validation splits (see the docstring)
 EPOCHS_BY_DATASET = {"digits": 4.0, "mnist": 8.0}
+#: the adaptive threshold's rise per spike (mV) when ``theta_plus_mV = 0``: the paper's on MNIST, chosen
+#: on validation splits for the digits (see the docstring)
+THETA_PLUS_BY_DATASET = {"digits": 0.03, "mnist": 0.05}
 BACKEND = "standalone"
 #: model keys this experiment sets itself (sized for the data and n_excitatory)
 OWNED_MODEL_KEYS = {
@@ -100,11 +114,13 @@ OWNED_MODEL_KEYS = {
     "groups.excitatory.n": "n_excitatory",
     "groups.inhibitory.n": "n_excitatory",
     "synapses.input_excitatory.normalize.period": "protocol.t_present and protocol.t_rest",
+    "groups.excitatory.params.theta_plus": "theta_plus_mV",
 }
 PARAMS = {
     "data": {"path": "digits", "train": "0:8000", "test": "8000:10000"},
     "n_excitatory": 100,
     "epochs": 0.0,  # passes over the training images; 0: the data set's, chosen on validation splits (docstring)
+    "theta_plus_mV": 0.0,  # adaptive-threshold rise per spike; 0: the data set's (THETA_PLUS_BY_DATASET)
     "slots_per_chunk": 100,  # examples per compiled run
     "checkpoint_seconds": 60.0,  # wall time between checkpoints (0: after every chunk); a kill loses at most this
     "curve_points": 2,  # accuracy-curve evaluations during training (<= 20% of its cost)
@@ -129,6 +145,7 @@ QUICK = {
     "curve_assign_examples": 200,
     "curve_test_examples": 100,
     "assign_examples": 400,
+    "theta_plus_mV": 0.05,  # the paper's step: half an epoch needs its faster recruitment (0.03 was chosen for 4)
 }
 
 
@@ -145,8 +162,9 @@ def adapt_model(ctx: RunContext, data: Dataset):
         tau_pre=getattr(rule, "tau_pre", 20 * ms),  # another rule: the scales of the paper's
         nu_post=float(getattr(rule, "nu_post", 0.01)),
     )
+    theta_plus = theta_plus_for(ctx.params["theta_plus_mV"], data.name)
     spec = fit_model(
-        ctx.model.raw,
+        apply_to_model(ctx.model.raw, "groups.excitatory.params.theta_plus", f"{theta_plus!r} mV"),
         data.n_pixels,
         ctx.params["n_excitatory"],
         protocol,
@@ -163,6 +181,11 @@ def epochs_for(setting: float, dataset: str) -> float:
     return setting or EPOCHS_BY_DATASET.get(dataset, EPOCHS_BY_DATASET["digits"])
 
 
+def theta_plus_for(setting: float, dataset: str) -> float:
+    """The adaptive threshold's rise per spike in mV: ``setting``, or for 0 the data set's own."""
+    return setting or THETA_PLUS_BY_DATASET.get(dataset, THETA_PLUS_BY_DATASET["mnist"])
+
+
 def check(ctx: RunContext) -> None:
     p = ctx.params
     for key in ("n_excitatory", "slots_per_chunk", "curve_assign_examples", "curve_test_examples"):
@@ -172,6 +195,9 @@ def check(ctx: RunContext) -> None:
         expected = "expected 0 (the data set's own) or 0 < epochs <= 100"
         raise ConfigError("epochs", f"{p['epochs']} is out of range", expected)
     IntervalCheckpoint.check(p["checkpoint_seconds"], "checkpoint_seconds")
+    if not 0 <= p["theta_plus_mV"] <= 10:
+        expected = "expected 0 (the data set's own) or 0 < theta_plus_mV <= 10"
+        raise ConfigError("theta_plus_mV", f"{p['theta_plus_mV']} is out of range", expected)
     if p["curve_points"] < 0 or p["assign_examples"] < 0:
         raise ConfigError("curve_points", "negative", "expected >= 0")
     data = load_dataset(p["data"]["path"], p["data"]["train"], p["data"]["test"])
@@ -268,6 +294,7 @@ def run(ctx: RunContext) -> dict:
         "model_as_run": spec.raw,
         "train_examples": int(n_train_total),
         "epochs": epochs,
+        "theta_plus_mV": theta_plus_for(p["theta_plus_mV"], data.name),
         "train_images_per_second": n_train_total / train_seconds if train_seconds else None,
         "train_seconds": train_seconds,
         "compile_seconds": training.compile_seconds,

@@ -118,3 +118,24 @@ def test_epochs_default_to_the_data_set_s_own_and_a_bad_value_is_refused_before_
     with pytest.raises(ConfigError, match=r"^epochs: -1.0 is out of range; expected 0 \(the data set's own\)"):
         run_experiment("diehl_cook", sets=["epochs=-1"], out=tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_the_threshold_step_is_the_data_set_s_own_in_the_model_that_runs(tmp_path):
+    """theta_plus: the paper's 0.05 mV on MNIST, 0.03 mV on the digits (chosen on validation), or
+    the setting; the model that runs carries it, and a --set of the model's key is refused."""
+    from brian2 import mV
+
+    from snnlearn.errors import ConfigError
+
+    module = load_experiment("diehl_cook")
+    assert module.theta_plus_for(0, "mnist") == 0.05 and module.theta_plus_for(0, "digits") == 0.03
+    assert module.theta_plus_for(0.07, "digits") == 0.07
+    for sets, expected in (([], 0.03), (["theta_plus_mV=0.04"], 0.04)):
+        _, _, ctx = check_run("diehl_cook", sets=sets)
+        spec, _, _ = module.adapt_model(ctx, load_dataset("digits", "0:8000", "8000:10000"))
+        assert float(spec.groups["excitatory"].neuron.theta_plus / mV) == pytest.approx(expected)
+    with pytest.raises(ConfigError, match="^groups.excitatory.params.theta_plus: is set by this experiment"):
+        run_experiment("diehl_cook", sets=["groups.excitatory.params.theta_plus=0.1 mV"], out=tmp_path / "a")
+    with pytest.raises(ConfigError, match=r"^theta_plus_mV: -1.0 is out of range; expected 0 \(the data set's own\)"):
+        run_experiment("diehl_cook", sets=["theta_plus_mV=-1"], out=tmp_path / "b")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
