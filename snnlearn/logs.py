@@ -105,6 +105,28 @@ def watch_brian2() -> None:
         handler.addFilter(_ONCE)
 
 
+@contextmanager
+def brian2_silent(name: str) -> Iterator[None]:
+    """Hide Brian2's messages whose logger name ends with ``name`` while this is open.
+
+    For a message whose concern the caller has ruled out, e.g. Brian2's "Cannot check whether the
+    indices to record from are valid" for a monitor of synapses whose indices were computed
+    within range (standalone cannot check them before it runs).
+    """
+    import brian2  # noqa: F401 - its logger exists once it is imported
+
+    handler = logging.getLogger("brian2").handlers
+    quiet = logging.Filter()
+    quiet.filter = lambda record: not record.name.endswith(name)  # type: ignore[method-assign]
+    for h in handler:
+        h.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for h in handler:
+            h.removeFilter(quiet)
+
+
 def info(message: str) -> None:
     """An information line (hidden by ``-q``)."""
     LOGGER.info(message)

@@ -142,3 +142,26 @@ def test_bench_checks_everything_before_it_compiles(tmp_path, monkeypatch, capsy
     err = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("warning:")]
     assert len(err) == 1 and err[0].startswith(message), err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_brian2_silent_hides_only_the_named_message_and_only_while_open():
+    import brian2  # noqa: F401 - configures Brian2's loggers
+
+    shown: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            shown.append(record.getMessage())
+
+    collect, brian_logger = Collect(), logging.getLogger("brian2")
+    brian_logger.addHandler(collect)
+    try:
+        hidden = logging.getLogger("brian2.monitors.statemonitor.cannot_check_statemonitor_indices")
+        other = logging.getLogger("brian2.monitors.statemonitor.some_other_message")
+        with logs.brian2_silent("cannot_check_statemonitor_indices"):
+            hidden.warning("first message")
+            other.warning("second message")
+        hidden.warning("third message")
+    finally:
+        brian_logger.removeHandler(collect)
+    assert shown == ["second message", "third message"]

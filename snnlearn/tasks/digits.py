@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from brian2 import Hz, NeuronGroup, StateMonitor, Synapses, TimedArray, linked_var, ms, mV, second
 
+from .. import logs
 from ..analysis import predict_by_assignment
 from ..build import BuiltNetwork, build_network
 from ..overrides import apply_to_model
@@ -417,12 +418,15 @@ class DigitPresenter:
             every = track_every * p.slot
             n_syn = self.n_in * self.n_exc
             sample = np.unique(np.linspace(0, n_syn - 1, min(n_syn, track_synapses)).astype(int))
-            self.track = {
-                "theta": StateMonitor(exc, "theta", record=True, dt=every, when="start", order=-8, name="theta_log"),
-                "w": StateMonitor(
-                    self.feedforward, "w", record=sample, dt=every, when="start", order=-8, name="weight_log"
-                ),
-            }
+            with logs.brian2_silent("cannot_check_statemonitor_indices"):  # ``sample`` is within range
+                self.track = {
+                    "theta": StateMonitor(
+                        exc, "theta", record=True, dt=every, when="start", order=-8, name="theta_log"
+                    ),
+                    "w": StateMonitor(
+                        self.feedforward, "w", record=sample, dt=every, when="start", order=-8, name="weight_log"
+                    ),
+                }
             self.net.add(*self.track.values())
         self.session = Session(self.net.network, backend=backend, chunk=slots_per_chunk * p.slot, build_dir=build_dir)
 
