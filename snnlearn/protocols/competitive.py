@@ -66,7 +66,8 @@ def learn(
         minus ``theta`` (online k-means when ``threshold_step`` is 0).
     threshold_step : float
         The winner's threshold rise per win, as a fraction of the mean drive of an image onto
-        uniform weights of the same total (0: no adaptive threshold).
+        uniform weights of the same total (under ``"euclidean"``: of an image's mean squared
+        norm); 0: no adaptive threshold.
     weight_total : float, optional
         The sum of every prototype under ``"dot"``; default: the mean sum of ``initial``'s rows.
     started_wins : float
