@@ -78,7 +78,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from brian2 import ms, second
+from brian2 import ms, mV, second
 
 from snnlearn import plots
 from snnlearn.cli import script_main
@@ -264,10 +264,9 @@ def run(ctx: RunContext) -> dict:
         "control_random_weights": scores[0]["accuracy"],
         "control_logreg_pixels": logreg_pixels_control(data.x_train, data.y_train, data.x_test, data.y_test),
     }
-    tau_pre = getattr(ctx.model.synapses["input_excitatory"].rule, "tau_pre", 20 * ms)
     without_spikes = competitive.ablation(  # the network's principle without spikes (protocols.competitive)
         data.x_train,
-        lambda x: point.mean_trace(x, protocol.base_intensity, tau_pre),
+        lambda x: point.mean_trace(x, protocol.base_intensity),
         snapshots.w[0].reshape(data.n_pixels, n_exc),
         stream,
         (x_assign, y_assign),
@@ -294,7 +293,7 @@ def run(ctx: RunContext) -> dict:
         "model_as_run": spec.raw,
         "train_examples": int(n_train_total),
         "epochs": epochs,
-        "theta_plus_mV": theta_plus_for(p["theta_plus_mV"], data.name),
+        "theta_plus_mV": float(spec.groups["excitatory"].neuron.theta_plus / mV),
         "train_images_per_second": n_train_total / train_seconds if train_seconds else None,
         "train_seconds": train_seconds,
         "compile_seconds": training.compile_seconds,

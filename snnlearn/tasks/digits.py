@@ -24,7 +24,7 @@ program trains on a chunk without Python in the loop:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +131,12 @@ PAPER_TRACE_SUM = 64.74
 PAPER_WEIGHT_TOTAL = 78.0
 
 
+def nearest_trace(r_tau: np.ndarray) -> np.ndarray:
+    """Mean of a nearest-spike trace (set to 1 at a spike, decaying with tau) of a Poisson train
+    at rate r: ``r tau / (1 + r tau)``."""
+    return r_tau / (1 + r_tau)
+
+
 @dataclass(frozen=True)
 class OperatingPoint:
     """How a data set is presented so that the network works where the paper's does.
@@ -190,6 +196,8 @@ class OperatingPoint:
     pixel_rate: object
     memory_spikes: float = 0.0
     tau_pre_scale: float = 1.0
+    #: the rule's presynaptic time constant, before ``tau_pre_scale``
+    tau_pre: object = field(default_factory=lambda: 20 * ms)
 
     @property
     def nu_scale(self) -> float:
@@ -232,28 +240,28 @@ class OperatingPoint:
             ``running_mean``.
         """
         if not protocol.match_paper:
-            return cls(1.0, 1.0, 1.0, protocol.pixel_rate)
+            return cls(1.0, 1.0, 1.0, protocol.pixel_rate, tau_pre=tau_pre)
         pixel_rate: Any = protocol.pixel_rate
         full = float(pixel_rate * protocol.base_intensity / Hz)  # rate of a full pixel, Hz
         rate_scale = PAPER_INPUT_RATE_HZ / (float(np.mean(images.sum(axis=1))) * full)
         rates = images * full * rate_scale
         tau_pre_scale = 1 / rate_scale if protocol.match_trace else 1.0
         tau = float(tau_pre / second)  # the learning rates of the unscaled trace (validated, see 5.)
-        trace_sum = float(np.mean((rates * tau / (1 + rates * tau)).sum(axis=1)))
+        trace_sum = float(np.mean(nearest_trace(rates * tau).sum(axis=1)))
         total = PAPER_WEIGHT_TOTAL * images.shape[1] / 784
         spike_scale = (PAPER_TRACE_SUM / PAPER_WEIGHT_TOTAL) / (trace_sum / total)
         paper_epochs = 1 if n_excitatory <= 400 else 3 if n_excitatory <= 1600 else 7
         steps_scale = paper_epochs * 60_000 / (epochs * len(images)) if protocol.match_learning_steps else 1.0
         memory = PAPER_WEIGHT_TOTAL / (nu_post * PAPER_TRACE_SUM) if protocol.running_mean else 0.0
-        return cls(rate_scale, spike_scale, steps_scale, pixel_rate * rate_scale, memory, tau_pre_scale)
+        return cls(rate_scale, spike_scale, steps_scale, pixel_rate * rate_scale, memory, tau_pre_scale, tau_pre)
 
-    def mean_trace(self, images: np.ndarray, intensity: float, tau_pre) -> np.ndarray:
-        """The inputs' mean nearest-spike presynaptic trace, ``r tau / (1 + r tau)``, for ``images``
-        (pixels in [0, 1]) shown at ``intensity`` at this point's rates, ``tau`` = ``tau_pre`` x
+    def mean_trace(self, images: np.ndarray, intensity: float) -> np.ndarray:
+        """The inputs' mean nearest-spike presynaptic trace (:func:`nearest_trace`) for ``images``
+        (pixels in [0, 1]) shown at ``intensity`` at this point's rates, with ``tau_pre`` x
         ``tau_pre_scale``: what STDP learns from a pixel (item 5 above)."""
         rate: Any = self.pixel_rate
-        r_tau = np.asarray(images, dtype=float) * float(rate * intensity * tau_pre * self.tau_pre_scale)
-        return r_tau / (1 + r_tau)
+        tau: Any = self.tau_pre
+        return nearest_trace(np.asarray(images, dtype=float) * float(rate * intensity * tau * self.tau_pre_scale))
 
     def as_dict(self) -> dict[str, float]:
         """The scales, the pixel rate (Hz) and ``memory_spikes``, as recorded in a run's metrics."""
