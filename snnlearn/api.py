@@ -233,7 +233,8 @@ def plastic_synapses(
     ...
     snnlearn.errors.ConfigError: on_pre: the target out has no variable 'g'; allowed: I_ext, I_syn, v
     """
-    code = code_of(make(rule, params))
+    instance = make(rule, params)
+    code = code_of(instance)
     if not isinstance(on_pre, str):
         raise ConfigError("on_pre", f"got {on_pre!r}", "expected Brian2 statements as a string")
     _check_variables(on_pre, source, target, "on_pre")
@@ -261,6 +262,8 @@ def plastic_synapses(
         namespace={**code.namespace, **extra},
         **kwargs,
     )
+    for var, value in instance.initial_values().items():
+        setattr(syn, var, value)
     if modulator is not None:
         setattr(syn, MODULATOR, modulator)
     if code.update:

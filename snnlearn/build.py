@@ -254,6 +254,8 @@ def build_network(
         syn.w = s.w_init
         if "plastic" in syn.variables:
             syn.plastic = 1
+        for var, value in (s.rule.initial_values() if s.rule and not frozen else {}).items():
+            setattr(syn, var, value)
         if isinstance(s.delay, tuple):  # uniform per synapse, drawn from the run's random stream
             low, high = (float(d / second) for d in s.delay)
             syn.delay = f"{low!r} * second + {high - low!r} * second * rand()"

@@ -110,7 +110,7 @@ def estimate(spec: Any, recorded: Iterable[Item] = ()) -> Footprint:
     """The memory a run of ``spec`` (a :class:`~snnlearn.spec.ModelSpec`) needs at least.
 
     Neurons: 8 B per state variable, plus ``lastspike`` and an index. Synapses: their indices
-    (16 B), the weight and each rule variable (8 B), ``lastupdate`` for a plastic one, and 4 B
+    (16 B), the weight and each rule variable (8 B), ``lastupdate`` where a trace is event-driven, and 4 B
     per pathway (``on_pre``, ``on_post``) in its spike queue. The state is counted twice (the run
     and one checkpoint or read-back copy). ``recorded``: what the experiment's monitors keep.
     """
@@ -125,7 +125,7 @@ def estimate(spec: Any, recorded: Iterable[Item] = ()) -> Footprint:
         state += item.total
     for s in spec.synapses.values():
         eqs = synapse_equations(s)
-        n_vars = state_variables(eqs["model"]) + (1 if s.rule is not None else 0)  # + lastupdate
+        n_vars = state_variables(eqs["model"]) + int("event-driven" in eqs["model"])  # + lastupdate
         pathways = 1 + bool(eqs["on_post"])
         count = synapse_count(s.connect, spec.groups[s.pre].n, spec.groups[s.post].n)
         item = Item(f"synapses {s.name}", count, SYNAPSE_INDICES + n_vars * FLOAT + pathways * INDEX)

@@ -82,9 +82,10 @@ def test_block_connect_keeps_each_copy_s_synapses_inside_it_in_one_copy_s_order(
 def test_copies_fit_the_synapse_budget_counting_every_pathway():
     digits_100 = synapses_per_copy(diehl_cook_spec(64, 100))
     assert digits_100 == 64 * 100 + 100 + 100 * 99  # input, one-to-one, lateral inhibition
-    assert copies_for(digits_100, 1797) == 64
+    assert copies_for(digits_100, 1797) == 32  # MAX_COPIES
     assert copies_for(digits_100, 10) == 10
-    assert copies_for(synapses_per_copy(diehl_cook_spec(784, 400)), 10_000) == 8
+    assert copies_for(synapses_per_copy(diehl_cook_spec(784, 100)), 10_000) == 11  # 88,400 each
+    assert copies_for(synapses_per_copy(diehl_cook_spec(784, 400)), 10_000) == 2  # 473,600 each
     assert copies_for(synapses_per_copy(diehl_cook_spec(64, 1600)), 10_000) == 1  # 2.56 million lateral
     assert copies_for(784 * 6400, 10_000) == 1
 

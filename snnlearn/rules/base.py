@@ -91,6 +91,18 @@ class Rule(Params):
         """
         return ()
 
+    def initial_values(self) -> dict[str, Any]:
+        """Values the rule's synapse variables start from where Brian2's 0 is wrong (e.g. the
+        arrival time of a spike that has not come yet), set by whoever builds the synapses.
+        Default: none.
+
+        Returns
+        -------
+        dict
+            Variable name -> value (with units).
+        """
+        return {}
+
     def attach(self, synapses: Any, built: Any) -> None:
         """Hook called once the synapses exist: add regular operations or controller groups
         (``built.add(...)``) that the rule needs. Default: nothing."""

@@ -48,9 +48,15 @@ evaluates their decay, two ``exp`` per presynaptic spike and synapse. With ``pos
 once per neuron, multiplied by ``exp(-dt/tau)`` at the start of every step and set to 1 in the
 neuron's reset, which runs after the synapses: a presynaptic spike reads ``post1`` and a
 postsynaptic spike reads ``post2`` from before a spike of the same step, as the event-driven
-form does. The two forms compute the same trace values up to rounding (``exp(-k dt/tau)``
-against ``k`` products of ``exp(-dt/tau)``); ``tests/test_neuron_traces.py`` checks that they give
-the same spikes and weights to 1e-12. The ``neuron`` form needs the builder of model files,
+form does. The neuron form also keeps no presynaptic trace: a nearest-spike trace is
+``exp(-(t - t_last)/tau_pre)`` of its last spike's arrival ``t_last``, so each synapse stores
+that time (``t_arrival``, set at each arrival; :data:`NO_ARRIVAL` before the first) and a
+postsynaptic spike evaluates the exponential. A presynaptic event then writes one time instead
+of decaying and storing a trace and its update time: half the per-synapse memory traffic of the
+loop that dominates a training step. The two forms compute the same trace values up to rounding
+(``exp(-k dt/tau)`` against ``k`` products of ``exp(-dt/tau)``, one ``exp`` of a sum against a
+product of two); ``tests/test_neuron_traces.py`` checks that they give the same spikes and
+weights to 1e-12. The ``neuron`` form needs the builder of model files,
 which adds the traces to the postsynaptic group; :func:`snnlearn.plastic_synapses` keeps the
 ``synapse`` form.
 
@@ -62,12 +68,15 @@ MacQueen (1967) Proc 5th Berkeley Symp 1:281.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from brian2 import ms
+from brian2 import ms, second
 
 from ..params import param
 from .base import NeuronTrace, Rule, lines
+
+#: ``t_arrival`` before any presynaptic spike has arrived: exp(-1e6 s / tau_pre) is exactly 0
+NO_ARRIVAL = -1e6 * second
 
 
 @dataclass(frozen=True)
@@ -111,20 +120,31 @@ class DiehlCookSTDP(Rule):
             return ()
         return (NeuronTrace("post1", self.tau_post1, "post1 = 1"), NeuronTrace("post2", self.tau_post2, "post2 = 1"))
 
+    def _pre_trace(self) -> str:
+        """How ``on_post`` reads the presynaptic trace."""
+        return "exp((t_arrival - t) / tau_pre)" if self._on_neuron else "pre"
+
+    def initial_values(self) -> dict[str, Any]:
+        """``t_arrival`` long before the run (no spike has arrived: a trace of 0) in the neuron form."""
+        return {"t_arrival": NO_ARRIVAL} if self._on_neuron else {}
+
     def model(self) -> str:
         return lines(
-            "dpre/dt = -pre / tau_pre : 1 (event-driven)",
+            "t_arrival : second  # arrival time of the last presynaptic spike"
+            if self._on_neuron
+            else "dpre/dt = -pre / tau_pre : 1 (event-driven)",
             "" if self._on_neuron else "dpost1/dt = -post1 / tau_post1 : 1 (event-driven)",
             "" if self._on_neuron else "dpost2/dt = -post2 / tau_post2 : 1 (event-driven)",
             "spikes_learned : 1  # postsynaptic spikes learned from" if self.memory_spikes > 0 else "",
         )
 
     def on_pre(self) -> str:
-        return lines("pre = 1", f"w = clip(w - nu_pre * {self._post('post1')}{self._rate()}, 0, w_max)")
+        arrival = "t_arrival = t" if self._on_neuron else "pre = 1"
+        return lines(arrival, f"w = clip(w - nu_pre * {self._post('post1')}{self._rate()}, 0, w_max)")
 
     def on_post(self) -> str:
         return lines(
-            f"w = clip(w + nu_post * pre * {self._post('post2')}{self._rate()}, 0, w_max)",
+            f"w = clip(w + nu_post * {self._pre_trace()} * {self._post('post2')}{self._rate()}, 0, w_max)",
             "" if self._on_neuron else "post1 = 1",
             "" if self._on_neuron else "post2 = 1",
             "spikes_learned += 1" if self.memory_spikes > 0 else "",

@@ -38,12 +38,14 @@ from ..session import Session, stop_if
 from ..spec import ModelSpec
 from .digits import EXCITATORY, FEEDFORWARD, INPUT, Presentation, Protocol, presentation_inputs
 
-#: synapses the K copies may hold in all, every pathway counted (memory and per-step cost); K
-#: shrinks for large networks, whose lateral inhibition (n x (n - 1)) soon outweighs the input
-#: synapses: about as many as the largest network trained here (784 x 1600 plus 1600 x 1599)
-SYNAPSE_BUDGET = 4_000_000
+#: synapses the K copies may hold in all, every pathway counted. More copies share the
+#: simulator's per-step cost among more images, until their synapse arrays no longer fit the
+#: processor's caches: measured on 2 cores (frozen images/s, MNIST 784 x 100: K = 4 323, 11 302,
+#: 22 249, 45 188; 784 x 400: K = 1 81, 2 93, 4 93, 8 65; digits 64 x 100: K = 16 308, 32 315,
+#: 64 284), the best K holds 0.35-1 million synapses.
+SYNAPSE_BUDGET = 1_000_000
 #: the most copies (beyond this the per-step cost is no longer the simulator's overhead)
-MAX_COPIES = 64
+MAX_COPIES = 32
 
 
 def synapses_per_copy(spec: ModelSpec) -> int:
