@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 from brian2 import Hz, second
 
+from . import logs
 from .data import load_dataset
 from .errors import ConfigError
 from .experiment import models_dir
@@ -258,8 +259,10 @@ def check_bench(args: argparse.Namespace) -> dict[str, Any]:
 
 def in_fresh_process(function: Callable[..., dict], *args: Any) -> dict:
     """``function(*args)`` in a new Python process (spawned), so that the peak memory it reports
-    is its own and no Brian2 device state carries over from the row before."""
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    is its own and no Brian2 device state carries over from the row before; it carries on this
+    process's messages (level, warnings already shown)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context, initializer=logs.carry_on, initargs=logs.handed_on()) as pool:
         return pool.submit(function, *args).result()
 
 

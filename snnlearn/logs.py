@@ -97,6 +97,21 @@ def once() -> Iterator[None]:
         _ONCE.depth -= 1
 
 
+def handed_on() -> tuple[int, frozenset[tuple[str, str]]]:
+    """What a worker process needs to continue this one's messages (:func:`carry_on`): the level
+    and the warnings already shown in the open :func:`once` scope."""
+    return LOGGER.level, frozenset(_ONCE.seen if _ONCE.depth else ())
+
+
+def carry_on(level: int, seen: frozenset[tuple[str, str]]) -> None:
+    """In a worker process (its ``initializer``): the parent's level, and a :func:`once` scope
+    open for the worker's life with the parent's warnings counted as shown, so that a warning the
+    command gave already is not repeated by each process it starts."""
+    LOGGER.setLevel(level)
+    _ONCE.depth = max(_ONCE.depth, 1)
+    _ONCE.seen.update(seen)
+
+
 def watch_brian2() -> None:
     """Apply :func:`once` to Brian2's console messages too (idempotent; Brian2 must be imported)."""
     brian_logger = sys.modules.get("brian2.utils.logger")

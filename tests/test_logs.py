@@ -165,3 +165,18 @@ def test_brian2_silent_hides_only_the_named_message_and_only_while_open():
     finally:
         brian_logger.removeHandler(collect)
     assert shown == ["second message", "third message"]
+
+
+def test_a_worker_process_does_not_repeat_a_warning_its_command_gave(capfd):
+    """``snnlearn bench`` runs each row in a spawned process: the model's time-step warning, said
+    once by the command, is not said again by every row (the level carries over too)."""
+    with logs.once():
+        warn("said by the command")
+        bench.in_fresh_process(warn, "said by the command")
+        bench.in_fresh_process(warn, "new in the worker")
+        logs.configure(-2)
+        bench.in_fresh_process(warn, "hidden by -qq")
+    err = capfd.readouterr().err
+    assert err.count("warning: said by the command") == 1
+    assert err.count("warning: new in the worker") == 1
+    assert "hidden by -qq" not in err

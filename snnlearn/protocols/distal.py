@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from brian2 import SpikeMonitor, StateMonitor, ms, mV, second
 
+from .. import logs
 from ..build import build_network, planned_synapse_count
 from ..engine import backend_session
 from ..errors import ConfigError
@@ -88,20 +89,23 @@ def run_distal(ctx: Any) -> dict[str, Any]:
         scheduled, schedule = attach_scheduled_reward(net, capacity, p["reward_amount"])
         chosen = net.synapses["rewarded"]
         counts = {s: planned_synapse_count(spec, s) or len(net.synapses[s]) for s in OTHERS}
-        m = {
-            "trace": StateMonitor(chosen, "w", record=[0], dt=p["trace_dt"], name="rewarded_trace"),
-            "detail": StateMonitor(chosen, ["w", "c", "lastupdate"], record=[0], dt=p["detail_dt"], name="detail"),
-            "dopamine": StateMonitor(net.groups[DOPAMINE], "DA", record=[0], dt=p["detail_dt"], name="dopamine_trace"),
-            "pairings": SpikeMonitor(ring, name="pairings"),
-            "scheduled": SpikeMonitor(scheduled, name="scheduled"),
-            **{
-                f"stats_{s}": StateMonitor(
-                    net.synapses[s], "w", record=np.arange(counts[s]), dt=p["stats_dt"], name=f"stats_{s}"
-                )
-                for s in OTHERS
-            },
-            **{g: SpikeMonitor(net.groups[g], name=f"{g}_spikes") for g in ("exc", "inh")},
-        }
+        with logs.brian2_silent("cannot_check_statemonitor_indices"):  # the indices are counted above
+            m = {
+                "trace": StateMonitor(chosen, "w", record=[0], dt=p["trace_dt"], name="rewarded_trace"),
+                "detail": StateMonitor(chosen, ["w", "c", "lastupdate"], record=[0], dt=p["detail_dt"], name="detail"),
+                "dopamine": StateMonitor(
+                    net.groups[DOPAMINE], "DA", record=[0], dt=p["detail_dt"], name="dopamine_trace"
+                ),
+                "pairings": SpikeMonitor(ring, name="pairings"),
+                "scheduled": SpikeMonitor(scheduled, name="scheduled"),
+                **{
+                    f"stats_{s}": StateMonitor(
+                        net.synapses[s], "w", record=np.arange(counts[s]), dt=p["stats_dt"], name=f"stats_{s}"
+                    )
+                    for s in OTHERS
+                },
+                **{g: SpikeMonitor(net.groups[g], name=f"{g}_spikes") for g in ("exc", "inh")},
+            }
         net.add(*m.values())
         session = Session(net.network, backend=ctx.backend, chunk=p["chunk"], build_dir=build_dir)
         ctx.log(f"compiled in {session.compile():.1f} s" if ctx.backend == "standalone" else "runtime backend")
